@@ -1,0 +1,3 @@
+from videoforge.cli import main
+
+raise SystemExit(main())

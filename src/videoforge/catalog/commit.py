@@ -1,0 +1,74 @@
+"""Per-video atomic commits: the only way analysis results enter the catalog.
+
+Each video's rows are replaced in one transaction (delete old, insert new), so a rerun
+never doubles rows and a process killed mid-commit leaves either the old rows or the new.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import duckdb
+
+_TABLE_COLUMNS: dict[str, list[str]] = {}
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
+    if not rows:
+        return
+    known = set(table_columns(con, table))
+    cols = [c for c in rows[0].keys() if c in known]
+    for r in rows[1:]:
+        for c in r:
+            if c in known and c not in cols:
+                cols.append(c)
+    placeholders = ", ".join("?" for _ in cols)
+    con.executemany(
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({placeholders})",
+        [[r.get(c) for c in cols] for r in rows],
+    )
+
+
+def now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
+
+
+def commit_video(con: duckdb.DuckDBPyConnection, result) -> None:
+    """Replace one video's rows (videos, shots, transitions, keyframes) in one transaction."""
+    vid = result.video["video_id"]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in ("keyframes", "transitions", "shots", "videos"):
+            con.execute(f"DELETE FROM {table} WHERE video_id = ?", [vid])
+        con.execute("DELETE FROM errors WHERE path = ? OR fingerprint = ?", [result.video["path"], result.video["fingerprint"]])
+        _insert(con, "videos", [result.video])
+        _insert(con, "shots", result.shots)
+        _insert(con, "transitions", result.transitions)
+        _insert(con, "keyframes", result.keyframes)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def record_error(con: duckdb.DuckDBPyConnection, path: str, stage: str, message: str, fingerprint: str | None = None) -> None:
+    """Replace the error row of `path` (one current error per file) in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM errors WHERE path = ? AND stage = ?", [path, stage])
+        con.execute(
+            "INSERT INTO errors (path, stage, message, logged_at, fingerprint) VALUES (?, ?, ?, ?, ?)",
+            [path, stage, message, now(), fingerprint],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise

@@ -1,0 +1,108 @@
+"""Catalog schema and its migrations. Add columns, never rename: other parts rely on the names.
+
+Each migration is a list of SQL statements; `SCHEMA_VERSION` is the number of migrations.
+Later stages (curation, search, ...) append migrations here rather than altering tables
+elsewhere, so every catalog on disk can be brought forward in one place.
+"""
+
+# Metric columns on `shots`, all DOUBLE. Units and ranges are documented in docs/METRICS.md.
+METRIC_COLUMNS: list[str] = [
+    "motion",            # mean optical-flow magnitude, % of frame diagonal per second
+    "camera_pan",        # global horizontal motion, % of frame width per second (signed)
+    "camera_tilt",       # global vertical motion, % of frame height per second (signed)
+    "camera_zoom",       # global scale change, % per second (signed; + = zoom in)
+    "camera_shake",      # jitter of global motion around its trend, % of diagonal
+    "sharpness",         # variance of the Laplacian of full-res luma (higher = sharper)
+    "brightness",        # mean luma, 0-1
+    "contrast",          # luma standard deviation, 0-1
+    "clip_dark",         # fraction of pixels at or below luma 16/255, 0-1
+    "clip_bright",       # fraction of pixels at or above luma 235/255, 0-1
+    "black_ratio",       # fraction of frames that are black, 0-1
+    "frozen_ratio",      # fraction of frames identical to their predecessor, 0-1
+    "border_ratio",      # fraction of the frame area covered by letterbox/pillarbox bars, 0-1
+    "text_area",         # fraction of the frame area covered by detected text, 0-1
+    "audio_rms_db",      # audio loudness, dBFS RMS (NULL without audio)
+    "audio_peak_db",     # audio peak, dBFS (NULL without audio)
+    "audio_silence_ratio",  # fraction of the shot below -50 dBFS (NULL without audio)
+]
+
+MIGRATIONS: list[list[str]] = [
+    # 1: the data engine's tables
+    [
+        """CREATE TABLE IF NOT EXISTS meta (
+            name VARCHAR PRIMARY KEY,
+            val VARCHAR
+        )""",
+        """CREATE TABLE IF NOT EXISTS videos (
+            video_id VARCHAR PRIMARY KEY,
+            path VARCHAR NOT NULL,
+            fingerprint VARCHAR NOT NULL,
+            size_bytes BIGINT,
+            duration DOUBLE,
+            fps DOUBLE,
+            vfr BOOLEAN,
+            frames BIGINT,
+            width INTEGER,
+            height INTEGER,
+            rotation INTEGER,
+            codec VARCHAR,
+            pix_fmt VARCHAR,
+            bit_depth INTEGER,
+            has_audio BOOLEAN,
+            audio_codec VARCHAR,
+            audio_sample_rate INTEGER,
+            audio_channels INTEGER,
+            num_shots INTEGER,
+            analysis_version VARCHAR,
+            analysis_params VARCHAR,
+            analyzed_at TIMESTAMP
+        )""",
+        """CREATE TABLE IF NOT EXISTS shots (
+            shot_id VARCHAR PRIMARY KEY,
+            video_id VARCHAR NOT NULL,
+            shot_index INTEGER,
+            start_frame BIGINT,
+            end_frame BIGINT,
+            start_time DOUBLE,
+            end_time DOUBLE,
+            num_frames BIGINT,
+            duration DOUBLE,
+            width INTEGER,
+            height INTEGER,
+            fps DOUBLE,
+            camera_move VARCHAR,
+            """
+        + ",\n            ".join(f"{c} DOUBLE" for c in METRIC_COLUMNS)
+        + """,
+            ocr_text VARCHAR
+        )""",
+        "CREATE INDEX IF NOT EXISTS shots_video ON shots(video_id)",
+        """CREATE TABLE IF NOT EXISTS transitions (
+            video_id VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            start_frame BIGINT,
+            end_frame BIGINT,
+            start_time DOUBLE,
+            end_time DOUBLE,
+            confidence DOUBLE
+        )""",
+        """CREATE TABLE IF NOT EXISTS keyframes (
+            shot_id VARCHAR NOT NULL,
+            video_id VARCHAR NOT NULL,
+            frame BIGINT,
+            pts_time DOUBLE,
+            path VARCHAR,
+            width INTEGER,
+            height INTEGER
+        )""",
+        """CREATE TABLE IF NOT EXISTS errors (
+            path VARCHAR,
+            stage VARCHAR,
+            message VARCHAR,
+            logged_at TIMESTAMP,
+            fingerprint VARCHAR
+        )""",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,131 @@
+"""Open the catalog safely from many processes.
+
+DuckDB lets one process hold a database file read-write at a time, and a read-write
+holder locks out readers. So nobody keeps the file open: the run's single writer opens
+it only to commit one video's rows in one transaction, and readers (`videoforge sql`,
+the server) open it read-only per query. Both retry briefly when the other holds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import time
+from collections.abc import Iterator
+
+import duckdb
+
+from videoforge.catalog.schema import MIGRATIONS, SCHEMA_VERSION
+
+DB_NAME = "catalog.duckdb"
+
+
+class CatalogError(Exception):
+    """The catalog folder or database cannot be used; the message says why and what to do."""
+
+
+def _is_lock_error(e: Exception) -> bool:
+    msg = str(e).lower()
+    return "lock" in msg or "conflicting" in msg or "being used" in msg
+
+
+class Catalog:
+    """A catalog folder: `catalog.duckdb`, `keyframes/`, and whatever later stages add."""
+
+    def __init__(self, root: str | os.PathLike, lock_timeout: float = 60.0):
+        self.root = os.path.abspath(os.fspath(root))
+        self.db_path = os.path.join(self.root, DB_NAME)
+        self.lock_timeout = lock_timeout
+
+    # -- paths ---------------------------------------------------------------------------
+    @property
+    def keyframe_dir(self) -> str:
+        return os.path.join(self.root, "keyframes")
+
+    def exists(self) -> bool:
+        return os.path.exists(self.db_path)
+
+    # -- opening -------------------------------------------------------------------------
+    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.005
+        while True:
+            try:
+                return duckdb.connect(self.db_path, read_only=read_only)
+            except (duckdb.IOException, duckdb.ConnectionException) as e:
+                if not _is_lock_error(e) or time.monotonic() > deadline:
+                    raise CatalogError(f"{self.db_path}: cannot open catalog ({e})") from e
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.2)
+
+    def create(self) -> "Catalog":
+        """Create the folder and database if needed and bring the schema up to date."""
+        try:
+            os.makedirs(self.keyframe_dir, exist_ok=True)
+        except OSError as e:
+            raise CatalogError(f"{self.root}: cannot create catalog folder ({e.strerror}); choose a writable --catalog") from e
+        if not os.access(self.root, os.W_OK):
+            raise CatalogError(f"{self.root}: catalog folder is not writable; choose a writable --catalog")
+        with self.write() as con:
+            migrate(con)
+        return self
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short read-write connection: open, do one job, close. Wrap changes in a transaction."""
+        con = self._connect(read_only=False)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection that waits while a writer commits."""
+        if not self.exists():
+            raise CatalogError(f"{self.root}: no catalog here (run `videoforge run INPUT --catalog {self.root}` first)")
+        con = self._connect(read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def query(self, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:
+        """Run one read-only query; returns (column names, rows)."""
+        with self.read() as con:
+            cur = con.execute(sql, params or [])
+            cols = [d[0] for d in cur.description] if cur.description else []
+            return cols, cur.fetchall()
+
+    def query_dicts(self, sql: str, params: list | None = None) -> list[dict]:
+        cols, rows = self.query(sql, params)
+        return [dict(zip(cols, r)) for r in rows]
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    try:
+        row = con.execute("SELECT val FROM meta WHERE name = 'schema_version'").fetchone()
+    except duckdb.CatalogException:
+        return 0
+    return int(row[0]) if row else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply pending migrations in one transaction each; returns the resulting version."""
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise CatalogError(f"catalog schema version {current} is newer than this videoforge ({SCHEMA_VERSION}); upgrade videoforge")
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for stmt in MIGRATIONS[version - 1]:
+                con.execute(stmt)
+            con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return SCHEMA_VERSION

@@ -1,0 +1,67 @@
+"""`videoforge` command line: a thin layer that parses, calls the library and prints.
+
+Each command lives in its own module here exposing `add_parser(subparsers)` and
+`main(args) -> int`. Modules import only the standard library at import time, so
+`videoforge --help` stays fast; heavy imports (torch, OCR, Ray) happen inside `main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from videoforge import __version__
+
+# Order is the order in `--help`. A module missing from this list is not a command.
+COMMANDS = [
+    "run", "shots", "probe", "sql", "export",
+    "score", "train_scorer", "dedup", "caption",
+    "index", "search",
+    "serve",
+    "train", "generate",
+]
+
+
+class UsageError(Exception):
+    """Bad arguments detected after parsing; exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="videoforge",
+        description="Turn raw video into curated, searchable, trainable shots.",
+    )
+    parser.add_argument("--version", action="version", version=f"videoforge {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f"videoforge.cli.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"videoforge.cli.{name}":
+                continue
+            raise
+        p = mod.add_parser(sub)
+        p.set_defaults(_main=mod.main)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_main", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args._main(args) or 0)
+    except UsageError as e:
+        print(f"videoforge {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - last line of defence: say why, exit 1
+        from videoforge.cli._common import describe_failure
+
+        print(f"videoforge {args.command}: {describe_failure(e)}", file=sys.stderr)
+        return 1

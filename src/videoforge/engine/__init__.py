@@ -1,0 +1,1 @@
+"""Running the pipeline over many videos: analysis per video, backends, resumable runs."""

@@ -1,0 +1,32 @@
+"""What an analysis run does, as one typed object whose signature is recorded per video."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+# Bump when analysis output changes meaning: videos analysed under another version are redone.
+ANALYSIS_VERSION = "1"
+
+
+@dataclass
+class AnalysisConfig:
+    detector: str = "videoforge"
+    detector_params: dict = field(default_factory=dict)
+    scorers: list[str] | None = None          # None = every registered scorer
+    scorer_params: dict = field(default_factory=dict)   # name -> params
+    ocr: bool = True
+    analysis_width: int = 160
+    keyframe_params: dict = field(default_factory=dict)
+    decode_threads: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    def signature(self) -> str:
+        """Analysis version + parameters: a video analysed under the same signature is skipped."""
+        d = asdict(self)
+        d.pop("decode_threads")  # how fast, not what: does not change results
+        h = hashlib.blake2b(json.dumps(d, sort_keys=True).encode(), digest_size=6).hexdigest()
+        return f"{ANALYSIS_VERSION}-{h}"

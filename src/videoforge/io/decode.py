@@ -1,0 +1,208 @@
+"""The single decode pass: every analysis (shots, metrics, keyframes, audio) is fed from it.
+
+Decoding is the physical limit of the data engine, so each decoded frame is turned once,
+inside FFmpeg's swscale, into a small BGR analysis frame; the full-resolution picture stays
+available on demand (`Frame.full_luma()`, `Frame.bgr()`) for the few consumers that need
+detail (sharpness, OCR, keyframes) on the frames they sample.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import av
+import numpy as np
+
+from videoforge.io.errors import VideoError
+
+ANALYSIS_WIDTH = 160  # px; 640x360 -> 160x90. Shot and cheap metric features need no more.
+
+
+def analysis_size(width: int, height: int, target_width: int = ANALYSIS_WIDTH) -> tuple[int, int]:
+    """(w, h) of the analysis frame: `target_width` wide (never upscaled), aspect kept, even sizes."""
+    w = min(target_width, width)
+    h = max(2, int(round(height * w / max(1, width))))
+    return max(2, w - w % 2), h - h % 2 if h > 2 else 2
+
+
+def _rotate(img: np.ndarray, rotation: int) -> np.ndarray:
+    """Turn a stored picture upright: FFmpeg's rotation is counter-clockwise degrees."""
+    k = (rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(img, k=k)) if k else img
+
+
+@dataclass
+class Frame:
+    """One decoded frame as analysis sees it. Valid only during its iteration step."""
+
+    index: int              # 0-based, in decoder output order
+    pts_time: float         # seconds
+    small: np.ndarray       # (h, w, 3) uint8 BGR, upright, analysis size
+    rotation: int = 0
+    _av: av.VideoFrame | None = field(default=None, repr=False)
+    _luma: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def luma(self) -> np.ndarray:
+        """(h, w) uint8 luma of the analysis frame (BT.601 weights, as OpenCV's BGR2GRAY)."""
+        if self._luma is None:
+            import cv2
+
+            self._luma = cv2.cvtColor(self.small, cv2.COLOR_BGR2GRAY)
+        return self._luma
+
+    def full_luma(self) -> np.ndarray:
+        """Full-resolution upright 8-bit luma (the Y plane; 10-bit sources are scaled to 8 bits)."""
+        if self._av is None:
+            raise RuntimeError("full-resolution picture is only available during decode")
+        f = self._av
+        if f.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"):
+            plane = f.planes[0]
+            y = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+        else:
+            y = f.to_ndarray(format="gray")
+        return _rotate(y, self.rotation)
+
+    def bgr(self, max_side: int | None = None) -> np.ndarray:
+        """Upright BGR picture, scaled by swscale so its longest side is at most `max_side`."""
+        if self._av is None:
+            raise RuntimeError("full-resolution picture is only available during decode")
+        f = self._av
+        w, h = f.width, f.height
+        if max_side and max(w, h) > max_side:
+            s = max_side / max(w, h)
+            w, h = max(2, int(round(w * s)) // 2 * 2), max(2, int(round(h * s)) // 2 * 2)
+        img = f.to_ndarray(format="bgr24", width=w, height=h)
+        return _rotate(img, self.rotation)
+
+
+@dataclass
+class DecodeStats:
+    frames: int = 0
+    first_pts: float = 0.0
+    last_pts: float = 0.0
+    last_duration: float = 0.0
+    pts: list[float] = field(default_factory=list)   # per-frame PTS (s); 8 bytes/frame
+    corrupt_packets: int = 0
+
+    def frame_duration(self, index: int) -> float:
+        """Duration (s) of frame `index`: gap to the next PTS, or the last frame's own duration."""
+        if index + 1 < len(self.pts):
+            return self.pts[index + 1] - self.pts[index]
+        return self.last_duration
+
+    def end_time(self, index: int) -> float:
+        return self.pts[index] + self.frame_duration(index)
+
+    @property
+    def duration(self) -> float:
+        return (self.last_pts + self.last_duration - self.first_pts) if self.frames else 0.0
+
+    @property
+    def average_fps(self) -> float:
+        d = self.duration
+        return self.frames / d if d > 0 else 0.0
+
+    @property
+    def vfr(self) -> bool:
+        """True when PTS spacing varies by more than 10 % of the median frame step."""
+        if len(self.pts) < 3:
+            return False
+        d = np.diff(np.asarray(self.pts, dtype=np.float64))
+        med = float(np.median(d))
+        return med > 0 and float(np.mean(np.abs(d - med) > 0.1 * med)) > 0.01
+
+
+def decode_frames(
+    path: str | os.PathLike,
+    width: int = ANALYSIS_WIDTH,
+    stats: DecodeStats | None = None,
+    on_audio: Callable[[av.AudioFrame], None] | None = None,
+    threads: int = 0,
+) -> Iterator[Frame]:
+    """Stream a video once, yielding analysis frames; audio frames go to `on_audio` in the same pass.
+
+    Memory is bounded: one decoded frame at a time plus the codec's own buffers.
+    Raises VideoError naming the file when the container or the stream cannot be read at all;
+    a few corrupt packets are skipped and counted in `stats.corrupt_packets`.
+    """
+    path = str(path)
+    stats = stats if stats is not None else DecodeStats()
+    try:
+        container = av.open(path)
+    except Exception as e:  # noqa: BLE001
+        raise VideoError(path, f"cannot open for decoding ({type(e).__name__}: {e})") from e
+    with container:
+        if not container.streams.video:
+            raise VideoError(path, "no video stream")
+        vs = container.streams.video[0]
+        vs.thread_type = "AUTO"
+        vs.codec_context.thread_count = threads
+        streams = [vs]
+        a_stream = container.streams.audio[0] if (on_audio and container.streams.audio) else None
+        if a_stream is not None:
+            streams.append(a_stream)
+        tb = float(vs.time_base) if vs.time_base else 0.0
+        rate = vs.average_rate or vs.guessed_rate
+        nominal_step = 1.0 / float(rate) if rate else 1.0 / 25.0
+        sw = sh = None
+        rotation = 0
+        prev_pts = None
+        index = 0
+
+        def frames_from(packet):
+            try:
+                return packet.decode()
+            except av.error.InvalidDataError:
+                stats.corrupt_packets += 1
+                return []
+            except av.error.FFmpegError as e:
+                # Mid-stream corruption: keep what decoded; too much means the file is broken.
+                stats.corrupt_packets += 1
+                if stats.corrupt_packets > 50:
+                    raise VideoError(path, f"too many undecodable packets ({e})") from e
+                return []
+
+        try:
+            for packet in container.demux(*streams):
+                if packet.stream.type == "audio":
+                    for af in frames_from(packet):
+                        on_audio(af)
+                    continue
+                for vf in frames_from(packet):
+                    if sw is None:
+                        rotation = int(round(getattr(vf, "rotation", 0) or 0)) % 360
+                        w0, h0 = (vf.height, vf.width) if rotation in (90, 270) else (vf.width, vf.height)
+                        dw, dh = analysis_size(w0, h0, width)
+                        sw, sh = (dh, dw) if rotation in (90, 270) else (dw, dh)
+                    if vf.pts is not None and tb:
+                        t = vf.pts * tb
+                    elif prev_pts is not None:
+                        t = prev_pts + nominal_step
+                    else:
+                        t = 0.0
+                    if prev_pts is not None and t <= prev_pts:  # broken timestamps: keep order monotonic
+                        t = prev_pts + nominal_step
+                    small = vf.to_ndarray(format="bgr24", width=sw, height=sh)
+                    frame = Frame(index=index, pts_time=t, small=_rotate(small, rotation), rotation=rotation, _av=vf)
+                    stats.pts.append(t)
+                    if index == 0:
+                        stats.first_pts = t
+                    stats.last_pts = t
+                    dur = float(vf.duration * tb) if getattr(vf, "duration", None) and tb else 0.0
+                    stats.last_duration = dur if dur > 0 else (t - prev_pts if prev_pts is not None else nominal_step)
+                    prev_pts = t
+                    index += 1
+                    stats.frames = index
+                    yield frame
+                    frame._av = None
+        except VideoError:
+            raise
+        except av.error.FFmpegError as e:
+            if index == 0:
+                raise VideoError(path, f"video stream does not decode ({e})") from e
+            stats.corrupt_packets += 1  # truncated tail: keep the frames we have
+        if index == 0:
+            raise VideoError(path, "no video frames could be decoded")
