@@ -19,12 +19,22 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	  (apt-get update -qq && apt-get install -y -qq libgl1 libglib2.0-0) >/dev/null; }
 	@touch $(STAMP)
 
+# The web page is tested in a real browser: Debian's chromium (Playwright's own download is
+# not reachable everywhere). Installed with apt when we may; the browser test says why it skips otherwise.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian chromium for the browser test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	    || echo "could not install chromium; the browser test will be skipped"; \
+	else echo "not root: install chromium yourself to run the browser test"; fi
+
 install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m videoforge.synth.demo --out $(DEMO)
 
-test: $(STAMP)
+test: $(STAMP) | $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import av
 import numpy as np
+from av.video.reformatter import Interpolation, VideoReformatter
 
 from videoforge.io.errors import VideoError
 
@@ -149,6 +150,9 @@ def decode_frames(
         nominal_step = 1.0 / float(rate) if rate else 1.0 / 25.0
         sw = sh = None
         rotation = 0
+        # One reformatter for the whole stream: it keeps its swscale context between frames
+        # (a fresh context per frame costs more than the scaling itself).
+        scaler = VideoReformatter()
         prev_pts = None
         index = 0
 
@@ -185,7 +189,8 @@ def decode_frames(
                         t = 0.0
                     if prev_pts is not None and t <= prev_pts:  # broken timestamps: keep order monotonic
                         t = prev_pts + nominal_step
-                    small = vf.to_ndarray(format="bgr24", width=sw, height=sh)
+                    small = scaler.reformat(vf, width=sw, height=sh, format="bgr24",
+                                            interpolation=Interpolation.AREA).to_ndarray()
                     frame = Frame(index=index, pts_time=t, small=_rotate(small, rotation), rotation=rotation, _av=vf)
                     stats.pts.append(t)
                     if index == 0:

@@ -39,6 +39,7 @@ def write_video(
         vs.width, vs.height, vs.pix_fmt = w, h, pix_fmt
         if pts_seconds is not None:
             vs.time_base = Fraction(1, 90000)
+            vs.codec_context.time_base = Fraction(1, 90000)
         opts = {}
         if codec in ("libx264", "libx265") and crf is not None:
             opts["crf"] = str(crf)
