@@ -37,6 +37,15 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> Non
     )
 
 
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo an open transaction; a failed COMMIT (e.g. disk full) has already ended it, so the
+    original error, not "cannot rollback", is what the caller sees."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
 def now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
 
@@ -49,13 +58,13 @@ def commit_video(con: duckdb.DuckDBPyConnection, result) -> None:
         for table in ("keyframes", "transitions", "shots", "videos"):
             con.execute(f"DELETE FROM {table} WHERE video_id = ?", [vid])
         con.execute("DELETE FROM errors WHERE path = ? OR fingerprint = ?", [result.video["path"], result.video["fingerprint"]])
-        _insert(con, "videos", [result.video])
+        _insert(con, "videos", [{"analyzed_at": now(), **result.video}])  # contract column: when committed
         _insert(con, "shots", result.shots)
         _insert(con, "transitions", result.transitions)
         _insert(con, "keyframes", result.keyframes)
         con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
 
 
@@ -70,5 +79,5 @@ def record_error(con: duckdb.DuckDBPyConnection, path: str, stage: str, message:
         )
         con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise

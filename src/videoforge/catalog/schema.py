@@ -8,11 +8,11 @@ elsewhere, so every catalog on disk can be brought forward in one place.
 # Metric columns on `shots`, all DOUBLE. Units and ranges are documented in docs/METRICS.md.
 METRIC_COLUMNS: list[str] = [
     "motion",            # mean optical-flow magnitude, % of frame diagonal per second
-    "camera_pan",        # global horizontal motion, % of frame width per second (signed)
-    "camera_tilt",       # global vertical motion, % of frame height per second (signed)
+    "camera_pan",        # camera velocity, % of frame width per second (signed; + = turns right)
+    "camera_tilt",       # camera velocity, % of frame height per second (signed; + = turns up)
     "camera_zoom",       # global scale change, % per second (signed; + = zoom in)
-    "camera_shake",      # jitter of global motion around its trend, % of diagonal
-    "sharpness",         # variance of the Laplacian of full-res luma (higher = sharper)
+    "camera_shake",      # jitter of global motion around its trend, % of diagonal per frame
+    "sharpness",         # variance of the Laplacian of luma at <= 1280 px, levels^2 (higher = sharper)
     "brightness",        # mean luma, 0-1
     "contrast",          # luma standard deviation, 0-1
     "clip_dark",         # fraction of pixels at or below luma 16/255, 0-1
@@ -104,5 +104,27 @@ MIGRATIONS: list[list[str]] = [
         )""",
     ],
 ]
+
+# curation (curate/): learned suitability, near-duplicates, structured captions + their caches
+MIGRATIONS.append([
+    "ALTER TABLE shots ADD COLUMN IF NOT EXISTS suitability DOUBLE",
+    "ALTER TABLE shots ADD COLUMN IF NOT EXISTS duplicate_of VARCHAR",
+    "ALTER TABLE shots ADD COLUMN IF NOT EXISTS caption VARCHAR",
+    "ALTER TABLE shots ADD COLUMN IF NOT EXISTS caption_json VARCHAR",
+    "ALTER TABLE shots ADD COLUMN IF NOT EXISTS caption_backend VARCHAR",
+    """CREATE TABLE IF NOT EXISTS caption_cache (
+        cache_key VARCHAR PRIMARY KEY,
+        backend VARCHAR,
+        model VARCHAR,
+        caption_json VARCHAR,
+        prompt_tokens BIGINT,
+        completion_tokens BIGINT,
+        created_at TIMESTAMP
+    )""",
+    """CREATE TABLE IF NOT EXISTS keyframe_hashes (
+        path VARCHAR PRIMARY KEY,
+        hashes UBIGINT[]
+    )""",
+])
 
 SCHEMA_VERSION = len(MIGRATIONS)

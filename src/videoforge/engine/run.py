@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+import duckdb
+
 from videoforge.catalog import Catalog, CatalogError
 from videoforge.catalog.commit import commit_video, record_error
 from videoforge.engine.backends import get_backend
@@ -58,6 +60,12 @@ def _commit(catalog: Catalog, outcome: JobOutcome) -> None:
                 record_error(con, outcome.path, outcome.stage or "analyze", outcome.message or "failed", outcome.fingerprint)
     except OSError as e:
         raise CatalogError(f"{catalog.root}: cannot write to the catalog ({e.strerror or e}); "
+                           "free disk space or choose a writable --catalog, then rerun (finished videos are kept)") from e
+    except duckdb.Error as e:
+        if "write" not in str(e).lower() and "space" not in str(e).lower():
+            raise
+        # DuckDB reports a full disk / unwritable file as its own error type, not OSError.
+        raise CatalogError(f"{catalog.root}: cannot write to the catalog ({e}); "
                            "free disk space or choose a writable --catalog, then rerun (finished videos are kept)") from e
 
 

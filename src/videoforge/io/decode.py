@@ -8,6 +8,7 @@ detail (sharpness, OCR, keyframes) on the frames they sample.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -116,6 +117,41 @@ class DecodeStats:
         return med > 0 and float(np.mean(np.abs(d - med) > 0.1 * med)) > 0.01
 
 
+_TAIL = object()  # end-of-stream marker fed after the demuxer's own flush packets
+
+
+def _frames_lost_at_flush(path: str, after_pts: float | None, until_pts: float | None = None) -> list:
+    """Frames (PTS in stream ticks, after `after_pts`, up to `until_pts`) re-decoded single-threaded.
+
+    Frame-threaded decoding holds several frames in flight; when the file ends inside a packet
+    (a truncated download) they can be lost silently at the flush, so a truncated file would
+    decode to a different frame count on machines with a different thread count. This
+    re-decodes from the keyframe before `after_pts` with one thread and returns only the frames
+    after it (the few that were in flight: bounded memory).
+    """
+    out = []
+    try:
+        with av.open(path) as c:
+            s = c.streams.video[0]
+            s.codec_context.thread_count = 1
+            if after_pts is not None:
+                c.seek(int(round(after_pts)), stream=s, backward=True)
+            for packet in c.demux(s):
+                try:
+                    frames = packet.decode()
+                except av.error.FFmpegError:
+                    continue
+                for f in frames:
+                    if f.pts is None or (after_pts is not None and f.pts <= after_pts + 0.5):
+                        continue
+                    if until_pts is not None and f.pts > until_pts:
+                        return out
+                    out.append(f)
+    except av.error.FFmpegError:
+        pass
+    return out
+
+
 def decode_frames(
     path: str | os.PathLike,
     width: int = ANALYSIS_WIDTH,
@@ -156,7 +192,17 @@ def decode_frames(
         prev_pts = None
         index = 0
 
+        tail = {"max_packet_pts": None, "last_frame_pts": None}
+
         def frames_from(packet):
+            if packet is _TAIL:  # after the flush: recover frames a threaded decoder dropped
+                m, last = tail["max_packet_pts"], tail["last_frame_pts"]
+                if m is None or last is None or m <= last or vs.codec_context.thread_count == 1:
+                    return []
+                return _frames_lost_at_flush(path, last)
+            if packet.stream is vs and packet.pts is not None and packet.size:
+                m = tail["max_packet_pts"]
+                tail["max_packet_pts"] = packet.pts if m is None else max(m, packet.pts)
             try:
                 return packet.decode()
             except av.error.InvalidDataError:
@@ -170,12 +216,14 @@ def decode_frames(
                 return []
 
         try:
-            for packet in container.demux(*streams):
-                if packet.stream.type == "audio":
+            for packet in itertools.chain(container.demux(*streams), [_TAIL]):
+                if packet is not _TAIL and packet.stream.type == "audio":
                     for af in frames_from(packet):
                         on_audio(af)
                     continue
                 for vf in frames_from(packet):
+                    if vf.pts is not None:
+                        tail["last_frame_pts"] = vf.pts
                     if sw is None:
                         rotation = int(round(getattr(vf, "rotation", 0) or 0)) % 360
                         w0, h0 = (vf.height, vf.width) if rotation in (90, 270) else (vf.width, vf.height)

@@ -1,0 +1,57 @@
+"""`videoforge shots VIDEO [--detector NAME] [--json]`: shot boundaries of one video."""
+
+from __future__ import annotations
+
+import argparse
+
+DETECTORS = ("videoforge", "pyscenedetect", "pyscenedetect-adaptive", "transnetv2")
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "shots",
+        help="detect shots and transitions (cut, dissolve, fade, wipe) in one video",
+        description="Detect shot boundaries in VIDEO. Frame ranges are inclusive; gradual-transition "
+                    "frames belong to no shot; a cut's frame is the first frame of the new shot.",
+    )
+    p.add_argument("video", metavar="VIDEO", help="video file")
+    p.add_argument("--detector", default="videoforge", choices=DETECTORS,
+                   help="videoforge (default: colour+structure classifier with gradual transitions), "
+                        "pyscenedetect (ContentDetector, cuts only), pyscenedetect-adaptive "
+                        "(AdaptiveDetector), transnetv2 (neural, needs the transnetv2 extra)")
+    p.add_argument("--json", action="store_true", help="print only the JSON document on stdout")
+    return p
+
+
+def main(args) -> int:
+    from videoforge.cli import UsageError
+    from videoforge.shots.detect import detect, shots_document
+
+    name, params = args.detector, {}
+    if name == "pyscenedetect-adaptive":
+        name, params = "pyscenedetect", {"method": "adaptive"}
+    try:
+        shots, transitions, stats, _ = detect(args.video, detector=name, **params)
+    except ModuleNotFoundError as e:
+        raise UsageError(f"detector {args.detector!r} needs an optional package ({e.name}); "
+                         f"install videoforge[{'transnetv2' if 'transnet' in name else 'pyscenedetect'}]") from e
+    doc = shots_document(args.video, shots, transitions, stats)
+    if args.json:
+        from videoforge.cli._common import print_json
+
+        print_json(doc)
+        return 0
+    from videoforge.cli._common import print_table
+
+    print(f"{doc['video']}: {doc['frames']} frames, {doc['fps']:.3f} fps, {len(shots)} shots, "
+          f"{len(transitions)} transitions")
+    rows = []
+    for i, s in enumerate(doc["shots"]):
+        rows.append([i, s["start_frame"], s["end_frame"], s["start_time"], s["end_time"],
+                     s["end_time"] - s["start_time"]])
+    print_table(["shot", "start_frame", "end_frame", "start_time", "end_time", "seconds"], rows)
+    if transitions:
+        print()
+        print_table(["kind", "start_frame", "end_frame", "confidence"],
+                    [[t["kind"], t["start_frame"], t["end_frame"], t["confidence"]] for t in doc["transitions"]])
+    return 0

@@ -1,0 +1,115 @@
+"""Training suitability: one learned score in [0, 1] per shot from its metric columns.
+
+Koala-36M's point: thresholds on many sub-metrics ignore their joint distribution, so a
+model fitted to judgements of whole shots filters better. This is the fast tabular level:
+gradient-boosted trees (scikit-learn's HistGradientBoosting) over the metric columns, NaN
+for missing metrics. A 0/1 label set fits a classifier (score = P(suitable)); graded 1-5
+labels fit a regressor on (label - 1) / 4, clipped to [0, 1], so the score ranks.
+
+Model files are joblib pickles: load only models you trust.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+DEFAULT_MODEL = os.path.join(os.path.dirname(__file__), "models", "suitability_default.joblib")
+FORMAT = "videoforge-suitability/1"
+
+
+@dataclass
+class SuitabilityModel:
+    features: list[str]
+    estimator: object
+    kind: str                      # "binary" | "graded"
+    meta: dict = field(default_factory=dict)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Suitability in [0, 1] for rows of `x` (columns in `self.features` order)."""
+        x = np.asarray(x, dtype=np.float64).reshape(-1, len(self.features))
+        if len(x) == 0:
+            return np.zeros(0)
+        if self.kind == "binary":
+            p = self.estimator.predict_proba(x)
+            return p[:, list(self.estimator.classes_).index(1)] if p.shape[1] > 1 else np.full(len(x), float(self.estimator.classes_[0]))
+        return np.clip(self.estimator.predict(x), 0.0, 1.0)
+
+    def save(self, path: str) -> str:
+        import joblib
+        import sklearn
+
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        meta = dict(self.meta, sklearn=sklearn.__version__)
+        joblib.dump({"format": FORMAT, "features": self.features, "estimator": self.estimator,
+                     "kind": self.kind, "meta": meta}, path, compress=3)
+        return path
+
+
+def load_model(path: str | None = None) -> SuitabilityModel:
+    """The model at `path` (default: the one shipped in the package)."""
+    import joblib
+
+    path = path or DEFAULT_MODEL
+    if not os.path.exists(path):
+        hint = ("the packaged default model is missing; build it with benchmarks/curate_suitability.py --save-default"
+                if path == DEFAULT_MODEL else "train one with `videoforge train-scorer`")
+        raise FileNotFoundError(f"{path}: no suitability model here ({hint})")
+    try:
+        d = joblib.load(path)
+    except Exception as e:  # noqa: BLE001 - any unpickling failure means "not a model file"
+        raise ValueError(f"{path}: not a readable suitability model ({type(e).__name__}: {e})") from e
+    if not isinstance(d, dict) or d.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a videoforge suitability model (expected format {FORMAT})")
+    return SuitabilityModel(d["features"], d["estimator"], d["kind"], d.get("meta", {}))
+
+
+def normalise_labels(labels) -> tuple[np.ndarray, str]:
+    """Labels -> (targets in [0, 1], kind): {0, 1} stays binary; 1-5 scores map to (y - 1) / 4."""
+    y = np.asarray(labels, dtype=np.float64)
+    vals = set(np.unique(y).tolist())
+    if vals <= {0.0, 1.0}:
+        return y, "binary"
+    if y.min() >= 1 and y.max() <= 5:
+        return (y - 1) / 4, "graded"
+    raise ValueError(f"labels must be 0/1 or 1-5 scores; got values from {y.min():g} to {y.max():g}")
+
+
+def fit_model(x: np.ndarray, labels, features: list[str], seed: int = 0, meta: dict | None = None) -> SuitabilityModel:
+    """Fit the tabular model on rows `x` (features order) and 0/1 or 1-5 labels."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    y, kind = normalise_labels(labels)
+    if len(y) < 4:
+        raise ValueError(f"need at least 4 labelled shots to fit a model, got {len(y)}")
+    # Small trees, shrinkage and a leaf minimum: label sets are small (hundreds of shots).
+    params = dict(max_iter=300, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=max(2, min(10, len(y) // 20)),
+                  l2_regularization=0.1, random_state=seed)
+    if kind == "binary":
+        if len(set(y.tolist())) < 2:
+            raise ValueError("labels are all the same class; need both suitable (1) and unsuitable (0) shots")
+        est = HistGradientBoostingClassifier(**params)
+        est.fit(x, y.astype(int))
+    else:
+        est = HistGradientBoostingRegressor(**params)
+        est.fit(x, y)
+    m = dict(meta or {})
+    m.update(n_train=int(len(y)), kind=kind)
+    return SuitabilityModel(list(features), est, kind, m)
+
+
+def score_catalog(catalog, model: SuitabilityModel, where: str | None = None) -> dict:
+    """Write `shots.suitability` for every shot (or those matching `where`); returns a summary."""
+    from videoforge.curate.features import load_features
+    from videoforge.curate.store import ensure_schema, write_shot_columns
+
+    ensure_schema(catalog)
+    ids, x, _ = load_features(catalog, model.features, where=where)
+    s = model.predict(x)
+    write_shot_columns(catalog, ids, {"suitability": [float(v) for v in s]})
+    q = np.quantile(s, [0.1, 0.5, 0.9]).tolist() if len(s) else [None] * 3
+    missing = [f for f, frac in zip(model.features, np.isnan(x).mean(0) if len(x) else []) if frac == 1.0]
+    return {"shots": len(ids), "mean": float(s.mean()) if len(s) else None, "p10": q[0], "median": q[1], "p90": q[2],
+            "missing_features": missing, "model": model.meta.get("name", "")}

@@ -1,0 +1,406 @@
+"""Frame-accurate clip cutting: one shot [start_frame, end_frame] of a source into an MP4.
+
+Stream copy when the shot starts on a keyframe and the copied packets decode to exactly
+the shot's frames (checked by decoding the clip and counting); otherwise the shot is
+re-encoded with libx264 through PyAV. Audio, when the source has it, is decoded, trimmed to
+the shot's time range with sample precision and encoded to AAC (a copied AAC packet holds
+1024 samples, too coarse to trim at a frame boundary). The source's display rotation is
+written onto the clip's video stream, so the clip shows upright wherever the source did.
+
+Frame indices are the catalog's: 0-based in presentation (decoder output) order. They are
+mapped to timestamps through a packet index (one demux pass, no decoding, built once per
+source and shared by all its shots).
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+import numpy as np
+
+from videoforge.io.decode import _frames_lost_at_flush
+from videoforge.io.errors import VideoError
+
+# Pixel formats libx264 encodes as they are; anything else is converted to yuv420p.
+_X264_PIX_FMTS = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p",
+                  "yuv420p10le", "yuv422p10le", "yuv444p10le", "gray", "gray10le"}
+
+
+@dataclass
+class PacketIndex:
+    """Video packets of one source, read by demuxing only: maps frame index -> PTS, finds keyframes."""
+
+    path: str
+    time_base: Fraction
+    pts: list[int]                  # presentation timestamps, sorted: pts[i] is frame i
+    keyframe_pts: set[int]
+    decode_order: list[int]         # pts of each packet in file (decode) order
+    rotation: int = 0
+    width: int = 0                  # stored (coded) size, before rotation
+    height: int = 0
+    pix_fmt: str = "yuv420p"
+    codec: str = ""
+    average_rate: Fraction | None = None
+    has_audio: bool = False
+    _pos: dict[int, int] = field(default_factory=dict, repr=False)  # pts -> decode position
+
+    @property
+    def frames(self) -> int:
+        return len(self.pts)
+
+    def time_of(self, frame: int) -> float:
+        """PTS (s) of frame `frame`."""
+        return float(self.pts[frame] * self.time_base)
+
+    def frame_at(self, seconds: float) -> int:
+        """Index of the first frame whose PTS is at or after `seconds` (half a tick of slack)."""
+        tick = int(round(seconds / self.time_base)) if self.time_base else 0
+        return bisect.bisect_left(self.pts, tick)
+
+    def frame_duration(self, frame: int) -> int:
+        """Duration of frame `frame` in time-base ticks (the last frame repeats the previous step)."""
+        if frame + 1 < len(self.pts):
+            return self.pts[frame + 1] - self.pts[frame]
+        if len(self.pts) > 1:
+            return self.pts[-1] - self.pts[-2]
+        rate = self.average_rate or Fraction(25)
+        return max(1, int(round(1 / (rate * self.time_base))))
+
+    def copyable(self, start_frame: int, end_frame: int) -> bool:
+        """True when the packets of [start_frame, end_frame] begin with a keyframe and are contiguous in decode order."""
+        start_pts, end_pts = self.pts[start_frame], self.pts[end_frame]
+        if start_pts not in self.keyframe_pts:
+            return False
+        first = self._pos[start_pts]
+        n = end_frame - start_frame + 1
+        # The range's packets must be one unbroken run in decode order starting at the keyframe:
+        # then no frame in it can reference a frame outside it (a reference is decoded before
+        # the frames that use it, so it would sit inside the run).
+        window = self.decode_order[first: first + n]
+        return len(window) == n and all(start_pts <= p <= end_pts for p in window)
+
+
+def build_packet_index(path: str | os.PathLike) -> PacketIndex:
+    """Demux the first video stream of `path` (no decoding) into a PacketIndex. Raises VideoError."""
+    path = str(path)
+    if not os.path.exists(path):
+        raise VideoError(path, "source file does not exist", stage="export")
+    try:
+        container = av.open(path)
+    except Exception as e:  # noqa: BLE001 - FFmpeg reports many error kinds
+        raise VideoError(path, f"cannot open source ({type(e).__name__}: {e})", stage="export") from e
+    with container:
+        if not container.streams.video:
+            raise VideoError(path, "source has no video stream", stage="export")
+        vs = container.streams.video[0]
+        tb = vs.time_base or Fraction(1, 90000)
+        order: list[int] = []
+        keys: set[int] = set()
+        last = None
+        try:
+            for pkt in container.demux(vs):
+                if pkt.size == 0:
+                    continue  # flush packet
+                p = pkt.pts if pkt.pts is not None else pkt.dts
+                if p is None:  # e.g. AVI without timestamps: packets are frames in order
+                    p = 0 if last is None else last + 1
+                last = p
+                order.append(p)
+                if pkt.is_keyframe:
+                    keys.add(p)
+        except av.error.FFmpegError:
+            pass  # truncated tail: keep the packets read so far
+        rotation = 0
+        try:
+            container.seek(0)
+            for f in container.decode(vs):
+                rotation = int(round(getattr(f, "rotation", 0) or 0)) % 360
+                break
+        except av.error.FFmpegError:
+            pass
+        cc = vs.codec_context
+        idx = PacketIndex(
+            path=path, time_base=tb, pts=sorted(set(order)), keyframe_pts=keys, decode_order=order,
+            rotation=rotation, width=int(cc.width or 0), height=int(cc.height or 0),
+            pix_fmt=cc.pix_fmt or "yuv420p", codec=cc.name or "", average_rate=vs.average_rate or vs.guessed_rate,
+            has_audio=bool(container.streams.audio),
+        )
+        idx._pos = {}
+        for i, p in enumerate(order):
+            idx._pos.setdefault(p, i)
+        if not idx.pts:
+            raise VideoError(path, "source has no video packets", stage="export")
+        return idx
+
+
+@dataclass
+class ClipResult:
+    """What was written: frames counted in the clip, its upright size, how it was made."""
+
+    path: str
+    num_frames: int
+    width: int           # upright (displayed) width, px
+    height: int          # upright (displayed) height, px
+    fps: float           # frames / duration
+    duration: float      # seconds
+    start_time: float    # source PTS of the first frame, s
+    end_time: float      # source PTS of the last frame plus its duration, s
+    method: str          # "copy" | "reencode"
+    has_audio: bool
+
+
+def count_frames(path: str | os.PathLike) -> int:
+    """Frames that actually decode from `path`'s first video stream."""
+    n = 0
+    with av.open(str(path)) as c:
+        for _ in c.decode(c.streams.video[0]):
+            n += 1
+    return n
+
+
+def cut_clip(
+    source: str | os.PathLike,
+    out_path: str | os.PathLike,
+    start_frame: int,
+    end_frame: int,
+    index: PacketIndex | None = None,
+    reencode: bool = False,
+    audio: bool = True,
+    crf: int = 18,
+    preset: str = "veryfast",
+) -> ClipResult:
+    """Write frames [start_frame, end_frame] (inclusive) of `source` to `out_path` (MP4).
+
+    Stream copy when possible and verified frame-exact, else libx264 re-encode (or always,
+    with `reencode=True`). Raises VideoError (stage "export") naming the file and problem.
+    """
+    source, out_path = str(source), str(out_path)
+    idx = index or build_packet_index(source)
+    if not 0 <= start_frame <= end_frame < idx.frames:
+        raise VideoError(source, f"frame range [{start_frame}, {end_frame}] outside the source's {idx.frames} frames", stage="export")
+    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+    part = out_path + ".part"   # written aside and renamed: a killed export leaves no half clip under the real name
+    want = end_frame - start_frame + 1
+    method = "reencode"
+    try:
+        if not reencode and idx.copyable(start_frame, end_frame):
+            try:
+                _write(idx, part, start_frame, end_frame, copy=True, audio=audio, crf=crf, preset=preset)
+                if count_frames(part) == want:
+                    method = "copy"
+            except (av.error.FFmpegError, ValueError):
+                pass  # some containers' packets cannot go into MP4 as they are: re-encode
+        if method != "copy":
+            try:
+                _write(idx, part, start_frame, end_frame, copy=False, audio=audio, crf=crf, preset=preset)
+            except av.error.FFmpegError as e:
+                raise VideoError(source, f"cannot re-encode frames {start_frame}-{end_frame} ({e})", stage="export") from e
+            got = _count_packets(part) if os.path.exists(part) else 0  # no frame muxed: no file
+            if got != want:
+                raise VideoError(source, f"clip of frames {start_frame}-{end_frame} has {got} decodable frames, "
+                                         f"expected {want}", stage="export")
+        os.replace(part, out_path)
+    finally:
+        if os.path.exists(part):
+            os.remove(part)
+    tb = idx.time_base
+    start_t = float(idx.pts[start_frame] * tb)
+    end_t = float((idx.pts[end_frame] + idx.frame_duration(end_frame)) * tb)
+    w, h = (idx.height, idx.width) if idx.rotation in (90, 270) else (idx.width, idx.height)
+    dur = end_t - start_t
+    return ClipResult(
+        path=out_path, num_frames=want, width=w, height=h, fps=want / dur if dur > 0 else 0.0,
+        duration=dur, start_time=start_t, end_time=end_t, method=method, has_audio=bool(audio and idx.has_audio),
+    )
+
+
+def _count_packets(path: str) -> int:
+    with av.open(path) as c:
+        return sum(1 for p in c.demux(c.streams.video[0]) if p.size)
+
+
+def _write(idx: PacketIndex, out_path: str, start_frame: int, end_frame: int, copy: bool,
+           audio: bool, crf: int, preset: str) -> None:
+    start_pts, end_pts = idx.pts[start_frame], idx.pts[end_frame]
+    tb = idx.time_base
+    start_t = float(start_pts * tb)
+    end_t = float((end_pts + idx.frame_duration(end_frame)) * tb)
+    with av.open(idx.path) as src, av.open(out_path, "w", format="mp4") as out:
+        vs = src.streams.video[0]
+        ovs = out.add_stream_from_template(vs) if copy else _add_encoder(out, idx, crf, preset)
+        if idx.rotation:
+            ovs.set_display_rotation(idx.rotation)
+        oas = None
+        if audio and src.streams.audio:
+            a = src.streams.audio[0].codec_context
+            oas = out.add_stream("aac", rate=int(a.sample_rate or 44100))
+            oas.layout = a.layout.name if a.layout else "stereo"
+        if copy:
+            _copy_video(src, vs, out, ovs, start_pts, end_pts)
+        else:
+            _encode_video(src, vs, out, ovs, idx, start_pts, end_pts)
+        if oas is not None:
+            _encode_audio(idx.path, out, oas, start_t, end_t)
+
+
+def _add_encoder(out, idx: PacketIndex, crf: int, preset: str):
+    rate = idx.average_rate or Fraction(25)
+    ovs = out.add_stream("libx264", rate=Fraction(rate).limit_denominator(100000))
+    pix = idx.pix_fmt if idx.pix_fmt in _X264_PIX_FMTS else "yuv420p"
+    odd_w, odd_h = idx.width % 2, idx.height % 2
+    if ("420" in pix and (odd_w or odd_h)) or ("422" in pix and odd_w):
+        # 4:2:0 / 4:2:2 chroma needs even sizes; 4:4:4 keeps every pixel of an odd-sized frame.
+        pix = "yuv444p10le" if "10" in pix else "yuv444p"
+    ovs.width, ovs.height, ovs.pix_fmt = idx.width, idx.height, pix
+    ovs.time_base = idx.time_base
+    ovs.codec_context.time_base = idx.time_base  # keep every source PTS (VFR) exactly
+    ovs.options = {"crf": str(crf), "preset": preset}
+    return ovs
+
+
+def _seek(src, vs, pts: int) -> None:
+    try:
+        src.seek(pts, stream=vs, backward=True, any_frame=False)
+    except av.error.FFmpegError:
+        src.seek(0)
+
+
+def _copy_video(src, vs, out, ovs, start_pts: int, end_pts: int) -> None:
+    """Mux the range's packets unchanged, timestamps shifted so the clip starts at 0."""
+    _seek(src, vs, start_pts)
+    started = False
+    for pkt in src.demux(vs):
+        if pkt.size == 0:
+            continue
+        p = pkt.pts if pkt.pts is not None else pkt.dts
+        if p is None:
+            continue
+        started = started or p == start_pts
+        if not started:
+            continue
+        if p > end_pts:
+            if pkt.dts is not None and pkt.dts > end_pts:
+                break  # decode order has passed the range for good
+            continue
+        if p < start_pts:
+            continue
+        pkt.pts = p - start_pts
+        if pkt.dts is not None:
+            pkt.dts -= start_pts
+        pkt.stream = ovs
+        out.mux(pkt)
+
+
+class _Overshoot(Exception):
+    """A seek landed after the wanted frame (file without a usable index)."""
+
+
+def _frames_in_range(src, vs, start_pts: int, end_pts: int, seek: bool):
+    if seek:
+        _seek(src, vs, start_pts)
+    else:
+        src.seek(0)
+    first = True
+    for pkt in src.demux(vs):
+        try:
+            frames = pkt.decode()
+        except av.error.InvalidDataError:
+            continue
+        for f in frames:
+            if f.pts is None:
+                continue
+            if first and seek and f.pts > start_pts:
+                raise _Overshoot
+            first = False
+            if f.pts < start_pts:
+                continue
+            if f.pts > end_pts:
+                return
+            yield f
+
+
+def _encode_video(src, vs, out, ovs, idx: PacketIndex, start_pts: int, end_pts: int) -> None:
+    """Decode the range (seeking to the keyframe before it) and encode it with libx264."""
+    vs.thread_type = "AUTO"
+
+    def encode(f):
+        pts = f.pts - start_pts
+        if f.format.name != ovs.pix_fmt:
+            f = f.reformat(format=ovs.pix_fmt)
+        f.pts, f.time_base = pts, idx.time_base
+        for p in ovs.encode(f):
+            out.mux(p)
+
+    last = None
+    try:
+        for f in _frames_in_range(src, vs, start_pts, end_pts, seek=True):
+            last = f.pts
+            encode(f)
+    except _Overshoot:
+        for f in _frames_in_range(src, vs, start_pts, end_pts, seek=False):
+            last = f.pts
+            encode(f)
+    if last is None or last < end_pts:
+        # A frame-threaded decoder can drop its in-flight frames at a truncated file's end;
+        # decode.py recovers them single-threaded for analysis, so the clip must have them too.
+        for f in _frames_lost_at_flush(idx.path, last if last is not None else start_pts - 1, end_pts):
+            encode(f)
+    for p in ovs.encode():
+        out.mux(p)
+
+
+def _encode_audio(path: str, out, oas, start_t: float, end_t: float) -> None:
+    """Decode the source's first audio stream, keep samples in [start_t, end_t), encode AAC from t=0."""
+    rate = oas.codec_context.sample_rate
+    first_sample, last_sample = int(round(start_t * rate)), int(round(end_t * rate))
+    resampler = av.AudioResampler(format="fltp", layout=oas.layout, rate=rate)
+    pending: list[np.ndarray] = []
+    emitted = 0
+    frame_size = oas.codec_context.frame_size or 1024
+
+    def emit(block: np.ndarray) -> None:
+        nonlocal emitted
+        af = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="fltp", layout=oas.layout)
+        af.sample_rate, af.pts = rate, emitted
+        emitted += block.shape[1]
+        for p in oas.encode(af):
+            out.mux(p)
+
+    with av.open(path) as src:
+        a = src.streams.audio[0]
+        try:
+            src.seek(max(0, int((start_t - 1.0) / float(a.time_base))) if a.time_base else 0, stream=a, backward=True)
+        except av.error.FFmpegError:
+            src.seek(0)
+        cursor = None  # absolute sample position of the next resampled sample
+        try:
+            for frame in src.decode(a):
+                for rf in resampler.resample(frame):
+                    if rf.pts is not None and rf.time_base:
+                        cursor = int(round(float(rf.pts * rf.time_base) * rate))
+                    elif cursor is None:
+                        cursor = 0
+                    data = rf.to_ndarray()
+                    lo, hi = max(first_sample - cursor, 0), min(last_sample - cursor, data.shape[1])
+                    cursor += data.shape[1]
+                    if hi > lo:
+                        pending.append(data[:, lo:hi])
+                    buf = np.concatenate(pending, axis=1) if pending else np.zeros((data.shape[0], 0), np.float32)
+                    while buf.shape[1] >= frame_size:
+                        emit(buf[:, :frame_size])
+                        buf = buf[:, frame_size:]
+                    pending = [buf] if buf.shape[1] else []
+                if cursor is not None and cursor >= last_sample:
+                    break
+        except av.error.FFmpegError:
+            pass  # damaged audio tail: keep what decoded
+    if pending:
+        tail = np.concatenate(pending, axis=1)
+        if tail.shape[1]:
+            emit(tail)
+    for p in oas.encode():
+        out.mux(p)

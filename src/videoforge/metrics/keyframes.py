@@ -1,0 +1,174 @@
+"""Keyframes: a few small JPEGs per shot that represent it, chosen in the same decode pass.
+
+During the pass (shots are not known yet) candidate frames are written as JPEGs to a
+private temp folder, so memory stays bounded for hour-long and 4K input (in memory: a
+16x9 thumbnail per candidate, ~0.5 KB). Candidates are:
+- one every `1 / candidate_rate_hz` seconds (fixed step),
+- a frame whose thumbnail differs from the last candidate by more than `change_threshold`
+  (content changed: cuts, fast action),
+- the first calm frame after a run of changing frames (the end of a dissolve or a whip pan),
+  so a shot that starts after a gradual transition has a candidate at its start.
+
+After the pass, per shot: the first candidate inside it, then each later one that is
+`step_seconds` on from the last kept or differs from it by `change_threshold`; a candidate
+within `dedup_threshold` of any kept one is dropped (near-identical), change-triggered ones come at
+least `min_gap_seconds` apart, and at most 2 + duration / `step_seconds` (and never more than
+`max_per_shot`) are kept, evenly spread. Every shot gets at least one keyframe: a shot with
+no candidate inside it (shorter than the candidate step, starting without a change) takes
+the nearest candidate, whose frame index then lies just outside the shot.
+
+Thumbnail distance: mean absolute difference of 16x9 BGR thumbnails, 8-bit levels (0-255).
+Files: `<catalog_root>/keyframes/<video_id>/<frame>.jpg` (written as temp + rename), path
+stored relative to the catalog root.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+from videoforge.io.decode import Frame
+from videoforge.metrics.sampling import RateSampler
+
+_THUMB = (16, 9)
+
+
+@dataclass
+class Candidate:
+    frame: int
+    pts_time: float
+    thumb: np.ndarray   # (9, 16, 3) float32
+    file: str           # temp JPEG
+    width: int
+    height: int
+
+
+def thumb_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference of two thumbnails, 8-bit levels."""
+    return float(np.abs(a - b).mean())
+
+
+class KeyframeSelector:
+    def __init__(self, max_side: int = 384, quality: int = 90, candidate_rate_hz: float = 1.0,
+                 step_seconds: float = 2.0, change_threshold: float = 18.0, dedup_threshold: float = 5.0,
+                 max_per_shot: int = 6, min_gap_seconds: float = 0.4, busy_level: float = 4.0, calm_level: float = 1.5,
+                 tmp_dir: str | None = None):
+        self.max_side = max_side
+        self.quality = quality
+        self.sampler = RateSampler(candidate_rate_hz)
+        self.step_seconds = step_seconds
+        self.change_threshold = change_threshold
+        self.dedup_threshold = dedup_threshold
+        self.max_per_shot = max_per_shot
+        self.min_gap_seconds = min_gap_seconds
+        self.busy_level = busy_level
+        self.calm_level = calm_level
+        self.candidates: list[Candidate] = []
+        self._tmp = tempfile.mkdtemp(prefix="vf-keyframes-", dir=tmp_dir)
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmp, True)
+        self._prev_thumb: np.ndarray | None = None
+        self._busy_run = 0
+
+    # -- during the pass -------------------------------------------------------------------
+    def process(self, frame: Frame) -> None:
+        import cv2
+
+        thumb = cv2.resize(frame.small, _THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
+        step_due = self.sampler.due(frame.index, frame.pts_time)
+        if frame.index == 0:
+            self._prev_thumb, self._busy_run = None, 0
+        changed = settled = False
+        if self.candidates:
+            changed = thumb_distance(thumb, self.candidates[-1].thumb) > self.change_threshold
+        if self._prev_thumb is not None:
+            d = thumb_distance(thumb, self._prev_thumb)
+            if d > self.busy_level:
+                self._busy_run += 1
+            else:
+                settled = self._busy_run >= 3 and d < self.calm_level
+                if d < self.calm_level:
+                    self._busy_run = 0
+        self._prev_thumb = thumb
+        if step_due or changed or settled or not self.candidates:
+            self._spill(frame, thumb)
+
+    def _spill(self, frame: Frame, thumb: np.ndarray) -> None:
+        import cv2
+
+        img = frame.bgr(self.max_side)
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
+        if not ok:
+            return
+        path = os.path.join(self._tmp, f"{frame.index}.jpg")
+        with open(path, "wb") as f:
+            f.write(buf.tobytes())
+        self.candidates.append(Candidate(frame.index, frame.pts_time, thumb, path, img.shape[1], img.shape[0]))
+
+    # -- after the pass --------------------------------------------------------------------
+    def select(self, shots) -> list[list[Candidate]]:
+        """Per shot, the chosen candidates (at least one each when there is any candidate)."""
+        frames = np.asarray([c.frame for c in self.candidates], dtype=np.int64)
+        out = []
+        for shot in shots:
+            lo = int(np.searchsorted(frames, shot.start_frame, side="left"))
+            hi = int(np.searchsorted(frames, shot.end_frame, side="right"))
+            inside = self.candidates[lo:hi]
+            if not inside:
+                if not self.candidates:
+                    out.append([])
+                    continue
+                # nearest candidate outside the shot (prefer the one before: same content so far)
+                near = min(self.candidates, key=lambda c: (abs(c.frame - shot.start_frame) if c.frame < shot.start_frame
+                                                           else abs(c.frame - shot.end_frame) + 0.5))
+                out.append([near])
+                continue
+            kept = [inside[0]]
+            for c in inside[1:]:
+                gap = c.pts_time - kept[-1].pts_time
+                due = gap >= self.step_seconds - 1e-6
+                moved = gap >= self.min_gap_seconds and thumb_distance(c.thumb, kept[-1].thumb) > self.change_threshold
+                if (due or moved) and min(thumb_distance(c.thumb, k.thumb) for k in kept) >= self.dedup_threshold:
+                    kept.append(c)
+            # "a few": one per step of the shot's length plus two for changes, at most max_per_shot
+            duration = inside[-1].pts_time - inside[0].pts_time
+            cap = min(self.max_per_shot, 2 + int(duration // self.step_seconds))
+            if len(kept) > cap:
+                idx = np.unique(np.round(np.linspace(0, len(kept) - 1, cap)).astype(int))
+                kept = [kept[i] for i in idx]
+            out.append(kept)
+        return out
+
+    def finish(self, ctx) -> list[list[dict]]:
+        """Write the chosen JPEGs under `ctx.catalog_root/keyframes/<video_id>/`; rows per shot."""
+        chosen = self.select(ctx.shots)
+        if not ctx.catalog_root:
+            raise ValueError("KeyframeSelector.finish needs ctx.catalog_root (where keyframes/ is written)")
+        rel_dir = f"keyframes/{ctx.video_id}"
+        out_dir = os.path.join(ctx.catalog_root, "keyframes", ctx.video_id)
+        os.makedirs(out_dir, exist_ok=True)
+        written: set[int] = set()
+        rows = []
+        for per_shot in chosen:
+            shot_rows = []
+            for c in per_shot:
+                name = f"{c.frame}.jpg"
+                if c.frame not in written:
+                    dst = os.path.join(out_dir, name)
+                    tmp = dst + ".tmp"
+                    shutil.copyfile(c.file, tmp)
+                    os.replace(tmp, dst)   # readers never see a half-written JPEG
+                    written.add(c.frame)
+                shot_rows.append({"frame": c.frame, "pts_time": c.pts_time, "path": f"{rel_dir}/{name}",
+                                  "width": c.width, "height": c.height})
+            rows.append(shot_rows)
+        self.close()
+        return rows
+
+    def close(self) -> None:
+        """Remove the temp candidates (also done when the selector is garbage-collected)."""
+        self._cleanup()

@@ -1,0 +1,300 @@
+"""Causal 3D video autoencoder (MAGVIT-v2 / Open-Sora-VAE style), with a KL or LFQ bottleneck.
+
+Causality: every temporal convolution pads only on the left (with copies of the first
+frame), temporal downsampling strides over that causal padding, and normalisation is per
+frame. So latent frame j depends only on input frames <= 4j, and the first frame is encoded
+on its own: an image is a 1-frame video and shares the same encoder. Videos have 1 + 4k
+frames with the default temporal x4 (`valid_frames` tells the lengths a config accepts).
+
+Shapes: video x (B, 3, T, H, W) in [-1, 1] -> latent z (B, C, 1 + (T-1)/ft, H/fs, W/fs).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class AutoencoderConfig:
+    in_channels: int = 3
+    latent_channels: int = 4
+    base_channels: int = 64
+    channel_mult: tuple[int, ...] = (1, 2, 4, 4)
+    # one flag per level boundary (len(channel_mult) - 1): where to halve H,W and T
+    spatial_down: tuple[bool, ...] = (True, True, True)      # x8
+    temporal_down: tuple[bool, ...] = (False, True, True)    # x4
+    num_res_blocks: int = 1
+    # space-to-depth patch at the input (and depth-to-space at the output): cheap x2/x4 in space
+    # with no full-resolution convolutions, which dominate the cost on CPU
+    patch_size: int = 1
+    bottleneck: str = "kl"        # "kl" (continuous, for diffusion) or "lfq" (discrete tokens)
+    kl_weight: float = 1e-6
+    lfq_entropy_weight: float = 0.1
+    lfq_commit_weight: float = 0.25
+
+    @property
+    def spatial_factor(self) -> int:
+        return self.patch_size * 2 ** sum(self.spatial_down)
+
+    @property
+    def temporal_factor(self) -> int:
+        return 2 ** sum(self.temporal_down)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def valid_frames(n: int, temporal_factor: int) -> int:
+    """Smallest frame count >= n that the causal AE accepts (1 + k * temporal_factor)."""
+    if n <= 1:
+        return 1
+    return 1 + math.ceil((n - 1) / temporal_factor) * temporal_factor
+
+
+class CausalConv3d(nn.Module):
+    """Conv3d padded causally in time (first frame repeated on the left) and 'same' in space."""
+
+    def __init__(self, cin: int, cout: int, kernel=(3, 3, 3), stride=(1, 1, 1)):
+        super().__init__()
+        kt, kh, kw = kernel
+        self.time_pad = kt - 1
+        self.conv = nn.Conv3d(cin, cout, kernel, stride=stride, padding=(0, kh // 2, kw // 2))
+
+    def forward(self, x):  # (B, C, T, H, W)
+        if self.time_pad:
+            x = torch.cat([x[:, :, :1].expand(-1, -1, self.time_pad, -1, -1), x], dim=2)
+        return self.conv(x)
+
+
+class FrameGroupNorm(nn.GroupNorm):
+    """GroupNorm over each frame separately: statistics over time would leak the future."""
+
+    def forward(self, x):
+        B, C, T, H, W = x.shape
+        y = super().forward(x.transpose(1, 2).reshape(B * T, C, H, W))
+        return y.reshape(B, T, C, H, W).transpose(1, 2)
+
+
+def _norm(c: int) -> nn.Module:
+    return FrameGroupNorm(min(8, c), c, eps=1e-6)
+
+
+class ResBlock(nn.Module):
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.norm1, self.conv1 = _norm(cin), CausalConv3d(cin, cout)
+        self.norm2, self.conv2 = _norm(cout), CausalConv3d(cout, cout)
+        self.skip = nn.Conv3d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x):
+        h = self.conv1(F.silu(self.norm1(x)))
+        h = self.conv2(F.silu(self.norm2(h)))
+        return self.skip(x) + h
+
+
+class Downsample(nn.Module):
+    """Stride-2 causal conv in space and/or time; T = 1 + 2k -> 1 + k (frame 0 stays alone)."""
+
+    def __init__(self, c: int, spatial: bool, temporal: bool):
+        super().__init__()
+        self.conv = CausalConv3d(c, c, stride=(2 if temporal else 1, 2 if spatial else 1, 2 if spatial else 1))
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class Upsample(nn.Module):
+    """Nearest x2 in space and/or time (frame 0 -> 1 frame, others -> 2), then a causal conv."""
+
+    def __init__(self, c: int, spatial: bool, temporal: bool):
+        super().__init__()
+        self.spatial, self.temporal = spatial, temporal
+        self.conv = CausalConv3d(c, c)
+
+    def forward(self, x):
+        if self.temporal:
+            x = torch.repeat_interleave(x, 2, dim=2)[:, :, 1:]
+        if self.spatial:
+            B, C, T, H, W = x.shape
+            x = F.interpolate(x.reshape(B, C * T, H, W), scale_factor=2, mode="nearest").reshape(B, C, T, 2 * H, 2 * W)
+        return self.conv(x)
+
+
+class Encoder(nn.Module):
+    def __init__(self, cfg: AutoencoderConfig, out_channels: int):
+        super().__init__()
+        chans = [cfg.base_channels * m for m in cfg.channel_mult]
+        self.patch = cfg.patch_size
+        self.conv_in = CausalConv3d(cfg.in_channels * cfg.patch_size ** 2, chans[0])
+        layers, c = [], chans[0]
+        for i, co in enumerate(chans):
+            for _ in range(cfg.num_res_blocks):
+                layers.append(ResBlock(c, co))
+                c = co
+            if i < len(chans) - 1 and (cfg.spatial_down[i] or cfg.temporal_down[i]):
+                layers.append(Downsample(c, cfg.spatial_down[i], cfg.temporal_down[i]))
+        layers.append(ResBlock(c, c))
+        self.body = nn.Sequential(*layers)
+        self.norm_out, self.conv_out = _norm(c), CausalConv3d(c, out_channels)
+
+    def forward(self, x):
+        x = space_to_depth(x, self.patch)
+        return self.conv_out(F.silu(self.norm_out(self.body(self.conv_in(x)))))
+
+
+def space_to_depth(x, p: int):
+    """(B, C, T, H, W) -> (B, C*p*p, T, H/p, W/p)."""
+    if p == 1:
+        return x
+    B, C, T, H, W = x.shape
+    x = x.view(B, C, T, H // p, p, W // p, p).permute(0, 1, 4, 6, 2, 3, 5)
+    return x.reshape(B, C * p * p, T, H // p, W // p)
+
+
+def depth_to_space(x, p: int):
+    """Inverse of space_to_depth."""
+    if p == 1:
+        return x
+    B, Cp, T, H, W = x.shape
+    C = Cp // (p * p)
+    x = x.view(B, C, p, p, T, H, W).permute(0, 1, 4, 5, 2, 6, 3)
+    return x.reshape(B, C, T, H * p, W * p)
+
+
+class Decoder(nn.Module):
+    def __init__(self, cfg: AutoencoderConfig):
+        super().__init__()
+        chans = [cfg.base_channels * m for m in cfg.channel_mult][::-1]
+        ups_s, ups_t = list(cfg.spatial_down)[::-1], list(cfg.temporal_down)[::-1]
+        c = chans[0]
+        self.conv_in = CausalConv3d(cfg.latent_channels, c)
+        layers = [ResBlock(c, c)]
+        for i, co in enumerate(chans):
+            for _ in range(cfg.num_res_blocks):
+                layers.append(ResBlock(c, co))
+                c = co
+            if i < len(chans) - 1 and (ups_s[i] or ups_t[i]):
+                layers.append(Upsample(c, ups_s[i], ups_t[i]))
+        self.body = nn.Sequential(*layers)
+        self.patch = cfg.patch_size
+        self.norm_out, self.conv_out = _norm(c), CausalConv3d(c, cfg.in_channels * cfg.patch_size ** 2)
+
+    def forward(self, z):
+        return depth_to_space(self.conv_out(F.silu(self.norm_out(self.body(self.conv_in(z))))), self.patch)
+
+
+class LookupFreeQuantizer(nn.Module):
+    """LFQ (MAGVIT-v2): each latent channel is a sign bit; the token is the integer those bits spell.
+
+    Codebook size 2**C with no codebook to look up. Straight-through gradients; an entropy
+    term keeps each position confident while the batch uses the codebook evenly.
+    """
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.channels = channels
+        self.register_buffer("bit_values", 2 ** torch.arange(channels), persistent=False)
+
+    def forward(self, z):  # (B, C, T, H, W)
+        q = torch.where(z > 0, 1.0, -1.0).to(z.dtype)
+        q_st = z + (q - z).detach()
+        commit = F.mse_loss(z, q.detach())
+        # entropy over the 2 states of each bit, with p(bit=1) = sigmoid(2 z)
+        p = torch.sigmoid(2 * z).clamp(1e-6, 1 - 1e-6)
+        per_pos = -(p * p.log() + (1 - p) * (1 - p).log()).mean()
+        pm = p.mean(dim=(0, 2, 3, 4))
+        codebook = -(pm * pm.log() + (1 - pm) * (1 - pm).log()).mean()
+        return q_st, commit, per_pos - codebook
+
+    def tokens(self, z) -> torch.Tensor:
+        """Integer token ids (B, T, H, W) in [0, 2**C)."""
+        bits = (z > 0).long()
+        return (bits * self.bit_values.view(1, -1, 1, 1, 1)).sum(1)
+
+    def codes(self, tokens) -> torch.Tensor:
+        """Token ids (B, T, H, W) back to +-1 latents (B, C, T, H, W)."""
+        bits = (tokens.unsqueeze(1) // self.bit_values.view(1, -1, 1, 1, 1)) % 2
+        return bits.float() * 2 - 1
+
+
+class CausalVideoAutoencoder(nn.Module):
+    def __init__(self, cfg: AutoencoderConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.kl = cfg.bottleneck == "kl"
+        if cfg.bottleneck not in ("kl", "lfq"):
+            raise ValueError(f"autoencoder bottleneck must be 'kl' or 'lfq', not {cfg.bottleneck!r}")
+        self.encoder = Encoder(cfg, 2 * cfg.latent_channels if self.kl else cfg.latent_channels)
+        self.decoder = Decoder(cfg)
+        self.quantizer = None if self.kl else LookupFreeQuantizer(cfg.latent_channels)
+
+    def _check(self, x):
+        T = x.shape[2]
+        if valid_frames(T, self.cfg.temporal_factor) != T:
+            raise ValueError(f"autoencoder needs 1 + k*{self.cfg.temporal_factor} frames, got {T}")
+        f = self.cfg.spatial_factor
+        if x.shape[3] % f or x.shape[4] % f:
+            raise ValueError(f"autoencoder needs H and W divisible by {f}, got {tuple(x.shape[3:])}")
+
+    def encode(self, x, sample: bool = False) -> torch.Tensor:
+        """Video (B, 3, T, H, W) in [-1, 1] -> latent (B, C, T', H', W'); the KL mean unless `sample`."""
+        self._check(x)
+        h = self.encoder(x)
+        if self.kl:
+            mean, logvar = h.chunk(2, dim=1)
+            if sample:
+                return mean + torch.randn_like(mean) * torch.exp(0.5 * logvar.clamp(-30, 20))
+            return mean
+        return torch.where(h > 0, 1.0, -1.0)
+
+    def decode(self, z) -> torch.Tensor:
+        """Latent (B, C, T', H', W') -> video (B, 3, 1 + (T'-1)*ft, H'*fs, W'*fs)."""
+        return self.decoder(z)
+
+    def forward(self, x):
+        """Returns (reconstruction, {loss terms}) for training."""
+        self._check(x)
+        h = self.encoder(x)
+        terms = {}
+        if self.kl:
+            mean, logvar = h.chunk(2, dim=1)
+            logvar = logvar.clamp(-30, 20)
+            z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
+            terms["kl"] = 0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar).mean()
+        else:
+            z, commit, entropy = self.quantizer(h)
+            terms["commit"], terms["entropy"] = commit, entropy
+        return self.decoder(z), terms
+
+    def loss(self, x) -> tuple[torch.Tensor, dict]:
+        """Reconstruction (L1 + MSE) plus the bottleneck's regulariser; returns (loss, scalars)."""
+        rec, terms = self(x)
+        return self.loss_terms(x, rec, terms)
+
+    def loss_terms(self, x, rec, terms) -> tuple[torch.Tensor, dict]:
+        """The training loss from a forward's outputs; returns (loss, scalars)."""
+        l1, mse = (rec - x).abs().mean(), F.mse_loss(rec, x)
+        loss = l1 + mse
+        if self.kl:
+            loss = loss + self.cfg.kl_weight * terms["kl"]
+        else:
+            loss = loss + self.cfg.lfq_commit_weight * terms["commit"] + self.cfg.lfq_entropy_weight * terms["entropy"]
+        logs = {"l1": l1.item(), "mse": mse.item(), **{k: v.item() for k, v in terms.items()}}
+        return loss, logs
+
+    def tokens(self, x) -> torch.Tensor:
+        """Discrete tokens (B, T', H', W') of a video; LFQ bottleneck only."""
+        if self.kl:
+            raise ValueError("tokens() needs bottleneck='lfq'")
+        return self.quantizer.tokens(self.encoder(x))
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    """PSNR in dB between two videos in [-1, 1]."""
+    mse = F.mse_loss(a.clamp(-1, 1), b.clamp(-1, 1)).item()
+    return 10 * math.log10(4.0 / max(mse, 1e-12))

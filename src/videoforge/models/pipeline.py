@@ -1,0 +1,140 @@
+"""Text (+ metrics) -> video: the trained pieces bundled as one self-contained checkpoint file.
+
+A generator checkpoint is a dict saved with torch.save:
+    format        "videoforge-generator/1"
+    autoencoder   {config, state, latent_scale}
+    stdit         {config, state}          (EMA weights)
+    text_encoder  {spec, state}            (state only when the encoder was trained)
+    metrics       {names, lo, hi}          (normalisation: (v - lo) / (hi - lo))
+    video         {height, width, fps}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from videoforge.models.autoencoder import AutoencoderConfig, CausalVideoAutoencoder, valid_frames
+from videoforge.models.flow import euler_sample
+from videoforge.models.stdit import STDiT, STDiTConfig
+from videoforge.models.text import build_text_encoder
+
+FORMAT = "videoforge-generator/1"
+
+
+@dataclass
+class MetricScaler:
+    """Maps raw metric values to ~[0, 1] with per-metric (lo, hi) from the training data (1st/99th pct)."""
+
+    names: list[str]
+    lo: list[float]
+    hi: list[float]
+
+    @classmethod
+    def fit(cls, names, rows: list[dict]) -> "MetricScaler":
+        lo, hi = [], []
+        for n in names:
+            v = np.array([float(r[n]) for r in rows if r.get(n) not in (None, "") and np.isfinite(float(r[n]))])
+            a, b = (np.percentile(v, 1), np.percentile(v, 99)) if len(v) else (0.0, 1.0)
+            lo.append(float(a))
+            hi.append(float(b if b > a else a + 1.0))
+        return cls(list(names), lo, hi)
+
+    def normalize(self, rows: list[dict]) -> torch.Tensor:
+        """(B, M) float tensor; missing values are NaN (the model then uses the metric's null)."""
+        out = torch.full((len(rows), len(self.names)), float("nan"))
+        for i, r in enumerate(rows):
+            for j, n in enumerate(self.names):
+                v = r.get(n)
+                if v not in (None, "") and np.isfinite(float(v)):
+                    out[i, j] = (float(v) - self.lo[j]) / (self.hi[j] - self.lo[j])
+        return out
+
+    def to_dict(self):
+        return {"names": self.names, "lo": self.lo, "hi": self.hi}
+
+
+def _tuple_fields(d: dict) -> dict:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+
+
+def autoencoder_from(d: dict) -> CausalVideoAutoencoder:
+    ae = CausalVideoAutoencoder(AutoencoderConfig(**_tuple_fields(d["config"])))
+    ae.load_state_dict(d["state"])
+    return ae.eval()
+
+
+class VideoGenerator(nn.Module):
+    """What the diffusion stage trains: STDiT + its text encoder (trained only if trainable)."""
+
+    def __init__(self, stdit_cfg: STDiTConfig, text_spec: dict):
+        super().__init__()
+        self.text_encoder = build_text_encoder(text_spec)
+        if not self.text_encoder.trainable:
+            self.text_encoder.requires_grad_(False)
+        self.stdit = STDiT(stdit_cfg)
+
+    def encode_text(self, prompts):
+        if self.text_encoder.trainable:
+            return self.text_encoder.encode(prompts)
+        with torch.no_grad():
+            return self.text_encoder.encode(prompts)
+
+    def forward(self, x, t, prompts, metrics=None):
+        y, mask = self.encode_text(prompts)
+        return self.stdit(x, t, y, mask, metrics)
+
+
+class Pipeline:
+    """Load with `Pipeline.load(path)`; `generate(prompt, ...)` returns uint8 RGB frames (T, H, W, 3)."""
+
+    def __init__(self, ckpt: dict, device: str = "cpu"):
+        if ckpt.get("format") != FORMAT:
+            raise ValueError(f"not a videoforge generator checkpoint (format={ckpt.get('format')!r})")
+        self.device = device
+        self.ae = autoencoder_from(ckpt["autoencoder"]).to(device)
+        self.latent_scale = float(ckpt["autoencoder"]["latent_scale"])
+        scfg = STDiTConfig(**_tuple_fields(ckpt["stdit"]["config"]))
+        self.gen = VideoGenerator(scfg, ckpt["text_encoder"]["spec"])
+        self.gen.stdit.load_state_dict(ckpt["stdit"]["state"])
+        if ckpt["text_encoder"].get("state") is not None:
+            self.gen.text_encoder.load_state_dict(ckpt["text_encoder"]["state"])
+        self.gen.eval().to(device)
+        self.scaler = MetricScaler(**ckpt["metrics"])
+        self.video = ckpt["video"]
+
+    @classmethod
+    def load(cls, path: str, device: str = "cpu") -> "Pipeline":
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        except (OSError, RuntimeError) as e:
+            raise ValueError(f"{path}: cannot read checkpoint ({e})") from e
+        return cls(ckpt, device)
+
+    @torch.no_grad()
+    def generate(self, prompt: str | list[str], metrics: dict | None = None, frames: int = 16, seed: int = 0,
+                 steps: int = 25, cfg_text: float = 4.0, cfg_metric: float = 2.0,
+                 height: int | None = None, width: int | None = None) -> np.ndarray:
+        """Frames (T, H, W, 3) uint8 for one prompt, or (B, T, H, W, 3) for a list.
+
+        The AE decodes 1 + k*ft frames, so the next supported length >= `frames` is generated
+        and trimmed. `metrics` maps metric names to raw values (as in the export's columns).
+        """
+        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+        B = len(prompts)
+        ae_cfg = self.ae.cfg
+        T = valid_frames(max(int(frames), 1), ae_cfg.temporal_factor)
+        H, W = height or self.video["height"], width or self.video["width"]
+        shape = (B, ae_cfg.latent_channels, 1 + (T - 1) // ae_cfg.temporal_factor,
+                 H // ae_cfg.spatial_factor, W // ae_cfg.spatial_factor)
+        y, mask = self.gen.encode_text(prompts)
+        m = self.scaler.normalize([metrics or {}] * B).to(self.device)
+        g = torch.Generator().manual_seed(int(seed))
+        z = euler_sample(self.gen.stdit, shape, y, mask, m, steps=steps, cfg_text=cfg_text,
+                         cfg_metric=cfg_metric, generator=g)
+        video = self.ae.decode(z / self.latent_scale)[:, :, :frames]      # (B, 3, frames, H, W)
+        out = ((video.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).cpu().numpy()
+        return out[0] if isinstance(prompt, str) else out

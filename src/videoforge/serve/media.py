@@ -1,0 +1,158 @@
+"""Files the server sends: shot thumbnails (JPEG) and shot clips (MP4), kept inside the catalog.
+
+Every file that goes out is resolved with symlinks followed and must lie inside the
+catalog folder; source videos read to cut a clip must lie inside `--media-root` when the
+server has one. Anything else is refused (`MediaRefused`), never opened.
+Clips are cut on first request into `CATALOG/cache/clips/` and reused afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+CACHE_DIR = "cache"
+
+
+class MediaRefused(Exception):
+    """A path points outside the folders the server may read (traversal, symlink out, absolute path)."""
+
+
+class MediaMissing(Exception):
+    """The shot exists but its media cannot be produced (no keyframe, source gone, decode failure)."""
+
+
+def inside(path: str, root: str) -> bool:
+    """True when `path` (symlinks resolved) is `root` or lies under it."""
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def catalog_file(catalog_root: str, stored: str) -> str:
+    """Resolve a path recorded in the catalog (relative to it, or absolute) and check it stays inside."""
+    if not stored or "\x00" in stored:
+        raise MediaRefused("empty or invalid stored path")
+    path = stored if os.path.isabs(stored) else os.path.join(catalog_root, stored)
+    if not inside(path, catalog_root):
+        raise MediaRefused(f"{stored}: outside the catalog folder")
+    return os.path.realpath(path)
+
+
+def media_path(media_root: str, requested: str) -> str:
+    """A user-supplied path for a run: relative to `media_root`, or absolute but inside it."""
+    if not requested or "\x00" in requested:
+        raise MediaRefused("empty or invalid path")
+    path = requested if os.path.isabs(requested) else os.path.join(media_root, requested)
+    if not inside(path, media_root):
+        raise MediaRefused(f"{requested}: outside --media-root")
+    return os.path.realpath(path)
+
+
+def _cache(catalog_root: str, kind: str) -> str:
+    d = os.path.join(catalog_root, CACHE_DIR, kind)
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(key: str) -> threading.Lock:
+    # One cut per clip at a time: concurrent requests for the same shot wait for the first.
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def _check_source(row: dict, media_root: str | None) -> str:
+    src = row["source"]
+    if media_root is not None and not inside(src, media_root):
+        raise MediaRefused(f"{src}: source video is outside --media-root")
+    if not os.path.isfile(src):
+        raise MediaMissing(f"{src}: source video no longer exists")
+    return os.path.realpath(src)
+
+
+def thumbnail_file(catalog_root: str, row: dict, media_root: str | None) -> str:
+    """A JPEG for the shot: its middle keyframe, or a frame decoded from mid-shot and cached."""
+    kfs = [k for k in row.get("keyframes") or [] if k]
+    if kfs:
+        path = catalog_file(catalog_root, kfs[len(kfs) // 2])
+        if os.path.isfile(path):
+            return path
+    out = os.path.join(_cache(catalog_root, "thumbs"), f"{row['shot_id']}.jpg")
+    if os.path.isfile(out):
+        return out
+    src = _check_source(row, media_root)
+    with _lock_for(out):
+        if not os.path.isfile(out):
+            _grab_frame(src, (row["start_time"] + row["end_time"]) / 2, out)
+    return out
+
+
+def _grab_frame(src: str, seconds: float, out: str, max_side: int = 320) -> None:
+    import av
+    import cv2
+    import numpy as np
+
+    try:
+        with av.open(src) as c:
+            vs = c.streams.video[0]
+            if vs.time_base:
+                c.seek(int(seconds / vs.time_base), stream=vs, backward=True)
+            picked = None
+            for f in c.decode(vs):
+                picked = f
+                if f.time is not None and f.time >= seconds:
+                    break
+            if picked is None:
+                raise MediaMissing(f"{src}: no frame decodes near {seconds:.2f}s")
+            img = picked.to_ndarray(format="bgr24")
+            k = (int(round(getattr(picked, "rotation", 0) or 0)) // 90) % 4
+            if k:
+                img = np.ascontiguousarray(np.rot90(img, k=k))
+    except av.error.FFmpegError as e:
+        raise MediaMissing(f"{src}: cannot decode a thumbnail ({e})") from e
+    h, w = img.shape[:2]
+    scale = max_side / max(h, w)
+    if scale < 1:
+        img = cv2.resize(img, (max(2, int(w * scale)), max(2, int(h * scale))), interpolation=cv2.INTER_AREA)
+    tmp = out + f".{os.getpid()}.{threading.get_ident()}.tmp.jpg"
+    if not cv2.imwrite(tmp, img, [cv2.IMWRITE_JPEG_QUALITY, 85]):
+        raise MediaMissing(f"{out}: cannot write thumbnail")
+    os.replace(tmp, out)
+
+
+def clip_file(catalog_root: str, row: dict, media_root: str | None) -> str:
+    """An MP4 of exactly the shot's frames: an exported clip if one is recorded, else cut once and cached."""
+    for stored in row.get("export_clips") or []:
+        try:
+            path = catalog_file(catalog_root, stored)
+        except MediaRefused:
+            continue  # exports written outside the catalog are not served; cut our own
+        if os.path.isfile(path):
+            return path
+    name = f"{row['shot_id']}-{row['start_frame']}-{row['end_frame']}.mp4"
+    out = os.path.join(_cache(catalog_root, "clips"), name)
+    if os.path.isfile(out):
+        return out
+    src = _check_source(row, media_root)
+    with _lock_for(out):
+        if os.path.isfile(out):
+            return out
+        from videoforge.io.clips import build_packet_index, cut_clip
+        from videoforge.io.errors import VideoError
+
+        tmp = out + f".{os.getpid()}.{threading.get_ident()}.tmp.mp4"
+        try:
+            idx = build_packet_index(src)
+            # Browsers play H.264 in MP4; anything else is re-encoded (stream copy keeps H.264 as is).
+            cut_clip(src, tmp, int(row["start_frame"]), int(row["end_frame"]), index=idx,
+                     reencode=idx.codec != "h264", crf=23)
+            os.replace(tmp, out)
+        except VideoError as e:
+            raise MediaMissing(str(e)) from e
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    return out

@@ -1,0 +1,150 @@
+"""ColorStructDetector (`--detector videoforge`, the default): Kling-style colour + structure
+shot boundaries with gradual transitions, made learned and robust.
+
+1. Online, per frame: a ~1 KB signature of the 160-px analysis frame (features.py).
+2. After the pass: per-frame features (colour / structure / luma distances, fade and wipe
+   cues, distances across the frame, Kling's 3-sigma score of each change against a Gaussian
+   of the preceding window's changes) in a window of neighbouring frames go to a boosted-tree
+   classifier (trained by `python -m videoforge.shots.train`, shipped as models/css.npz)
+   that labels each frame none / cut / dissolve / fade / wipe.
+3. Runs of gradual frames become candidate transitions; each must pass the accumulated-change
+   3-sigma test: the change across the run (frame before vs frame after) must exceed
+   mean + 3 sigma of the changes over equally long spans inside the neighbouring shots, so a
+   flash (content comes back), a steady fast pan or shake (the same amount of change happens
+   all the time) is not a boundary. Cuts adjacent to a gradual run are merged into it
+   (fade out, then a hard cut in).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from videoforge.io.decode import DecodeStats, Frame
+from videoforge.shots import features as F
+from videoforge.shots.base import TRANSITION_KINDS, Shot, ShotDetector, Transition, shots_from_transitions
+
+MODEL_PATH = os.path.join(os.path.dirname(__file__), "models", "css.npz")
+_MODEL_CACHE: dict[str, object] = {}
+
+
+def load_model(path: str = MODEL_PATH):
+    from videoforge.shots.forest import TreeEnsemble
+
+    if path not in _MODEL_CACHE:
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path}: shot classifier missing; retrain with "
+                                    "`python -m videoforge.shots.train --out {path}`")
+        _MODEL_CACHE[path] = TreeEnsemble.load(path)
+    return _MODEL_CACHE[path]
+
+
+class ColorStructDetector(ShotDetector):
+    name = "videoforge"
+
+    def __init__(self, cut_threshold: float = 0.5, gradual_threshold: float = 0.5, min_gradual: int = 3,
+                 sigma: float = 3.0, bridge: int = 6, trust: float = 0.9, model_path: str = MODEL_PATH):
+        self.cut_threshold = cut_threshold
+        self.gradual_threshold = gradual_threshold
+        self.min_gradual = min_gradual
+        self.sigma = sigma
+        self.bridge = bridge  # frames of gap merged inside one gradual run
+        self.trust = trust    # mean gradual probability above which the 3-sigma gate is not needed
+        self.model_path = model_path
+        self.buf = F.SignatureBuffer()
+        self.proba: np.ndarray | None = None  # (N, 5) per-frame class probabilities, after finish
+
+    def process(self, frame: Frame) -> None:
+        self.buf.add(frame.small)
+
+    # -- decisions ---------------------------------------------------------------------------
+    def _span_distance(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """(k, 3) colour / luma / structure distances between frames i and j."""
+        hist, thumb, grad = self._arrays
+        return np.stack([F._dist_hsv(hist[i], hist[j]), F._dist_luma(thumb[i], thumb[j]),
+                         F._dist_struct(grad[i], grad[j])], 1)
+
+    def _accumulated_change_ok(self, a: int, b: int, lo: int, hi: int) -> bool:
+        """Kling's 3-sigma rule on accumulated change: the change from frame a-1 to b+1 against
+        a Gaussian of changes over equally long spans inside the neighbouring shots [lo, hi)."""
+        n = len(self.buf)
+        i, j = max(0, a - 1), min(n - 1, b + 1)
+        span = j - i
+        across = self._span_distance(np.array([i]), np.array([j]))[0]
+        ref = [t for t in range(max(lo, i - 40), i - span + 1)] + [t for t in range(j, min(hi, j + 40) - span)]
+        floor = np.array([0.06, 0.03, 0.08])
+        if len(ref) < 5:
+            return bool((across > floor).any())
+        ref = np.asarray(ref)
+        d = self._span_distance(ref, ref + span)
+        # robust Gaussian (median, 1.4826 * MAD): a flash inside the reference shot must not
+        # widen the distribution that the transition is tested against
+        med = np.median(d, 0)
+        sd = 1.4826 * np.median(np.abs(d - med), 0)
+        thr = np.maximum(floor, med + self.sigma * sd)
+        return bool((across > thr).any())
+
+    def finish(self, stats: DecodeStats) -> tuple[list[Shot], list[Transition]]:
+        n = len(self.buf)
+        if n < 2:
+            self.proba = np.zeros((n, 5), np.float32)
+            return shots_from_transitions(n, []), []
+        feats = F.features(self.buf)
+        p = load_model(self.model_path).predict_proba(F.windowed(feats))
+        self.proba = p
+        self._arrays = self.buf.arrays()
+        kinds = list(TRANSITION_KINDS)  # classes 1..4
+        grad = p[:, 2:].sum(1)
+        grad_s = np.convolve(grad, np.ones(3) / 3, mode="same")
+        cutp = p[:, 1]
+
+        # gradual runs; short dips inside a slow transition (mid-wipe, mid-dissolve) are bridged
+        on = grad_s > self.gradual_threshold
+        on[0] = False
+        runs: list[list[int]] = []
+        for t in np.flatnonzero(on):
+            if runs and t - runs[-1][1] <= self.bridge + 1:
+                runs[-1][1] = int(t)
+            else:
+                runs.append([int(t), int(t)])
+        # cut candidates: local maxima of the cut probability
+        cuts = [t for t in range(1, n) if cutp[t] > self.cut_threshold and cutp[t] >= cutp[max(0, t - 1)]
+                and cutp[t] >= cutp[min(n - 1, t + 1)] and cutp[t] > grad[t] * 0.5]
+        dedup: list[int] = []
+        for t in cuts:  # two cuts within 2 frames: keep the stronger
+            if dedup and t - dedup[-1] <= 2:
+                if cutp[t] > cutp[dedup[-1]]:
+                    dedup[-1] = t
+            else:
+                dedup.append(t)
+        cuts = dedup
+
+        trans: list[Transition] = []
+        used_cuts: set[int] = set()
+        boundaries = sorted([(c, c) for c in cuts] + [tuple(r) for r in runs])
+        for k, (a, b) in enumerate(runs):
+            if b - a + 1 < self.min_gradual:
+                # too short for a gradual change: a cut if the cut probability says so
+                continue
+            near = [c for c in cuts if a - 2 <= c <= b + 2]
+            for c in near:
+                if c > b:        # fade out, then a hard cut to the new shot at c
+                    b = c - 1
+                elif c < a:      # hard cut to black, then fade in
+                    a = c
+            prev_end = max([e for (s, e) in boundaries if e < a] + [-1]) + 1
+            next_start = min([s for (s, e) in boundaries if s > b] + [n])
+            conf = float(grad[a : b + 1].mean())
+            if conf < self.trust and not self._accumulated_change_ok(a, b, prev_end, next_start):
+                continue
+            used_cuts.update(near)
+            kind = kinds[1 + int(np.argmax(p[a : b + 1, 2:].sum(0)))]
+            trans.append(Transition(kind, a, b, conf))
+        covered = [(t.start_frame, t.end_frame) for t in trans]
+        for c in cuts:
+            if c in used_cuts or any(s <= c <= e + 1 for s, e in covered):
+                continue
+            trans.append(Transition("cut", c, c, float(cutp[c])))
+        trans.sort(key=lambda t: t.start_frame)
+        return shots_from_transitions(n, trans), trans

@@ -1,0 +1,155 @@
+"""Frame-change features for shot boundaries, computed from the 160-px analysis frame.
+
+Per frame, `process` keeps a tiny signature (HSV histograms, a 32x18 luma thumbnail and a
+16x9 gradient-magnitude map: ~1 KB). `features()` then turns the signatures into per-frame
+feature rows with vectorised NumPy: colour distance (HSV histograms), structure distance
+(gradient-map correlation), luma distance, brightness/contrast (fades), spatial-split
+differences (wipes), distances across a few frames (gradual change vs. a flash that comes
+back), consecutive-difference correlation (a dissolve moves every pixel the same way each
+frame), and Kling's 3-sigma score: each frame's change against a Gaussian fitted to the
+changes of the preceding running window.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+THUMB = (32, 18)   # luma thumbnail (w, h): 4x3 grid of 8x6 cells for spatial splits
+GRAD = (16, 9)     # gradient-magnitude map (w, h)
+HIST_BINS = (16, 8, 8)
+SIGMA_WINDOW = 30  # frames in the running window of the 3-sigma rule
+FAR_LAGS = (3, 8, 16)  # half-widths of the symmetric "before vs after" distances
+
+FEATURE_NAMES = [
+    "d_hsv", "d_luma", "d_struct", "luma_mean", "luma_std", "dark_frac",
+    "cell_max", "cell_min", "cell_spread", "diff_corr",
+    "z_hsv", "z_luma", "z_struct",
+    *[f"far{k}_{m}" for k in FAR_LAGS for m in ("hsv", "luma", "struct")],
+    "acc_ratio_hsv", "acc_ratio_luma", "d_mean_signed",
+    "farcell_max", "farcell_min", "farcell_spread",
+]
+
+
+class SignatureBuffer:
+    """Collects per-frame signatures online; memory ~1 KB per frame."""
+
+    def __init__(self):
+        self.hist: list[np.ndarray] = []
+        self.thumb: list[np.ndarray] = []
+        self.grad: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return len(self.thumb)
+
+    def add(self, small_bgr: np.ndarray) -> None:
+        hsv = cv2.cvtColor(small_bgr, cv2.COLOR_BGR2HSV)
+        hs = [cv2.calcHist([hsv], [c], None, [b], [0, 180 if c == 0 else 256]).ravel()
+              for c, b in enumerate(HIST_BINS)]
+        h = np.concatenate(hs)
+        self.hist.append((h / max(1.0, float(hsv.shape[0] * hsv.shape[1]))).astype(np.float32))
+        gray = cv2.cvtColor(small_bgr, cv2.COLOR_BGR2GRAY)
+        self.thumb.append(cv2.resize(gray, THUMB, interpolation=cv2.INTER_AREA))
+        g = cv2.resize(gray, (gray.shape[1] // 2, gray.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+        mag = cv2.resize(np.abs(gx) + np.abs(gy), GRAD, interpolation=cv2.INTER_AREA)
+        self.grad.append(mag.astype(np.float16))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (np.asarray(self.hist, np.float32), np.asarray(self.thumb, np.float32),
+                np.asarray(self.grad, np.float32).reshape(len(self.grad), -1))
+
+
+def _shift(a: np.ndarray, k: int) -> np.ndarray:
+    """a[t+k] with edge values repeated (k may be negative)."""
+    n = len(a)
+    idx = np.clip(np.arange(n) + k, 0, n - 1)
+    return a[idx]
+
+
+def _dist_hsv(a, b):
+    return 0.5 * np.abs(a - b).sum(1) / len(HIST_BINS)
+
+
+def _dist_luma(a, b):
+    return np.abs(a - b).reshape(len(a), -1).mean(1) / 255.0
+
+
+def _dist_struct(a, b):
+    """1 - correlation of gradient-magnitude maps (0 same structure, ~1 unrelated)."""
+    ac = a - a.mean(1, keepdims=True)
+    bc = b - b.mean(1, keepdims=True)
+    num = (ac * bc).sum(1)
+    den = np.sqrt((ac * ac).sum(1) * (bc * bc).sum(1)) + 1e-3
+    flat = (np.sqrt((ac * ac).sum(1)) < 1.0) & (np.sqrt((bc * bc).sum(1)) < 1.0)  # both flat (black)
+    return np.where(flat, 0.0, 1.0 - num / den)
+
+
+def _zscore(d: np.ndarray, w: int = SIGMA_WINDOW) -> np.ndarray:
+    """Kling's rule: (d[t] - mean) / std of d over the `w` frames before t (Gaussian of recent change)."""
+    c1 = np.concatenate([[0.0], np.cumsum(d)])
+    c2 = np.concatenate([[0.0], np.cumsum(d * d)])
+    t = np.arange(len(d))
+    lo = np.maximum(0, t - w)
+    n = np.maximum(1, t - lo)
+    mu = (c1[t] - c1[lo]) / n
+    var = np.maximum(0.0, (c2[t] - c2[lo]) / n - mu * mu)
+    sd = np.sqrt(var) + 0.004  # floor: static shots have near-zero spread
+    z = (d - mu) / sd
+    z[t < 3] = 0.0
+    return np.clip(z, -5, 50) / 10.0
+
+
+def features(buf: SignatureBuffer) -> np.ndarray:
+    """(N, len(FEATURE_NAMES)) float32 rows; row t describes the change into frame t."""
+    hist, thumb, grad = buf.arrays()
+    n = len(thumb)
+    if n == 0:
+        return np.zeros((0, len(FEATURE_NAMES)), np.float32)
+    ph, pt, pg = _shift(hist, -1), _shift(thumb, -1), _shift(grad, -1)
+    d_hsv = _dist_hsv(hist, ph)
+    d_luma = _dist_luma(thumb, pt)
+    d_struct = _dist_struct(grad, pg)
+    flat = thumb.reshape(n, -1)
+    luma_mean = flat.mean(1) / 255.0
+    luma_std = flat.std(1) / 255.0
+    dark = (flat < 24).mean(1)
+    cells = np.abs(thumb - pt).reshape(n, 3, 6, 4, 8).mean(axis=(2, 4)).reshape(n, 12) / 255.0
+    cell_max, cell_min = cells.max(1), cells.min(1)
+    cell_spread = (cell_max - cell_min) / (cell_max + 0.01)
+    diff = (thumb - pt).reshape(n, -1)
+    nd = _shift(diff, 1)
+    dc = diff - diff.mean(1, keepdims=True)
+    ndc = nd - nd.mean(1, keepdims=True)
+    diff_corr = (dc * ndc).sum(1) / (np.sqrt((dc * dc).sum(1) * (ndc * ndc).sum(1)) + 1.0)
+    cols = [d_hsv, d_luma, d_struct, luma_mean, luma_std, dark, cell_max, cell_min, cell_spread, diff_corr,
+            _zscore(d_hsv), _zscore(d_luma), _zscore(d_struct)]
+    for k in FAR_LAGS:
+        a, b = _shift(np.arange(n), -k), _shift(np.arange(n), k - 1)
+        cols += [_dist_hsv(hist[a], hist[b]), _dist_luma(thumb[a], thumb[b]), _dist_struct(grad[a], grad[b])]
+    # accumulated vs direct change over 8 frames: ~1 for a monotonic (gradual) change,
+    # ~0 for a flash or shake that goes and comes back
+    k = 8
+    a, b = _shift(np.arange(n), -k), _shift(np.arange(n), k - 1)
+    for dist, per in ((_dist_hsv(hist[a], hist[b]), d_hsv), (_dist_luma(thumb[a], thumb[b]), d_luma)):
+        c = np.concatenate([[0.0], np.cumsum(per)])
+        acc = c[np.clip(np.arange(n) + k, 0, n)] - c[np.clip(np.arange(n) - k + 1, 0, n)]
+        cols.append(dist / (acc + 0.01))
+    cols.append(luma_mean - _shift(luma_mean, -1))
+    # spatial split of the change across 16 frames: a wipe has replaced some cells completely
+    # and left others untouched; a dissolve or fade changes all cells alike
+    fc = np.abs(thumb[b] - thumb[a]).reshape(n, 3, 6, 4, 8).mean(axis=(2, 4)).reshape(n, 12) / 255.0
+    fmax, fmin = fc.max(1), fc.min(1)
+    cols += [fmax, fmin, (fmax - fmin) / (fmax + 0.01)]
+    return np.stack(cols, 1).astype(np.float32)
+
+
+WINDOW_OFFSETS = (-12, -8, -5, -3, -2, -1, 0, 1, 2, 3, 5, 8, 12)
+
+
+def windowed(f: np.ndarray, offsets=WINDOW_OFFSETS) -> np.ndarray:
+    """Context for the classifier: each row gets its neighbours' rows at `offsets` frames."""
+    if len(f) == 0:
+        return np.zeros((0, f.shape[1] * len(offsets)), np.float32)
+    return np.concatenate([_shift(f, o) for o in offsets], 1)

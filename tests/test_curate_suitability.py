@@ -1,0 +1,155 @@
+"""Training suitability: labels, the tabular model through `videoforge run / train-scorer /
+score` on degraded real videos, the packaged default model, and the TSA network."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from videoforge.catalog import Catalog
+from videoforge.curate.evaluate import ThresholdRule, precision_at_recall, roc_auc
+from videoforge.curate.labels import LabelError, read_labels
+from videoforge.curate.suitability import DEFAULT_MODEL, fit_model, load_model, normalise_labels
+from videoforge.synth.degrade import generate_set
+
+
+def _rows_catalog(tmp_path):
+    cat = Catalog(tmp_path / "cat").create()
+    with cat.write() as con:
+        con.execute("INSERT INTO videos (video_id, path, fingerprint) VALUES ('v1', '/data/a.mp4', 'f1'), ('v2', '/data/b.mp4', 'f2')")
+        for sid, vid, a, b in [("s1", "v1", 0, 49), ("s2", "v1", 50, 99), ("s3", "v2", 0, 30)]:
+            con.execute("INSERT INTO shots (shot_id, video_id, start_frame, end_frame) VALUES (?, ?, ?, ?)", [sid, vid, a, b])
+    return cat
+
+
+def _write(path, rows):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        for r in rows:
+            w.writerow(r)
+    return str(path)
+
+
+def test_labels_by_shot_id_path_and_frame_range(tmp_path):
+    cat = _rows_catalog(tmp_path)
+    p = _write(tmp_path / "l.csv", [["shot_id", "path", "start_frame", "end_frame", "label"],
+                                    ["s1", "", "", "", "1"], ["", "/data/a.mp4", "45", "120", "0"],
+                                    ["", "b.mp4", "", "", "1"], ["", "/data/zzz.mp4", "", "", "1"]])
+    lab = read_labels(p, cat)
+    got = dict(zip(lab.shot_ids, lab.labels))
+    assert got == {"s1": 1.0, "s2": 0.0, "s3": 1.0}   # frames 45-120 cover s2 fully, s1 only 5 frames
+    assert len(lab.unmatched) == 1 and "zzz.mp4" in lab.unmatched[0]
+    with pytest.raises(LabelError, match="label"):
+        read_labels(_write(tmp_path / "bad.csv", [["shot_id", "score"], ["s1", "1"]]), cat)
+    with pytest.raises(LabelError, match=":2: label 'good' is not a number"):
+        read_labels(_write(tmp_path / "bad2.csv", [["shot_id", "label"], ["s1", "good"]]), cat)
+
+
+def test_label_scales():
+    assert normalise_labels([0, 1, 1])[1] == "binary"
+    y, kind = normalise_labels([1, 3, 5])
+    assert kind == "graded" and y.tolist() == [0.0, 0.5, 1.0]
+    with pytest.raises(ValueError, match="0/1 or 1-5"):
+        normalise_labels([0, 7])
+
+
+def test_metrics_helpers_match_definitions():
+    y = np.array([1, 1, 0, 0, 1, 0], bool)
+    assert roc_auc(y, np.array([6, 5, 4, 3, 2, 1])) == pytest.approx(7 / 9)
+    assert precision_at_recall(y, np.array([6, 5, 4, 3, 2, 1]), 0.6) == 1.0   # top 2 are both positive
+    rule = ThresholdRule(q=0.0).fit(np.array([[10.0], [20.0]]), ["sharpness"])
+    assert rule.score(np.array([[5.0], [15.0], [np.nan]]), ["sharpness"]).tolist() == [0.0, 1.0, 1.0]
+
+
+@pytest.fixture(scope="module")
+def degraded_catalog(tmp_path_factory):
+    """A small labelled set through the real engine: 5 clean shots and 4 degraded copies each."""
+    d = tmp_path_factory.mktemp("suit")
+    generate_set(str(d / "videos"), "train", clean=5, per_clean=4, seed=3, width=128, height=72, length=(30, 44))
+    cat = str(d / "cat")
+    r = run_cli("run", str(d / "videos"), "--catalog", cat, "--workers", "2", "-q")
+    assert r.returncode == 0, r.stderr
+    return str(d), cat
+
+
+def test_train_scorer_and_score_end_to_end(degraded_catalog):
+    d, cat = degraded_catalog
+    model = os.path.join(d, "m.joblib")
+    r = run_cli("train-scorer", os.path.join(d, "videos", "labels.csv"), "--catalog", cat, "--out", model, "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["kind"] == "graded" and doc["labelled_shots"] >= 25 and doc["unmatched_rows"] == 0
+    r = run_cli("score", cat, "--model", model, "--json")
+    assert r.returncode == 0, r.stderr
+    rows = Catalog(cat).query_dicts("SELECT s.suitability, v.path FROM shots s JOIN videos v USING (video_id)")
+    s = np.array([x["suitability"] for x in rows])
+    clean = np.array([x["path"].endswith("_clean.mp4") for x in rows])
+    assert np.all((s >= 0) & (s <= 1))
+    assert roc_auc(clean, s) > 0.9   # fitted on these very shots: the model must at least separate them
+    # a 0/1 label file fits a classifier
+    lab = os.path.join(d, "binary.csv")
+    with open(os.path.join(d, "videos", "labels.csv")) as f:
+        _write(lab, [["path", "label"]] + [[r["path"], int(r["degraded"] == "0")] for r in csv.DictReader(f)])
+    r = run_cli("train-scorer", lab, "--catalog", cat, "--out", model, "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["kind"] == "binary"
+
+
+def test_model_errors_are_usage_errors(degraded_catalog, tmp_path):
+    _, cat = degraded_catalog
+    r = run_cli("score", cat, "--model", str(tmp_path / "nope.joblib"))
+    assert r.returncode == 2 and "nope.joblib" in r.stderr
+    bad = tmp_path / "bad.joblib"
+    bad.write_bytes(b"not a model")
+    r = run_cli("score", cat, "--model", str(bad))
+    assert r.returncode == 1 and "not a readable suitability model" in r.stderr
+
+
+@pytest.mark.skipif(not os.path.exists(DEFAULT_MODEL), reason="packaged model not built yet")
+def test_packaged_model_ranks_unseen_degradations(tmp_path):
+    """The shipped model on held-out footage and the held-out degradation variant."""
+    generate_set(str(tmp_path / "v"), "heldout", clean=4, per_clean=5, seed=11, width=160, height=96, length=(36, 50),
+                 kinds=("blur", "noise", "static", "dark", "letterbox"))
+    cat = str(tmp_path / "cat")
+    assert run_cli("run", str(tmp_path / "v"), "--catalog", cat, "--workers", "2", "-q").returncode == 0
+    r = run_cli("score", cat, "--json")
+    assert r.returncode == 0, r.stderr
+    rows = Catalog(cat).query_dicts("SELECT s.suitability, v.path FROM shots s JOIN videos v USING (video_id)")
+    s = np.array([x["suitability"] for x in rows])
+    clean = np.array([x["path"].endswith("_clean.mp4") for x in rows])
+    assert roc_auc(clean, s) > 0.8
+    assert load_model().meta.get("n_train", 0) > 100
+
+
+def test_tsa_network_learns_and_round_trips(tmp_path):
+    import torch
+
+    from videoforge.curate.tsa import TSAModel, fit_tsa, sample_shot_frames
+    from videoforge.synth.degrade import CleanSource, degrade
+    from videoforge.synth.writer import write_video
+
+    torch.set_num_threads(2)
+    rng = np.random.default_rng(0)
+    src = CleanSource("train", 96, 64, rng, real_clips=False)
+    frames, y = [], []
+    for i in range(8):
+        clean, _ = src.make(24)
+        for kind, label in (("", 1.0), ("static", 0.0), ("noise", 0.0)):
+            f = clean if not kind else degrade(clean, kind, 1.0, "a", rng)[0]
+            p = str(tmp_path / f"{i}_{kind or 'clean'}.mp4")
+            write_video(p, f, crf=20)
+            frames.append(sample_shot_frames(p, [(0, len(f) - 1)], n=6, size=32)[0])
+            y.append(label)
+    frames, y = np.stack(frames), np.array(y)
+    x = np.c_[np.full(len(y), np.nan), rng.normal(size=len(y))]   # a missing metric and an uninformative one
+    losses = []
+    m = fit_tsa(frames, x, y, ["a", "b"], epochs=25, lr=3e-3, batch=8, log=lambda e, l: losses.append(l))
+    assert losses[-1] < 0.7 * losses[0], losses
+    p = m.predict(frames, x)
+    assert roc_auc(y == 1, p) > 0.9, p
+    m.save(str(tmp_path / "tsa.pt"))
+    assert np.allclose(TSAModel.load(str(tmp_path / "tsa.pt")).predict(frames, x), p, atol=1e-6)

