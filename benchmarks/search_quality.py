@@ -48,6 +48,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=5000)
     ap.add_argument("--out", default="/tmp/vf-search-quality")
     ap.add_argument("--engine", action="store_true", help="build the catalog with `videoforge run`")
+    ap.add_argument("--detector", default="videoforge", help="shot detector for --engine")
+    ap.add_argument("--title-cards", action="store_true", help="render text shots on plain backgrounds")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     fps = 25.0
@@ -72,11 +74,13 @@ def main() -> None:
         src = os.path.join(args.out, "src")
         for seed, texts in specs:
             truth += make_video(os.path.join(src, f"v{seed}.mp4"), seed, shots=args.shots,
-                                frames_per_shot=args.frames, size=(w, h), fps=fps, texts=texts)
-        rc = cli(["run", src, "--catalog", root])
+                                frames_per_shot=args.frames, size=(w, h), fps=fps, texts=texts,
+                                title_cards=args.title_cards)
+        rc = cli(["run", src, "--catalog", root, "--detector", args.detector, "-q"])
         assert rc == 0, f"videoforge run exited {rc}"
     else:
-        _, truth = build_catalog(root, specs, shots=args.shots, frames_per_shot=args.frames, size=(w, h), ocr=True)
+        _, truth = build_catalog(root, specs, shots=args.shots, frames_per_shot=args.frames, size=(w, h), ocr=True,
+                                 title_cards=args.title_cards)
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     summaries = index_catalog(root)
@@ -101,11 +105,13 @@ def main() -> None:
     # Image: one degraded random frame per shot, per degradation.
     variants = {"90% crop + resize + JPEG q60": dict(crop=0.9), "re-encode only (JPEG q60)": dict(crop=1.0, scale=(1, 1)),
                 "resize only 0.5x": dict(crop=1.0, scale=(0.5, 0.5), jpeg_quality=95),
-                "80% crop + resize + JPEG q60": dict(crop=0.8)}
+                "80% crop + resize + JPEG q60": dict(crop=0.8),
+                "harder: 70% crop + 0.3-0.5x + JPEG q30": dict(crop=0.7, scale=(0.3, 0.5), jpeg_quality=30)}
     frames_by_video = {}
     res = {}
     img_lat = []
     for name, kw in variants.items():
+        t_start = len(img_lat)
         vrng = np.random.default_rng(args.seed + 99)
         ok1 = ok5 = 0
         for t in truth:
@@ -120,7 +126,7 @@ def main() -> None:
             good = [h.video == t.video and _same_times(h, t, fps) for h in hits]
             ok1 += bool(good and good[0])
             ok5 += any(good)
-        res[name] = (ok1 / len(truth), ok5 / len(truth))
+        res[name] = (ok1 / len(truth), ok5 / len(truth), 1000 * float(np.mean(img_lat[t_start:])))
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
           f"catalog built in {build_s:.0f} s ({'videoforge run' if args.engine else 'known boundaries + PP-OCR'}), "
@@ -129,9 +135,16 @@ def main() -> None:
     print("\n| query | n | recall@1 | recall@5 | ms/query |")
     print("|---|---|---|---|---|")
     print(f"| text word on screen -> shot with right start/end time | {len(text_q)} | {ok_text / max(len(text_q), 1):.3f} | - | {text_ms:.1f} |")
-    for name, (r1, r5) in res.items():
-        print(f"| image: {name} | {len(truth)} | {r1:.3f} | {r5:.3f} | {1000 * float(np.mean(img_lat)):.1f} |")
-    print(f"\nOCR read {words_read} of {len(text_q)} rendered words exactly (upper-cased); index: {summaries}")
+    for name, (r1, r5, ms) in res.items():
+        print(f"| image: {name} | {len(truth)} | {r1:.3f} | {r5:.3f} | {ms:.1f} |")
+    # How many truth shots exist in the catalog with the right boundaries: with --engine, a shot the
+    # detector merged or split cannot be returned "with the right timestamps" by any search.
+    cat_rows = Catalog(root).query("SELECT v.path, s.start_time, s.end_time FROM shots s JOIN videos v USING (video_id)")[1]
+    exact = sum(1 for t in truth if any(r[0] == t.video and abs(r[1] - t.start_time) <= 1.01 / fps
+                                        and abs(r[2] - t.end_time) <= 1.01 / fps for r in cat_rows))
+    print(f"\n{exact} of {len(truth)} truth shots are in the catalog with the right boundaries "
+          f"(the ceiling for image recall@1: {exact / len(truth):.3f})")
+    print(f"OCR read {words_read} of {len(text_q)} rendered words exactly (upper-cased); index: {summaries}")
 
 
 if __name__ == "__main__":

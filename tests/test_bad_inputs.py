@@ -128,6 +128,12 @@ def test_damaged_files_keep_what_decodes_or_say_why(bad_run):
     v = videos["truncated_faststart.mp4"]
     assert 0 < v["frames"] < 50
     check_shots_tile(shots["truncated_faststart.mp4"], v["frames"])
+    # stream cut 7 frames into a GOP: decoding starts at the next keyframe (frame 20 of the
+    # original, PTS 0.8 s); frame 0 is that keyframe and times stay the file's own
+    v = videos["mid_gop_start.mp4"]
+    assert v["frames"] == 40
+    assert shots["mid_gop_start.mp4"][0]["start_time"] == pytest.approx(0.8)
+    check_shots_tile(shots["mid_gop_start.mp4"], v["frames"])
     # corrupt AVI: either analysed from the packets that decode, or an error naming it
     if "corrupt.avi" in errors:
         assert made["corrupt.avi"] in errors["corrupt.avi"]["message"]

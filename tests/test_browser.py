@@ -40,6 +40,8 @@ def server(tmp_path_factory):
     cat, media, truth = build_catalog(str(tmp_path_factory.mktemp("browser")))
     for k in range(3):
         write_video(os.path.join(media, "incoming", f"i{k}.mp4"), gradient_clip(30, seed=500 + k), fps=25)
+    for k in range(10):   # enough work to cancel midway
+        write_video(os.path.join(media, "big", f"b{k}.mp4"), gradient_clip(250, w=160, h=96, seed=600 + k), fps=25)
     port = free_port()
     env = dict(os.environ, VIDEOFORGE_TOKEN=TOKEN)
     proc = subprocess.Popen([sys.executable, "-m", "videoforge", "serve", cat, "--port", str(port), "--media-root", media,
@@ -128,6 +130,17 @@ def test_click_through_and_play(server):
         assert page.locator("#run-status").text_content() == "finished"
         assert page.locator("#run-progress").text_content() == "3/3"
         page.screenshot(path=os.path.join(SHOTS_DIR, "run.png"), full_page=True)
+
+        # a longer run, cancelled from the page once it has committed a video
+        page.click("#nav-runs")
+        page.fill("#run-paths", "big")
+        page.click("#run-form button[type=submit]")
+        page.wait_for_function("/^[1-9]/.test(document.getElementById('run-progress')?.textContent || '')", timeout=120000)
+        page.click("#cancel-run")
+        page.wait_for_function("['finished','cancelled','failed'].includes(document.getElementById('run-status').textContent)", timeout=120000)
+        assert page.locator("#run-status").text_content() == "cancelled"
+        done, total = map(int, page.locator("#run-progress").text_content().split("/"))
+        assert 1 <= done < total == 10
 
         # errors page with a retry button
         page.click("#nav-errors")

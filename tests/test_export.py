@@ -236,3 +236,46 @@ def test_end_to_end_run_then_export_cli(tmp_path):
             assert s["end_frame"] < t["start_frame"] or s["start_frame"] > t["end_frame"]
         with av.open(str(tmp_path / "out" / row["path"])) as clip:
             assert clip.streams.audio     # the source's audio is kept
+
+
+def test_decoder_and_packet_indices_disagree_cut_by_time(tmp_path):
+    """A stream that starts mid-GOP: the decoder's frame 0 is the 14th packet. The catalog's
+    indices are the decoder's, so the export must cut by time and still take exactly the shot's frames."""
+    from videoforge.synth.bad_inputs import mid_gop_start
+
+    p = mid_gop_start(str(tmp_path / "mid.mp4"))
+    src = [f.small.astype(np.int16) for f in decode_frames(p)]
+    cat = Catalog(tmp_path / "cat").create()
+    add_video(cat, p, [(0, 9), (15, 39)], motion=1)
+    s = export_catalog(cat.root, tmp_path / "out", "parquet", workers=1)
+    assert s.exported == 2 and s.failed == 0
+    import pyarrow.parquet as pq
+
+    for row in pq.read_table(s.manifest).to_pylist():
+        clip = [f.small.astype(np.int16) for f in decode_frames(tmp_path / "out" / row["path"])]
+        want = src[row["start_frame"]: row["end_frame"] + 1]
+        assert len(clip) == len(want) == row["num_frames"]
+        for k, (c, w) in enumerate(zip(clip, want)):
+            own = np.abs(c - w).mean()
+            i = row["start_frame"] + k
+            assert own < 8
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(src):
+                    assert own < 0.5 * np.abs(c - src[j]).mean()
+
+
+def test_cancel_stops_between_videos_and_keeps_a_consistent_manifest(catalog, tmp_path):
+    import threading
+
+    import pandas as pd
+
+    cancel = threading.Event()
+
+    def on_event(e):
+        if e["event"] == "clips_done":
+            cancel.set()          # stop after the first source video
+
+    s = export_catalog(catalog.root, tmp_path / "c", "opensora", workers=1, cancel=cancel, on_event=on_event)
+    assert s.cancelled and s.exported == 3 and s.selected == 4     # a.mp4's three shots, not b.mp4's
+    df = pd.read_csv(s.manifest)
+    assert set(df["source_path"]) == {catalog.a} and len(df) == 3

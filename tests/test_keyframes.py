@@ -93,3 +93,19 @@ def test_short_shot_after_a_dissolve_still_gets_its_own_frame(tmp_path):
     rows = select(tmp_path, frames, [Shot(0, 19), Shot(31, 36)])
     assert [len(r) for r in rows] == [1, 1]
     assert 31 <= rows[1][0]["frame"] <= 36
+
+
+def test_candidates_left_by_a_killed_process_are_swept(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f"vf-keyframes-{int(dead.stdout)}-abc"
+    stale.mkdir()
+    (stale / "12.jpg").write_bytes(b"x")
+    live = tmp_path / f"vf-keyframes-{os.getpid()}-def"
+    live.mkdir()
+    sel = KeyframeSelector(tmp_dir=str(tmp_path))
+    assert not stale.exists() and live.exists() and os.path.isdir(sel._tmp)
+    sel.close()
+    assert not os.path.exists(sel._tmp)

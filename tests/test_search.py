@@ -100,6 +100,7 @@ def test_text_and_image_fuse_and_where_filters(built, tmp_path):
     assert {h.shot_id for h in hits} <= {r[0] for r in rows}
     with pytest.raises(SearchError, match="not a valid filter"):
         search(root, text="sale", where="no_such_column > 1")
+    assert cli(["search", root, "sale", "--where", "no_such_column > 1"]) == 2
 
 
 def test_incremental_add_delete_and_noop(fresh):
@@ -215,3 +216,37 @@ def test_corrupt_index_file_is_a_clear_error(fresh, capsys, target, damage):
     assert cli(["index", root, "--rebuild", "--json"]) == 0
     capsys.readouterr()
     assert search(root, text="sale", k=1)[0].branches == ["bm25"]
+
+
+def test_temporal_pooling_index_rebuilds_and_still_finds_shots(fresh):
+    root, truth = fresh
+    (s,) = index_catalog(root, ["visual"], pooling="temporal")
+    assert s["added"] == len(truth) and not s.get("unchanged")   # a pooling change re-embeds everything
+    t = truth[5]
+    img = next(f.bgr() for f in decode_frames(t.video) if f.index == t.start_frame + 2)
+    hit = search(root, image=degrade(img, np.random.default_rng(3)), k=1)[0]
+    assert hit.shot_id == _sid(t)
+
+
+def test_shot_without_keyframes_is_indexed_from_its_source_video(fresh):
+    root, truth = fresh
+    t = truth[2]
+    with Catalog(root).write() as con:
+        con.execute("DELETE FROM keyframes WHERE shot_id = ?", [_sid(t)])
+    s = {d["embedder"]: d for d in index_catalog(root, ["visual"])}
+    assert s["visual"]["added"] == 1 and s["visual"]["shots"] == len(truth)
+    img = next(f.bgr() for f in decode_frames(t.video) if f.index == (t.start_frame + t.end_frame) // 2)
+    hit = search(root, image=degrade(img, np.random.default_rng(4)), k=1)[0]
+    assert hit.shot_id == _sid(t)
+    assert t.start_time <= hit.keyframe_time < t.end_time   # the decoded middle frame's time
+
+
+def test_index_kind_change_rebuilds_without_re_embedding(fresh):
+    from videoforge.search.vector_index import IndexParams
+
+    root, truth = fresh
+    (s,) = index_catalog(root, ["visual"], params=IndexParams(kind="hnsw"))
+    assert s["added"] == 0 and s["kind"] == "exact"   # 12 shots: too few to train PQ, stays exact and says so
+    t = truth[7]
+    img = next(f.bgr() for f in decode_frames(t.video) if f.index == t.start_frame + 1)
+    assert search(root, image=degrade(img, np.random.default_rng(6)), k=1)[0].shot_id == _sid(t)

@@ -160,3 +160,26 @@ def test_vector_index_search_add_remove_persist(kind, tmp_path):
     allowed = ids[1::2][:100]
     _, fa = back.search(q, 5, allowed=allowed)
     assert np.isin(fa[fa != -1], allowed).all() and (fa != -1).all()
+
+
+def test_auto_kind_switches_to_ivfpq_beyond_exact_max_and_reranks_exactly():
+    x = _clustered(3000)
+    idx = VectorIndex(64, IndexParams(kind="auto", exact_max=2000, nprobe=32, rerank=20))
+    idx.add(np.arange(1500), x[:1500])
+    assert idx.kind == "exact"
+    idx.add(np.arange(1500, 3000), x[1500:])
+    assert idx.kind == "ivfpq"
+    s, f = idx.search(x[:30], 5)
+    assert (f[:, 0] == np.arange(30)).mean() >= 0.95          # each vector finds itself first
+    assert np.allclose(s[:, 0][f[:, 0] == np.arange(30)], 1.0, atol=2e-3)  # re-ranked scores are exact (fp16)
+
+
+def test_browse_clusters_groups_each_videos_lookalike_shots(tmp_path):
+    from videoforge.search import clusters
+
+    root = str(tmp_path / "cat")
+    hand_catalog(root, [(51, {}), (52, {})], shots=2, frames_per_shot=10, keyframes_per_shot=1)
+    index_catalog(root, ["visual"])
+    groups = clusters(root)
+    assert sum(g["size"] for g in groups) == 4 and len(groups) == 2
+    assert all(len(g["shot_ids"]) == g["size"] for g in groups)

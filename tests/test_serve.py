@@ -213,14 +213,15 @@ def test_clip_is_the_shot_and_ranges_are_exact(client, built, tmp_path):
     assert part.status_code == 206 and part.content == thumb.content[:10]
 
 
-def test_thumbnail_without_keyframes_is_decoded_from_the_source(client, built):
-    cat = built[0]
+def test_thumbnail_without_keyframes_is_decoded_from_the_source(built):
+    cat, media, _ = built
     sid = Catalog(cat).query("SELECT shot_id FROM shots ORDER BY shot_id LIMIT 1")[1][0][0]
     with Catalog(cat).write() as con:
         saved = con.execute("SELECT * FROM keyframes WHERE shot_id = ?", [sid]).fetchall()
         con.execute("DELETE FROM keyframes WHERE shot_id = ?", [sid])
     try:
-        r = client.get(f"/api/shots/{sid}/thumbnail", headers=H)
+        with TestClient(create_app(cat, TOKEN, media_root=media)) as c:
+            r = c.get(f"/api/shots/{sid}/thumbnail", headers=H)
         assert r.status_code == 200
         assert cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_COLOR) is not None
         assert os.path.exists(os.path.join(cat, "cache", "thumbs", f"{sid}.jpg"))
@@ -271,3 +272,33 @@ def test_runs_need_media_root(built):
         assert r.status_code == 403 and "--media-root" in r.json()["error"]
         assert c.post("/api/errors/retry", headers=H).status_code == 403
         assert c.get("/api/status", headers=H).json()["runs_allowed"] is False
+
+
+def test_search_answers_from_the_search_index(tmp_path):
+    """Before indexing: []. After `index_catalog` (BM25 over on-screen text): the matching shot."""
+    search = pytest.importorskip("videoforge.search")
+    cat, media, truth = build_catalog(str(tmp_path))
+    target = Catalog(cat).query("SELECT shot_id FROM shots ORDER BY shot_id LIMIT 1")[1][0][0]
+    with Catalog(cat).write() as con:
+        con.execute("UPDATE shots SET ocr_text = 'GRAND OPENING SALE' WHERE shot_id = ?", [target])
+        con.execute("UPDATE shots SET ocr_text = 'weather report' WHERE shot_id != ?", [target])
+    with TestClient(create_app(cat, TOKEN, media_root=media)) as c:
+        assert c.get("/api/search?q=sale", headers=H).json() == []   # not indexed yet
+        search.index_catalog(cat, embedders=["bm25"])
+        hits = c.get("/api/search?q=opening%20sale&k=3", headers=H).json()
+        assert hits and hits[0]["shot_id"] == target
+        assert {"video", "shot_id", "start_time", "end_time", "score", "branches"} <= set(hits[0])
+        assert c.get("/api/search", headers=H).json() == []          # no query: []
+        assert c.get("/api/search?q=sale&k=0", headers=H).status_code == 422
+
+
+def test_empty_catalog_answers_every_list_route(tmp_path):
+    cat = str(tmp_path / "empty")
+    Catalog(cat).create()
+    with TestClient(create_app(cat, TOKEN)) as c:
+        for p in api_get_routes(c.app):
+            r = c.get(p, headers=H)
+            assert r.status_code == 200, (p, r.text)
+            assert finite(json.loads(r.text))
+        assert c.get("/api/videos", headers=H).json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
+        assert c.get("/api/status", headers=H).json()["shots"] == 0

@@ -129,3 +129,63 @@ def test_server_reads_while_a_cli_run_writes(setup):
         assert c.get("/api/videos", headers=H).json()["total"] == 12
     assert set(statuses) == {200}, statuses
     assert len(statuses) > 3
+
+
+def test_a_run_is_not_locked_out_by_a_busy_server(setup, tmp_path):
+    """Eight clients hammer the API without pause; a `videoforge run` process must still commit.
+
+    The server's ReadGate shares one read-only connection and steps aside when the writer
+    signals it is waiting, so the run finishes while the load goes on.
+    """
+    import threading
+
+    cat, media, new = setup
+    stop = threading.Event()
+    statuses: list[int] = []
+    with TestClient(create_app(cat, TOKEN, media_root=media)) as c:
+        def hammer():
+            paths = ["/api/videos", "/api/shots?min_motion=1", "/api/status", "/api/errors"]
+            i = 0
+            while not stop.is_set():
+                statuses.append(c.get(paths[i % 4], headers=H).status_code)
+                i += 1
+
+        threads = [threading.Thread(target=hammer) for _ in range(8)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(1.0)   # the load is on before the run starts
+            before = len(statuses)
+            r = subprocess.run([*VIDEOFORGE, "run", new, "--catalog", cat, "--workers", "2", "--detector", "none",
+                                "--no-ocr", "-q"], capture_output=True, text=True, timeout=300)
+            during = len(statuses) - before
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+    assert r.returncode == 0, r.stderr
+    assert Catalog(cat).query("SELECT count(*) FROM videos")[1][0][0] == 8
+    assert during > 20 and set(statuses) == {200}
+
+
+def test_export_job_writes_clips_the_clip_route_then_serves(setup):
+    pytest.importorskip("videoforge.export")
+    cat, media, _ = setup
+    with TestClient(create_app(cat, TOKEN, media_root=media)) as c:
+        r = c.post("/api/export", headers=H, json={"name": "../x", "format": "opensora"})
+        assert r.status_code == 400
+        r = c.post("/api/export", headers=H, json={"name": "bad", "format": "opensora", "where": "no_such_column > 1"})
+        assert r.status_code == 400 and "not a valid filter" in r.json()["error"]
+        r = c.post("/api/export", headers=H, json={"name": "motion", "format": "opensora", "where": "motion > 6"})
+        assert r.status_code == 202, r.text
+        job = wait_run(c, r.json()["run_id"])
+        assert job["kind"] == "export" and job["status"] == "finished", job
+        want = Catalog(cat).query("SELECT count(*) FROM shots WHERE motion > 6")[1][0][0]
+        assert job["summary"]["exported"] == want >= 1
+        out = os.path.join(cat, "exports", "motion")
+        assert os.path.isfile(job["summary"]["manifest"]) and job["summary"]["manifest"].startswith(out)
+        assert c.post("/api/export", headers=H, json={"name": "motion"}).status_code == 409   # exists
+        sid = Catalog(cat).query("SELECT shot_id FROM shots WHERE motion > 6 LIMIT 1")[1][0][0]
+        clip = c.get(f"/api/shots/{sid}/clip", headers=H)
+        exported = [os.path.join(d, f) for d, _, fs in os.walk(out) for f in fs if f == f"{sid}.mp4"]
+        assert len(exported) == 1 and clip.content == open(exported[0], "rb").read()

@@ -42,6 +42,8 @@ MIGRATIONS: list[list[str]] = [
             fps DOUBLE,
             vfr BOOLEAN,
             frames BIGINT,
+            frames_expected BIGINT,
+            decode_errors INTEGER,
             width INTEGER,
             height INTEGER,
             rotation INTEGER,

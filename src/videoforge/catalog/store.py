@@ -50,14 +50,26 @@ class Catalog:
     def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.005
-        while True:
-            try:
-                return duckdb.connect(self.db_path, read_only=read_only)
-            except (duckdb.IOException, duckdb.ConnectionException) as e:
-                if not _is_lock_error(e) or time.monotonic() > deadline:
-                    raise CatalogError(f"{self.db_path}: cannot open catalog ({e})") from e
-                time.sleep(delay * (1 + random.random()))
-                delay = min(delay * 2, 0.2)
+        # A writer kept waiting says so in a marker file, refreshed on every retry, so a busy
+        # reader (the server's ReadGate) can let go of the file instead of starving it.
+        marker = None if read_only else self.db_path + ".write-wanted"
+        try:
+            while True:
+                try:
+                    return duckdb.connect(self.db_path, read_only=read_only)
+                except (duckdb.IOException, duckdb.ConnectionException) as e:
+                    if not _is_lock_error(e) or time.monotonic() > deadline:
+                        raise CatalogError(f"{self.db_path}: cannot open catalog ({e})") from e
+                    if marker:
+                        with contextlib.suppress(OSError):
+                            with open(marker, "a"):
+                                os.utime(marker)
+                    time.sleep(delay * (1 + random.random()))
+                    delay = min(delay * 2, 0.2)
+        finally:
+            if marker:
+                with contextlib.suppress(OSError):
+                    os.remove(marker)
 
     def create(self) -> "Catalog":
         """Create the folder and database if needed and bring the schema up to date."""

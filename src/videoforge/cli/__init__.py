@@ -57,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"videoforge {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # stdout closed early (`| head`): not an error of ours; silence the flush at exit too.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

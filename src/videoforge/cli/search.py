@@ -38,7 +38,13 @@ def main(args) -> int:
     from videoforge.cli._common import print_json, print_table
     from videoforge.search.query import index_status, search
 
-    hits = search(args.catalog, text=args.text, image=args.image, k=args.k, where=args.where, embedders=args.embedder)
+    from videoforge.search.errors import FilterError
+
+    try:
+        hits = search(args.catalog, text=args.text, image=args.image, k=args.k, where=args.where,
+                      embedders=args.embedder)
+    except FilterError as e:
+        raise UsageError(str(e)) from e
     for name, st in index_status(args.catalog).items():
         if st["indexed"] < st["catalog"] and (name == "bm25" or st["modality"] == "image"):
             print(f"warning: index {name} holds {st['indexed']} of {st['catalog']} shots; "

@@ -15,6 +15,22 @@ from videoforge.catalog.schema import METRIC_COLUMNS
 SHOT_COLUMNS = ["duration", "num_frames", "fps"]
 FEATURE_COLUMNS = METRIC_COLUMNS + SHOT_COLUMNS
 
+# Ratios of metric columns that trees cannot form themselves (name -> function of a column getter).
+DERIVED = {
+    # Laplacian variance grows with contrast squared; per unit of contrast it says blur vs noise
+    "sharpness_per_contrast": lambda c: c("sharpness") / (c("contrast") ** 2 + 1e-3),
+    # motion the camera does not explain: subject motion, or jitter
+    "motion_beyond_camera": lambda c: c("motion") - np.hypot(c("camera_pan"), c("camera_tilt")),
+    "clipped": lambda c: c("clip_dark") + c("clip_bright"),
+}
+
+
+def model_features() -> list[str]:
+    """Every feature the default model uses: metric + shot columns, derived ratios, keyframe measures."""
+    from videoforge.curate.keyframe_features import KEYFRAME_FEATURES
+
+    return FEATURE_COLUMNS + list(DERIVED) + KEYFRAME_FEATURES
+
 
 def shot_columns(catalog: Catalog) -> set[str]:
     """Names of the columns the catalog's `shots` table has."""
@@ -26,9 +42,13 @@ def load_features(catalog: Catalog, features: list[str] | None = None, where: st
                   ) -> tuple[list[str], np.ndarray, list[dict]]:
     """(shot_ids, X float64 (n, len(features)) with NaN for missing, info rows with
     shot_id, video_id, path, start_frame, end_frame) for every shot (optionally filtered)."""
-    features = list(features or FEATURE_COLUMNS)
+    from videoforge.curate.keyframe_features import KEYFRAME_FEATURES, shot_keyframe_features
+
+    names = list(features or FEATURE_COLUMNS)
+    cols = list(dict.fromkeys([n for n in names if n not in DERIVED and n not in KEYFRAME_FEATURES]
+                              + (FEATURE_COLUMNS if any(n in DERIVED for n in names) else [])))
     have = shot_columns(catalog)
-    sel = [f"s.{c}" if c in have else f"NULL AS {c}" for c in features]
+    sel = [f"s.{c}" if c in have else f"NULL AS {c}" for c in cols]
     sql = (f"SELECT s.shot_id, s.video_id, v.path, s.start_frame, s.end_frame, {', '.join(sel)} "
            "FROM shots s LEFT JOIN videos v USING (video_id)")
     if where:
@@ -36,6 +56,21 @@ def load_features(catalog: Catalog, features: list[str] | None = None, where: st
     sql += " ORDER BY s.video_id, s.start_frame"
     cols, rows = catalog.query(sql)
     info = [dict(zip(cols[:5], r[:5])) for r in rows]
-    x = np.array([[np.nan if v is None else float(v) for v in r[5:]] for r in rows], dtype=np.float64)
-    x = x.reshape(len(rows), len(features))
-    return [i["shot_id"] for i in info], x, info
+    base = np.array([[np.nan if v is None else float(v) for v in r[5:]] for r in rows], dtype=np.float64)
+    base = base.reshape(len(rows), len(cols))
+    ids = [i["shot_id"] for i in info]
+
+    def col(n):
+        return base[:, cols.index(n)]
+
+    kf = shot_keyframe_features(catalog, ids) if any(n in KEYFRAME_FEATURES for n in names) else None
+    out = np.empty((len(rows), len(names)))
+    with np.errstate(all="ignore"):
+        for j, n in enumerate(names):
+            if n in DERIVED:
+                out[:, j] = DERIVED[n](col)
+            elif n in KEYFRAME_FEATURES:
+                out[:, j] = kf[:, KEYFRAME_FEATURES.index(n)]
+            else:
+                out[:, j] = col(n)
+    return ids, out, info

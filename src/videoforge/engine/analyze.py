@@ -132,6 +132,8 @@ def analyze_video(path: str, catalog_root: str, config: AnalysisConfig | None = 
         "fps": fps,
         "vfr": stats.vfr,
         "frames": stats.frames,
+        "frames_expected": info.frames,            # what the container claims; > frames = frames lost
+        "decode_errors": stats.corrupt_packets,    # packets that did not decode
         "width": info.width,
         "height": info.height,
         "rotation": info.rotation,

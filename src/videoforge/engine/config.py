@@ -19,14 +19,15 @@ class AnalysisConfig:
     ocr: bool = True
     analysis_width: int = 160
     keyframe_params: dict = field(default_factory=dict)
-    decode_threads: int = 0
+    decode_threads: int = 0                   # how fast, not what: left out of the recorded parameters
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        """The parameters that decide the results (recorded per video as `analysis_params`)."""
+        d = asdict(self)
+        d.pop("decode_threads")
+        return json.dumps(d, sort_keys=True)
 
     def signature(self) -> str:
         """Analysis version + parameters: a video analysed under the same signature is skipped."""
-        d = asdict(self)
-        d.pop("decode_threads")  # how fast, not what: does not change results
-        h = hashlib.blake2b(json.dumps(d, sort_keys=True).encode(), digest_size=6).hexdigest()
+        h = hashlib.blake2b(self.to_json().encode(), digest_size=6).hexdigest()
         return f"{ANALYSIS_VERSION}-{h}"

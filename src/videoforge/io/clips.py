@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import av
-import numpy as np
 
+from videoforge.io.clip_audio import encode_audio_range
 from videoforge.io.decode import _frames_lost_at_flush
 from videoforge.io.errors import VideoError
 
@@ -157,7 +157,9 @@ def count_frames(path: str | os.PathLike) -> int:
     """Frames that actually decode from `path`'s first video stream."""
     n = 0
     with av.open(str(path)) as c:
-        for _ in c.decode(c.streams.video[0]):
+        vs = c.streams.video[0]
+        vs.thread_type = "AUTO"   # clips we just wrote are whole files: threading loses no frames
+        for _ in c.decode(vs):
             n += 1
     return n
 
@@ -244,7 +246,7 @@ def _write(idx: PacketIndex, out_path: str, start_frame: int, end_frame: int, co
         else:
             _encode_video(src, vs, out, ovs, idx, start_pts, end_pts)
         if oas is not None:
-            _encode_audio(idx.path, out, oas, start_t, end_t)
+            encode_audio_range(idx.path, out, oas, start_t, end_t)
 
 
 def _add_encoder(out, idx: PacketIndex, crf: int, preset: str):
@@ -350,57 +352,4 @@ def _encode_video(src, vs, out, ovs, idx: PacketIndex, start_pts: int, end_pts: 
         for f in _frames_lost_at_flush(idx.path, last if last is not None else start_pts - 1, end_pts):
             encode(f)
     for p in ovs.encode():
-        out.mux(p)
-
-
-def _encode_audio(path: str, out, oas, start_t: float, end_t: float) -> None:
-    """Decode the source's first audio stream, keep samples in [start_t, end_t), encode AAC from t=0."""
-    rate = oas.codec_context.sample_rate
-    first_sample, last_sample = int(round(start_t * rate)), int(round(end_t * rate))
-    resampler = av.AudioResampler(format="fltp", layout=oas.layout, rate=rate)
-    pending: list[np.ndarray] = []
-    emitted = 0
-    frame_size = oas.codec_context.frame_size or 1024
-
-    def emit(block: np.ndarray) -> None:
-        nonlocal emitted
-        af = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="fltp", layout=oas.layout)
-        af.sample_rate, af.pts = rate, emitted
-        emitted += block.shape[1]
-        for p in oas.encode(af):
-            out.mux(p)
-
-    with av.open(path) as src:
-        a = src.streams.audio[0]
-        try:
-            src.seek(max(0, int((start_t - 1.0) / float(a.time_base))) if a.time_base else 0, stream=a, backward=True)
-        except av.error.FFmpegError:
-            src.seek(0)
-        cursor = None  # absolute sample position of the next resampled sample
-        try:
-            for frame in src.decode(a):
-                for rf in resampler.resample(frame):
-                    if rf.pts is not None and rf.time_base:
-                        cursor = int(round(float(rf.pts * rf.time_base) * rate))
-                    elif cursor is None:
-                        cursor = 0
-                    data = rf.to_ndarray()
-                    lo, hi = max(first_sample - cursor, 0), min(last_sample - cursor, data.shape[1])
-                    cursor += data.shape[1]
-                    if hi > lo:
-                        pending.append(data[:, lo:hi])
-                    buf = np.concatenate(pending, axis=1) if pending else np.zeros((data.shape[0], 0), np.float32)
-                    while buf.shape[1] >= frame_size:
-                        emit(buf[:, :frame_size])
-                        buf = buf[:, frame_size:]
-                    pending = [buf] if buf.shape[1] else []
-                if cursor is not None and cursor >= last_sample:
-                    break
-        except av.error.FFmpegError:
-            pass  # damaged audio tail: keep what decoded
-    if pending:
-        tail = np.concatenate(pending, axis=1)
-        if tail.shape[1]:
-            emit(tail)
-    for p in oas.encode():
         out.mux(p)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -20,6 +21,9 @@ from av.video.reformatter import Interpolation, VideoReformatter
 from videoforge.io.errors import VideoError
 
 ANALYSIS_WIDTH = 160  # px; 640x360 -> 160x90. Shot and cheap metric features need no more.
+# Frame.bgr's scaler, kept between calls (a fresh swscale context per call costs ~2x the
+# scaling); one per thread, since a swscale context must not be shared by concurrent calls.
+_BGR_SCALERS = threading.local()
 
 
 def analysis_size(width: int, height: int, target_width: int = ANALYSIS_WIDTH) -> tuple[int, int]:
@@ -76,7 +80,10 @@ class Frame:
         if max_side and max(w, h) > max_side:
             s = max_side / max(w, h)
             w, h = max(2, int(round(w * s)) // 2 * 2), max(2, int(round(h * s)) // 2 * 2)
-        img = f.to_ndarray(format="bgr24", width=w, height=h)
+        scaler = getattr(_BGR_SCALERS, "scaler", None)
+        if scaler is None:
+            scaler = _BGR_SCALERS.scaler = VideoReformatter()
+        img = scaler.reformat(f, width=w, height=h, format="bgr24").to_ndarray()
         return _rotate(img, self.rotation)
 
 

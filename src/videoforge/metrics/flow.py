@@ -8,6 +8,7 @@ pair gives the mean flow magnitude and a robust similarity fit of the global mot
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,8 +16,8 @@ import numpy as np
 from videoforge.io.decode import Frame
 from videoforge.metrics.sampling import RateSampler
 
-DEFAULT_FLOW_RATE_HZ = 6.0  # flow pairs per second of video
-_GRID_STEP = 4             # px between the points used for the global fit
+DEFAULT_FLOW_RATE_HZ = 4.0  # flow pairs per second of video
+_GRID_STEP = 5             # px between the points used for the global fit (at analysis size)
 
 
 @dataclass
@@ -32,6 +33,19 @@ class FlowSample:
     height: int
 
 
+_GRIDS: dict[tuple[int, int, int], tuple] = {}
+
+
+def _grid(h: int, w: int, step: int):
+    """Sample points (row, col indices and centred x, y) of a flow field, cached per size."""
+    key = (h, w, step)
+    g = _GRIDS.get(key)
+    if g is None:
+        ys, xs = np.mgrid[step // 2 : h : step, step // 2 : w : step]
+        g = _GRIDS[key] = (ys.ravel(), xs.ravel(), xs.ravel() - (w - 1) / 2.0, ys.ravel() - (h - 1) / 2.0)
+    return g
+
+
 def fit_similarity(flow: np.ndarray, step: int = _GRID_STEP) -> tuple[float, float, float, float]:
     """Least-squares similarity (tx, ty, scale, rotation) of a dense flow field, refit without outliers.
 
@@ -39,31 +53,26 @@ def fit_similarity(flow: np.ndarray, step: int = _GRID_STEP) -> tuple[float, flo
     (moving objects) are dropped before the second fit.
     """
     h, w = flow.shape[:2]
-    ys, xs = np.mgrid[step // 2 : h : step, step // 2 : w : step]
-    u = flow[ys, xs, 0].ravel().astype(np.float64)
-    v = flow[ys, xs, 1].ravel().astype(np.float64)
-    x = xs.ravel() - (w - 1) / 2.0
-    y = ys.ravel() - (h - 1) / 2.0
-    keep = np.ones(u.size, bool)
+    ys, xs, x, y = _grid(h, w, step)
+    uv = flow[ys, xs].astype(np.float64)
+    u, v = uv[:, 0], uv[:, 1]
     params = (0.0, 0.0, 0.0, 0.0)
+    keep = None
     for _ in range(2):
-        xk, yk, uk, vk = x[keep], y[keep], u[keep], v[keep]
-        n = xk.size
-        if n < 8:
+        xk, yk, uk, vk = (x, y, u, v) if keep is None else (x[keep], y[keep], u[keep], v[keep])
+        if xk.size < 8:
             break
         # u = tx + s x - r y ; v = ty + s y + r x  (centred coordinates)
-        mx, my = xk.mean(), yk.mean()
-        mu, mv = uk.mean(), vk.mean()
+        mx, my, mu, mv = xk.mean(), yk.mean(), uk.mean(), vk.mean()
         xc, yc, uc, vc = xk - mx, yk - my, uk - mu, vk - mv
-        den = float((xc * xc + yc * yc).sum()) or 1.0
-        s = float((xc * uc + yc * vc).sum()) / den
-        r = float((xc * vc - yc * uc).sum()) / den
+        den = float(xc @ xc + yc @ yc) or 1.0
+        s = float(xc @ uc + yc @ vc) / den
+        r = float(xc @ vc - yc @ uc) / den
         tx = mu - s * mx + r * my
         ty = mv - s * my - r * mx
         params = (tx, ty, s, r)
         res = np.hypot(u - (tx + s * x - r * y), v - (ty + s * y + r * x))
-        med = float(np.median(res))
-        keep = res <= max(3.0 * med, 0.25)
+        keep = res <= max(3.0 * float(np.median(res)), 0.25)
     return params
 
 
@@ -90,7 +99,9 @@ class FlowTracker:
         luma = frame.luma
         if self._sampler.due(frame.index, frame.pts_time) and contiguous and luma.shape == self._prev_luma.shape:
             flow = self._dis.calc(self._prev_luma, luma, None)
-            mag = float(np.sqrt(flow[..., 0] ** 2 + flow[..., 1] ** 2).mean())
+            import cv2
+
+            mag = float(cv2.magnitude(flow[..., 0], flow[..., 1]).mean())
             tx, ty, s, r = fit_similarity(flow)
             h, w = luma.shape
             sample = FlowSample(frame.index, max(1e-6, frame.pts_time - self._prev_pts), mag, tx, ty, s, r, w, h)
@@ -99,15 +110,18 @@ class FlowTracker:
         return sample
 
 
-_SHARED: dict[float, FlowTracker] = {}
+_SHARED = threading.local()   # per thread: two videos analysed in two threads never mix
 
 
 def shared_tracker(rate_hz: float = DEFAULT_FLOW_RATE_HZ) -> FlowTracker:
-    """One tracker per rate per process, so motion and camera scorers pay for each flow once.
+    """One tracker per rate per thread, so motion and camera scorers pay for each flow once.
 
     Safe across videos: a tracker starts over whenever frame indices stop being consecutive.
     """
-    t = _SHARED.get(rate_hz)
+    trackers = getattr(_SHARED, "trackers", None)
+    if trackers is None:
+        trackers = _SHARED.trackers = {}
+    t = trackers.get(rate_hz)
     if t is None:
-        t = _SHARED[rate_hz] = FlowTracker(rate_hz)
+        t = trackers[rate_hz] = FlowTracker(rate_hz)
     return t

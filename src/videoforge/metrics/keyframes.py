@@ -1,11 +1,13 @@
 """Keyframes: a few small JPEGs per shot that represent it, chosen in the same decode pass.
 
 During the pass (shots are not known yet) candidate frames are written as JPEGs to a
-private temp folder, so memory stays bounded for hour-long and 4K input (in memory: a
+private temp folder (removed after selection, or by the next selector if the process was
+killed), so memory stays bounded for hour-long and 4K input (in memory: a
 16x9 thumbnail per candidate, ~0.5 KB). Candidates are:
-- one every `1 / candidate_rate_hz` seconds (fixed step),
+- the first frame, then one `1 / candidate_rate_hz` seconds after the previous candidate
+  (fixed step),
 - a frame whose thumbnail differs from the last candidate by more than `change_threshold`
-  (content changed: cuts, fast action),
+  (content changed): at once after a cut, at most every `min_gap_seconds` for gradual change,
 - the first calm frame after a run of changing frames (the end of a dissolve or a whip pan),
   so a shot that starts after a gradual transition has a candidate at its start.
 
@@ -33,34 +35,61 @@ from dataclasses import dataclass
 import numpy as np
 
 from videoforge.io.decode import Frame
-from videoforge.metrics.sampling import RateSampler
 
 _THUMB = (16, 9)
+_PREFIX = "vf-keyframes-"
+
+
+def _sweep_dead(tmp_dir: str | None) -> None:
+    """Remove candidate folders left by processes that died mid-pass (a killed run)."""
+    base = tmp_dir or tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(base) if n.startswith(_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        try:
+            pid = int(name[len(_PREFIX):].split("-", 1)[0])
+        except ValueError:
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+        except OSError:
+            pass   # alive (another user's) or unknown: leave it
 
 
 @dataclass
 class Candidate:
     frame: int
     pts_time: float
-    thumb: np.ndarray   # (9, 16, 3) float32
+    thumb: np.ndarray   # (9, 16, 3) uint8
     file: str           # temp JPEG
     width: int
     height: int
 
 
 def thumb_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean absolute difference of two thumbnails, 8-bit levels."""
-    return float(np.abs(a - b).mean())
+    """Mean absolute difference of two uint8 thumbnails, 8-bit levels."""
+    import cv2
+
+    return cv2.norm(a, b, cv2.NORM_L1) / a.size
 
 
 class KeyframeSelector:
-    def __init__(self, max_side: int = 384, quality: int = 90, candidate_rate_hz: float = 1.0,
+    """Keyframes per shot from one decode pass: `process` every frame, then `finish(ctx)` (see above).
+
+    Times in seconds, thresholds in 8-bit levels of the 16x9 thumbnail distance.
+    """
+
+    def __init__(self, max_side: int = 384, quality: int = 90, candidate_rate_hz: float = 0.5,
                  step_seconds: float = 2.0, change_threshold: float = 18.0, dedup_threshold: float = 5.0,
-                 max_per_shot: int = 6, min_gap_seconds: float = 0.4, busy_level: float = 4.0, calm_level: float = 1.5,
+                 max_per_shot: int = 6, min_gap_seconds: float = 1.0, busy_level: float = 4.0, calm_level: float = 1.5,
                  tmp_dir: str | None = None):
         self.max_side = max_side
         self.quality = quality
-        self.sampler = RateSampler(candidate_rate_hz)
+        self.period = 1.0 / candidate_rate_hz
         self.step_seconds = step_seconds
         self.change_threshold = change_threshold
         self.dedup_threshold = dedup_threshold
@@ -69,7 +98,8 @@ class KeyframeSelector:
         self.busy_level = busy_level
         self.calm_level = calm_level
         self.candidates: list[Candidate] = []
-        self._tmp = tempfile.mkdtemp(prefix="vf-keyframes-", dir=tmp_dir)
+        _sweep_dead(tmp_dir)
+        self._tmp = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=tmp_dir)
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmp, True)
         self._prev_thumb: np.ndarray | None = None
         self._busy_run = 0
@@ -78,15 +108,18 @@ class KeyframeSelector:
     def process(self, frame: Frame) -> None:
         import cv2
 
-        thumb = cv2.resize(frame.small, _THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
-        step_due = self.sampler.due(frame.index, frame.pts_time)
+        thumb = cv2.resize(frame.small, _THUMB, interpolation=cv2.INTER_AREA)
         if frame.index == 0:
             self._prev_thumb, self._busy_run = None, 0
+        step_due = bool(self.candidates) and frame.pts_time - self.candidates[-1].pts_time >= self.period - 1e-6
         changed = settled = False
+        d = thumb_distance(thumb, self._prev_thumb) if self._prev_thumb is not None else 0.0
         if self.candidates:
-            changed = thumb_distance(thumb, self.candidates[-1].thumb) > self.change_threshold
+            last = self.candidates[-1]
+            # a cut (big jump from the previous frame) always; gradual change at most every min_gap
+            changed = thumb_distance(thumb, last.thumb) > self.change_threshold and (
+                d > self.change_threshold or frame.pts_time - last.pts_time >= self.min_gap_seconds)
         if self._prev_thumb is not None:
-            d = thumb_distance(thumb, self._prev_thumb)
             if d > self.busy_level:
                 self._busy_run += 1
             else:

@@ -230,6 +230,10 @@ class CausalVideoAutoencoder(nn.Module):
         if cfg.bottleneck not in ("kl", "lfq"):
             raise ValueError(f"autoencoder bottleneck must be 'kl' or 'lfq', not {cfg.bottleneck!r}")
         self.encoder = Encoder(cfg, 2 * cfg.latent_channels if self.kl else cfg.latent_channels)
+        if self.kl:
+            # start with a near-deterministic posterior (std ~0.05): with logvar ~0 the sampling
+            # noise swamps the young encoder's means and the decoder learns to ignore z
+            nn.init.constant_(self.encoder.conv_out.conv.bias[cfg.latent_channels:], -6.0)
         self.decoder = Decoder(cfg)
         self.quantizer = None if self.kl else LookupFreeQuantizer(cfg.latent_channels)
 

@@ -136,6 +136,17 @@ def _index_vectors(folder: str, cat: Catalog, shots: list[ShotSource], emb: Embe
     cur_keys = shot_keys(list(current))
     cur_hash = np.array([current[s].content_hash(modality) for s in current], dtype=np.int64)
 
+    # Cheap check first: a million-vector index is not loaded just to learn that nothing changed.
+    m = _safe_manifest(folder)
+    same_kind = m and m.get("shots", {}).get("params", {}).get("kind") == params.kind
+    if same_kind and m.get("signature") == sig and m.get("pooling") == pooling and "state.npz" in m.get("files", {}):
+        try:
+            st = store.load_npz(os.path.join(folder, "state.npz"), m["files"]["state.npz"])
+            if np.array_equal(st["keys"], cur_keys) and np.array_equal(st["hash"], cur_hash):
+                return {"embedder": emb.name, "shots": int(m["shots"]["count"]), "added": 0, "removed": 0,
+                        "unchanged": True, "kind": m["shots"]["kind"]}
+        except SearchError:
+            pass
     prev = _load_existing(folder, sig, pooling)
     if prev is None:
         shot_idx = VectorIndex(emb.dim, params)
@@ -156,7 +167,7 @@ def _index_vectors(folder: str, cat: Catalog, shots: list[ShotSource], emb: Embe
     cur_map = dict(zip(cur_keys.tolist(), cur_hash.tolist()))
     stale = np.array([k for k, h in old_map.items() if cur_map.get(k) != h], dtype=np.int64)
     todo = [sid for sid, k in zip(current, cur_keys.tolist()) if old_map.get(k) != cur_map[k]]
-    if len(stale) == 0 and not todo and prev is not None:
+    if len(stale) == 0 and not todo and prev is not None and not shot_idx.needs_rebuild():
         return {"embedder": emb.name, "shots": len(shot_idx), "added": 0, "removed": 0, "unchanged": True,
                 "kind": shot_idx.kind}
     removed = shot_idx.remove(stale)
@@ -203,6 +214,9 @@ def _index_vectors(folder: str, cat: Catalog, shots: list[ShotSource], emb: Embe
         kf_meta = {"keys": np.concatenate([kf_meta["keys"], np.array(new_kf["keys"], np.int64)]),
                    "shot": np.concatenate([kf_meta["shot"], np.array(new_kf["shot"], np.int64)]),
                    "time": np.concatenate([kf_meta["time"], np.array(new_kf["time"], np.float64)])}
+    for idx in (shot_idx, kf_idx):
+        if idx is not None and idx.needs_rebuild():  # e.g. --kind changed, or grown past exact_max
+            idx.build()
     if missing:
         print(f"warning: {missing} shots have no readable keyframe or source frame; they are not in the {emb.name} index",
               file=sys.stderr)
@@ -213,7 +227,7 @@ def _index_vectors(folder: str, cat: Catalog, shots: list[ShotSource], emb: Embe
     files = {"state.npz": store.save_npz(os.path.join(folder, "state.npz"), keys=cur_keys[keep], hash=cur_hash[keep])}
     if kf_idx is not None:
         files["keyframes.meta.npz"] = store.save_npz(os.path.join(folder, "keyframes.meta.npz"), **kf_meta)
-    from videoforge.search.clusters import fit_clusters
+    from videoforge.search.coarse import fit_clusters
 
     files["clusters.npz"] = fit_clusters(os.path.join(folder, "clusters.npz"), shot_idx)
     doc = {"embedder": emb.name, "signature": sig, "modality": modality, "pooling": pooling,

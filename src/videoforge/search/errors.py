@@ -11,3 +11,7 @@ class IndexCorruptError(SearchError):
     def __init__(self, path: str, problem: str):
         self.path = path
         super().__init__(f"{path}: corrupt search index ({problem}); rebuild it with `videoforge index CATALOG --rebuild`")
+
+
+class FilterError(SearchError):
+    """The `where` SQL condition is not valid on the shots table (a usage error in the CLI)."""

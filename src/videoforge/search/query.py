@@ -18,7 +18,7 @@ import numpy as np
 from videoforge.search import store
 from videoforge.search.build import open_catalog
 from videoforge.search.embedders import TEXT_INDEX, Embedder, from_signature
-from videoforge.search.errors import SearchError
+from videoforge.search.errors import FilterError, SearchError
 from videoforge.search.ids import shot_id_of, shot_keys
 from videoforge.search.sources import read_image
 from videoforge.search.text_index import BM25Index
@@ -109,7 +109,7 @@ def _allowed_shots(con, where: str | None) -> set[str] | None:
     try:
         rows = con.execute(f"SELECT shot_id FROM shots WHERE {where}").fetchall()
     except Exception as e:  # noqa: BLE001 - DuckDB parser/binder errors: show them with the filter
-        raise SearchError(f"--where {where!r} is not a valid filter on shots: {str(e).splitlines()[0]}") from e
+        raise FilterError(f"--where {where!r} is not a valid filter on shots: {str(e).splitlines()[0]}") from e
     return {r[0] for r in rows}
 
 

@@ -81,10 +81,22 @@ def draw_text(img: np.ndarray, text: str) -> np.ndarray:
     return img
 
 
+def title_card(rng: np.random.Generator, palette: np.ndarray, h: int, w: int) -> np.ndarray:
+    """(h, w, 3) uint8 RGB plain gradient background with one soft shape, as behind a title or caption."""
+    import cv2
+
+    a, b = palette[rng.choice(len(palette), 2, replace=False)] * 0.6
+    t = np.linspace(0, 1, w, dtype=np.float32)[None, :, None]
+    img = np.repeat((a * (1 - t) + b * t), h, axis=0).astype(np.uint8).copy()
+    cv2.circle(img, (int(rng.uniform(0, w)), int(rng.uniform(0, h * 0.4))), int(0.15 * min(h, w)),
+               tuple(int(c) for c in palette[rng.integers(len(palette))]), -1, cv2.LINE_AA)
+    return img
+
+
 def shot_frames(rng: np.random.Generator, palette: np.ndarray, n: int, h: int, w: int,
-                text: str | None = None) -> list[np.ndarray]:
-    """`n` RGB frames of one shot: a window panning slowly over a larger random scene."""
-    big = scene(rng, palette, int(h * 1.25), int(w * 1.25))
+                text: str | None = None, card: bool = False) -> list[np.ndarray]:
+    """`n` RGB frames of one shot: a window panning slowly over a larger random scene (or a title card)."""
+    big = (title_card if card else scene)(rng, palette, int(h * 1.25), int(w * 1.25))
     dx, dy = big.shape[1] - w, big.shape[0] - h
     x0, y0 = rng.uniform(0, dx * 0.3), rng.uniform(0, dy * 0.3)
     vx, vy = rng.uniform(0.3, 0.7) * dx / max(n, 1), rng.uniform(0.0, 0.5) * dy / max(n, 1)
@@ -98,8 +110,11 @@ def shot_frames(rng: np.random.Generator, palette: np.ndarray, n: int, h: int, w
 
 def make_video(path: str | os.PathLike, seed: int, shots: int = 4, frames_per_shot: int = 25,
                size: tuple[int, int] = (160, 96), fps: float = 25.0,
-               texts: dict[int, str] | None = None) -> list[ShotTruth]:
-    """Write an H.264 video of `shots` hard-cut shots; returns the truth per shot."""
+               texts: dict[int, str] | None = None, title_cards: bool = False) -> list[ShotTruth]:
+    """Write an H.264 video of `shots` hard-cut shots; returns the truth per shot.
+
+    `title_cards`: shots with text get a plain background (a title card) instead of a busy scene.
+    """
     from videoforge.synth.writer import write_video
 
     rng = np.random.default_rng(seed)
@@ -109,7 +124,7 @@ def make_video(path: str | os.PathLike, seed: int, shots: int = 4, frames_per_sh
     texts = texts or {}
     for s in range(shots):
         start = len(frames)
-        frames += shot_frames(rng, pal, frames_per_shot, h, w, texts.get(s))
+        frames += shot_frames(rng, pal, frames_per_shot, h, w, texts.get(s), card=title_cards and s in texts)
         truth.append(ShotTruth(str(path), s, start, len(frames) - 1, start / fps, len(frames) / fps, texts.get(s)))
     write_video(path, frames, fps=fps)
     return truth
@@ -131,7 +146,8 @@ def degrade(img_bgr: np.ndarray, rng: np.random.Generator, crop: float = 0.9,
 
 
 def build_catalog(root: str, videos: list[tuple[int, dict]], shots: int = 3, frames_per_shot: int = 20,
-                  size: tuple[int, int] = (160, 96), keyframes_per_shot: int = 2, ocr: bool = False):
+                  size: tuple[int, int] = (160, 96), keyframes_per_shot: int = 2, ocr: bool = False,
+                  title_cards: bool = False):
     """A catalog written by hand from synthetic videos with *known* shot boundaries (no shot detector).
 
     Writes the tables and keyframe JPEGs the data engine writes, from a real decode of the real
@@ -148,7 +164,8 @@ def build_catalog(root: str, videos: list[tuple[int, dict]], shots: int = 3, fra
     truth_all = []
     for seed, texts in videos:
         path = os.path.join(root, "src", f"v{seed}.mp4")
-        truth = make_video(path, seed, shots=shots, frames_per_shot=frames_per_shot, size=size, texts=texts)
+        truth = make_video(path, seed, shots=shots, frames_per_shot=frames_per_shot, size=size, texts=texts,
+                           title_cards=title_cards)
         vid = video_id_for(fingerprint(path))
         picks = {}
         for t in truth:

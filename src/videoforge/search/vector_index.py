@@ -21,6 +21,7 @@ from videoforge.search.errors import IndexCorruptError
 
 EXACT_MAX = 1_000_000  # vectors; above this `kind="auto"` switches to IVF-PQ
 BATCH_GEMM = 16        # queries; from this batch size exact search runs as blocked fp32 GEMM
+IVF_MIN = 1_024         # vectors; below this an IVF-PQ request builds an exact index instead
 SMALL = 32_768         # vectors; up to this many, exact search is one NumPy product on a cached fp32 copy
 
 
@@ -88,6 +89,8 @@ class VectorIndex:
         faiss = _faiss()
         n, d = len(self), self.dim
         self.kind = self.params.resolved_kind(n)
+        if n < IVF_MIN:
+            self.kind = "exact"  # PQ codebooks (256 centroids per sub-space) cannot be trained on so few
         if self.kind == "exact":
             base = faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
             index = faiss.IndexIDMap2(base)
@@ -119,7 +122,7 @@ class VectorIndex:
             return True
         kind = self.params.resolved_kind(len(self))
         if kind != self.kind:
-            return True
+            return kind == "exact" or len(self) >= IVF_MIN
         return kind != "exact" and len(self) > 4 * max(self.trained_on, 1)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:

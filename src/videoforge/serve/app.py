@@ -4,14 +4,17 @@
 with uvicorn. Every route except the login page needs the bearer token or the session
 cookie (see auth.py); that includes /docs and /openapi.json. Handlers are plain `def`
 functions, so FastAPI runs them in its thread pool: catalog reads and clip cutting never
-block the event loop.
+block the event loop. Catalog reads go through a ReadGate (readgate.py) so that a busy
+server never locks a run's writer out of the catalog file.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from importlib import resources
+from urllib.parse import quote
 
 from fastapi import Body, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +26,7 @@ from videoforge.cli._common import _jsonable
 from videoforge.serve import integrations, media, queries
 from videoforge.serve.auth import SESSION_COOKIE, Auth, safe_next
 from videoforge.serve.queries import Page, QueryError
+from videoforge.serve.readgate import ReadGate
 from videoforge.serve.runs import RunConflict, RunManager
 
 PUBLIC_PATHS = {"/login", "/logout"}
@@ -57,6 +61,7 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
     if media_root and not os.path.isdir(media_root):
         raise CatalogError(f"{media_root}: --media-root is not a folder")
     auth = Auth(token, secret=session_secret)
+    gate = ReadGate(catalog)   # every read goes through it: shared, and it steps aside for a run's writer
     runs = RunManager(catalog.root, workers=workers, engine=engine, address=address,
                       config_json=run_config.to_json() if run_config is not None else None)
 
@@ -76,8 +81,6 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
             return JSONResponse({"error": "authentication required: send 'Authorization: Bearer TOKEN' or log in at /login",
                                  "status": 401}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
         target = path + (f"?{request.url.query}" if request.url.query else "")
-        from urllib.parse import quote
-
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
     # -- errors as JSON with a clear message ----------------------------------------------
@@ -110,7 +113,8 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
         token = str(form.get("token") or "")
         nxt = safe_next(str(form.get("next") or request.query_params.get("next") or "/"))
         if not auth.check_token(token):
-            return RedirectResponse(f"/login?error=1&next={nxt}", status_code=303)
+            await asyncio.sleep(0.5)   # slows guessing a short user-chosen token
+            return RedirectResponse(f"/login?error=1&next={quote(nxt, safe='')}", status_code=303)
         resp = RedirectResponse(nxt, status_code=303)
         resp.set_cookie(SESSION_COOKIE, auth.make_session(), max_age=auth.max_age, httponly=True,
                         samesite="strict", secure=request.url.scheme == "https", path="/")
@@ -141,23 +145,23 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
     # -- catalog API ----------------------------------------------------------------------
     @app.get("/api/status", tags=["catalog"], summary="Catalog counts and server settings")
     def status():
-        doc = queries.summary(catalog)
+        doc = queries.summary(gate)
         doc.update({"catalog": catalog.root, "media_root": media_root, "runs_allowed": media_root is not None,
                     "active_run": (r.run_id if (r := runs.active()) else None)})
         return _json(doc)
 
     @app.get("/api/metrics", tags=["catalog"], summary="Filterable shot columns with their ranges (slider bounds)")
     def metrics():
-        return _json(queries.metric_ranges(catalog))
+        return _json(queries.metric_ranges(gate))
 
     @app.get("/api/videos", tags=["catalog"], summary="One page of videos")
     def videos(limit: int = Query(50, description="page size, 1-500"), offset: int = Query(0, ge=0),
                q: str | None = Query(None, description="case-insensitive substring of the path")):
-        return _json(queries.list_videos(catalog, Page(limit, offset), q))
+        return _json(queries.list_videos(gate, Page(limit, offset), q))
 
     @app.get("/api/videos/{video_id}", tags=["catalog"], summary="A video with its shots and transitions")
     def video(video_id: str):
-        doc = queries.get_video(catalog, video_id)
+        doc = queries.get_video(gate, video_id)
         if doc is None:
             raise HTTPException(404, f"no video {video_id!r} in the catalog")
         return _json(doc)
@@ -170,18 +174,18 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
               order: str | None = None, camera_move: str | None = None):
         known = {"limit", "offset", "video_id", "order", "camera_move"}
         filters = {k: v for k, v in request.query_params.items() if k not in known}
-        return _json(queries.list_shots(catalog, Page(limit, offset), filters, video_id=video_id, order=order,
+        return _json(queries.list_shots(gate, Page(limit, offset), filters, video_id=video_id, order=order,
                                         camera_move=camera_move))
 
     @app.get("/api/shots/{shot_id}", tags=["catalog"], summary="A shot: metrics, keyframes, transitions, caption")
     def shot(shot_id: str):
-        doc = queries.get_shot(catalog, shot_id)
+        doc = queries.get_shot(gate, shot_id)
         if doc is None:
             raise HTTPException(404, f"no shot {shot_id!r} in the catalog")
         return _json(doc)
 
     def _media_row(shot_id: str) -> dict:
-        row = queries.shot_media_row(catalog, shot_id)
+        row = queries.shot_media_row(gate, shot_id)
         if row is None:
             raise HTTPException(404, f"no shot {shot_id!r} in the catalog")
         return row
@@ -211,7 +215,8 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
     @app.get("/api/search", tags=["search"], summary="Shots matching a text query ([] without a query or an index)")
     def search(q: str = Query("", description="text query"), k: int = Query(10, ge=1, le=200)):
         try:
-            hits = integrations.search(catalog.root, q, k=k)
+            with gate.hold():   # search opens its own connections: they share the gate's instance
+                hits = integrations.search(catalog.root, q, k=k)
         except Exception as e:  # noqa: BLE001 - the search stage's own errors name the problem
             if type(e).__name__ in ("SearchError", "IndexCorruptError"):
                 return _error(503, str(e))
@@ -220,7 +225,7 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
 
     @app.get("/api/errors", tags=["runs"], summary="One page of files that failed, newest first")
     def errors(limit: int = Query(50), offset: int = Query(0, ge=0)):
-        return _json(queries.list_errors(catalog, Page(limit, offset)))
+        return _json(queries.list_errors(gate, Page(limit, offset)))
 
     # -- runs -----------------------------------------------------------------------------
     def _require_media_root():
@@ -267,7 +272,7 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
     @app.post("/api/errors/retry", tags=["runs"], status_code=202, summary="Start a run over the files in errors")
     def retry_errors():
         _require_media_root()
-        paths = queries.error_paths(catalog)
+        paths = queries.error_paths(gate)
         allowed = [p for p in paths if media.inside(p, media_root) and os.path.exists(p)]
         if not allowed:
             raise HTTPException(409, f"nothing to retry: {len(paths)} error row(s), none is an existing file under --media-root")
@@ -300,7 +305,8 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
         except ImportError:
             raise HTTPException(501, "the export stage (videoforge.export) is not available in this install") from None
         try:   # check the filter here (read-only) so a bad one is a 400 now, not a failed job later
-            select_shots(catalog, where, min_seconds, limit=1)
+            with gate.hold():
+                select_shots(catalog, where, min_seconds, limit=1)
         except SelectionError as e:
             raise HTTPException(400, str(e)) from None
         out = os.path.join(catalog.root, "exports", name)
@@ -315,5 +321,6 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
     @app.on_event("shutdown")
     def _stop_runs():
         runs.shutdown()
+        gate.close()
 
     return app

@@ -1,7 +1,8 @@
-"""Read-only catalog queries behind the API: one short read-only connection per call.
+"""Read-only catalog queries behind the API.
 
-The server never keeps the DuckDB file open, so a run (the single writer) can commit
-between any two requests; `Catalog.read()` waits while a commit holds the file.
+Each function takes a reader: anything with `.root` and a `.read()` context manager that
+yields a connection or cursor, i.e. a `Catalog` (one short read-only connection per call)
+or the server's `ReadGate` (a cursor on a shared connection that steps aside for writers).
 Column names used in SQL come only from the catalog's own schema, never from a request.
 """
 
@@ -10,8 +11,16 @@ from __future__ import annotations
 import glob
 import os
 from dataclasses import dataclass
+from typing import Protocol
 
-from videoforge.catalog import Catalog
+
+class Reader(Protocol):
+    """A Catalog or a ReadGate: `.root`, and `.read()` yielding a connection/cursor."""
+
+    root: str
+
+    def read(self): ...
+
 
 NUMERIC_TYPES = {"DOUBLE", "FLOAT", "REAL", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "DECIMAL"}
 # Columns that are positions/identities, not measurements: no slider for them.
@@ -49,12 +58,16 @@ def _dicts(cur) -> list[dict]:
     return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-def numeric_columns(con) -> list[str]:
+def numeric_columns(con, reader: Reader | None = None) -> list[str]:
     """Shot columns a client may filter and sort on (metrics, duration, suitability, ...)."""
-    return [c for c, t in _columns(con, "shots").items() if t in NUMERIC_TYPES and c not in NOT_METRICS]
+    def compute():
+        return [c for c, t in _columns(con, "shots").items() if t in NUMERIC_TYPES and c not in NOT_METRICS]
+
+    memo = getattr(reader, "memo", None)   # the ReadGate caches it while its connection is open
+    return memo("numeric_columns", compute) if memo else compute()
 
 
-def summary(catalog: Catalog) -> dict:
+def summary(catalog: Reader) -> dict:
     """Counts a front page needs: videos, shots, errors, transitions by kind."""
     with catalog.read() as con:
         n_videos = con.execute("SELECT count(*) FROM videos").fetchone()[0]
@@ -64,10 +77,10 @@ def summary(catalog: Catalog) -> dict:
     return {"videos": n_videos, "shots": n_shots, "shot_seconds": total_dur, "errors": n_errors, "transitions": kinds}
 
 
-def metric_ranges(catalog: Catalog) -> list[dict]:
+def metric_ranges(catalog: Reader) -> list[dict]:
     """For each filterable shot column: name, min, max, non-null count (slider bounds)."""
     with catalog.read() as con:
-        cols = numeric_columns(con)
+        cols = numeric_columns(con, catalog)
         if not cols:
             return []
         parts = ", ".join(f"min({c}), max({c}), count({c})" for c in cols)
@@ -78,7 +91,7 @@ def metric_ranges(catalog: Catalog) -> list[dict]:
     ]
 
 
-def list_videos(catalog: Catalog, page: Page, path_contains: str | None = None) -> dict:
+def list_videos(catalog: Reader, page: Page, path_contains: str | None = None) -> dict:
     """One page of videos ordered by path; optional case-insensitive path filter."""
     page.check()
     where, params = "", []
@@ -95,7 +108,7 @@ def list_videos(catalog: Catalog, page: Page, path_contains: str | None = None) 
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 
-def get_video(catalog: Catalog, video_id: str) -> dict | None:
+def get_video(catalog: Reader, video_id: str) -> dict | None:
     """A video row with all its shots (in order) and transitions; None if unknown."""
     with catalog.read() as con:
         cur = con.execute("SELECT * FROM videos WHERE video_id = ?", [video_id])
@@ -110,7 +123,7 @@ def get_video(catalog: Catalog, video_id: str) -> dict | None:
     return video
 
 
-def list_shots(catalog: Catalog, page: Page, filters: dict[str, str], video_id: str | None = None,
+def list_shots(catalog: Reader, page: Page, filters: dict[str, str], video_id: str | None = None,
                order: str | None = None, camera_move: str | None = None) -> dict:
     """One page of shots matching `min_<col>` / `max_<col>` filters on numeric shot columns.
 
@@ -118,7 +131,7 @@ def list_shots(catalog: Catalog, page: Page, filters: dict[str, str], video_id: 
     """
     page.check()
     with catalog.read() as con:
-        allowed = numeric_columns(con)
+        allowed = numeric_columns(con, catalog)
         clauses, params = [], []
         for key, raw in filters.items():
             bound, _, col = key.partition("_")
@@ -152,7 +165,7 @@ def list_shots(catalog: Catalog, page: Page, filters: dict[str, str], video_id: 
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 
-def get_shot(catalog: Catalog, shot_id: str) -> dict | None:
+def get_shot(catalog: Reader, shot_id: str) -> dict | None:
     """A shot with its metrics, keyframes, neighbouring transitions, caption and video; None if unknown."""
     with catalog.read() as con:
         rows = _dicts(con.execute("SELECT * FROM shots WHERE shot_id = ?", [shot_id]))
@@ -186,7 +199,7 @@ def get_shot(catalog: Catalog, shot_id: str) -> dict | None:
     return shot
 
 
-def shot_media_row(catalog: Catalog, shot_id: str) -> dict | None:
+def shot_media_row(catalog: Reader, shot_id: str) -> dict | None:
     """What the media routes need: times, source path, rotation, keyframe paths."""
     with catalog.read() as con:
         rows = _dicts(con.execute(
@@ -209,7 +222,7 @@ def shot_media_row(catalog: Catalog, shot_id: str) -> dict | None:
     return row
 
 
-def list_errors(catalog: Catalog, page: Page) -> dict:
+def list_errors(catalog: Reader, page: Page) -> dict:
     """One page of error rows, newest first."""
     page.check()
     with catalog.read() as con:
@@ -221,6 +234,6 @@ def list_errors(catalog: Catalog, page: Page) -> dict:
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 
-def error_paths(catalog: Catalog) -> list[str]:
+def error_paths(catalog: Reader) -> list[str]:
     with catalog.read() as con:
         return [r[0] for r in con.execute("SELECT DISTINCT path FROM errors WHERE path IS NOT NULL ORDER BY path").fetchall()]

@@ -88,12 +88,12 @@ class RunManager:
             busy = next((r for r in self._runs.values() if r.status in ("starting", "running")), None)
             if busy is not None:
                 raise RunConflict(f"{busy.kind} {busy.run_id} is still running on this catalog; wait for it or cancel it")
-            self._runs[run.run_id] = run
             env = dict(os.environ, PYTHONUNBUFFERED="1")
             proc = subprocess.Popen(
                 [sys.executable, "-m", "videoforge.serve.runner", json.dumps(request)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
             )
+            self._runs[run.run_id] = run
             self._procs[run.run_id] = proc
         threading.Thread(target=self._follow, args=(run, proc), daemon=True, name=f"run-{run.run_id}").start()
         return run

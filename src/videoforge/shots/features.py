@@ -1,7 +1,7 @@
 """Frame-change features for shot boundaries, computed from the 160-px analysis frame.
 
-Per frame, `process` keeps a tiny signature (HSV histograms, a 32x18 luma thumbnail and a
-16x9 gradient-magnitude map: ~1 KB). `features()` then turns the signatures into per-frame
+Per frame, `process` keeps a tiny signature of the analysis frame halved (HSV histograms, a
+32x18 luma thumbnail and a 16x9 gradient-magnitude map: ~1 KB). `features()` then turns the signatures into per-frame
 feature rows with vectorised NumPy: colour distance (HSV histograms), structure distance
 (gradient-map correlation), luma distance, brightness/contrast (fades), spatial-split
 differences (wipes), distances across a few frames (gradual change vs. a flash that comes
@@ -43,6 +43,9 @@ class SignatureBuffer:
         return len(self.thumb)
 
     def add(self, small_bgr: np.ndarray) -> None:
+        # half the analysis frame (80x45 for 16:9) is plenty for histograms and 32x18 maps
+        h0, w0 = small_bgr.shape[:2]
+        small_bgr = cv2.resize(small_bgr, (max(2, w0 // 2), max(2, h0 // 2)), interpolation=cv2.INTER_AREA)
         hsv = cv2.cvtColor(small_bgr, cv2.COLOR_BGR2HSV)
         hs = [cv2.calcHist([hsv], [c], None, [b], [0, 180 if c == 0 else 256]).ravel()
               for c, b in enumerate(HIST_BINS)]
@@ -50,9 +53,8 @@ class SignatureBuffer:
         self.hist.append((h / max(1.0, float(hsv.shape[0] * hsv.shape[1]))).astype(np.float32))
         gray = cv2.cvtColor(small_bgr, cv2.COLOR_BGR2GRAY)
         self.thumb.append(cv2.resize(gray, THUMB, interpolation=cv2.INTER_AREA))
-        g = cv2.resize(gray, (gray.shape[1] // 2, gray.shape[0] // 2), interpolation=cv2.INTER_AREA)
-        gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
-        gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+        gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
         mag = cv2.resize(np.abs(gx) + np.abs(gy), GRAD, interpolation=cv2.INTER_AREA)
         self.grad.append(mag.astype(np.float16))
 
@@ -153,3 +155,18 @@ def windowed(f: np.ndarray, offsets=WINDOW_OFFSETS) -> np.ndarray:
     if len(f) == 0:
         return np.zeros((0, f.shape[1] * len(offsets)), np.float32)
     return np.concatenate([_shift(f, o) for o in offsets], 1)
+
+
+def candidates(f: np.ndarray, radius: int = 14) -> np.ndarray:
+    """Frames worth classifying: some colour or luma change within `radius` frames, near or
+    across 16 frames. Inside a still or slowly moving shot every frame is plainly 'none', and
+    skipping the trees there is most of the classifier's cost on typical footage."""
+    i = {n: k for k, n in enumerate(FEATURE_NAMES)}
+    act = ((f[:, i["d_hsv"]] > 0.02) | (f[:, i["d_luma"]] > 0.012) | (f[:, i["far16_hsv"]] > 0.04)
+           | (f[:, i["far16_luma"]] > 0.025) | (np.abs(f[:, i["d_mean_signed"]]) > 0.004))
+    if not act.any():
+        return act
+    c = np.concatenate([[0], np.cumsum(act)])
+    n = len(act)
+    t = np.arange(n)
+    return (c[np.minimum(n, t + radius + 1)] - c[np.maximum(0, t - radius)]) > 0

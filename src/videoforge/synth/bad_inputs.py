@@ -35,6 +35,7 @@ FRAME_SPECS: dict[str, tuple[int, int, int, int]] = {
     "ten_bit.mp4": (25, 96, 64, 7),
     "vfr.mp4": (40, 96, 64, 8),
     "good.mp4": (50, 96, 64, 10),
+    "mid_gop_start.mp4": (60, 96, 64, 12),
 }
 
 
@@ -72,6 +73,23 @@ def truncated_faststart_mp4(path: str) -> str:
                 out.mux(pkt)
     os.remove(tmp)
     _truncate(path, 0.6)
+    return path
+
+
+def mid_gop_start(path: str) -> str:
+    """An MP4 whose stream starts 7 frames into a GOP (a careless packet-level cut): the
+    first packets reference a keyframe that is not there, so decoding starts at the next one."""
+    tmp = path + ".full.mp4"
+    write_video(tmp, source_frames("mid_gop_start.mp4"), fps=25, gop=20)
+    with av.open(tmp) as src, av.open(path, "w") as out:
+        vs = src.streams.video[0]
+        ovs = out.add_stream_from_template(vs)
+        step = int(round(1 / (25 * vs.time_base)))
+        for pkt in src.demux(vs):
+            if pkt.size and pkt.dts is not None and pkt.dts >= 7 * step:
+                pkt.stream = ovs
+                out.mux(pkt)
+    os.remove(tmp)
     return path
 
 
@@ -190,6 +208,7 @@ BAD_INPUTS: dict[str, Callable[[str], str]] = {
     "zero_byte.mp4": zero_byte,
     "truncated.mp4": truncated_mp4,
     "truncated_faststart.mp4": truncated_faststart_mp4,
+    "mid_gop_start.mp4": mid_gop_start,
     "corrupt.avi": corrupt_avi,
     "text_file.mp4": text_as_mp4,
     "audio_only.mp4": audio_only,

@@ -65,15 +65,21 @@ def caption_for(colour: str, shape: str, direction: str, fast_word: bool) -> str
 
 
 def _background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
-    """A low-saturation texture: blurred noise + stripes in a grey-ish tint, float RGB 0-255."""
+    """A low-saturation texture, float RGB 0-255: coarse blotches + soft stripes in a grey-ish tint.
+
+    The texture's scale (blotches of ~h/4, stripe periods of >= ~h/5) is one a x4 autoencoder
+    can represent; pixel-level noise would spend the latent on the background.
+    """
     base = rng.uniform(70, 170)
     tint = rng.uniform(-12, 12, size=3)
-    noise = rng.normal(0, 1, size=(h // 4 + 2, w // 4 + 2))
-    noise = np.kron(noise, np.ones((4, 4)))[:h, :w]
+    cell = max(2, h // 4)
+    noise = rng.normal(0, 1, size=(h // cell + 2, w // cell + 2))
+    noise = np.kron(noise, np.ones((cell, cell)))[:h, :w]
     yy, xx = np.mgrid[0:h, 0:w]
     ang = rng.uniform(0, math.pi)
-    stripes = np.sin((xx * math.cos(ang) + yy * math.sin(ang)) * rng.uniform(0.2, 0.6))
-    lum = base + 14 * noise + 12 * stripes
+    freq = rng.uniform(1.5, 4.0) * 2 * math.pi / h      # 1.5-4 stripes across the frame
+    stripes = np.sin((xx * math.cos(ang) + yy * math.sin(ang)) * freq)
+    lum = base + 12 * noise + 12 * stripes
     return np.clip(lum[..., None] + tint[None, None, :], 0, 255)
 
 

@@ -86,10 +86,10 @@ def _select(rows: list[dict], where: str | None, what: str) -> list[dict]:
     plain = [{k: v for k, v in r.items() if k != "_src"} for r in rows]
     for i, r in enumerate(plain):
         r["_row"] = i
-    table = pa.Table.from_pylist(plain)  # noqa: F841 - read by DuckDB's replacement scan
     con = duckdb.connect()
     try:
-        keep = [x[0] for x in con.execute(f"SELECT _row FROM table WHERE {where}").fetchall()]
+        con.register("manifest", pa.Table.from_pylist(plain))
+        keep = [x[0] for x in con.execute(f"SELECT _row FROM manifest WHERE {where}").fetchall()]
     except duckdb.Error as e:
         raise ValueError(f"{what}: data.where {where!r} failed: {e}") from e
     finally:

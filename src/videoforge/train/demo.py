@@ -105,6 +105,9 @@ def main(argv=None) -> int:
     p.add_argument("--dit-steps", type=int, default=None, help="override the STDiT config's steps")
     p.add_argument("--eval-seeds", type=int, default=4, help="samples per held-out combination")
     p.add_argument("--quick", action="store_true", help="a few steps of everything (tests)")
+    p.add_argument("--eval-only", action="store_true", help="only re-run the evaluation of OUT/stdit/stdit.pt")
+    p.add_argument("--cfg-text", type=float, default=4.0, help="text guidance scale used in the evaluation")
+    p.add_argument("--cfg-metric", type=float, default=2.0, help="metric guidance scale used in the evaluation")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads (default: all cores, or 1 when the machine is already loaded: "
@@ -126,6 +129,15 @@ def main(argv=None) -> int:
     if args.quick:
         args.per_combo, args.ae_steps, args.dit_steps, args.eval_seeds = 1, args.ae_steps or 3, args.dit_steps or 3, 1
     held_out = shapes.held_out_combos(args.held_out, seed=args.seed)
+    if args.eval_only:
+        ckpt = os.path.join(out, "stdit", "stdit.pt")
+        results = evaluate_demo(out, ckpt, held_out, args)
+        name = f"results-cfg{args.cfg_text:g}-{args.cfg_metric:g}.json"
+        with open(os.path.join(out, name), "w") as f:
+            json.dump(results, f, indent=1)
+        log(json.dumps({k: results[k] for k in ("held_out_accuracy", "motion_control", "ae_psnr_db")}))
+        print(ckpt)
+        return 0
     manifest, data_info = prepare_data(out, args.per_combo, held_out, args.seed)
     t_data = time.time()
 
@@ -195,7 +207,7 @@ def evaluate_demo(out: str, ckpt: str, held_out: list, args) -> dict:
     motion = [float(v) for v in pipe.scaler.lo + pipe.scaler.hi]   # [lo, hi] of the one metric
     lo, hi = motion[0], motion[1]
     mid = {"motion": (lo + hi) / 2}
-    kw = dict(steps=20 if not args.quick else 2, cfg_text=4.0, cfg_metric=2.0)
+    kw = dict(steps=20 if not args.quick else 2, cfg_text=args.cfg_text, cfg_metric=args.cfg_metric)
     seeds = list(range(args.eval_seeds))
     held = evaluate.prompt_accuracy(pipe, held_out, seeds, 16, mid, **kw)
     seen_all = [c for c in shapes.combos() if c not in held_out]

@@ -90,7 +90,7 @@ async function showShot(id) {
 
 async function showShots(params) {
   setActive("shots");
-  const ranges = (await api("/api/metrics")).filter((m) => m.count > 0 && m.min !== null && m.max > m.min);
+  const ranges = (await api("/api/metrics")).filter((m) => m.count > 0 && m.min !== null && m.max - m.min > 1e-9 * Math.max(1, Math.abs(m.max)));
   const filters = new URLSearchParams();
   for (const [k, v] of params) if (k.startsWith("min_") || k.startsWith("max_") || k === "order") filters.set(k, v);
   const offset = Number(params.get("offset") || 0);
@@ -167,7 +167,7 @@ async function showRun(id) {
   const evs = r.events.filter((e) => e.path).slice(-30).reverse().map((e) => `<li>${e.event === "video_error" ? '<span class="error">failed</span>' : "done"} ${esc(base(e.path))} ${e.message ? `— ${esc(e.message)}` : ""}</li>`).join("");
   view.innerHTML = `<h1>Run ${esc(r.run_id)}</h1>
     <p>Status: <b id="run-status">${esc(r.status)}</b>${r.cancel_requested && r.active ? " (cancelling after the videos in flight)" : ""}</p>
-    <p><span class="progress"><div style="width:${pct}%"></div></span> <span id="run-progress">${r.done}/${r.total ?? "?"}</span></p>
+    <div><div class="progress" id="run-bar"><div style="width:${pct}%"></div></div> <span id="run-progress">${r.done}/${r.total ?? "?"}</span></div>
     ${r.active ? '<button class="danger" id="cancel-run">Cancel run</button>' : ""}
     ${r.summary ? `<p class="muted">analysed ${r.summary.analyzed}, skipped ${r.summary.skipped}, failed ${r.summary.failed}, ${r.summary.shots} shots in ${r.summary.seconds.toFixed(1)} s</p>` : ""}
     ${r.message ? `<p class="error">${esc(r.message)}</p>` : ""}<ul>${evs}</ul>`;

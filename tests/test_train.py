@@ -1,0 +1,260 @@
+"""Training stack: shapes generator + checker, data reading, exact resume, DDP over gloo, generate CLI."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from videoforge.synth import shapes  # noqa: E402
+
+torch.set_num_threads(1)
+PY = sys.executable
+
+AE = {"base_channels": 8, "channel_mult": [1, 2, 2], "spatial_down": [True, False], "temporal_down": [True, True],
+      "patch_size": 2, "latent_channels": 4}
+DIT = {"hidden_size": 32, "depth": 1, "num_heads": 2, "patch_size": [1, 2, 2]}
+
+
+# ------------------------------------------------------------------ the shapes generator + checker
+
+def test_shapes_are_saturated_over_low_saturation_backgrounds_and_move_enough():
+    clips = shapes.sample_clips(2, seed=1)
+    assert len(clips) == 2 * 4 * 3 * 4
+    for c in clips[::9]:
+        frames = shapes.render_clip(c, frames=16, size=64).astype(float)
+        sat = (frames.max(-1) - frames.min(-1)) / np.maximum(frames.max(-1), 1)
+        colour = np.all(np.abs(frames - np.array(shapes.COLOURS[c.colour])) < 1, axis=-1)
+        assert colour[0].sum() > 60                    # the shape is there, in its exact colour
+        assert np.percentile(sat[0][~colour[0]], 99) < 0.4 < 0.8 < sat[0][colour[0]].min()  # grey-ish bg, vivid shape
+        r = shapes.read_clip(frames.astype(np.uint8))
+        assert (r.colour, r.shape, r.direction) == (c.colour, c.shape, c.direction)
+        assert r.travel >= 0.10                        # even slow crosses >= 10 % in 16 frames
+        assert c.caption.startswith(f"a {c.colour} {c.shape} moves {c.direction}")
+        assert c.caption in (shapes.caption_for(c.colour, c.shape, c.direction, False),
+                             shapes.caption_for(c.colour, c.shape, c.direction, True))
+    assert all(c.speed == "fast" for c in clips if c.caption.endswith(", fast"))
+    fast = [shapes.read_clip(shapes.render_clip(c, 16, 64)).travel for c in clips[:16] if c.speed == "fast"]
+    slow = [shapes.read_clip(shapes.render_clip(c, 16, 64)).travel for c in clips[:16] if c.speed == "slow"]
+    assert min(fast) > max(slow)
+
+
+def test_held_out_combos_are_excluded():
+    held = shapes.held_out_combos(6)
+    assert len(set(held)) == 6 and len({(c, d) for c, _, d in held}) == 6
+    clips = shapes.sample_clips(2, exclude=held)
+    assert not {(c.colour, c.shape, c.direction) for c in clips} & set(held)
+    assert len(clips) == 2 * (48 - 6)
+
+
+def test_checker_rejects_an_empty_clip():
+    r = shapes.read_clip(np.full((16, 32, 32, 3), 120, np.uint8))
+    assert r.colour is None and r.direction is None
+
+
+# ------------------------------------------------------------------ a tiny export written by hand
+
+def _tiny_export(root, n=8, frames=9, size=32):
+    """Shape clips encoded with H.264 + an Open-Sora CSV with metric and lineage columns."""
+    clips = shapes.sample_clips(1, seed=2)[:n]
+    paths = shapes.write_clips(clips, os.path.join(root, "clips"), frames=frames, size=size, fps=8.0)
+    man = os.path.join(root, "manifest.csv")
+    with open(man, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "text", "num_frames", "height", "width", "aspect_ratio", "fps", "resolution",
+                    "motion", "suitability", "source_path", "video_id"])
+        for i, (p, c) in enumerate(zip(paths, clips)):
+            w.writerow([os.path.relpath(p, root), c.caption, frames, size, size, 1.0, 8.0, size * size,
+                        c.travel * 4, 0.9 if i % 2 else 0.3, p, f"v{i}"])
+    return man, clips
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    return _tiny_export(str(tmp_path_factory.mktemp("export")))
+
+
+def _cfg(tmp, manifest, **over):
+    from videoforge.train.config import DataConfig, TrainConfig
+
+    d = dict(task="autoencoder", out_dir=str(tmp), steps=4, batch_size=2, lr=1e-3, warmup_steps=1, log_every=1,
+             ckpt_every=2, ema_decay=0.9, autoencoder=dict(AE),
+             data=DataConfig(manifest=manifest, buckets=[[9, 32, 32]], metrics=["motion"]))
+    d.update(over)
+    return TrainConfig(**d)
+
+
+def _losses(out_dir):
+    with open(os.path.join(out_dir, "log.jsonl")) as f:
+        return [json.loads(ln)["loss"] for ln in f]
+
+
+def test_read_manifest_where_and_buckets(export):
+    from videoforge.train.config import DataConfig
+    from videoforge.train.data import BucketSampler, ClipSet, read_manifest
+
+    man, clips = export
+    rows = read_manifest(DataConfig(manifest=man, where="suitability >= 0.7"))
+    assert len(rows) == 4 and all(r["suitability"] >= 0.7 for r in rows)
+    assert rows[0]["caption"] == clips[1].caption
+    cs = ClipSet(rows, [[17, 32, 32], [9, 32, 32], [1, 32, 32]])
+    assert set(cs.bucket_of) == {1}                    # 9 frames: the 17-frame bucket does not fit
+    v = cs.clip(0)
+    assert v.shape == (9, 32, 32, 3) and v.dtype == np.uint8
+    assert shapes.read_clip(v).colour == clips[1].colour
+    s = BucketSampler(cs.bucket_of, 3, seed=5)
+    assert s.batch(7) == s.batch(7) and s.batch(7, 0, 2) + s.batch(7, 1, 2) == BucketSampler(cs.bucket_of, 6, 5).batch(7)
+
+
+def test_webdataset_shards_are_read(export, tmp_path):
+    import tarfile
+
+    from videoforge.train.config import DataConfig
+    from videoforge.train.data import read_manifest
+
+    man, clips = export
+    with open(man) as f:
+        rows = list(csv.DictReader(f))
+    shard = tmp_path / "shard-000000.tar"
+    with tarfile.open(shard, "w") as tar:
+        for i, r in enumerate(rows[:3]):
+            key = f"s{i:03d}"
+            tar.add(os.path.join(os.path.dirname(man), r["path"]), arcname=f"{key}.mp4")
+            j = tmp_path / f"{key}.json"
+            j.write_text(json.dumps({**r, "num_frames": 9, "height": 32, "width": 32}))
+            tar.add(j, arcname=f"{key}.json")
+    got = read_manifest(DataConfig(manifest=str(tmp_path)))
+    assert [g["caption"] for g in got] == [c.caption for c in clips[:3]]
+    assert isinstance(got[0]["_src"], bytes)
+
+
+@pytest.fixture(scope="module")
+def autoencoder_ckpt(export, tmp_path_factory):
+    from videoforge.train.loop import train
+
+    out = tmp_path_factory.mktemp("ae")
+    path = train(_cfg(out, export[0], steps=3))
+    ck = torch.load(path, weights_only=False)
+    assert ck["format"] == "videoforge-autoencoder/1" and ck["latent_scale"] > 0
+    return path
+
+
+def test_resume_gives_the_same_loss_curve(export, autoencoder_ckpt, tmp_path):
+    from videoforge.train.loop import Hooks, train
+
+    over = dict(task="stdit", autoencoder_checkpoint=autoencoder_ckpt, stdit=dict(DIT), steps=6, ckpt_every=3,
+                text_encoder={"kind": "tiny", "dim": 16, "depth": 1, "heads": 2})
+    straight = tmp_path / "straight"
+    train(_cfg(straight, export[0], **over))
+    interrupted = tmp_path / "interrupted"
+    cfg = _cfg(interrupted, export[0], **over)
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_step_4(step, rec):     # killed mid-run, after the step-3 checkpoint
+        if step + 1 == 4:
+            raise Stop
+    with pytest.raises(Stop):
+        train(cfg, Hooks(on_step_end=stop_after_step_4))
+    assert torch.load(interrupted / "last.pt", weights_only=False)["step"] == 3
+    train(cfg)                            # resumes at step 3
+    a, b = _losses(straight), _losses(interrupted)
+    assert len(a) == len(b) == 6
+    assert np.allclose(a, b, rtol=1e-5, atol=1e-7), (a, b)
+    assert len(set(a)) == 6                # the losses do change from step to step
+
+
+@pytest.mark.parametrize("strategy", ["ddp", "fsdp"])
+def test_two_processes_over_gloo_match_one_process(export, tmp_path, strategy):
+    """2 ranks x batch 1 under torchrun (DDP, or FSDP2 fully_shard) == 1 process x batch 2.
+
+    LFQ bottleneck: the loss has no random draws, so both runs see exactly the same problem."""
+    base = ["task=\"autoencoder\"", f"data.manifest=\"{export[0]}\"", "data.buckets=[[9,32,32]]", "steps=3",
+            "lr=0.001", "warmup_steps=1", "ema_decay=0", "log_every=1", "data.metrics=[]",
+            "autoencoder=" + json.dumps({**AE, "bottleneck": "lfq"})]
+    cfg_file = tmp_path / "ae.toml"
+    cfg_file.write_text("")
+
+    def run(prefix, out, bs):
+        args = [*prefix, "-m", "videoforge", "train", str(cfg_file)]
+        for o in base + [f"out_dir=\"{out}\"", f"batch_size={bs}"]:
+            args += ["--set", o]
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        r = subprocess.run(args, capture_output=True, text=True, timeout=600, env=env)
+        assert r.returncode == 0, r.stderr[-3000:]
+        return torch.load(r.stdout.strip().splitlines()[-1], weights_only=False)
+
+    base.append(f"distributed=\"{strategy}\"")
+    port = {"ddp": "29533", "fsdp": "29534"}[strategy]
+    ddp = run([PY, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", port],
+              tmp_path / "ddp", 1)
+    one = run([PY], tmp_path / "one", 2)
+    assert _losses(tmp_path / "ddp") == pytest.approx(_losses(tmp_path / "one"), rel=1e-4)
+    # Adam turns a near-zero gradient's summation-order noise (e.g. a bias before a norm) into a
+    # full lr-sized step of either sign, and LFQ's sign() amplifies tiny differences, so a few
+    # weights differ by up to ~lr (1e-3); the bulk must agree (3 steps move weights ~1e-3 each)
+    diffs = torch.cat([(v.float() - ddp["state"][k].float()).abs().flatten() for k, v in one["state"].items()])
+    assert torch.quantile(diffs, 0.5) < 1e-6 and torch.quantile(diffs, 0.9) < 1e-5, torch.quantile(diffs, 0.9)
+
+
+@pytest.fixture(scope="module")
+def generator_ckpt(export, autoencoder_ckpt, tmp_path_factory):
+    from videoforge.train.loop import train
+
+    out = tmp_path_factory.mktemp("dit")
+    return train(_cfg(out, export[0], task="stdit", autoencoder_checkpoint=autoencoder_ckpt, stdit=dict(DIT),
+                      steps=2, text_encoder={"kind": "tiny", "dim": 16, "depth": 1, "heads": 2}))
+
+
+@pytest.mark.parametrize("frames", [16, 3])
+def test_generate_cli_writes_a_playable_mp4_of_the_asked_length(generator_ckpt, tmp_path, frames):
+    import av
+
+    out = tmp_path / "clip.mp4"
+    r = subprocess.run([PY, "-m", "videoforge", "generate", generator_ckpt, "a red circle moves left",
+                        "--motion", "1.0", "--seed", "3", "--frames", str(frames), "--steps", "2",
+                        "--out", str(out), "--json"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["frames"] == frames
+    with av.open(str(out)) as c:
+        decoded = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert len(decoded) == frames and decoded[0].shape == (32, 32, 3)
+    bad = subprocess.run([PY, "-m", "videoforge", "generate", generator_ckpt, "x", "--metric", "aesthetic=1",
+                          "--out", str(tmp_path / "y.mp4")], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "aesthetic" in bad.stderr
+
+
+def test_packaged_configs_load():
+    from videoforge.cli.train import resolve_config_path
+    from videoforge.train.config import load_config
+
+    for name in ("demo_autoencoder", "demo_stdit", "autoencoder", "stage1_image", "stage2_video", "stage3_finetune"):
+        cfg = load_config(resolve_config_path(name), ["data.manifest=x.csv"])
+        assert cfg.data.manifest.endswith("x.csv")
+    s1 = load_config(resolve_config_path("stage1_image"))
+    assert all(b[0] == 1 for b in s1.data.buckets)
+    s3 = load_config(resolve_config_path("stage3_finetune"))
+    assert "suitability" in s3.data.where and s3.init_from.endswith("stdit.pt")
+    with pytest.raises(ValueError, match="unknown key"):
+        load_config(resolve_config_path("demo_stdit"), ["stepz=3"])
+
+
+@pytest.mark.slow
+def test_demo_quick_runs_the_whole_pipeline(tmp_path):
+    """`make demo-train` wiring: shapes -> videoforge run -> export -> AE -> STDiT -> checker, a few steps."""
+    r = subprocess.run([PY, "-m", "videoforge.train.demo", "--out", str(tmp_path / "d"), "--quick"],
+                       capture_output=True, text=True, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-3000:]
+    ckpt = r.stdout.strip().splitlines()[-1]
+    assert os.path.exists(ckpt)
+    res = json.loads((tmp_path / "d" / "results.json").read_text())
+    assert res["data"]["captioned"] == res["data"]["rows"] > 0
+    assert res["checker_on_ground_truth"]["colour_and_direction"] == 1.0
+    assert 0 <= res["held_out_accuracy"]["colour_and_direction"] <= 1 and res["ae_psnr_db"] > 0
