@@ -3,8 +3,11 @@ search time on synthetic hash sets of 10k / 100k shots.
 
     .venv/bin/python benchmarks/curate_dedup.py --work /tmp/vf-dedup --sources 60 --scale 10000 100000
 
-Accuracy: `--sources` distinct clean shots (CleanSource, held-out photos, procedural scenes
-and real-clip stretches; 160x96 H.264); 2/3 of them get one planted copy, cycling through
+Accuracy: `--sources` distinct clean shots (160x96 H.264): every shipped photo once, under a
+moving camera with moving sprites, then procedural scenes (a new random picture each).
+No two sources share a picture: a first run that drew sources from a small photo pool and
+the real clip's stretches "found" many shots of the same picture or the same scene of the
+clip -- real near-duplicates that the ground truth called distinct. 2/3 of the sources get one planted copy, cycling through
 re-encode (CRF 30-37), resize (0.5-0.8x), crop (4-10 % per axis at random sides, scaled
 back), brightness (+-20-40 levels) and trim (10-35 % off the start, 0-20 % off the end).
 All go through `videoforge run`, then `videoforge dedup`. Scored per video pair: a pair is
@@ -32,17 +35,22 @@ VF = [sys.executable, "-m", "videoforge"]
 
 def accuracy(work: str, n_sources: int, seed: int = 7) -> list[dict]:
     from videoforge.catalog import Catalog
-    from videoforge.synth.degrade import COPY_KINDS, CleanSource, near_copy
+    from videoforge.synth.degrade import COPY_KINDS, near_copy
     from videoforge.synth.writer import write_video
 
     vid_dir = os.path.join(work, "videos")
     truth_pairs, kind_of = set(), {}
     if not os.path.exists(os.path.join(vid_dir, "done")):
         os.makedirs(vid_dir, exist_ok=True)
+        from videoforge.synth import footage as ft
+        from videoforge.synth.degrade import TEXT_PHOTOS
+
         rng = np.random.default_rng(seed)
-        src = CleanSource("heldout", 160, 96, rng)
+        photos = [n for n in ft.available_photos(ft.TRAIN_PHOTOS + ft.HELDOUT_PHOTOS) if n not in TEXT_PHOTOS]
         for i in range(n_sources):
-            frames, _ = src.make(int(rng.integers(40, 76)))
+            pic = ft.load_photo(photos[i], 180) if i < len(photos) else ft.procedural_scene(rng, 320, 192)
+            shot = ft.CameraShot(pic, 160, 96, rng, [], sprites=int(rng.integers(1, 4)))
+            frames = [shot.render(t) for t in range(int(rng.integers(40, 76)))]
             write_video(os.path.join(vid_dir, f"s{i:03d}.mp4"), frames, crf=20)
             if i % 3 != 2:
                 kind = COPY_KINDS[i % len(COPY_KINDS)]

@@ -66,6 +66,19 @@ def labelled(cat_dir: str, labels_csv: str, names: list[str]):
     return x[rows], np.asarray(lab.labels, float), deg, suit
 
 
+def _filter_labels(src: str, dst: str) -> None:
+    import csv
+
+    from videoforge.synth.degrade import TEXT_PHOTOS
+
+    with open(src, newline="") as f:
+        rows = list(csv.DictReader(f))
+    with open(dst, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(r for r in rows if r["source"] not in TEXT_PHOTOS)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work", default="/tmp/vf-suit")
@@ -78,7 +91,7 @@ def main() -> int:
 
     from videoforge.catalog.schema import METRIC_COLUMNS
     from videoforge.curate.evaluate import ThresholdRule, per_metric, precision_at_recall, roc_auc
-    from videoforge.curate.features import FEATURE_COLUMNS
+    from videoforge.curate.features import model_features
 
     t0 = time.perf_counter()
     sets = {}
@@ -91,18 +104,23 @@ def main() -> int:
         sh(VF + ["run", d, "--catalog", cat, "--workers", str(a.workers), "-q"])
         sets[split] = (d, cat)
     model = os.path.join(a.work, "model.joblib")
-    sh(VF + ["train-scorer", os.path.join(sets["train"][0], "labels.csv"), "--catalog", sets["train"][1], "--out", model])
+    # Pictures that ARE text (a scanned page) contradict the set's own definition (on-screen text
+    # lowers suitability); the generator no longer uses them and older sets drop them here.
+    for split in sets:
+        _filter_labels(os.path.join(sets[split][0], "labels.csv"), os.path.join(sets[split][0], "labels_used.csv"))
+    sh(VF + ["train-scorer", os.path.join(sets["train"][0], "labels_used.csv"), "--catalog", sets["train"][1],
+             "--out", model, "--suitable-from", "5"])
     sh(VF + ["score", sets["heldout"][1], "--model", model])
 
-    names = FEATURE_COLUMNS
-    xtr, ltr, _, _ = labelled(sets["train"][1], os.path.join(sets["train"][0], "labels.csv"), names)
-    xte, lte, deg, suit = labelled(sets["heldout"][1], os.path.join(sets["heldout"][0], "labels.csv"), names)
+    names = model_features()
+    xtr, ltr, _, _ = labelled(sets["train"][1], os.path.join(sets["train"][0], "labels_used.csv"), names)
+    xte, lte, deg, suit = labelled(sets["heldout"][1], os.path.join(sets["heldout"][0], "labels_used.csv"), names)
     ytr, yte = ltr == 5, lte == 5
 
     rows = []
     learned = {"method": "learned suitability (HistGradientBoosting)", "auc": roc_auc(yte, suit), "p_at_r80": precision_at_recall(yte, suit)}
     pm = per_metric(ytr, xtr, yte, xte, names)
-    numeric = [r for r in pm if r["metric"] in METRIC_COLUMNS or r["metric"] in ("duration", "num_frames")]
+    numeric = [r for r in pm if r["metric"] in METRIC_COLUMNS or r["metric"] in ("duration", "num_frames", "fps")]
     best_train = max(numeric, key=lambda r: r["train_auc"])
     rule = ThresholdRule().fit(xtr[ytr], names)
     rs = rule.score(xte, names)
@@ -127,11 +145,11 @@ def main() -> int:
     for r in rows:
         print(f"| {r['method']} | {r['auc']:.3f} | {r['p_at_r80']:.3f} |")
     print(f"\nSpearman rho of learned score vs 1-5 label on held-out: {rho:.3f}\n")
-    print("| metric column (direction from train) | held-out ROC-AUC | precision @ 80 % recall |\n|---|---|---|")
+    print("| single feature (direction from train) | held-out ROC-AUC | precision @ 80 % recall |\n|---|---|---|")
     for r in sorted(pm, key=lambda r: -r["auc"]):
         print(f"| {r['metric']} ({r['direction']} is better) | {r['auc']:.3f} | {r['p_at_r80']:.3f} |")
-    beats_all = all(learned["auc"] > r["auc"] for r in pm) and all(learned["auc"] > r["auc"] for r in rows[1:])
-    print(f"\nlearned beats every metric column and both baselines on ROC-AUC: {beats_all}")
+    beats_all = all(learned["auc"] > r["auc"] for r in numeric) and all(learned["auc"] > r["auc"] for r in rows[1:])
+    print(f"\nlearned beats every numeric metric column and both baselines on ROC-AUC: {beats_all}")
     print("\n| held-out degradation (variant b) | ROC-AUC clean vs this kind |\n|---|---|")
     for k, v in by_kind.items():
         print(f"| {k} | {v:.3f} |")

@@ -6,6 +6,7 @@ rows in videos/shots/transitions/keyframes (timestamps aside) and the same keyfr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -55,11 +56,12 @@ def committed(cat: str) -> int:
 
 
 def kill9_after(cmd: list[str], at_least: int, timeout: float = 240) -> int:
-    """Start `cmd` in its own process group and SIGKILL the whole group once its progress bar
-    says `at_least` videos are committed (the bar advances right after each commit).
+    """Start `cmd` in its own session and SIGKILL its whole process group once its progress bar
+    says `at_least` outcomes are committed (the bar advances right after each commit).
+    Returns the run's pid, which is also its session id.
 
-    Polling the catalog instead would race: a run committing back to back holds the file
-    most of the time, so a reader sees counts in jumps.
+    Polling the catalog instead would race: a run committing back to back holds the file most
+    of the time, so a reader sees counts in jumps.
     """
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     done = 0
@@ -80,7 +82,7 @@ def kill9_after(cmd: list[str], at_least: int, timeout: float = 240) -> int:
         os.killpg(proc.pid, signal.SIGKILL)   # the run and every worker it started, at once
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
-    return done
+    return proc.pid   # also the session id of everything it started
 
 
 def test_kill9_local_run_then_rerun_equals_uninterrupted(inputs, reference, tmp_path):
@@ -104,24 +106,30 @@ def test_kill9_ray_run_then_rerun_equals_uninterrupted(inputs, reference, tmp_pa
     pytest.importorskip("ray")
     cat = str(tmp_path / "cat")
     cmd = [*VIDEOFORGE, "run", inputs, "--catalog", cat, "--workers", "2", "--engine", "ray", *KILLED_ARGS]
-    before = set(_ray_pids())
-    kill9_after(cmd, 3)
+    sid = kill9_after(cmd, 3)
     n = committed(cat)
     assert 2 <= n < N_VIDEOS, n
     time.sleep(1)
-    leftovers = set(_ray_pids()) - before
-    for pid in leftovers:   # Ray daemons that outlived their driver (they normally exit with it)
-        try:
+    for pid in _session_pids(sid):   # Ray daemons of the killed run that left its process group
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     completed(run_cli(*cmd[3:], "-q"))
     assert catalog_rows(cat) == reference
 
 
-def _ray_pids() -> list[int]:
-    out = subprocess.run(["pgrep", "-f", "ray/core/src/ray|raylet|gcs_server"], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
+def _session_pids(sid: int) -> list[int]:
+    """Processes in session `sid` (the killed run's own session): only what that run started."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":   # field 6 of stat: session id
+                pids.append(int(d))
+    return pids
 
 
 # -- disk full, unwritable catalog --------------------------------------------------------------

@@ -80,7 +80,8 @@ def degraded_catalog(tmp_path_factory):
 def test_train_scorer_and_score_end_to_end(degraded_catalog):
     d, cat = degraded_catalog
     model = os.path.join(d, "m.joblib")
-    r = run_cli("train-scorer", os.path.join(d, "videos", "labels.csv"), "--catalog", cat, "--out", model, "--json")
+    r = run_cli("train-scorer", os.path.join(d, "videos", "labels.csv"), "--catalog", cat, "--out", model,
+                "--suitable-from", "5", "--json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["kind"] == "graded" and doc["labelled_shots"] >= 25 and doc["unmatched_rows"] == 0
@@ -113,7 +114,7 @@ def test_model_errors_are_usage_errors(degraded_catalog, tmp_path):
 def test_packaged_model_ranks_unseen_degradations(tmp_path):
     """The shipped model on held-out footage and the held-out degradation variant."""
     generate_set(str(tmp_path / "v"), "heldout", clean=4, per_clean=5, seed=11, width=160, height=96, length=(36, 50),
-                 kinds=("blur", "noise", "static", "dark", "letterbox"))
+                 kinds=("blur", "noise", "static", "dark", "compression"))
     cat = str(tmp_path / "cat")
     assert run_cli("run", str(tmp_path / "v"), "--catalog", cat, "--workers", "2", "-q").returncode == 0
     r = run_cli("score", cat, "--json")

@@ -42,10 +42,11 @@ def test_default_compression_is_x8_space_x4_time():
         ae.encode(torch.rand(1, 3, 16, 32, 32))
 
 
-def test_autoencoder_is_causal():
+@pytest.mark.parametrize("shortcut", [False, True])
+def test_autoencoder_is_causal(shortcut):
     """Latent frame j sees input frames <= 4j only; the first frame is encoded alone."""
     torch.manual_seed(0)
-    ae = tiny_ae()
+    ae = tiny_ae(shortcut=shortcut)
     x = torch.rand(1, 3, 17, 16, 16) * 2 - 1
     with torch.no_grad():
         z = ae.encode(x)

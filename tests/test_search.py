@@ -5,21 +5,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from search_helpers import hand_catalog  # noqa: E402
-
-from videoforge.catalog import Catalog  # noqa: E402
-from videoforge.cli import main as cli  # noqa: E402
-from videoforge.io.decode import decode_frames  # noqa: E402
-from videoforge.io.fingerprint import fingerprint, shot_id_for, video_id_for  # noqa: E402
-from videoforge.search import index_catalog, search  # noqa: E402
-from videoforge.search.errors import IndexCorruptError, SearchError  # noqa: E402
-from videoforge.search.testing import degrade  # noqa: E402
+from videoforge.catalog import Catalog
+from videoforge.cli import main as cli
+from videoforge.io.decode import decode_frames
+from videoforge.io.fingerprint import fingerprint, shot_id_for, video_id_for
+from videoforge.search import index_catalog, search
+from videoforge.search.errors import IndexCorruptError, SearchError
+from videoforge.search.testing import build_catalog as hand_catalog
+from videoforge.search.testing import degrade
 
 TEXTS = [(11, {0: "HELLO WORLD"}), (12, {1: "Big Sale Today"}), (13, {2: "Weather Report 2024"}), (14, {})]
 

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from search_helpers import hand_catalog  # noqa: E402
-
-from videoforge.search import index_catalog, search  # noqa: E402
-from videoforge.search.embedders import from_signature, get_embedder  # noqa: E402
-from videoforge.search.errors import SearchError  # noqa: E402
-from videoforge.search.pooling import pool_shot  # noqa: E402
-from videoforge.search.vector_index import IndexParams, VectorIndex  # noqa: E402
+from videoforge.search import index_catalog, search
+from videoforge.search.testing import build_catalog as hand_catalog
+from videoforge.search.embedders import from_signature, get_embedder
+from videoforge.search.errors import SearchError
+from videoforge.search.pooling import pool_shot
+from videoforge.search.vector_index import IndexParams, VectorIndex
 
 
 def _bert_tokenizer_into(folder: str) -> None:

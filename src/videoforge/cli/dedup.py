@@ -22,9 +22,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="fraction of the shorter shot's keyframes that must align in order (default 0.5)")
     p.add_argument("--index", choices=["auto", "flat", "multihash"], default="auto",
                    help="binary index: exact flat search, multi-index hashing, or auto by size")
-    p.add_argument("--source", choices=["auto", "keyframes", "decode"], default="auto",
-                   help="hash the catalog's keyframes, or frames decoded from the videos every 6 frames "
-                        "(slower, finds trimmed copies more reliably); auto decodes only shots without keyframes")
+    p.add_argument("--source", choices=["decode", "keyframes", "auto"], default="decode",
+                   help="decode (default): hash a frame every 6 frames of each shot, decoded from the source videos "
+                        "(finds trimmed copies); keyframes: hash only the catalog's keyframe JPEGs (no decoding, fast at "
+                        "millions of shots, misses many trimmed copies of moving shots); auto: keyframes, decoding only "
+                        "shots that have none")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     return p
 

@@ -1,7 +1,10 @@
-"""Near-duplicate shots: keyframe perceptual hashes, a binary index, temporal alignment.
+"""Near-duplicate shots: frame perceptual hashes, a binary index, temporal alignment.
 
 A re-encoded, resized, slightly cropped, brightness-shifted or trimmed copy of a shot has
-keyframes whose pHashes lie within a few bits of the original's (see phash.py). Every
+frames whose pHashes lie within a few bits of the original's (see phash.py). The frames
+hashed are, by default, one every 6 frames decoded from the source (dense enough that a
+trimmed copy's frames lie near hashed frames of the original), or the catalog's keyframe
+JPEGs only (no decoding; the engine keeps ~1 per 2 s, too sparse for many trims). Every
 keyframe's query hash is searched (Hamming radius) among all keyframes' window hashes in a
 FAISS binary index: exact brute force (IndexBinaryFlat) for small catalogs, multi-index
 hashing (IndexBinaryMultiHash: the 64 bits split into substrings, each looked up in its own
@@ -198,7 +201,7 @@ def _hashes_by_decoding(video_path: str, shots: list[dict], every: int = 6, cap:
     return out
 
 
-def shot_hashes(catalog, shot_rows: list[dict], source: str = "auto") -> tuple[list[np.ndarray], int]:
+def shot_hashes(catalog, shot_rows: list[dict], source: str = "decode") -> tuple[list[np.ndarray], int]:
     """(frames, windows) uint64 hash arrays aligned with shot_rows, and how many shots were
     decoded. source: keyframes (the catalog's keyframe JPEGs), decode (frames sampled from
     the videos: slower, denser, best for trimmed copies), auto (keyframes, decode if none)."""
@@ -227,7 +230,7 @@ def shot_hashes(catalog, shot_rows: list[dict], source: str = "auto") -> tuple[l
     return out, decoded
 
 
-def dedup_catalog(catalog, params: DedupParams | None = None, source: str = "auto") -> dict:
+def dedup_catalog(catalog, params: DedupParams | None = None, source: str = "decode") -> dict:
     """Find near-duplicate shots and write `shots.duplicate_of`; returns a summary."""
     import time
 

@@ -54,8 +54,8 @@ def load_features(catalog: Catalog, features: list[str] | None = None, where: st
     if where:
         sql += f" WHERE {where}"
     sql += " ORDER BY s.video_id, s.start_frame"
-    cols, rows = catalog.query(sql)
-    info = [dict(zip(cols[:5], r[:5])) for r in rows]
+    names_out, rows = catalog.query(sql)
+    info = [dict(zip(names_out[:5], r[:5])) for r in rows]
     base = np.array([[np.nan if v is None else float(v) for v in r[5:]] for r in rows], dtype=np.float64)
     base = base.reshape(len(rows), len(cols))
     ids = [i["shot_id"] for i in info]

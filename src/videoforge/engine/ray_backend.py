@@ -2,7 +2,9 @@
 
 `get_backend("ray", address=..., workers=N)` returns a RayBackend. Without an address it
 starts a private local Ray (N CPUs, no dashboard) and shuts it down on close(); with
-`ray://HOST:PORT` (Ray Client) or `auto` it joins an existing cluster and leaves it running.
+`ray://HOST:PORT` (Ray Client, needs `ray[client]`) or `HOST:PORT`/`auto` it joins an existing
+cluster, and on close() disconnects, leaving the cluster running. A Ray the caller already
+initialised is used as it is and left alone.
 
 What crosses the wire: a `Job` (path, fingerprint, catalog root, config) out and a
 `JobOutcome` (rows as values) back; the parent commits each outcome exactly as with the
@@ -66,7 +68,7 @@ class RayBackend:
         self._ray = ray
         self.address = address
         self.max_retries = max_retries
-        self._started_here = False
+        self._init_here = False   # set when we call ray.init; close() then calls ray.shutdown
         if not ray.is_initialized():
             kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level="warning",
                           configure_logging=True)
@@ -75,7 +77,7 @@ class RayBackend:
                 ray.init(address=address, **{k: v for k, v in kwargs.items() if k != "include_dashboard"})
             else:
                 ray.init(num_cpus=max(1, workers or os.cpu_count() or 1), **kwargs)
-                self._started_here = True
+            self._init_here = True
         # Tasks in flight at once: the cluster's CPUs (or --workers), times two to hide latency.
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = max(1, min(workers, cpus) if workers else cpus)
@@ -109,6 +111,6 @@ class RayBackend:
                 yield outcome
 
     def close(self) -> None:
-        if self._started_here and self._ray.is_initialized():
-            self._ray.shutdown()
-            self._started_here = False
+        if self._init_here and self._ray.is_initialized():
+            self._ray.shutdown()   # a cluster we joined keeps running; a local Ray we started stops
+            self._init_here = False

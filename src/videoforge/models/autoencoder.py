@@ -32,6 +32,9 @@ class AutoencoderConfig:
     # space-to-depth patch at the input (and depth-to-space at the output): cheap x2/x4 in space
     # with no full-resolution convolutions, which dominate the cost on CPU
     patch_size: int = 1
+    # residual autoencoding (DC-AE): the first 3 latent channels get the causally average-pooled
+    # RGB and the decoder adds it back, unpooled; the networks learn residuals from step 1
+    shortcut: bool = False
     bottleneck: str = "kl"        # "kl" (continuous, for diffusion) or "lfq" (discrete tokens)
     kl_weight: float = 1e-6
     lfq_entropy_weight: float = 0.1
@@ -222,6 +225,21 @@ class LookupFreeQuantizer(nn.Module):
         return bits.float() * 2 - 1
 
 
+def pool_shortcut(x, fs: int, ft: int) -> torch.Tensor:
+    """(B, C, T, H, W) -> (B, C, 1 + (T-1)/ft, H/fs, W/fs): frame 0 alone, then means of ft frames."""
+    x = F.avg_pool3d(x, (1, fs, fs))
+    B, C, T, H, W = x.shape
+    rest = x[:, :, 1:].reshape(B, C, (T - 1) // ft, ft, H, W).mean(3)
+    return torch.cat([x[:, :, :1], rest], dim=2)
+
+
+def unpool_shortcut(z, fs: int, ft: int) -> torch.Tensor:
+    """Inverse shape of pool_shortcut: latent frame j > 0 covers frames 4j-3..4j (causal)."""
+    z = torch.cat([z[:, :, :1], z[:, :, 1:].repeat_interleave(ft, dim=2)], dim=2)
+    B, C, T, H, W = z.shape
+    return F.interpolate(z.reshape(B, C * T, H, W), scale_factor=fs, mode="nearest").reshape(B, C, T, H * fs, W * fs)
+
+
 class CausalVideoAutoencoder(nn.Module):
     def __init__(self, cfg: AutoencoderConfig):
         super().__init__()
@@ -248,7 +266,7 @@ class CausalVideoAutoencoder(nn.Module):
     def encode(self, x, sample: bool = False) -> torch.Tensor:
         """Video (B, 3, T, H, W) in [-1, 1] -> latent (B, C, T', H', W'); the KL mean unless `sample`."""
         self._check(x)
-        h = self.encoder(x)
+        h = self._encode(x)
         if self.kl:
             mean, logvar = h.chunk(2, dim=1)
             if sample:
@@ -258,12 +276,22 @@ class CausalVideoAutoencoder(nn.Module):
 
     def decode(self, z) -> torch.Tensor:
         """Latent (B, C, T', H', W') -> video (B, 3, 1 + (T'-1)*ft, H'*fs, W'*fs)."""
-        return self.decoder(z)
+        out = self.decoder(z)
+        if self.cfg.shortcut:
+            out = out + unpool_shortcut(z[:, :3], self.cfg.spatial_factor, self.cfg.temporal_factor)
+        return out
+
+    def _encode(self, x):
+        h = self.encoder(x)
+        if self.cfg.shortcut:
+            sc = pool_shortcut(x, self.cfg.spatial_factor, self.cfg.temporal_factor)
+            h = torch.cat([h[:, :3] + sc, h[:, 3:]], dim=1)
+        return h
 
     def forward(self, x):
         """Returns (reconstruction, {loss terms}) for training."""
         self._check(x)
-        h = self.encoder(x)
+        h = self._encode(x)
         terms = {}
         if self.kl:
             mean, logvar = h.chunk(2, dim=1)
@@ -273,7 +301,7 @@ class CausalVideoAutoencoder(nn.Module):
         else:
             z, commit, entropy = self.quantizer(h)
             terms["commit"], terms["entropy"] = commit, entropy
-        return self.decoder(z), terms
+        return self.decode(z), terms
 
     def loss(self, x) -> tuple[torch.Tensor, dict]:
         """Reconstruction (L1 + MSE) plus the bottleneck's regulariser; returns (loss, scalars)."""
@@ -295,7 +323,7 @@ class CausalVideoAutoencoder(nn.Module):
         """Discrete tokens (B, T', H', W') of a video; LFQ bottleneck only."""
         if self.kl:
             raise ValueError("tokens() needs bottleneck='lfq'")
-        return self.quantizer.tokens(self.encoder(x))
+        return self.quantizer.tokens(self._encode(x))
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:

@@ -34,6 +34,9 @@ from videoforge.synth.writer import write_video
 DEGRADATIONS = ("blur", "noise", "compression", "static", "flash", "text", "dark", "letterbox", "shake", "short")
 SEVERITIES = {"train": (0.35, 0.65, 1.0), "heldout": (0.5, 0.8)}
 VARIANT = {"train": "a", "heldout": "b"}
+# Photos that are themselves text (a scanned page): as "clean" shots they would contradict the
+# label's meaning (on-screen text lowers suitability), so clean sources leave them out.
+TEXT_PHOTOS = {"skimage:page.png", "skimage:text.png"}
 WORDS = "the quick brown fox jumps over lazy dog breaking news live today world sport weather 2024 subscribe".split()
 
 
@@ -62,7 +65,8 @@ class CleanSource:
     def __init__(self, split: str, width: int, height: int, rng: np.random.Generator, real_clips: bool = True):
         self.w, self.h, self.rng = width, height, rng
         names = ft.TRAIN_PHOTOS if split == "train" else ft.HELDOUT_PHOTOS
-        self.photos = [(n, ft.load_photo(n, min_side=int(height * 1.8))) for n in ft.available_photos(names)]
+        self.photos = [(n, ft.load_photo(n, min_side=int(height * 1.8))) for n in ft.available_photos(names)
+                       if n not in TEXT_PHOTOS]
         self.clips: list[np.ndarray] = []
         if real_clips and ft.real_clip_path():
             segs = ft.real_clip_segments(ft.real_clip_path(), seg_len=80, max_segments=60,
