@@ -104,7 +104,9 @@ def test_metadata_captioner_fills_only_measured_parts():
          "camera_shake": 0.2, "brightness": 0.15, "contrast": 0.2, "ocr_text": "BREAKING NEWS", "text_area": 0.05}
     c = MetadataCaptioner().caption_one(ShotInput("s", [], m))
     assert c.fields["subject"] == "" and c.fields["environment"] == ""
-    assert "pans right" in c.fields["camera_language"]
+    assert c.fields["camera_language"] == "the camera pans"
+    zoom = MetadataCaptioner().caption_one(ShotInput("s", [], {"camera_move": "zoom", "camera_zoom": -4.0}))
+    assert zoom.fields["camera_language"] == "the camera zooms out"
     assert "strong motion" in c.fields["subject_motion"]
     assert "dark" in c.fields["visual_style"]
     assert "3.2-second" in c.fields["summary"] and "BREAKING NEWS" in c.fields["summary"]

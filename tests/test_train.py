@@ -195,7 +195,9 @@ def test_two_processes_over_gloo_match_one_process(export, tmp_path, strategy):
     ddp = run([PY, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", port],
               tmp_path / "ddp", 1)
     one = run([PY], tmp_path / "one", 2)
-    assert _losses(tmp_path / "ddp") == pytest.approx(_losses(tmp_path / "one"), rel=1e-4)
+    a, b = _losses(tmp_path / "ddp"), _losses(tmp_path / "one")
+    assert a[0] == pytest.approx(b[0], rel=1e-5)        # same weights, same global batch
+    assert a == pytest.approx(b, rel=2e-3)              # later: LFQ sign flips from float-order noise
     # Adam turns a near-zero gradient's summation-order noise (e.g. a bias before a norm) into a
     # full lr-sized step of either sign, and LFQ's sign() amplifies tiny differences, so a few
     # weights differ by up to ~lr (1e-3); the bulk must agree (3 steps move weights ~1e-3 each)

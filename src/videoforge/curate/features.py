@@ -49,11 +49,10 @@ def load_features(catalog: Catalog, features: list[str] | None = None, where: st
                               + (FEATURE_COLUMNS if any(n in DERIVED for n in names) else [])))
     have = shot_columns(catalog)
     sel = [f"s.{c}" if c in have else f"NULL AS {c}" for c in cols]
+    # the filter applies to shots alone, so names shared with videos (duration, fps, ...) are not ambiguous
+    shots = f"(SELECT * FROM shots WHERE {where})" if where else "shots"
     sql = (f"SELECT s.shot_id, s.video_id, v.path, s.start_frame, s.end_frame, {', '.join(sel)} "
-           "FROM shots s LEFT JOIN videos v USING (video_id)")
-    if where:
-        sql += f" WHERE {where}"
-    sql += " ORDER BY s.video_id, s.start_frame"
+           f"FROM {shots} s LEFT JOIN videos v USING (video_id) ORDER BY s.video_id, s.start_frame")
     names_out, rows = catalog.query(sql)
     info = [dict(zip(names_out[:5], r[:5])) for r in rows]
     base = np.array([[np.nan if v is None else float(v) for v in r[5:]] for r in rows], dtype=np.float64)

@@ -16,10 +16,10 @@ def write_shot_columns(catalog: Catalog, shot_ids: Sequence[str], columns: dict[
     data = {"shot_id": pa.array(list(shot_ids), pa.string())}
     for name, vals in columns.items():
         data[name] = pa.array(list(vals))
-    table = pa.table(data)  # noqa: F841 - read by DuckDB through the replacement scan below
+    table = pa.table(data)
     sets = ", ".join(f"{c} = n.{c}" for c in columns)
     with catalog.write() as con:
-        con.register("vf_new_values", table)
+        con.register("vf_new_values", table)   # zero-copy view of the Arrow table
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(f"UPDATE shots SET {sets} FROM vf_new_values n WHERE shots.shot_id = n.shot_id")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 from videoforge.search import store
 from videoforge.search.build import open_catalog
 from videoforge.search.embedders import TEXT_INDEX, Embedder, from_signature
-from videoforge.search.errors import FilterError, SearchError
+from videoforge.search.errors import FilterError, IndexCorruptError, SearchError
 from videoforge.search.ids import shot_id_of, shot_keys
 from videoforge.search.sources import read_image
 from videoforge.search.text_index import BM25Index
@@ -65,7 +66,28 @@ _LOCK = threading.Lock()
 
 
 def load_index(catalog_root: str, name: str) -> LoadedIndex:
-    """One embedder's index, cached in-process until its manifest changes (the server queries often)."""
+    """One embedder's index, cached in-process until its manifest changes (the server queries often).
+
+    While `videoforge index` rewrites an index, its files and manifest can briefly disagree; a
+    mismatch is retried when the manifest changed meanwhile, and reported as corrupt otherwise.
+    """
+    mpath = os.path.join(store.embedder_dir(catalog_root, name), "manifest.json")
+    try:
+        for attempt in range(3):
+            before = os.stat(mpath).st_mtime_ns
+            try:
+                return _load_index(catalog_root, name)
+            except IndexCorruptError:
+                time.sleep(0.3)
+                if attempt == 2 or os.stat(mpath).st_mtime_ns == before:
+                    raise
+    except FileNotFoundError as e:
+        raise SearchError(f"{mpath}: index removed while reading it (a `videoforge index --rebuild` running?); "
+                          "try again") from e
+    raise AssertionError("unreachable")
+
+
+def _load_index(catalog_root: str, name: str) -> LoadedIndex:
     folder = store.embedder_dir(catalog_root, name)
     mpath = os.path.join(folder, "manifest.json")
     st = os.stat(mpath)

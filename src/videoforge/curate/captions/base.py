@@ -95,7 +95,7 @@ def flatten(fields: dict | None) -> str | None:
     if not fields:
         return None
     parts = [str(fields.get(k) or "").strip().rstrip(".") for k in CAPTION_FIELDS]
-    text = ". ".join(p for p in parts if p)
+    text = ". ".join(p[0].upper() + p[1:] for p in parts if p)
     return text + "." if text else None
 
 

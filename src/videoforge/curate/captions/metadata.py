@@ -31,22 +31,23 @@ def motion_level(motion: float | None) -> str:
 
 
 def camera_words(m: dict) -> str:
-    parts = []
+    """Camera movement from `camera_move` (static/pan/tilt/zoom/shaky) or, without it, from the
+    signed pan/tilt/zoom rates; zoom direction only, since its sign is defined (+ = in)."""
     move = (m.get("camera_move") or "").strip()
     pan, tilt, zoom = _num(m, "camera_pan"), _num(m, "camera_tilt"), _num(m, "camera_zoom")
+    zoom_dir = "" if zoom is None else (" in" if zoom > 0 else " out")
+    words = {"static": "static camera", "pan": "the camera pans", "tilt": "the camera tilts",
+             "zoom": "the camera zooms" + zoom_dir, "shaky": "handheld, shaky camera"}
+    parts = []
     if move:
-        parts.append(f"camera {move.replace('_', ' ')}")
+        parts.append(words.get(move, f"camera {move.replace('_', ' ')}"))
     elif None not in (pan, tilt, zoom):
-        moves = []
-        if abs(pan) >= 2:
-            moves.append("pans " + ("right" if pan > 0 else "left"))
-        if abs(tilt) >= 2:
-            moves.append("tilts " + ("down" if tilt > 0 else "up"))
+        moves = [w for w, v in (("pans", pan), ("tilts", tilt)) if abs(v) >= 2]
         if abs(zoom) >= 2:
-            moves.append("zooms " + ("in" if zoom > 0 else "out"))
-        parts.append("camera " + (" and ".join(moves) if moves else "static"))
+            moves.append("zooms" + zoom_dir)
+        parts.append("the camera " + " and ".join(moves) if moves else "static camera")
     shake = _num(m, "camera_shake")
-    if shake is not None and shake >= 1.0:
+    if shake is not None and shake >= 1.0 and move != "shaky":
         parts.append(f"shaky ({shake:.1f} % of the diagonal)")
     return ", ".join(parts)
 
