@@ -15,6 +15,14 @@ vs a tuned multi-threshold rule, and vs every numeric metric column, on held-out
    every numeric metric column in its better direction.
 With --save-default the fitted model becomes the packaged default
 (src/videoforge/curate/models/suitability_default.joblib).
+
+    .venv/bin/python benchmarks/curate_suitability.py --work /tmp/vf-suit --cv
+
+--cv touches the TRAIN split only: grouped 4-fold cross-validation (a group = one picture, or
+one procedural seed / real-clip stretch, with all its degraded copies) of feature sets x
+hyper-parameters; prints mean/sd ROC-AUC per configuration and per degradation, and exits
+without looking at HELDOUT. The chosen configuration goes into model_features() /
+suitability.DEFAULT_PARAMS; the held-out run above is then made once.
 """
 
 from __future__ import annotations
@@ -66,6 +74,75 @@ def labelled(cat_dir: str, labels_csv: str, names: list[str]):
     return x[rows], np.asarray(lab.labels, float), deg, suit
 
 
+def _groups(labels_csv: str, cat_dir: str) -> list[str]:
+    """CV group of each labelled shot (read_labels order): the picture for photo sources, else the clean index."""
+    import csv
+
+    from videoforge.catalog import Catalog
+    from videoforge.curate.labels import read_labels
+
+    cat = Catalog(cat_dir)
+    lab = read_labels(labels_csv, cat)
+    with open(labels_csv) as f:
+        by_path = {os.path.abspath(r["path"]): r for r in csv.DictReader(f)}
+    path_of = {r["shot_id"]: r["path"] for r in cat.query_dicts("SELECT s.shot_id, v.path FROM shots s JOIN videos v USING (video_id)")}
+    out = []
+    for sid in lab.shot_ids:
+        p = os.path.abspath(path_of[sid])
+        src = by_path.get(p, {}).get("source", "")
+        out.append(src if src.startswith("skimage:") else os.path.basename(p).split("_")[1])
+    return out
+
+
+CV_PARAMS = {
+    "p0 (v1 default: lr .05, 300 it, 15 leaves, l2 .1)": {},
+    "p1 (lr .03, 500 it, 15 leaves, l2 .1)": dict(learning_rate=0.03, max_iter=500),
+    "p2 (lr .05, 300 it, 7 leaves, l2 1)": dict(max_leaf_nodes=7, l2_regularization=1.0),
+    "p3 (lr .05, 200 it, 31 leaves, l2 .1)": dict(max_leaf_nodes=31, max_iter=200),
+}
+
+
+def cross_validate(work: str, folds: int = 4) -> int:
+    """Grouped k-fold CV on TRAIN only (no HELDOUT data is read)."""
+    from sklearn.model_selection import GroupKFold
+
+    from videoforge.curate.evaluate import roc_auc
+    from videoforge.curate.features import model_features
+    from videoforge.curate.suitability import fit_model
+
+    d, cat = os.path.join(work, "train"), os.path.join(work, "cat_train")
+    csv_used = os.path.join(d, "labels_used.csv")
+    if not os.path.exists(csv_used):
+        _filter_labels(os.path.join(d, "labels.csv"), csv_used)
+    allf = model_features()
+    x, lab, deg, _ = labelled(cat, csv_used, allf)
+    y = (lab == 5).astype(int)
+    groups = np.array(_groups(csv_used, cat))
+    deg = np.array(deg)
+    sets = {"v1 features": model_features("v1"), "v2 = v1 + text/bar/flash keyframe measures": model_features("v2"),
+            "v3 = v2 + per-frame flash measures": allf}
+    print(f"TRAIN only: {len(y)} shots ({y.sum()} clean), {len(set(groups))} groups, {folds}-fold GroupKFold\n")
+    print("| features | hyper-parameters | CV ROC-AUC mean | sd over folds | pooled | text | letterbox | flash |\n|---|---|---|---|---|---|---|---|")
+    best = None
+    for sname, feats in sets.items():
+        cols = [allf.index(f) for f in feats]
+        for pname, params in CV_PARAMS.items():
+            pooled = np.full(len(y), np.nan)
+            aucs = []
+            for tr, te in GroupKFold(n_splits=folds).split(x, y, groups):
+                m = fit_model(x[tr][:, cols], lab[tr], feats, suitable_from=5, params=params)
+                pooled[te] = m.predict(x[te][:, cols])
+                aucs.append(roc_auc(y[te], pooled[te]))
+            kinds = {k: roc_auc(y[(deg == "") | (deg == k)], pooled[(deg == "") | (deg == k)]) for k in ("text", "letterbox", "flash")}
+            mean = float(np.mean(aucs))
+            print(f"| {sname} | {pname} | {mean:.3f} | {np.std(aucs):.3f} | {roc_auc(y, pooled):.3f} | "
+                  f"{kinds['text']:.3f} | {kinds['letterbox']:.3f} | {kinds['flash']:.3f} |", flush=True)
+            if best is None or mean > best[0]:
+                best = (mean, sname, pname)
+    print(f"\nbest by mean CV ROC-AUC: {best[1]}, {best[2]} ({best[0]:.3f})")
+    return 0
+
+
 def _filter_labels(src: str, dst: str) -> None:
     import csv
 
@@ -87,7 +164,10 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--save-default", action="store_true")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    ap.add_argument("--cv", action="store_true", help="only cross-validate configurations on TRAIN (see above)")
     a = ap.parse_args()
+    if a.cv:
+        return cross_validate(a.work)
 
     from videoforge.catalog.schema import METRIC_COLUMNS
     from videoforge.curate.evaluate import ThresholdRule, per_metric, precision_at_recall, roc_auc

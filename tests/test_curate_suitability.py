@@ -154,3 +154,31 @@ def test_tsa_network_learns_and_round_trips(tmp_path):
     assert roc_auc(y == 1, p) > 0.9, p
     m.save(str(tmp_path / "tsa.pt"))
     assert np.allclose(TSAModel.load(str(tmp_path / "tsa.pt")).predict(frames, x), p, atol=1e-6)
+
+
+def test_ocr_free_text_bar_and_flash_measures():
+    """The shot-level measures react to what they were made for, on pictures and series built here."""
+    import cv2
+
+    from videoforge.curate.frame_features import series_features
+    from videoforge.curate.keyframe_features import stroke_map, symmetric_bars, text_band
+
+    rng = np.random.default_rng(0)
+    base = cv2.GaussianBlur(rng.integers(60, 200, (128, 224)).astype(np.uint8), (0, 0), 4)
+    sub = base.copy()
+    cv2.putText(sub, "the quick brown fox", (4, 120), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 0, 3, cv2.LINE_AA)
+    cv2.putText(sub, "the quick brown fox", (4, 120), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 255, 1, cv2.LINE_AA)
+    assert text_band(stroke_map(sub.astype(np.float32))) > text_band(stroke_map(base.astype(np.float32))) + 0.05
+
+    pillar = base.astype(np.float32).copy()
+    pillar[:, :30], pillar[:, -30:] = 0, 0
+    one_side = base.astype(np.float32).copy()
+    one_side[:, :30] = 0            # a dark area on one side only is not a bar
+    assert symmetric_bars(pillar) == pytest.approx(30 / 224, abs=0.01)
+    assert symmetric_bars(one_side) == 0.0
+
+    steady = 100 + np.cumsum(rng.normal(0, 0.5, 60))
+    flash = steady.copy()
+    flash[30] += 90
+    assert series_features(flash)[0] > 5 * series_features(steady)[0]
+    assert np.isnan(series_features(np.array([1.0, 2.0]))[0])

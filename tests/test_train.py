@@ -174,10 +174,11 @@ def test_resume_gives_the_same_loss_curve(export, autoencoder_ckpt, tmp_path):
 def test_two_processes_over_gloo_match_one_process(export, tmp_path, strategy):
     """2 ranks x batch 1 under torchrun (DDP, or FSDP2 fully_shard) == 1 process x batch 2.
 
-    LFQ bottleneck: the loss has no random draws, so both runs see exactly the same problem."""
+    KL without posterior sampling: the loss has no random draws, so both runs see exactly the
+    same problem (LFQ would too, but its sign() turns float-order noise into flipped bits)."""
     base = ["task=\"autoencoder\"", f"data.manifest=\"{export[0]}\"", "data.buckets=[[9,32,32]]", "steps=3",
             "lr=0.001", "warmup_steps=1", "ema_decay=0", "log_every=1", "data.metrics=[]",
-            "autoencoder=" + json.dumps({**AE, "bottleneck": "lfq"})]
+            "autoencoder=" + json.dumps({**AE, "sample_posterior": False})]
     cfg_file = tmp_path / "ae.toml"
     cfg_file.write_text("")
 
@@ -197,12 +198,25 @@ def test_two_processes_over_gloo_match_one_process(export, tmp_path, strategy):
     one = run([PY], tmp_path / "one", 2)
     a, b = _losses(tmp_path / "ddp"), _losses(tmp_path / "one")
     assert a[0] == pytest.approx(b[0], rel=1e-5)        # same weights, same global batch
-    assert a == pytest.approx(b, rel=2e-3)              # later: LFQ sign flips from float-order noise
+    assert a == pytest.approx(b, rel=1e-4)
     # Adam turns a near-zero gradient's summation-order noise (e.g. a bias before a norm) into a
-    # full lr-sized step of either sign, and LFQ's sign() amplifies tiny differences, so a few
-    # weights differ by up to ~lr (1e-3); the bulk must agree (3 steps move weights ~1e-3 each)
+    # full lr-sized step of either sign, so a few weights may differ by up to ~lr (1e-3); the
+    # bulk must agree. Each of the 3 steps moves a weight by ~lr = 1e-3, so ranks that did not
+    # average their gradients would differ by ~1e-3 in the bulk; float-order noise stays 100x
+    # below that (seen: median 1e-7 on an idle machine, 1.3e-5 once under heavy CPU load).
     diffs = torch.cat([(v.float() - ddp["state"][k].float()).abs().flatten() for k, v in one["state"].items()])
-    assert torch.quantile(diffs, 0.5) < 1e-6 and torch.quantile(diffs, 0.9) < 1e-5, torch.quantile(diffs, 0.9)
+    assert torch.quantile(diffs, 0.5) < 5e-5 and torch.quantile(diffs, 0.9) < 2e-4, torch.quantile(diffs, 0.9)
+
+
+def test_bf16_autocast_and_grad_checkpointing_train(export, autoencoder_ckpt, tmp_path):
+    from videoforge.train.loop import train
+
+    path = train(_cfg(tmp_path, export[0], task="stdit", autoencoder_checkpoint=autoencoder_ckpt,
+                      stdit=dict(DIT), steps=2, precision="bf16", grad_checkpointing=True,
+                      text_encoder={"kind": "tiny", "dim": 16, "depth": 1, "heads": 2}))
+    ck = torch.load(path, weights_only=False)
+    assert ck["stdit"]["config"]["grad_checkpointing"] is True
+    assert all(np.isfinite(_losses(tmp_path)))
 
 
 @pytest.fixture(scope="module")

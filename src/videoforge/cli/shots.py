@@ -25,13 +25,13 @@ def add_parser(sub):
 
 def main(args) -> int:
     from videoforge.cli import UsageError
-    from videoforge.shots.detect import detect, shots_document
+    from videoforge.shots.detection import detect, shots_document
 
     name, params = args.detector, {}
     if name == "pyscenedetect-adaptive":
         name, params = "pyscenedetect", {"method": "adaptive"}
     try:
-        shots, transitions, stats, _ = detect(args.video, detector=name, **params)
+        shots, transitions, stats, _ = detect(args.video, detector=name, with_info=False, **params)
     except ModuleNotFoundError as e:
         raise UsageError(f"detector {args.detector!r} needs an optional package ({e.name}); "
                          f"install videoforge[{'transnetv2' if 'transnet' in name else 'pyscenedetect'}]") from e

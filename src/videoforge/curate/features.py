@@ -25,11 +25,18 @@ DERIVED = {
 }
 
 
-def model_features() -> list[str]:
-    """Every feature the default model uses: metric + shot columns, derived ratios, keyframe measures."""
-    from videoforge.curate.keyframe_features import KEYFRAME_FEATURES
+def model_features(which: str = "default") -> list[str]:
+    """Every feature the default model uses: metric + shot columns, derived ratios, keyframe measures.
+    `which="v1"`: the first packaged model's set (keyframe picture measures only, no shot-level
+    text/bar/flash measures), kept for the cross-validation comparison."""
+    from videoforge.curate.frame_features import FRAME_FEATURES
+    from videoforge.curate.keyframe_features import KEYFRAME_FEATURES, PICTURE_FEATURES
 
-    return FEATURE_COLUMNS + list(DERIVED) + KEYFRAME_FEATURES
+    if which == "v1":
+        return FEATURE_COLUMNS + list(DERIVED) + PICTURE_FEATURES
+    if which == "v2":   # + OCR-free text / bar / flash measures from the keyframes
+        return FEATURE_COLUMNS + list(DERIVED) + KEYFRAME_FEATURES
+    return FEATURE_COLUMNS + list(DERIVED) + KEYFRAME_FEATURES + FRAME_FEATURES
 
 
 def shot_columns(catalog: Catalog) -> set[str]:
@@ -42,10 +49,11 @@ def load_features(catalog: Catalog, features: list[str] | None = None, where: st
                   ) -> tuple[list[str], np.ndarray, list[dict]]:
     """(shot_ids, X float64 (n, len(features)) with NaN for missing, info rows with
     shot_id, video_id, path, start_frame, end_frame) for every shot (optionally filtered)."""
+    from videoforge.curate.frame_features import FRAME_FEATURES, shot_frame_features
     from videoforge.curate.keyframe_features import KEYFRAME_FEATURES, shot_keyframe_features
 
     names = list(features or FEATURE_COLUMNS)
-    cols = list(dict.fromkeys([n for n in names if n not in DERIVED and n not in KEYFRAME_FEATURES]
+    cols = list(dict.fromkeys([n for n in names if n not in DERIVED and n not in KEYFRAME_FEATURES and n not in FRAME_FEATURES]
                               + (FEATURE_COLUMNS if any(n in DERIVED for n in names) else [])))
     have = shot_columns(catalog)
     sel = [f"s.{c}" if c in have else f"NULL AS {c}" for c in cols]
@@ -63,6 +71,7 @@ def load_features(catalog: Catalog, features: list[str] | None = None, where: st
         return base[:, cols.index(n)]
 
     kf = shot_keyframe_features(catalog, ids) if any(n in KEYFRAME_FEATURES for n in names) else None
+    fr = shot_frame_features(info, catalog.root) if any(n in FRAME_FEATURES for n in names) else None
     out = np.empty((len(rows), len(names)))
     with np.errstate(all="ignore"):
         for j, n in enumerate(names):
@@ -70,6 +79,8 @@ def load_features(catalog: Catalog, features: list[str] | None = None, where: st
                 out[:, j] = DERIVED[n](col)
             elif n in KEYFRAME_FEATURES:
                 out[:, j] = kf[:, KEYFRAME_FEATURES.index(n)]
+            elif n in FRAME_FEATURES:
+                out[:, j] = fr[:, FRAME_FEATURES.index(n)]
             else:
                 out[:, j] = col(n)
     return ids, out, info

@@ -87,13 +87,22 @@ def normalise_labels(labels) -> tuple[np.ndarray, str]:
 
 # +1: the score never falls as the feature grows; -1: never rises (see the module docstring)
 MONOTONE = {"text_area": -1, "border_ratio": -1, "black_ratio": -1, "frozen_ratio": -1, "camera_shake": -1,
-            "clip_dark": -1, "clip_bright": -1, "clipped": -1, "kf_blockiness": -1, "duration": 1, "num_frames": 1}
+            "clip_dark": -1, "clip_bright": -1, "clipped": -1, "kf_blockiness": -1, "duration": 1, "num_frames": 1,
+            # OCR-free overlay / bar / flash measures (keyframe_features.SHOT_FEATURES)
+            "kf_text_band": -1, "kf_static_strokes": -1, "kf_bars": -1, "kf_bright_spread": -1,
+            "fr_flash_jump": -1, "fr_bright_dev": -1}
+
+
+# Hyper-parameters of the default fit (chosen by grouped cross-validation on the benchmark's
+# TRAIN split only: benchmarks/curate_suitability.py --cv; docs/benchmarks/curate.md).
+DEFAULT_PARAMS = dict(max_iter=500, learning_rate=0.03, max_leaf_nodes=15, l2_regularization=0.1)
 
 
 def fit_model(x: np.ndarray, labels, features: list[str], seed: int = 0, meta: dict | None = None,
-              suitable_from: float = 4) -> SuitabilityModel:
+              suitable_from: float = 4, params: dict | None = None) -> SuitabilityModel:
     """Fit the classifier on rows `x` (features order) and 0/1 labels or 1-5 scores
-    (suitable = score >= `suitable_from`)."""
+    (suitable = score >= `suitable_from`). `params` override DEFAULT_PARAMS (HistGradientBoosting
+    keyword arguments)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from threadpoolctl import threadpool_limits
 
@@ -110,9 +119,9 @@ def fit_model(x: np.ndarray, labels, features: list[str], seed: int = 0, meta: d
     used = [features[j] for j in keep]
     x = x[:, keep]
     # Small trees, shrinkage and a leaf minimum: label sets are small (hundreds of shots).
-    est = HistGradientBoostingClassifier(
-        max_iter=300, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=max(2, min(10, len(y) // 20)),
-        l2_regularization=0.1, random_state=seed, monotonic_cst=[MONOTONE.get(f, 0) for f in used])
+    kw = dict(DEFAULT_PARAMS, min_samples_leaf=max(2, min(10, len(y) // 20)))
+    kw.update(params or {})
+    est = HistGradientBoostingClassifier(**kw, random_state=seed, monotonic_cst=[MONOTONE.get(f, 0) for f in used])
     with threadpool_limits(1):   # small data: OpenMP threads only contend (measured 10x slower on a busy box)
         est.fit(x, y)
     m = dict(meta or {})

@@ -36,6 +36,7 @@ class AutoencoderConfig:
     # RGB and the decoder adds it back, unpooled; the networks learn residuals from step 1
     shortcut: bool = False
     bottleneck: str = "kl"        # "kl" (continuous, for diffusion) or "lfq" (discrete tokens)
+    sample_posterior: bool = True  # KL: train on z ~ q(z|x); False trains on the mean (deterministic)
     kl_weight: float = 1e-6
     lfq_entropy_weight: float = 0.1
     lfq_commit_weight: float = 0.25
@@ -296,7 +297,7 @@ class CausalVideoAutoencoder(nn.Module):
         if self.kl:
             mean, logvar = h.chunk(2, dim=1)
             logvar = logvar.clamp(-30, 20)
-            z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
+            z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar) if self.cfg.sample_posterior else mean
             terms["kl"] = 0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar).mean()
         else:
             z, commit, entropy = self.quantizer(h)

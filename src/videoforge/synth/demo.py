@@ -41,6 +41,15 @@ def make_samples(folder: str, seed: int = 2024) -> list[str]:
     return paths
 
 
+class _Steps:
+    def __init__(self, total: int):
+        self.total, self.n = total, 0
+
+    def __call__(self, what: str) -> None:
+        self.n += 1
+        print(f"[{self.n}/{self.total}] {what}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Run videoforge end to end on generated sample videos.")
     ap.add_argument("--out", default="demo-out", help="folder for samples, catalog and exports")
@@ -55,14 +64,32 @@ def main(argv: list[str] | None = None) -> int:
     from videoforge.engine.run import run_videos
 
     t0 = time.time()
-    print(f"1/3 making sample videos in {samples_dir}", file=sys.stderr)
+    step = _Steps(7)
+    step(f"making sample videos in {samples_dir}")
     make_samples(samples_dir)
-    print("2/3 analysing: shots, transitions, metrics, keyframes", file=sys.stderr)
+    step("analysing: shots, transitions, metrics, keyframes, on-screen text, audio")
     summary = run_videos([samples_dir], catalog)
-    print("3/3 exporting clips + Open-Sora CSV", file=sys.stderr)
+
+    from videoforge.curate.caption_run import caption_catalog
+    from videoforge.curate.captions import get_captioner
+    from videoforge.curate.dedup import dedup_catalog
+    from videoforge.curate.suitability import load_model, score_catalog
+
+    step("scoring training suitability")
+    score_catalog(Catalog(catalog), load_model())
+    step("finding near-duplicate shots")
+    dedup_catalog(Catalog(catalog))
+    step("captioning from measured metadata (offline backend)")
+    caption_catalog(Catalog(catalog), get_captioner("metadata"))
+    step("exporting clips + Open-Sora CSV")
     from videoforge.export import export_catalog
 
     exp = export_catalog(catalog, clips, "opensora")
+    step("indexing for search (BM25 over on-screen text and captions, offline visual embedder)")
+    from videoforge.search import index_catalog, search
+
+    index_catalog(catalog)
+    hits = search(catalog, text="videoforge", k=3)
 
     cat = Catalog(catalog)
     cols, rows = cat.query(
@@ -77,16 +104,21 @@ def main(argv: list[str] | None = None) -> int:
     cols, rows = cat.query(
         """SELECT shot_id, round(start_time, 2) AS start_s, round(end_time, 2) AS end_s, camera_move,
                   round(motion, 2) AS motion, round(sharpness, 1) AS sharpness, round(text_area, 3) AS text_area,
-                  ocr_text FROM shots ORDER BY video_id, start_frame LIMIT 12"""
+                  ocr_text, round(suitability, 2) AS suitability, duplicate_of
+           FROM shots ORDER BY video_id, start_frame LIMIT 12"""
     )
     print()
     print_table(cols, rows)
     print()
+    print('search "videoforge":', ", ".join(f"{h.to_json()['video'].rsplit('/', 1)[-1]} "
+                                            f"{h.to_json()['start_time']:.2f}-{h.to_json()['end_time']:.2f}s"
+                                            for h in hits) or "no hits")
     print(f"analysed {summary.analyzed} videos, {summary.shots} shots in {time.time() - t0:.0f} s "
           f"({summary.failed} failed)")
     print(f"catalog:  {catalog}   (try: .venv/bin/videoforge sql {catalog} \"SELECT * FROM shots LIMIT 5\")")
     print(f"clips:    {clips}")
     print(f"manifest: {exp.manifest}")
+    print(f"next:     .venv/bin/videoforge serve {catalog}   (web page + REST API on 127.0.0.1:8000)")
     return 0
 
 

@@ -16,7 +16,6 @@ Hooks let later work change the objective or the optimiser without editing the l
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import math
 import os

@@ -9,11 +9,12 @@ from videoforge.io.errors import VideoError
 from videoforge.shots.base import Shot, Transition, get_detector
 
 
-def detect(path: str | os.PathLike, detector: str = "videoforge", **params):
+def detect(path: str | os.PathLike, detector: str = "videoforge", with_info: bool = True, **params):
     """Shots and transitions of one video -> (shots, transitions, stats, info).
 
     `stats` is the DecodeStats of the pass (per-frame PTS in seconds, frames decoded);
-    `info` the probe result (VideoInfo) or None when probing fails but decoding works.
+    `info` the probe result (VideoInfo), or None when `with_info` is False or probing fails
+    but decoding works.
     Raises VideoError naming the file when it cannot be read.
     """
     from videoforge.io.probe import probe
@@ -21,12 +22,14 @@ def detect(path: str | os.PathLike, detector: str = "videoforge", **params):
     path = str(path)
     if not os.path.exists(path):
         raise VideoError(path, "no such file", stage="probe")
-    try:
-        info = probe(path)
-    except VideoError:
-        raise
-    except Exception:  # noqa: BLE001 - probing is informative only; decoding decides
-        info = None
+    info = None
+    if with_info:  # the CLI skips it: the decode pass alone gives frames, PTS and fps
+        try:
+            info = probe(path)
+        except VideoError:
+            raise
+        except Exception:  # noqa: BLE001 - probing is informative only; decoding decides
+            info = None
     det = get_detector(detector, **params)
     stats = DecodeStats()
     for frame in decode_frames(path, stats=stats):
