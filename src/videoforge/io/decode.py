@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import queue
+import threading
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -159,19 +161,86 @@ def _frames_lost_at_flush(path: str, after_pts: float | None, until_pts: float |
     return out
 
 
+PREFETCH = 4  # frames decoded ahead in a background thread (bounded: full-res frames are held)
+
+
 def decode_frames(
     path: str | os.PathLike,
     width: int = ANALYSIS_WIDTH,
     stats: DecodeStats | None = None,
     on_audio: Callable[[av.AudioFrame], None] | None = None,
     threads: int = 0,
+    prefetch: int = PREFETCH,
+    skip_deblock: bool = False,
 ) -> Iterator[Frame]:
     """Stream a video once, yielding analysis frames; audio frames go to `on_audio` in the same pass.
 
-    Memory is bounded: one decoded frame at a time plus the codec's own buffers.
+    With `prefetch` > 0, demuxing, decoding and the scaling to analysis size run in a
+    background thread (FFmpeg releases the GIL), overlapping with the caller's analysis of
+    earlier frames; audio frames are still delivered in stream order on the caller's thread.
+    Memory is bounded: `prefetch` decoded frames plus the codec's own buffers.
+    `skip_deblock` skips the codec's in-loop deblocking filter (about 15-30 % faster H.264
+    decode): for consumers of the small analysis frame only, where 160 px averages block
+    edges away; never for sharpness, OCR or keyframes, which look at full-resolution detail.
     Raises VideoError naming the file when the container or the stream cannot be read at all;
     a few corrupt packets are skipped and counted in `stats.corrupt_packets`.
     """
+    items = _decode_items(path, width, stats, on_audio is not None, threads, skip_deblock)
+    if prefetch > 0:
+        items = _prefetched(items, prefetch)
+    for item in items:
+        if isinstance(item, Frame):
+            yield item
+            item._av = None   # the full-resolution picture is only valid during its step
+        else:
+            on_audio(item)
+
+
+def _prefetched(items: Iterator, depth: int) -> Iterator:
+    """Run a generator in a thread, `depth` items ahead; exceptions re-raised in the caller."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce():
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    break
+            q.put((done, None))
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            q.put((done, e))
+        finally:
+            items.close()
+
+    worker = threading.Thread(target=produce, name="videoforge-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if isinstance(item, tuple) and len(item) == 2 and item[0] is done:
+                if item[1] is not None:
+                    raise item[1]
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():   # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                worker.join(0.05)
+
+
+def _decode_items(path, width: int, stats: DecodeStats | None, want_audio: bool, threads: int,
+                  skip_deblock: bool = False) -> Iterator:
+    """Frames (and audio frames, in stream order) of one decode pass."""
     path = str(path)
     stats = stats if stats is not None else DecodeStats()
     try:
@@ -184,8 +253,10 @@ def decode_frames(
         vs = container.streams.video[0]
         vs.thread_type = "AUTO"
         vs.codec_context.thread_count = threads
+        if skip_deblock:
+            vs.codec_context.options = {**vs.codec_context.options, "skip_loop_filter": "all"}
         streams = [vs]
-        a_stream = container.streams.audio[0] if (on_audio and container.streams.audio) else None
+        a_stream = container.streams.audio[0] if (want_audio and container.streams.audio) else None
         if a_stream is not None:
             streams.append(a_stream)
         tb = float(vs.time_base) if vs.time_base else 0.0
@@ -225,8 +296,7 @@ def decode_frames(
         try:
             for packet in itertools.chain(container.demux(*streams), [_TAIL]):
                 if packet is not _TAIL and packet.stream.type == "audio":
-                    for af in frames_from(packet):
-                        on_audio(af)
+                    yield from frames_from(packet)
                     continue
                 for vf in frames_from(packet):
                     if vf.pts is not None:
@@ -257,7 +327,6 @@ def decode_frames(
                     index += 1
                     stats.frames = index
                     yield frame
-                    frame._av = None
         except VideoError:
             raise
         except av.error.FFmpegError as e:

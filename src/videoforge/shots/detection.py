@@ -32,7 +32,8 @@ def detect(path: str | os.PathLike, detector: str = "videoforge", with_info: boo
             info = None
     det = get_detector(detector, **params)
     stats = DecodeStats()
-    for frame in decode_frames(path, stats=stats):
+    # Detection reads only the 160-px analysis frame, so the deblocking filter can be skipped.
+    for frame in decode_frames(path, stats=stats, skip_deblock=True):
         det.process(frame)
     shots, transitions = det.finish(stats)
     return shots, transitions, stats, info

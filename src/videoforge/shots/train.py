@@ -76,7 +76,7 @@ def _make(args):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="model file to write (.npz)")
-    ap.add_argument("--videos", type=int, default=48, help="training videos to generate")
+    ap.add_argument("--videos", type=int, default=96, help="training videos to generate")
     ap.add_argument("--seed", type=int, default=100000, help="first training seed (held-out sets use < 100000)")
     ap.add_argument("--data", default=None, help="keep generated videos here (default: a temp dir)")
     ap.add_argument("--workers", type=int, default=2)
