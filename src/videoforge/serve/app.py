@@ -190,27 +190,25 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
             raise HTTPException(404, f"no shot {shot_id!r} in the catalog")
         return row
 
-    @app.get("/api/shots/{shot_id}/thumbnail", tags=["media"], summary="JPEG thumbnail (range requests supported)",
-             response_class=FileResponse)
-    def thumbnail(shot_id: str):
+    def _media_response(shot_id: str, resolve, media_type: str) -> FileResponse:
+        """A shot's media file, or 403 (refused path) / 404 (missing); FileResponse does ranges."""
         try:
-            path = media.thumbnail_file(catalog.root, _media_row(shot_id), media_root)
+            path = resolve(catalog.root, _media_row(shot_id), media_root)
         except media.MediaRefused as e:
             raise HTTPException(403, f"refused: {e}") from None
         except media.MediaMissing as e:
             raise HTTPException(404, str(e)) from None
-        return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+        return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
+
+    @app.get("/api/shots/{shot_id}/thumbnail", tags=["media"], summary="JPEG thumbnail (range requests supported)",
+             response_class=FileResponse)
+    def thumbnail(shot_id: str):
+        return _media_response(shot_id, media.thumbnail_file, "image/jpeg")
 
     @app.get("/api/shots/{shot_id}/clip", tags=["media"], summary="MP4 of exactly the shot (range requests supported)",
              response_class=FileResponse)
     def clip(shot_id: str):
-        try:
-            path = media.clip_file(catalog.root, _media_row(shot_id), media_root)
-        except media.MediaRefused as e:
-            raise HTTPException(403, f"refused: {e}") from None
-        except media.MediaMissing as e:
-            raise HTTPException(404, str(e)) from None
-        return FileResponse(path, media_type="video/mp4", headers={"Cache-Control": "private, max-age=3600"})
+        return _media_response(shot_id, media.clip_file, "video/mp4")
 
     @app.get("/api/search", tags=["search"], summary="Shots matching a text query ([] without a query or an index)")
     def search(q: str = Query("", description="text query"), k: int = Query(10, ge=1, le=200)):

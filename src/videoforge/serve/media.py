@@ -28,24 +28,24 @@ def inside(path: str, root: str) -> bool:
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
+def _inside_or_refused(root: str, stored: str, what: str) -> str:
+    """`stored` (relative to `root`, or absolute) resolved, if it stays inside `root`."""
+    if not stored or "\x00" in stored:
+        raise MediaRefused("empty or invalid path")
+    path = stored if os.path.isabs(stored) else os.path.join(root, stored)
+    if not inside(path, root):
+        raise MediaRefused(f"{stored}: outside {what}")
+    return os.path.realpath(path)
+
+
 def catalog_file(catalog_root: str, stored: str) -> str:
     """Resolve a path recorded in the catalog (relative to it, or absolute) and check it stays inside."""
-    if not stored or "\x00" in stored:
-        raise MediaRefused("empty or invalid stored path")
-    path = stored if os.path.isabs(stored) else os.path.join(catalog_root, stored)
-    if not inside(path, catalog_root):
-        raise MediaRefused(f"{stored}: outside the catalog folder")
-    return os.path.realpath(path)
+    return _inside_or_refused(catalog_root, stored, "the catalog folder")
 
 
 def media_path(media_root: str, requested: str) -> str:
     """A user-supplied path for a run: relative to `media_root`, or absolute but inside it."""
-    if not requested or "\x00" in requested:
-        raise MediaRefused("empty or invalid path")
-    path = requested if os.path.isabs(requested) else os.path.join(media_root, requested)
-    if not inside(path, media_root):
-        raise MediaRefused(f"{requested}: outside --media-root")
-    return os.path.realpath(path)
+    return _inside_or_refused(media_root, requested, "--media-root")
 
 
 def _cache(catalog_root: str, kind: str) -> str:
