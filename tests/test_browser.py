@@ -2,7 +2,8 @@
 
 Logs in, clicks videos list -> video timeline -> shot, checks the clip really plays,
 moves a metric slider, starts and follows a run, retries from the errors page, and saves
-screenshots to docs/screenshots/.
+screenshots (to a temporary folder; set VIDEOFORGE_SCREENSHOTS=docs/screenshots to refresh
+the ones in the docs).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TOKEN = "browser-test-token-42"
-SHOTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "screenshots")
+SHOTS_DIR = os.environ.get("VIDEOFORGE_SCREENSHOTS")  # None: a temporary folder, so tests leave the tree clean
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} not installed (apt-get install chromium)")
 
@@ -63,11 +64,12 @@ def server(tmp_path_factory):
     proc.wait(10)
 
 
-def test_click_through_and_play(server):
+def test_click_through_and_play(server, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     base, cat, media, truth = server
-    os.makedirs(SHOTS_DIR, exist_ok=True)
+    shots_dir = SHOTS_DIR or str(tmp_path)
+    os.makedirs(shots_dir, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -81,7 +83,7 @@ def test_click_through_and_play(server):
         page.click("#submit")
         page.wait_for_selector("#videos tbody tr")
         assert page.locator("#videos tbody tr").count() == 2
-        page.screenshot(path=os.path.join(SHOTS_DIR, "videos.png"), full_page=True)
+        page.screenshot(path=os.path.join(shots_dir, "videos.png"), full_page=True)
 
         # list -> video: the timeline shows thumbnails and the cuts between shots
         page.click("text=three_cuts.mp4")
@@ -89,7 +91,7 @@ def test_click_through_and_play(server):
         assert page.locator("#timeline .shot-card").count() == 3
         assert page.locator("#timeline .transition[data-kind=cut]").count() == 2
         page.wait_for_function("[...document.querySelectorAll('#timeline img')].every(i => i.complete && i.naturalWidth > 0)")
-        page.screenshot(path=os.path.join(SHOTS_DIR, "video_timeline.png"), full_page=True)
+        page.screenshot(path=os.path.join(shots_dir, "video_timeline.png"), full_page=True)
 
         # video -> shot: the clip loads and plays
         page.locator("#timeline .shot-card").nth(1).click()
@@ -102,7 +104,7 @@ def test_click_through_and_play(server):
         assert abs(info["d"] - 0.8) < 0.1   # 20 frames at 25 fps: exactly the shot
         assert page.locator("text=into this shot").count() == 1 and page.locator("text=out of this shot").count() == 1
         page.evaluate("document.getElementById('clip').pause()")
-        page.screenshot(path=os.path.join(SHOTS_DIR, "shot.png"), full_page=True)
+        page.screenshot(path=os.path.join(shots_dir, "shot.png"), full_page=True)
 
         # metric filter sliders narrow the shot list
         page.click("#nav-shots")
@@ -114,7 +116,7 @@ def test_click_through_and_play(server):
         page.click("#filters button[type=submit]")
         page.wait_for_function("location.hash.includes('min_motion')")
         page.wait_for_function(f"document.querySelectorAll('.timeline .shot-card').length < {total}")
-        page.screenshot(path=os.path.join(SHOTS_DIR, "shots_filtered.png"), full_page=True)
+        page.screenshot(path=os.path.join(shots_dir, "shots_filtered.png"), full_page=True)
 
         # search box (no index in this catalog): a clear empty answer, no error
         page.fill("#search-box", "red car")
@@ -129,7 +131,7 @@ def test_click_through_and_play(server):
         page.wait_for_function("['finished','cancelled','failed'].includes(document.getElementById('run-status').textContent)", timeout=120000)
         assert page.locator("#run-status").text_content() == "finished"
         assert page.locator("#run-progress").text_content() == "3/3"
-        page.screenshot(path=os.path.join(SHOTS_DIR, "run.png"), full_page=True)
+        page.screenshot(path=os.path.join(shots_dir, "run.png"), full_page=True)
 
         # a longer run, cancelled from the page once it has committed a video
         page.click("#nav-runs")
@@ -150,5 +152,5 @@ def test_click_through_and_play(server):
         page.wait_for_selector("#run-status")
         page.wait_for_function("document.getElementById('run-status').textContent !== 'starting' && document.getElementById('run-status').textContent !== 'running'", timeout=120000)
         assert "failed" in page.locator("main").text_content()   # the file is still broken: recorded again
-        page.screenshot(path=os.path.join(SHOTS_DIR, "errors_retry.png"), full_page=True)
+        page.screenshot(path=os.path.join(shots_dir, "errors_retry.png"), full_page=True)
         browser.close()
