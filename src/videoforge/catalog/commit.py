@@ -10,9 +10,6 @@ import datetime as _dt
 
 import duckdb
 
-_TABLE_COLUMNS: dict[str, list[str]] = {}
-
-
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     rows = con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",

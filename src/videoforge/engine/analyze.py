@@ -37,9 +37,9 @@ class _Timed:
 
 
 def _build_components(config: AnalysisConfig):
-    from videoforge.metrics import base as mbase  # noqa: F401 - registers scorers
-    import videoforge.metrics  # noqa: F401
+    import videoforge.metrics  # noqa: F401 - registers the scorers
     from videoforge.metrics.base import get_scorer, scorer_names
+    from videoforge.metrics.keyframes import KeyframeSelector
     from videoforge.shots.base import get_detector
 
     detector = get_detector(config.detector, **config.detector_params)
@@ -47,14 +47,7 @@ def _build_components(config: AnalysisConfig):
     if not config.ocr:
         names = [n for n in names if n != "text"]
     scorers = [get_scorer(n, **config.scorer_params.get(n, {})) for n in names]
-    keyframer = None
-    try:
-        from videoforge.metrics.keyframes import KeyframeSelector
-
-        keyframer = KeyframeSelector(**config.keyframe_params)
-    except ImportError:
-        pass
-    return detector, scorers, keyframer
+    return detector, scorers, KeyframeSelector(**config.keyframe_params)
 
 
 def analyze_video(path: str, catalog_root: str, config: AnalysisConfig | None = None, fp: str | None = None) -> VideoResult:
@@ -77,24 +70,28 @@ def analyze_video(path: str, catalog_root: str, config: AnalysisConfig | None = 
     stats = DecodeStats()
     audio_scorers = [s for s in scorers if type(s).process_audio is not _base_process_audio()]
 
-    def on_audio(af):
-        for s in audio_scorers:
-            s.process_audio(af)
-
     pc = time.perf_counter
     t_decode_start = pc()
     spent_in_consumers = 0.0
+
+    def on_audio(af):
+        nonlocal spent_in_consumers
+        a = pc()
+        for s in audio_scorers:
+            s.process_audio(af)
+        dt = pc() - a
+        timer.add("audio", dt)   # the audio scorer's name: its per-frame cost lands with its finish
+        spent_in_consumers += dt
     for frame in decode_frames(path, width=config.analysis_width, stats=stats,
                                on_audio=on_audio if audio_scorers else None, threads=config.decode_threads):
         a = pc()
         detector.process(frame)
         b = pc()
         timer.add("shots", b - a)
-        if keyframer is not None:
-            keyframer.process(frame)
-            c = pc()
-            timer.add("keyframes", c - b)
-            b = c
+        keyframer.process(frame)
+        c = pc()
+        timer.add("keyframes", c - b)
+        b = c
         for s in scorers:
             s.process(frame)
             c = pc()
@@ -110,10 +107,9 @@ def analyze_video(path: str, catalog_root: str, config: AnalysisConfig | None = 
         raise VideoError(path, "no shots found (no decodable frames outside transitions)", stage="shots")
 
     ctx = ShotContext(info=info, stats=stats, shots=shots, video_id=video_id, catalog_root=catalog_root)
-    if keyframer is not None:
-        a = pc()
-        ctx.keyframes = keyframer.finish(ctx)
-        timer.add("keyframes", pc() - a)
+    a = pc()
+    ctx.keyframes = keyframer.finish(ctx)
+    timer.add("keyframes", pc() - a)
     per_shot: list[dict] = [dict() for _ in shots]
     for s in scorers:
         a = pc()
