@@ -302,3 +302,29 @@ def test_empty_catalog_answers_every_list_route(tmp_path):
             assert finite(json.loads(r.text))
         assert c.get("/api/videos", headers=H).json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
         assert c.get("/api/status", headers=H).json()["shots"] == 0
+
+
+def test_sql_in_requests_cannot_read_server_files(client, built, tmp_path):
+    """`where` fragments run in DuckDB: its file functions are off in the server's process."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("s3cr3t-4242")
+    before = snapshot(built[0])
+    for where in (f"CAST((SELECT content FROM read_text('{secret}')) AS INTEGER) > 0",
+                  f"shot_id IN (SELECT content FROM read_text('{secret}'))"):
+        r = client.post("/api/export", headers=H, json={"name": "leak", "format": "opensora", "where": where})
+        assert 400 <= r.status_code < 500, r.text
+        assert "s3cr3t" not in r.text
+    assert snapshot(built[0]) == before
+
+
+def test_run_of_a_folder_skips_symlinks_out_of_media_root(built, tmp_path):
+    cat = built[0]
+    media = tmp_path / "media"
+    media.mkdir()
+    outside = tmp_path / "outside.mp4"
+    outside.write_bytes(b"\0" * 64)
+    os.symlink(outside, media / "link.mp4")
+    with TestClient(create_app(cat, TOKEN, media_root=str(media))) as c:
+        r = c.post("/api/runs", headers=H, json={"paths": ["."]})
+        assert r.status_code == 404, r.text    # the only file is the link out: nothing to run
+        assert c.get("/api/runs", headers=H).json() == []

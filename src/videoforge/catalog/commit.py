@@ -69,7 +69,7 @@ def record_error(con: duckdb.DuckDBPyConnection, path: str, stage: str, message:
     """Replace the error row of `path` (one current error per file) in one transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM errors WHERE path = ? AND stage = ?", [path, stage])
+        con.execute("DELETE FROM errors WHERE path = ?", [path])
         con.execute(
             "INSERT INTO errors (path, stage, message, logged_at, fingerprint) VALUES (?, ?, ?, ?, ?)",
             [path, stage, message, now(), fingerprint],

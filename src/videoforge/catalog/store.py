@@ -25,6 +25,16 @@ class CatalogError(Exception):
     """The catalog folder or database cannot be used; the message says why and what to do."""
 
 
+# Set by `videoforge serve` (and inherited by the runs it starts): SQL fragments from HTTP
+# requests (`where`, filters) run on these connections, so DuckDB's file and network
+# functions (read_text, read_csv, glob, ATTACH, httpfs) are switched off there.
+NO_EXTERNAL_ACCESS_ENV = "VIDEOFORGE_SQL_NO_EXTERNAL_ACCESS"
+
+
+def _connect_config() -> dict:
+    return {"enable_external_access": False} if os.environ.get(NO_EXTERNAL_ACCESS_ENV) == "1" else {}
+
+
 def _is_lock_error(e: Exception) -> bool:
     msg = str(e).lower()
     return "lock" in msg or "conflicting" in msg or "being used" in msg
@@ -56,7 +66,7 @@ class Catalog:
         try:
             while True:
                 try:
-                    return duckdb.connect(self.db_path, read_only=read_only)
+                    return duckdb.connect(self.db_path, read_only=read_only, config=_connect_config())
                 except (duckdb.IOException, duckdb.ConnectionException) as e:
                     if not _is_lock_error(e) or time.monotonic() > deadline:
                         raise CatalogError(f"{self.db_path}: cannot open catalog ({e})") from e

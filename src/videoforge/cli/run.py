@@ -41,6 +41,10 @@ def main(args) -> int:
         raise UsageError("--workers must be at least 1")
     if args.address and args.engine != "ray":
         raise UsageError("--address only applies with --engine ray")
+    from videoforge.shots.base import detector_names
+
+    if args.detector not in detector_names():
+        raise UsageError(f"unknown --detector {args.detector!r}; choose one of {', '.join(detector_names())}")
     config = AnalysisConfig(detector=args.detector, ocr=not args.no_ocr)
     summary = run_videos(args.inputs, args.catalog, workers=args.workers, force=args.force, engine=args.engine,
                          address=args.address, config=config, progress=not args.quiet)

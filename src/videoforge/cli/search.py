@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -33,6 +34,8 @@ def main(args) -> int:
 
     if not (args.text or "").strip() and not args.image:
         raise UsageError("give a text query, --image IMG, or both")
+    if args.image and not os.path.isfile(args.image):
+        raise UsageError(f"--image {args.image}: no such file")
     if args.k <= 0:
         raise UsageError("--k must be a positive number")
     from videoforge.cli._common import print_json, print_table

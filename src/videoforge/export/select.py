@@ -42,7 +42,7 @@ def select_shots(catalog: Catalog, where: str | None = None, min_seconds: float 
     try:
         return catalog.query_dicts(sql)
     except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException,
-            duckdb.ConversionException, duckdb.InvalidInputException) as e:
+            duckdb.ConversionException, duckdb.InvalidInputException, duckdb.PermissionException) as e:
         raise SelectionError(f"--where {where!r} is not a valid filter over shots: {e}") from e
 
 

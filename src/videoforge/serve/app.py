@@ -54,6 +54,11 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
 
     `run_config` (an AnalysisConfig) is what API-started runs analyse with; None = defaults.
     """
+    from videoforge.catalog.store import NO_EXTERNAL_ACCESS_ENV
+
+    # Request bodies carry SQL fragments (`where`, filters): no DuckDB file or network access
+    # in this process or in the runs and exports it starts (they inherit the environment).
+    os.environ[NO_EXTERNAL_ACCESS_ENV] = "1"
     catalog = Catalog(catalog_dir)
     if not catalog.exists():
         raise CatalogError(f"{catalog.root}: no catalog here (create one with `videoforge run INPUT --catalog {catalog.root}`)")
@@ -247,8 +252,16 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
         missing = [p for p, r in zip(paths, resolved) if not os.path.exists(r)]
         if missing:
             raise HTTPException(404, f"not found under --media-root: {', '.join(missing)}")
+        # Folders are walked here, not in the run, so a symlink inside a folder that points
+        # out of --media-root is dropped like a path that names it directly.
+        from videoforge.engine.discover import discover
+
+        files, _ = discover(resolved)
+        files = [f for f in files if media.inside(f, media_root)]
+        if not files:
+            raise HTTPException(404, "no video files under --media-root in: " + ", ".join(paths))
         try:
-            run = runs.start(resolved, force=bool(body.get("force", False)))
+            run = runs.start(files, force=bool(body.get("force", False)))
         except RunConflict as e:
             raise HTTPException(409, str(e)) from None
         return _json(run.to_dict(), status=202)

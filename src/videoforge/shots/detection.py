@@ -32,8 +32,8 @@ def detect(path: str | os.PathLike, detector: str = "videoforge", with_info: boo
             info = None
     det = get_detector(detector, **params)
     stats = DecodeStats()
-    # Detection reads only the 160-px analysis frame, so the deblocking filter can be skipped.
-    for frame in decode_frames(path, stats=stats, skip_deblock=True):
+    # The same decode as `videoforge run`, so both commands find the same shots.
+    for frame in decode_frames(path, stats=stats):
         det.process(frame)
     shots, transitions = det.finish(stats)
     return shots, transitions, stats, info
