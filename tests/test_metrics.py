@@ -56,6 +56,39 @@ def test_motion_orders_still_below_moving(camera_rows):
     assert camera_rows["shaky"]["motion"] > still
 
 
+SUBJECT = texture(96, 96, seed=9, cell=4)
+
+
+def _subject_over_still_background(side: int, px_per_frame: int) -> list[np.ndarray]:
+    """A textured square subject of `side` px crossing a still background at `px_per_frame`."""
+    bg = view(CX, CY)
+    frames = []
+    for i in range(N):
+        f = bg.copy()
+        x = (10 + px_per_frame * i) % (W - side)
+        f[(H - side) // 2:(H + side) // 2, x:x + side] = SUBJECT[:side, :side]
+        frames.append(f)
+    return frames
+
+
+def test_motion_peak_follows_the_subject_speed_not_its_size(tmp_path, camera_rows):
+    rows = {(side, v): measure(tmp_path, f"s{side}_{v}", _subject_over_still_background(side, v), ["motion"])
+            for side, v in [(32, 4), (64, 1), (32, 2), (64, 2)]}
+    # a small fast subject vs a large slow one: the frame mean ranks them the wrong way round
+    # (4x the area at 1/4 the speed), the peak ranks them by speed
+    assert rows[64, 1]["motion"] > rows[32, 4]["motion"]
+    assert rows[32, 4]["motion_peak"] > 1.8 * rows[64, 1]["motion_peak"]
+    # same speed, 4x the area: the mean grows with the area, the peak much less
+    assert rows[64, 2]["motion"] > 3.0 * rows[32, 2]["motion"]
+    assert rows[64, 2]["motion_peak"] < 1.6 * rows[32, 2]["motion_peak"]
+    # 2 px/frame at 25 fps on 160x96 = 27 % of the diagonal per second; a large subject reads it
+    assert 20 < rows[64, 2]["motion_peak"] < 35
+    # a whole-frame pan moves every pixel alike: peak and mean agree; a still shot has neither
+    pan = camera_rows["pan_left"]
+    assert 0.8 * pan["motion"] < pan["motion_peak"] < 1.6 * pan["motion"]
+    assert camera_rows["still"]["motion_peak"] < 2.0
+
+
 def test_camera_move_names_pan_tilt_zoom_static_shaky(camera_rows):
     assert {k: r["camera_move"] for k, r in camera_rows.items()} == {
         "still": "static", "pan_left": "pan", "tilt_down": "tilt", "zoom_in": "zoom", "shaky": "shaky"}

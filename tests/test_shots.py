@@ -203,3 +203,109 @@ def test_shipped_model_is_small():
     from videoforge.shots.css import MODEL_PATH
 
     assert os.path.getsize(MODEL_PATH) < 2_000_000
+
+
+def test_parallel_segments_give_exactly_the_one_pass_result(labelled, detected, monkeypatch):
+    """`shots --workers N` cuts the video at clean keyframes, decodes the segments in parallel
+    processes and joins them: the same document, confidences included, as one pass."""
+    from videoforge.io import segments
+    from videoforge.shots.detection import detect, shots_document
+
+    path, _ = labelled
+    monkeypatch.setattr(segments, "MIN_SEGMENT_FRAMES", 120)   # the test video has ~600 frames
+    points = segments.split_points(path, 3)
+    assert points, "x264 puts IDR keyframes at scene cuts and every 250 frames: there is a split point"
+    shots, transitions, stats, _ = detect(path, workers=3)
+    assert stats.segments == len(points) + 1 >= 2
+    one = shots_document(path, *detected[:3])
+    assert shots_document(path, shots, transitions, stats) == one
+    assert stats.pts == detected[2].pts and stats.last_duration == detected[2].last_duration
+
+
+def _write_gop_video(path, open_gop: bool, n: int = 300):
+    import av
+
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 255, (72, 128, 3), dtype=np.uint8)
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=25)
+        vs.width, vs.height, vs.pix_fmt = 128, 72, "yuv420p"
+        vs.options = {"x264-params": f"keyint=50:min-keyint=50:scenecut=0:bframes=2{':open-gop=1' if open_gop else ''}"}
+        for i in range(n):
+            frame = av.VideoFrame.from_ndarray(np.roll(base, 2 * i, axis=1), format="rgb24")
+            for pkt in vs.encode(frame):
+                out.mux(pkt)
+        for pkt in vs.encode():
+            out.mux(pkt)
+
+
+def test_only_clean_keyframes_are_split_points(tmp_path):
+    """Open-GOP I frames (B frames after them lean on the previous GOP) are never a split point,
+    and a segment that does not start on a keyframe is refused, not decoded approximately."""
+    from videoforge.io import segments
+    from videoforge.io.decode import SegmentError, decode_frames
+
+    closed, opened = tmp_path / "closed.mp4", tmp_path / "open.mp4"
+    _write_gop_video(closed, open_gop=False)
+    _write_gop_video(opened, open_gop=True)
+    points = segments.split_points(str(closed), 3, min_frames=50)
+    assert len(points) == 2
+    import av
+
+    with av.open(str(opened)) as c:   # the open-GOP file has keyframes; they are just not clean
+        assert sum(p.is_keyframe for p in c.demux(video=0) if p.size) >= 5
+    assert segments.split_points(str(opened), 3, min_frames=50) == []
+    whole = [f.small.copy() for f in decode_frames(str(closed))]
+    part = [f.small.copy() for f in decode_frames(str(closed), start_pts=points[0], stop_pts=points[1])]
+    first = len(list(decode_frames(str(closed), stop_pts=points[0])))
+    assert len(part) > 0 and all(np.array_equal(a, b) for a, b in zip(part, whole[first:first + len(part)]))
+    with pytest.raises(SegmentError):
+        list(decode_frames(str(closed), start_pts=points[0] + 1))
+
+
+@pytest.mark.parametrize("codec,ext,options", [
+    ("libvpx-vp9", "webm", {"g": "100", "deadline": "realtime", "cpu-used": "8"}),
+    ("libx265", "mp4", {"x265-params": "keyint=100:no-open-gop=1:log-level=error"}),
+])
+def test_parallel_segments_on_vp9_and_closed_gop_hevc(labelled, tmp_path, monkeypatch, codec, ext, options):
+    """VP9 key frames and HEVC IDR pictures are split points too; the joined result is the one-pass result."""
+    import av
+
+    from videoforge.io import segments
+    from videoforge.shots.detection import detect, shots_document
+
+    if codec not in av.codecs_available:
+        pytest.skip(f"{codec} not in this FFmpeg build")
+    monkeypatch.setattr(segments, "MIN_SEGMENT_FRAMES", 120)
+    with av.open(labelled[0]) as src:
+        frames = [f.to_ndarray(format="rgb24") for f in src.decode(video=0)]
+    path = str(tmp_path / f"clip.{ext}")
+    with av.open(path, "w") as out:
+        vs = out.add_stream(codec, rate=25)
+        vs.width, vs.height, vs.pix_fmt, vs.options = 160, 90, "yuv420p", options
+        for f in frames:
+            for pkt in vs.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                out.mux(pkt)
+        for pkt in vs.encode():
+            out.mux(pkt)
+    one = detect(path, with_info=False, workers=1)
+    split = detect(path, with_info=False, workers=3)
+    assert split[2].segments >= 2
+    assert shots_document(path, *split[:3]) == shots_document(path, *one[:3])
+
+
+def test_run_and_parallel_shots_find_the_same_transitions(labelled, tmp_path, monkeypatch):
+    """The engine's one decode pass (metrics, keyframes, audio beside the detector) and
+    `shots` in parallel segments see the same frames, so they record the same transitions."""
+    from videoforge.engine.analyze import analyze_video
+    from videoforge.engine.config import AnalysisConfig
+    from videoforge.io import segments
+    from videoforge.shots.detection import detect
+
+    path, _ = labelled
+    monkeypatch.setattr(segments, "MIN_SEGMENT_FRAMES", 120)
+    result = analyze_video(path, str(tmp_path / "cat"), AnalysisConfig(ocr=False))
+    _, transitions, stats, _ = detect(path, workers=3)
+    assert stats.segments >= 2
+    assert [(t["kind"], t["start_frame"], t["end_frame"]) for t in result.transitions] == \
+        [(t.kind, t.start_frame, t.end_frame) for t in transitions]

@@ -39,9 +39,11 @@ def test_shapes_are_saturated_over_low_saturation_backgrounds_and_move_enough():
         assert c.caption in (shapes.caption_for(c.colour, c.shape, c.direction, False),
                              shapes.caption_for(c.colour, c.shape, c.direction, True))
     assert all(c.speed == "fast" for c in clips if c.caption.endswith(", fast"))
-    fast = [shapes.read_clip(shapes.render_clip(c, 16, 64)).travel for c in clips[:16] if c.speed == "fast"]
-    slow = [shapes.read_clip(shapes.render_clip(c, 16, 64)).travel for c in clips[:16] if c.speed == "slow"]
-    assert min(fast) > max(slow)
+    # the checker reads the travel the clip was rendered with (what the motion-control score relies on)
+    truth = [c.travel for c in clips[:24]]
+    read = [shapes.read_clip(shapes.render_clip(c, 16, 64)).travel for c in clips[:24]]
+    assert np.max(np.abs(np.array(read) - np.array(truth))) < 0.05
+    assert min(t for t, c in zip(truth, clips) if c.speed == "fast") >= max(t for t, c in zip(truth, clips[:24]) if c.speed == "slow")
 
 
 def test_held_out_combos_are_excluded():
@@ -206,6 +208,35 @@ def test_two_processes_over_gloo_match_one_process(export, tmp_path, strategy):
     # below that (seen: median 1e-7 on an idle machine, 1.3e-5 once under heavy CPU load).
     diffs = torch.cat([(v.float() - ddp["state"][k].float()).abs().flatten() for k, v in one["state"].items()])
     assert torch.quantile(diffs, 0.5) < 5e-5 and torch.quantile(diffs, 0.9) < 2e-4, torch.quantile(diffs, 0.9)
+
+
+def test_stdit_trains_with_per_block_fsdp2_over_gloo(export, autoencoder_ckpt, tmp_path):
+    """The path for large models: STDiT with each transformer block its own FSDP2 unit, 2 CPU
+    ranks over gloo; it trains, checkpoints a full (unsharded) state and generates."""
+    dit = {**DIT, "depth": 2}
+    over = ["task=\"stdit\"", f"data.manifest=\"{export[0]}\"", "data.buckets=[[9,32,32]]", "steps=3",
+            "batch_size=1", "lr=0.001", "warmup_steps=1", "log_every=1", "ckpt_every=2", "data.metrics=[\"motion\"]",
+            f"autoencoder_checkpoint=\"{autoencoder_ckpt}\"", "stdit=" + json.dumps(dit),
+            "text_encoder=" + json.dumps({"kind": "tiny", "dim": 16, "depth": 1, "heads": 2}),
+            "distributed=\"fsdp\"", f"out_dir=\"{tmp_path / 'fsdp'}\""]
+    cfg_file = tmp_path / "dit.toml"
+    cfg_file.write_text("")
+    args = [PY, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29535",
+            "-m", "videoforge", "train", str(cfg_file)]
+    for o in over:
+        args += ["--set", o]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "FSDP2: 2 blocks + root sharded over 2 ranks" in r.stderr
+    losses = _losses(tmp_path / "fsdp")
+    assert len(losses) == 3 and all(np.isfinite(losses))
+    ckpt = r.stdout.strip().splitlines()[-1]
+    from videoforge.models.pipeline import Pipeline
+
+    pipe = Pipeline.load(ckpt)       # a full state: loads in one process without FSDP
+    assert len(pipe.gen.stdit.blocks) == 2
+    clip = pipe.generate("a red circle moves left", metrics={"motion": 1.0}, frames=5, steps=2)
+    assert clip.shape[0] == 5 and clip.dtype == np.uint8
 
 
 def test_bf16_autocast_and_grad_checkpointing_train(export, autoencoder_ckpt, tmp_path):

@@ -8,6 +8,7 @@ elsewhere, so every catalog on disk can be brought forward in one place.
 # Metric columns on `shots`, all DOUBLE. Units and ranges are documented in docs/METRICS.md.
 METRIC_COLUMNS: list[str] = [
     "motion",            # mean optical-flow magnitude, % of frame diagonal per second
+    "motion_peak",       # 99th-percentile optical-flow magnitude, % of frame diagonal per second
     "camera_pan",        # camera velocity, % of frame width per second (signed; + = turns right)
     "camera_tilt",       # camera velocity, % of frame height per second (signed; + = turns up)
     "camera_zoom",       # global scale change, % per second (signed; + = zoom in)
@@ -127,6 +128,11 @@ MIGRATIONS.append([
         path VARCHAR PRIMARY KEY,
         hashes UBIGINT[]
     )""",
+])
+
+# 3: `motion_peak` (the speed of the fastest-moving 1 % of the picture) beside `motion`
+MIGRATIONS.append([
+    "ALTER TABLE shots ADD COLUMN IF NOT EXISTS motion_peak DOUBLE",
 ])
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -29,7 +29,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--frames", type=int, default=16, help="frames to write (default 16)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--motion", type=float, dest="metric_motion", action=_MetricAction,
-                   help="motion control (catalog `motion` units: %% of diagonal per second)")
+                   help="motion control, %% of the frame diagonal per second: sets the checkpoint's `motion` "
+                        "metric, or `motion_peak` when it was trained on that one (the shapes demo is)")
     p.add_argument("--metric", action="append", default=[], metavar="NAME=VALUE",
                    help="any other conditioning metric the checkpoint knows (repeatable)")
     p.add_argument("--steps", type=int, default=25, help="Euler steps (default 25)")
@@ -61,6 +62,9 @@ def main(args) -> int:
     from videoforge.synth.writer import write_video
 
     pipe = Pipeline.load(args.checkpoint)
+    if getattr(args, "metrics", None) and "motion" in args.metrics and "motion" not in pipe.scaler.names \
+            and "motion_peak" in pipe.scaler.names and "motion_peak" not in metrics:
+        metrics["motion_peak"] = metrics.pop("motion")   # --motion drives whichever motion metric it knows
     unknown = set(metrics) - set(pipe.scaler.names)
     if unknown:
         raise UsageError(f"checkpoint has no metric(s) {sorted(unknown)}; it knows {pipe.scaler.names}")

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 # Bump when analysis output changes meaning: videos analysed under another version are redone.
-ANALYSIS_VERSION = "1"
+ANALYSIS_VERSION = "2"   # 2: motion_peak
 
 
 @dataclass

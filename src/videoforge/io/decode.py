@@ -12,7 +12,6 @@ import itertools
 import os
 import queue
 import threading
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -97,6 +96,7 @@ class DecodeStats:
     last_duration: float = 0.0
     pts: list[float] = field(default_factory=list)   # per-frame PTS (s); 8 bytes/frame
     corrupt_packets: int = 0
+    segments: int = 1   # > 1 when shot detection decoded the video in parallel segments
 
     def frame_duration(self, index: int) -> float:
         """Duration (s) of frame `index`: gap to the next PTS, or the last frame's own duration."""
@@ -164,6 +164,12 @@ def _frames_lost_at_flush(path: str, after_pts: float | None, until_pts: float |
 PREFETCH = 4  # frames decoded ahead in a background thread (bounded: full-res frames are held)
 
 
+class SegmentError(Exception):
+    """A segment of the stream cannot be decoded on its own exactly as in one pass (no clean
+    keyframe at its start, missing or unordered timestamps, a corrupt packet): decode the
+    whole video in one pass instead."""
+
+
 def decode_frames(
     path: str | os.PathLike,
     width: int = ANALYSIS_WIDTH,
@@ -171,6 +177,8 @@ def decode_frames(
     on_audio: Callable[[av.AudioFrame], None] | None = None,
     threads: int = 0,
     prefetch: int = PREFETCH,
+    start_pts: int | None = None,
+    stop_pts: int | None = None,
 ) -> Iterator[Frame]:
     """Stream a video once, yielding analysis frames; audio frames go to `on_audio` in the same pass.
 
@@ -180,8 +188,15 @@ def decode_frames(
     Memory is bounded: `prefetch` decoded frames plus the codec's own buffers.
     Raises VideoError naming the file when the container or the stream cannot be read at all;
     a few corrupt packets are skipped and counted in `stats.corrupt_packets`.
+
+    `start_pts` / `stop_pts` (stream time-base ticks) decode one segment, the frames with
+    start_pts <= PTS < stop_pts, for parallel shot detection (io/segments.py): `start_pts`
+    must be the PTS of a keyframe that decoding can start from (segments.split_points finds
+    them). Indices then count from 0 at the segment's first frame. A segment is decoded
+    strictly: anything that would make it differ from the same frames of a one-pass decode
+    raises SegmentError.
     """
-    items = _decode_items(path, width, stats, on_audio is not None, threads)
+    items = _decode_items(path, width, stats, on_audio is not None, threads, start_pts, stop_pts)
     if prefetch > 0:
         items = _prefetched(items, prefetch)
     for item in items:
@@ -234,9 +249,13 @@ def _prefetched(items: Iterator, depth: int) -> Iterator:
                 worker.join(0.05)
 
 
-def _decode_items(path, width: int, stats: DecodeStats | None, want_audio: bool, threads: int) -> Iterator:
-    """Frames (and audio frames, in stream order) of one decode pass."""
+def _decode_items(path, width: int, stats: DecodeStats | None, want_audio: bool, threads: int,
+                  start_pts: int | None = None, stop_pts: int | None = None) -> Iterator:
+    """Frames (and audio frames, in stream order) of one decode pass (or of one segment)."""
     path = str(path)
+    segment = start_pts is not None or stop_pts is not None
+    if segment:
+        threads = 1   # one thread per segment: the segments themselves are the parallelism
     stats = stats if stats is not None else DecodeStats()
     try:
         container = av.open(path)
@@ -248,6 +267,9 @@ def _decode_items(path, width: int, stats: DecodeStats | None, want_audio: bool,
         vs = container.streams.video[0]
         vs.thread_type = "AUTO"
         vs.codec_context.thread_count = threads
+        if start_pts is not None:
+            # lands on the keyframe at start_pts (split_points only offers keyframe PTS)
+            container.seek(start_pts, stream=vs, backward=True)
         streams = [vs]
         a_stream = container.streams.audio[0] if (want_audio and container.streams.audio) else None
         if a_stream is not None:
@@ -273,13 +295,19 @@ def _decode_items(path, width: int, stats: DecodeStats | None, want_audio: bool,
                 return _frames_lost_at_flush(path, last)
             if packet.stream is vs and packet.pts is not None and packet.size:
                 m = tail["max_packet_pts"]
+                if m is None and start_pts is not None and (packet.pts != start_pts or not packet.is_keyframe):
+                    raise SegmentError(f"{path}: segment does not start on the keyframe at {start_pts}")
                 tail["max_packet_pts"] = packet.pts if m is None else max(m, packet.pts)
             try:
                 return packet.decode()
             except av.error.InvalidDataError:
+                if segment:
+                    raise SegmentError(f"{path}: corrupt packet in segment") from None
                 stats.corrupt_packets += 1
                 return []
             except av.error.FFmpegError as e:
+                if segment:
+                    raise SegmentError(f"{path}: undecodable packet in segment ({e})") from None
                 # Mid-stream corruption: keep what decoded; too much means the file is broken.
                 stats.corrupt_packets += 1
                 if stats.corrupt_packets > 50:
@@ -292,6 +320,12 @@ def _decode_items(path, width: int, stats: DecodeStats | None, want_audio: bool,
                     yield from frames_from(packet)
                     continue
                 for vf in frames_from(packet):
+                    if segment:
+                        if vf.pts is None or (start_pts is not None and vf.pts < start_pts) \
+                                or (tail["last_frame_pts"] is not None and vf.pts <= tail["last_frame_pts"]):
+                            raise SegmentError(f"{path}: frame timestamps in segment are missing or out of order")
+                        if stop_pts is not None and vf.pts >= stop_pts:
+                            return
                     if vf.pts is not None:
                         tail["last_frame_pts"] = vf.pts
                     if sw is None:
@@ -323,6 +357,8 @@ def _decode_items(path, width: int, stats: DecodeStats | None, want_audio: bool,
         except VideoError:
             raise
         except av.error.FFmpegError as e:
+            if segment:
+                raise SegmentError(f"{path}: segment does not decode ({e})") from None
             if index == 0:
                 raise VideoError(path, f"video stream does not decode ({e})") from e
             stats.corrupt_packets += 1  # truncated tail: keep the frames we have

@@ -55,11 +55,51 @@ class ColorStructDetector(ShotDetector):
         self.bridge = bridge  # frames of gap merged inside one gradual run
         self.trust = trust    # mean gradual probability above which the 3-sigma gate is not needed
         self.model_path = model_path
+        load_model(model_path)   # now, so that forked segment workers inherit it loaded
         self.buf = F.SignatureBuffer()
         self.proba: np.ndarray | None = None  # (N, 5) per-frame class probabilities, after finish
 
+    # the per-frame work is a signature that depends on that frame alone, so segments of a
+    # video can be processed in parallel and joined (detection.py, io/segments.py)
+    segmentable = True
+
     def process(self, frame: Frame) -> None:
         self.buf.add(frame.small)
+
+    def segment_result(self) -> dict:
+        """What a segment's process() calls left: its signatures and their class probabilities."""
+        arrays = self.buf.arrays()
+        return {"arrays": arrays, "proba": self.probabilities(arrays)}
+
+    def join_probabilities(self, left: dict, right: dict) -> np.ndarray:
+        """Probabilities of the rows next to the join of two consecutive segments' results:
+        the last CONTEXT_AFTER rows of `left` and the first CONTEXT_BEFORE rows of `right`
+        were computed without the other side's frames; here they see both."""
+        before, after = F.CONTEXT_BEFORE, F.CONTEXT_AFTER
+        k = min(len(left["proba"]), after + before)           # rows of `left` in the slab
+        slab = tuple(np.concatenate([a[len(a) - k:], b[:before + after]])
+                     for a, b in zip(left["arrays"], right["arrays"]))
+        p = self.probabilities(slab)
+        return p[k - min(k, after):k + min(before, len(right["proba"]))]
+
+    def finish_segments(self, parts: list[dict], joins: dict[int, np.ndarray] | None = None
+                        ) -> tuple[list[Shot], list[Transition]]:
+        """Join consecutive segments' results: the same shots as one pass over the whole video.
+
+        `joins[i]` is `join_probabilities(parts[i], parts[i + 1])`, computed here when missing
+        (the caller computes them as segments finish). Every feature is a function of the
+        frames around its row only, so the result is bit-identical to one pass.
+        """
+        joins = dict(joins or {})
+        arrays = tuple(np.concatenate([part["arrays"][k] for part in parts]) for k in range(3))
+        p = np.concatenate([part["proba"] for part in parts])
+        start = 0
+        for i, part in enumerate(parts[:-1]):
+            start += len(part["proba"])
+            rows = joins[i] if i in joins else self.join_probabilities(part, parts[i + 1])
+            a = start - min(len(part["proba"]), F.CONTEXT_AFTER)
+            p[a:a + len(rows)] = rows
+        return self.decide(arrays, p)
 
     # -- decisions ---------------------------------------------------------------------------
     def _span_distance(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -71,7 +111,7 @@ class ColorStructDetector(ShotDetector):
     def _accumulated_change_ok(self, a: int, b: int, lo: int, hi: int) -> bool:
         """Kling's 3-sigma rule on accumulated change: the change from frame a-1 to b+1 against
         a Gaussian of changes over equally long spans inside the neighbouring shots [lo, hi)."""
-        n = len(self.buf)
+        n = len(self._arrays[1])
         i, j = max(0, a - 1), min(n - 1, b + 1)
         span = j - i
         across = self._span_distance(np.array([i]), np.array([j]))[0]
@@ -88,19 +128,30 @@ class ColorStructDetector(ShotDetector):
         thr = np.maximum(floor, med + self.sigma * sd)
         return bool((across > thr).any())
 
-    def finish(self, stats: DecodeStats) -> tuple[list[Shot], list[Transition]]:
-        n = len(self.buf)
-        if n < 2:
-            self.proba = np.zeros((n, 5), np.float32)
-            return shots_from_transitions(n, []), []
-        feats = F.features(self.buf)
-        cand = F.candidates(feats)
+    def probabilities(self, arrays: tuple) -> np.ndarray:
+        """(N, 5) per-frame probabilities of none / cut / dissolve / fade / wipe from signatures."""
+        n = len(arrays[1])
         p = np.zeros((n, 5), np.float32)
         p[:, 0] = 1.0
+        if n < 2:
+            return p
+        feats = F.features(arrays)
+        cand = F.candidates(feats)
         if cand.any():
             p[cand] = load_model(self.model_path).predict_proba(F.windowed(feats)[cand])
+        return p
+
+    def finish(self, stats: DecodeStats) -> tuple[list[Shot], list[Transition]]:
+        arrays = self.buf.arrays()
+        return self.decide(arrays, self.probabilities(arrays))
+
+    def decide(self, arrays: tuple, p: np.ndarray) -> tuple[list[Shot], list[Transition]]:
+        """Transitions from per-frame probabilities (and the signatures, for the 3-sigma test)."""
+        n = len(p)
         self.proba = p
-        self._arrays = self.buf.arrays()
+        self._arrays = arrays
+        if n < 2:
+            return shots_from_transitions(n, []), []
         kinds = list(TRANSITION_KINDS)  # classes 1..4
         grad = p[:, 2:].sum(1)
         grad_s = np.convolve(grad, np.ones(3) / 3, mode="same")

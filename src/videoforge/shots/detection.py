@@ -1,20 +1,39 @@
-"""Detect shots for a path: one decode pass through a registered detector."""
+"""Detect shots for a path: one decode pass through a registered detector.
+
+With `workers` > 1 and a detector whose per-frame work depends on each frame alone (the
+default one), the video is cut at clean keyframes (io/segments.py) and the segments are
+decoded and analysed in parallel processes, each decoder on one thread: on 2 cores this
+beats one frame-threaded decoder, whose threads wait on each other and on the GIL. The
+joined result is bit-identical to one pass; whenever a segment cannot guarantee that, the
+video is decoded in one pass instead.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from videoforge.io.decode import DecodeStats, decode_frames
+from videoforge.io.decode import DecodeStats, SegmentError, decode_frames
 from videoforge.io.errors import VideoError
 from videoforge.shots.base import Shot, Transition, get_detector
 
 
-def detect(path: str | os.PathLike, detector: str = "videoforge", with_info: bool = True, **params):
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def detect(path: str | os.PathLike, detector: str = "videoforge", with_info: bool = True, workers: int = 1,
+           **params):
     """Shots and transitions of one video -> (shots, transitions, stats, info).
 
     `stats` is the DecodeStats of the pass (per-frame PTS in seconds, frames decoded);
     `info` the probe result (VideoInfo), or None when `with_info` is False or probing fails
-    but decoding works.
+    but decoding works. `workers` > 1 decodes segments in that many processes (forked: call
+    it from a process that has no threads of its own running, as the CLI does).
     Raises VideoError naming the file when it cannot be read.
     """
     from videoforge.io.probe import probe
@@ -31,12 +50,74 @@ def detect(path: str | os.PathLike, detector: str = "videoforge", with_info: boo
         except Exception:  # noqa: BLE001 - probing is informative only; decoding decides
             info = None
     det = get_detector(detector, **params)
+    if workers > 1 and getattr(det, "segmentable", False):
+        done = _detect_in_segments(path, det, detector, params, workers)
+        if done is not None:
+            return (*done, info)
+        det = get_detector(detector, **params)
     stats = DecodeStats()
     # The same decode as `videoforge run`, so both commands find the same shots.
     for frame in decode_frames(path, stats=stats):
         det.process(frame)
     shots, transitions = det.finish(stats)
     return shots, transitions, stats, info
+
+
+# More, shorter segments than processes, longest first, each taken by the next free worker:
+# keyframes fall where the encoder put them, so segments differ in length, and with one
+# segment per worker a core would idle while the longest finishes.
+SEGMENTS_PER_WORKER = 4
+
+
+def _segment(path: str, detector: str, params: dict, start: int | None, stop: int | None) -> dict:
+    """Decode frames start <= PTS < stop through a fresh detector; its result and the PTS."""
+    det = get_detector(detector, **params)
+    stats = DecodeStats()
+    # no prefetch thread: the processes already keep every core busy
+    for frame in decode_frames(path, stats=stats, start_pts=start, stop_pts=stop, prefetch=0):
+        det.process(frame)
+    if not stats.frames:
+        raise SegmentError(f"{path}: empty segment")
+    return {"result": det.segment_result(), "pts": stats.pts, "last_duration": stats.last_duration}
+
+
+def _detect_in_segments(path: str, det, detector: str, params: dict, workers: int):
+    """(shots, transitions, stats) from parallel segments, or None to decode in one pass."""
+    from videoforge.io.segments import plan_segments
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None   # spawning re-imports everything: slower than it saves on short videos
+    plan = plan_segments(path, workers * SEGMENTS_PER_WORKER)
+    if len(plan) < 2:
+        return None
+    segments = [(a, b) for a, b, _ in plan]
+    length = [n for _, _, n in plan]
+    try:
+        with ProcessPoolExecutor(max_workers=min(workers, len(segments)),
+                                 mp_context=multiprocessing.get_context("fork")) as pool:
+            pending = {pool.submit(_segment, path, detector, params, *segments[i]): i
+                       for i in sorted(range(len(segments)), key=lambda i: -length[i])}
+            done: dict[int, dict] = {}
+            joins: dict[int, object] = {}
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    i = pending.pop(fut)
+                    done[i] = fut.result()
+                    # join rows as soon as both sides are in: only the last join is left for the end
+                    for j in (i - 1, i):
+                        if j in done and j + 1 in done and j not in joins:
+                            joins[j] = det.join_probabilities(done[j]["result"], done[j + 1]["result"])
+            parts = [done[i] for i in range(len(segments))]
+    except Exception:  # noqa: BLE001 - SegmentError, a bad file, a worker that died: one pass decides and reports
+        return None
+    pts = [t for part in parts for t in part["pts"]]
+    if any(b <= a for a, b in zip(pts, pts[1:])):
+        return None
+    stats = DecodeStats(frames=len(pts), first_pts=pts[0], last_pts=pts[-1],
+                        last_duration=parts[-1]["last_duration"], pts=pts, segments=len(parts))
+    shots, transitions = det.finish_segments([part["result"] for part in parts], joins)
+    return shots, transitions, stats
 
 
 def shots_document(path: str, shots: list[Shot], transitions: list[Transition], stats: DecodeStats) -> dict:

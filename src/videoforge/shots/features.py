@@ -47,16 +47,15 @@ class SignatureBuffer:
         h0, w0 = small_bgr.shape[:2]
         small_bgr = cv2.resize(small_bgr, (max(2, w0 // 2), max(2, h0 // 2)), interpolation=cv2.INTER_AREA)
         hsv = cv2.cvtColor(small_bgr, cv2.COLOR_BGR2HSV)
-        hs = [cv2.calcHist([hsv], [c], None, [b], [0, 180 if c == 0 else 256]).ravel()
-              for c, b in enumerate(HIST_BINS)]
-        h = np.concatenate(hs)
-        self.hist.append((h / max(1.0, float(hsv.shape[0] * hsv.shape[1]))).astype(np.float32))
+        h = np.concatenate([cv2.calcHist([hsv], [c], None, [b], [0, 180 if c == 0 else 256]).ravel()
+                            for c, b in enumerate(HIST_BINS)])
+        h /= max(1.0, float(hsv.shape[0] * hsv.shape[1]))          # float32, in place
+        self.hist.append(h)
         gray = cv2.cvtColor(small_bgr, cv2.COLOR_BGR2GRAY)
         self.thumb.append(cv2.resize(gray, THUMB, interpolation=cv2.INTER_AREA))
-        gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
-        gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
-        mag = cv2.resize(np.abs(gx) + np.abs(gy), GRAD, interpolation=cv2.INTER_AREA)
-        self.grad.append(mag.astype(np.float16))
+        gx, gy = cv2.spatialGradient(gray)   # 3x3 Sobel, both directions in one call (int16)
+        mag = np.abs(gx.astype(np.float32)) + np.abs(gy.astype(np.float32))
+        self.grad.append(cv2.resize(mag, GRAD, interpolation=cv2.INTER_AREA).astype(np.float16))
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return (np.asarray(self.hist, np.float32), np.asarray(self.thumb, np.float32),
@@ -88,24 +87,43 @@ def _dist_struct(a, b):
     return np.where(flat, 0.0, 1.0 - num / den)
 
 
+def _window_sums(d: np.ndarray, before: int, after: int) -> np.ndarray:
+    """sum(d[t - before : t + after]) for every t, clipped at the ends.
+
+    Each sum adds the same values in the same order wherever the array starts, so a row's
+    features are bit-identical whether a video is processed whole or in segments (a running
+    cumsum's rounding would depend on where it started).
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    padded = np.concatenate([np.zeros(before, d.dtype), d, np.zeros(max(0, after), d.dtype)])
+    return sliding_window_view(padded, before + after).sum(1)[: len(d)]
+
+
 def _zscore(d: np.ndarray, w: int = SIGMA_WINDOW) -> np.ndarray:
     """Kling's rule: (d[t] - mean) / std of d over the `w` frames before t (Gaussian of recent change)."""
-    c1 = np.concatenate([[0.0], np.cumsum(d)])
-    c2 = np.concatenate([[0.0], np.cumsum(d * d)])
     t = np.arange(len(d))
-    lo = np.maximum(0, t - w)
-    n = np.maximum(1, t - lo)
-    mu = (c1[t] - c1[lo]) / n
-    var = np.maximum(0.0, (c2[t] - c2[lo]) / n - mu * mu)
+    n = np.maximum(1, np.minimum(t, w))
+    mu = _window_sums(d, w, 0) / n
+    var = np.maximum(0.0, _window_sums(d * d, w, 0) / n - mu * mu)
     sd = np.sqrt(var) + 0.004  # floor: static shots have near-zero spread
     z = (d - mu) / sd
     z[t < 3] = 0.0
     return np.clip(z, -5, 50) / 10.0
 
 
-def features(buf: SignatureBuffer) -> np.ndarray:
-    """(N, len(FEATURE_NAMES)) float32 rows; row t describes the change into frame t."""
-    hist, thumb, grad = buf.arrays()
+# A frame's class probability depends on the signatures of at most 43 frames before it
+# (feature rows: 3-sigma window 30 + the change into the frame; classifier context 12) and 29
+# after it (lags up to 16, candidate radius 14). Around a join between separately processed
+# segments, rows that saw fewer frames than that are recomputed with these margins (css.py).
+CONTEXT_BEFORE = 48
+CONTEXT_AFTER = 32
+
+
+def features(buf: SignatureBuffer | tuple) -> np.ndarray:
+    """(N, len(FEATURE_NAMES)) float32 rows; row t describes the change into frame t.
+    Takes a SignatureBuffer or its `arrays()`."""
+    hist, thumb, grad = buf.arrays() if isinstance(buf, SignatureBuffer) else buf
     n = len(thumb)
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)), np.float32)
@@ -135,8 +153,7 @@ def features(buf: SignatureBuffer) -> np.ndarray:
     k = 8
     a, b = _shift(np.arange(n), -k), _shift(np.arange(n), k - 1)
     for dist, per in ((_dist_hsv(hist[a], hist[b]), d_hsv), (_dist_luma(thumb[a], thumb[b]), d_luma)):
-        c = np.concatenate([[0.0], np.cumsum(per)])
-        acc = c[np.clip(np.arange(n) + k, 0, n)] - c[np.clip(np.arange(n) - k + 1, 0, n)]
+        acc = _window_sums(per, k - 1, k)   # per[t-k+1 .. t+k-1]
         cols.append(dist / (acc + 0.01))
     cols.append(luma_mean - _shift(luma_mean, -1))
     # spatial split of the change across 16 frames: a wipe has replaced some cells completely

@@ -54,29 +54,47 @@ class TreeEnsemble:
     def __init__(self, arrays):
         self.a = {k: arrays[k] for k in arrays.files} if hasattr(arrays, "files") else dict(arrays)
         self.classes = self.a["classes"]
-        # threshold of +inf for leaves so the comparison is harmless
-        self._thr = np.where(self.a["is_leaf"], np.inf, self.a["threshold"]).astype(np.float32)
+        a = self.a
+        depth = int(a["depth"])
+        n_trees = len(a["roots"])
+        # level by level, the node at each position of a complete tree; a leaf's children are
+        # itself (export_hgb), so a shallow leaf fills every position below it
+        feat, thr = [], []
+        nodes = a["roots"].astype(np.int64)[:, None]                    # (trees, 1)
+        for _ in range(depth):
+            feat.append(a["feature"][nodes].astype(np.int32))
+            thr.append(np.where(a["is_leaf"][nodes], np.inf, a["threshold"][nodes]).astype(np.float32))
+            nodes = np.stack([a["left"][nodes], a["right"][nodes]], -1).reshape(n_trees, -1)
+        self._depth = depth
+        self._feat = [f.ravel() for f in feat]        # level d: (trees * 2**d,)
+        self._thr = [t.ravel() for t in thr]
+        self._leaf = a["value"][nodes].astype(np.float32).ravel()     # (trees * 2**depth,)
+        # trees of one class, in their original order (the sums below add in that order)
+        self._class_trees = [np.flatnonzero(a["tree_class"] == k) for k in range(len(a["baseline"]))]
 
     @classmethod
     def load(cls, path) -> "TreeEnsemble":
         return cls(np.load(path, allow_pickle=False))
 
-    def raw(self, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    def raw(self, x: np.ndarray, chunk: int = 512) -> np.ndarray:
         a = self.a
         n_cls = len(a["baseline"])
-        roots, tc = a["roots"], a["tree_class"]
+        n_trees, n_feat = len(a["roots"]), x.shape[1] if x.ndim == 2 else 0
+        tree = np.arange(n_trees, dtype=np.int32)
         out = np.empty((len(x), n_cls), np.float32)
         for s in range(0, len(x), chunk):
-            xb = np.nan_to_num(x[s : s + chunk].astype(np.float32), nan=0.0)
-            node = np.broadcast_to(roots, (len(xb), len(roots))).copy()
-            rows = np.arange(len(xb))[:, None]
-            for _ in range(int(a["depth"]) + 1):
-                go_left = xb[rows, a["feature"][node]] <= self._thr[node]
-                node = np.where(go_left, a["left"][node], a["right"][node])
-            vals = a["value"][node]  # (b, trees)
-            r = np.zeros((len(xb), n_cls), np.float32)
-            for k in range(n_cls):
-                r[:, k] = vals[:, tc == k].sum(1)
+            xb = np.nan_to_num(x[s : s + chunk].astype(np.float32), nan=0.0).ravel()
+            b = len(xb) // max(1, n_feat)
+            row = (np.arange(b, dtype=np.int32) * n_feat)[:, None]
+            pos = np.zeros((b, n_trees), np.int32)          # position within the current level
+            for d in range(self._depth):
+                at = (tree << d) + pos                       # index into level d's arrays
+                go_right = xb[row + self._feat[d][at]] > self._thr[d][at]
+                pos = 2 * pos + go_right
+            vals = self._leaf[(tree << self._depth) + pos]   # (b, trees)
+            r = np.zeros((b, n_cls), np.float32)
+            for k, trees in enumerate(self._class_trees):
+                r[:, k] = vals[:, trees].sum(1)
             out[s : s + chunk] = r + a["baseline"]
         return out
 

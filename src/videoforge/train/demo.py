@@ -6,7 +6,7 @@
    `videoforge export --format opensora`;
 3. join the captions back onto the export by its lineage column `source_path` (the
    export's `text` is empty until a captioner fills `shots.caption`);
-4. train the causal autoencoder, then STDiT with `motion` as the AdaLN metric;
+4. train the causal autoencoder, then STDiT with the engine's `motion_peak` as the AdaLN metric;
 5. score generated clips with the automatic checker (held-out prompt accuracy, motion
    control Spearman, AE PSNR) into DIR/results.json.
 
@@ -40,19 +40,6 @@ def _cli(*args: str):
     return r.stdout
 
 
-def motion_from_frames(frames: np.ndarray, fps: float) -> float:
-    """Mean Farneback optical-flow magnitude, % of the frame diagonal per second (the catalog's `motion` unit)."""
-    import cv2
-
-    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
-    diag = float(np.hypot(*frames.shape[1:3]))
-    mags = []
-    for a, b in zip(gray[:-1], gray[1:]):
-        flow = cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 2, 9, 3, 5, 1.1, 0)
-        mags.append(np.linalg.norm(flow, axis=-1).mean())
-    return float(np.mean(mags) / diag * 100 * fps) if mags else 0.0
-
-
 def prepare_data(out: str, per_combo: int, held_out: list, seed: int) -> tuple[str, dict]:
     """Videos -> catalog -> Open-Sora export -> training manifest with captions; returns (manifest, info)."""
     from videoforge.synth import shapes
@@ -75,15 +62,10 @@ def prepare_data(out: str, per_combo: int, held_out: list, seed: int) -> tuple[s
     from videoforge.train.data import decode_rgb, read_manifest
 
     rows = read_manifest(DataConfig(manifest=os.path.join(exp_dir, "manifest.csv"), captions=captions_path))
-    missing_motion = [r for r in rows if r.get("motion") in (None, "")]
-    if missing_motion:
-        # TEMPORARY: the engine's motion metric is not in the catalog yet (NULL in the export);
-        # measure it the same way (flow magnitude, % diagonal / s) from the exported clip.
-        log(f"motion is NULL for {len(missing_motion)} rows: measuring it from the clips")
-        for r in missing_motion:
-            r["motion"] = motion_from_frames(decode_rgb(r["_src"], 17, 64, 64), float(r.get("fps") or 8.0))
+    # the conditioning metric comes from the engine's catalog, as for any user's export
+    metric = "motion_peak"
     info = {"rows": len(rows), "captioned": sum(1 for r in rows if r.get("text")),
-            "motion_from_engine": len(rows) - len(missing_motion)}
+            "metric": metric, "metric_from_engine": sum(1 for r in rows if r.get(metric) not in (None, ""))}
     manifest = os.path.join(out, "train_manifest.csv")
     import csv
 
@@ -99,7 +81,7 @@ def prepare_data(out: str, per_combo: int, held_out: list, seed: int) -> tuple[s
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m videoforge.train.demo", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="output folder (re-running resumes)")
-    p.add_argument("--per-combo", type=int, default=6, help="clips per seen (colour, shape, direction)")
+    p.add_argument("--per-combo", type=int, default=10, help="clips per seen (colour, shape, direction), speeds drawn over the whole range")
     p.add_argument("--held-out", type=int, default=6, help="(colour, shape, direction) combinations kept out")
     p.add_argument("--ae-steps", type=int, default=None, help="override the autoencoder config's steps")
     p.add_argument("--dit-steps", type=int, default=None, help="override the STDiT config's steps")
@@ -204,9 +186,9 @@ def evaluate_demo(out: str, ckpt: str, held_out: list, args) -> dict:
         rec = pipe.ae.decode(pipe.ae.encode(x))
     ae_psnr = psnr(rec, x)
 
-    motion = [float(v) for v in pipe.scaler.lo + pipe.scaler.hi]   # [lo, hi] of the one metric
-    lo, hi = motion[0], motion[1]
-    mid = {"motion": (lo + hi) / 2}
+    metric = pipe.scaler.names[0]                  # the one conditioning metric (motion_peak)
+    lo, hi = float(pipe.scaler.lo[0]), float(pipe.scaler.hi[0])   # its 1st / 99th percentile in training
+    mid = {metric: (lo + hi) / 2}
     kw = dict(steps=20 if not args.quick else 2, cfg_text=args.cfg_text, cfg_metric=args.cfg_metric)
     seeds = list(range(args.eval_seeds))
     held = evaluate.prompt_accuracy(pipe, held_out, seeds, 16, mid, **kw)
@@ -215,7 +197,7 @@ def evaluate_demo(out: str, ckpt: str, held_out: list, args) -> dict:
     seen_acc = evaluate.prompt_accuracy(pipe, seen, seeds, 16, mid, **kw)
     levels = list(np.linspace(lo, hi, 5))
     mc_prompts = [shapes.caption_for(*c, False) for c in (held_out + seen)[:8]]
-    mc = evaluate.motion_control(pipe, mc_prompts, levels, seeds[:2] if not args.quick else [0], 16, **kw)
+    mc = evaluate.motion_control(pipe, mc_prompts, levels, seeds if not args.quick else [0], 16, metric=metric, **kw)
     # a few clips to look at
     from videoforge.synth.writer import write_video
 

@@ -33,15 +33,16 @@ def prompt_accuracy(pipe, combos, seeds, frames: int, metrics: dict | None, batc
             "found": float(np.mean([r.colour is not None for r in readings]))}
 
 
-def motion_control(pipe, prompts, levels, seeds, frames: int, **kw) -> dict:
-    """Measured travel (fraction of the side over the clip) per motion level; Spearman of level vs travel."""
+def motion_control(pipe, prompts, levels, seeds, frames: int, metric: str = "motion", **kw) -> dict:
+    """Measured travel (fraction of the side over the clip) per level of the motion `metric`;
+    Spearman of level vs travel."""
     from scipy.stats import spearmanr
 
     per_level, pairs = [], []
     for lv in levels:
         travels = []
         for s in seeds:
-            clips = pipe.generate(list(prompts), metrics={"motion": lv}, frames=frames, seed=s, **kw)
+            clips = pipe.generate(list(prompts), metrics={metric: lv}, frames=frames, seed=s, **kw)
             for v in clips:
                 r = shapes.read_clip(v)
                 if r.direction is not None:
@@ -50,7 +51,7 @@ def motion_control(pipe, prompts, levels, seeds, frames: int, **kw) -> dict:
         per_level.append(float(np.median(travels)) if travels else float("nan"))
     rho_levels = spearmanr(levels, per_level).statistic if np.all(np.isfinite(per_level)) else float("nan")
     rho_all = spearmanr([p[0] for p in pairs], [p[1] for p in pairs]).statistic if len(pairs) > 2 else float("nan")
-    return {"levels": [float(x) for x in levels], "median_travel": per_level,
+    return {"metric": metric, "levels": [float(x) for x in levels], "median_travel": per_level,
             "spearman_levels": float(rho_levels), "spearman_all_samples": float(rho_all), "n": len(pairs)}
 
 

@@ -85,9 +85,11 @@ def wrap(model, cfg: TrainConfig, world: int, device):
         from torch.distributed.fsdp import fully_shard
 
         blocks = getattr(getattr(model, "stdit", model), "blocks", [])
-        for blk in blocks:
+        for blk in blocks:   # one FSDP unit per transformer block: only one block is gathered at a time
             fully_shard(blk)
         fully_shard(model)
+        if int(os.environ.get("RANK", "0")) == 0:
+            print(f"[{cfg.task}] FSDP2: {len(blocks)} blocks + root sharded over {world} ranks", file=sys.stderr)
         return model
     from torch.nn.parallel import DistributedDataParallel as DDP
 

@@ -1,0 +1,115 @@
+"""Split a video at clean keyframes so that segments can be decoded in parallel.
+
+A segment decoded on its own must give exactly the frames a one-pass decode gives, so a
+split point must be a keyframe from which decoding needs nothing earlier:
+- H.264: an IDR picture (NAL type 5). Open-GOP I pictures (recovery points) are refused:
+  the B pictures after them in decode order may reference the previous GOP.
+- HEVC: an IDR picture (NAL types 19, 20); CRA pictures (open GOP) are refused.
+- VP8, VP9, AV1: key frames reset every reference.
+- Intra-only codecs (MJPEG, ProRes, ...): every frame.
+Anything else is not split. The decoder checks again when it starts a segment
+(decode.SegmentError), and callers fall back to one pass.
+"""
+
+from __future__ import annotations
+
+import av
+
+from videoforge.io.decode import SegmentError
+
+# Shorter segments cost more to start (a forked process, a fresh decoder) than they save.
+MIN_SEGMENT_FRAMES = 300
+
+_KEYFRAME_RESETS = {"vp8", "vp9", "av1", "mjpeg", "prores", "dnxhd", "ffv1", "png", "qtrle", "rawvideo"}
+
+
+def _nal_units(data: bytes, length_size: int | None):
+    """Yield the first byte of each NAL unit: length-prefixed (MP4/MKV) or Annex B start codes."""
+    if length_size:
+        i = 0
+        while i + length_size < len(data):
+            n = int.from_bytes(data[i:i + length_size], "big")
+            if n <= 0:
+                return
+            yield data[i + length_size]
+            i += length_size + n
+        return
+    i = data.find(b"\x00\x00\x01")
+    while 0 <= i < len(data) - 3:
+        yield data[i + 3]
+        i = data.find(b"\x00\x00\x01", i + 3)
+
+
+def is_clean_keyframe(packet: av.Packet, codec: str, extradata: bytes | None) -> bool:
+    """True when decoding can start at `packet` and give exactly the one-pass frames."""
+    if not packet.is_keyframe:
+        return False
+    if codec in _KEYFRAME_RESETS:
+        return True
+    data = bytes(packet)
+    if codec == "h264":
+        size = (extradata[4] & 3) + 1 if extradata and extradata[0] == 1 and len(extradata) > 4 else None
+        return any(b & 0x1F == 5 for b in _nal_units(data, size))
+    if codec == "hevc":
+        size = (extradata[21] & 3) + 1 if extradata and extradata[0] == 1 and len(extradata) > 22 else None
+        return any((b >> 1) & 0x3F in (19, 20) for b in _nal_units(data, size))
+    return False
+
+
+def split_points(path: str, parts: int, min_frames: int | None = None) -> list[int]:
+    """PTS (stream ticks) of up to `parts - 1` clean keyframes that cut the video into roughly
+    equal segments of at least `min_frames` frames; [] when it cannot or need not be split."""
+    return [seg[0] for seg in plan_segments(path, parts, min_frames)[1:]]
+
+
+def plan_segments(path: str, parts: int, min_frames: int | None = None) -> list[tuple[int | None, int | None, float]]:
+    """Segments (start_pts, stop_pts, approximate frames) covering the video: None for an open
+    end. One segment (None, None, frames) when the video cannot or need not be split."""
+    min_frames = MIN_SEGMENT_FRAMES if min_frames is None else min_frames
+    whole = [(None, None, 0.0)]
+    if parts < 2:
+        return whole
+    try:
+        with av.open(path) as c:
+            if not c.streams.video:
+                return whole
+            vs = c.streams.video[0]
+            ctx = vs.codec_context
+            codec, extradata = ctx.name, ctx.extradata
+            if vs.time_base is None:
+                return whole
+            tb = float(vs.time_base)
+            if vs.duration:
+                duration = vs.duration * tb
+            elif c.duration:
+                duration = c.duration / av.time_base
+            else:
+                return whole
+            rate = float(vs.average_rate or vs.guessed_rate or 0)
+            start = (vs.start_time or 0) * tb
+            if rate <= 0 or duration * rate < 2 * min_frames:
+                return whole
+            parts = min(parts, int(duration * rate // min_frames))
+            points: list[int] = []
+            for k in range(1, parts):
+                target = int((start + duration * k / parts) / tb)
+                c.seek(target, stream=vs, backward=True)
+                for packet in c.demux(vs):
+                    if packet.pts is None or not packet.size:
+                        continue
+                    if is_clean_keyframe(packet, codec, extradata) and (not points or packet.pts > points[-1]):
+                        points.append(int(packet.pts))
+                    break
+    except (av.error.FFmpegError, SegmentError, OSError):
+        return whole
+    frames_per_tick = tb * rate
+    edges = [start / tb]
+    keep: list[int] = []
+    end = (start + duration) / tb
+    for p in points:
+        if (p - edges[-1]) * frames_per_tick >= min_frames and (end - p) * frames_per_tick >= min_frames:
+            keep.append(p)
+            edges.append(p)
+    edges.append(end)
+    bounds = [None, *keep, None]
+    return [(bounds[i], bounds[i + 1], (edges[i + 1] - edges[i]) * frames_per_tick) for i in range(len(keep) + 1)]
