@@ -309,3 +309,26 @@ def test_run_and_parallel_shots_find_the_same_transitions(labelled, tmp_path, mo
     assert stats.segments >= 2
     assert [(t["kind"], t["start_frame"], t["end_frame"]) for t in result.transitions] == \
         [(t.kind, t.start_frame, t.end_frame) for t in transitions]
+
+
+@pytest.mark.parametrize("kind", ["rotated", "ten_bit", "vfr"])
+def test_parallel_segments_keep_rotation_bit_depth_and_variable_frame_times(labelled, tmp_path, monkeypatch, kind):
+    import av
+
+    from videoforge.io import segments
+    from videoforge.shots.detection import detect, shots_document
+    from videoforge.synth.writer import write_video
+
+    monkeypatch.setattr(segments, "MIN_SEGMENT_FRAMES", 20)   # the detector still asks for >= 160
+    with av.open(labelled[0]) as src:
+        fr = [f.to_ndarray(format="rgb24") for f in src.decode(video=0)]
+    n = len(fr)
+    kw = {"rotated": {"rotation": 90}, "ten_bit": {"pix_fmt": "yuv420p10le"},
+          "vfr": {"pts_seconds": list(np.cumsum(np.where(np.arange(n) % 3 == 0, 0.06, 0.03)))}}[kind]
+    path = write_video(tmp_path / f"{kind}.mp4", fr, fps=25, gop=50, **kw)
+    one = detect(path, with_info=False, workers=1)
+    split = detect(path, with_info=False, workers=3)
+    assert split[2].segments >= 2
+    doc = shots_document(path, *split[:3])
+    assert doc == shots_document(path, *one[:3])
+    assert len(doc["transitions"]) >= 6

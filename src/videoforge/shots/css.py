@@ -62,6 +62,9 @@ class ColorStructDetector(ShotDetector):
     # the per-frame work is a signature that depends on that frame alone, so segments of a
     # video can be processed in parallel and joined (detection.py, io/segments.py)
     segmentable = True
+    # a join recomputes rows from both neighbours' signatures, so a segment must hold at least
+    # this many frames for its rows to see everything they depend on
+    min_segment_frames = 2 * (F.CONTEXT_BEFORE + F.CONTEXT_AFTER)
 
     def process(self, frame: Frame) -> None:
         self.buf.add(frame.small)

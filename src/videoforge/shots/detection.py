@@ -83,33 +83,39 @@ def _segment(path: str, detector: str, params: dict, start: int | None, stop: in
 
 def _detect_in_segments(path: str, det, detector: str, params: dict, workers: int):
     """(shots, transitions, stats) from parallel segments, or None to decode in one pass."""
-    from videoforge.io.segments import plan_segments
-
     if "fork" not in multiprocessing.get_all_start_methods():
         return None   # spawning re-imports everything: slower than it saves on short videos
-    plan = plan_segments(path, workers * SEGMENTS_PER_WORKER)
+    from videoforge.io import segments
+
+    need = det.min_segment_frames
+    plan = segments.plan_segments(path, workers * SEGMENTS_PER_WORKER, max(segments.MIN_SEGMENT_FRAMES, need))
     if len(plan) < 2:
         return None
-    segments = [(a, b) for a, b, _ in plan]
+    spans = [(a, b) for a, b, _ in plan]
     length = [n for _, _, n in plan]
     try:
-        with ProcessPoolExecutor(max_workers=min(workers, len(segments)),
+        with ProcessPoolExecutor(max_workers=min(workers, len(spans)),
                                  mp_context=multiprocessing.get_context("fork")) as pool:
-            pending = {pool.submit(_segment, path, detector, params, *segments[i]): i
-                       for i in sorted(range(len(segments)), key=lambda i: -length[i])}
+            pending = {pool.submit(_segment, path, detector, params, *spans[i]): i
+                       for i in sorted(range(len(spans)), key=lambda i: -length[i])}
             done: dict[int, dict] = {}
             joins: dict[int, object] = {}
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     i = pending.pop(fut)
+                    if fut.exception() is not None:   # do not decode the rest: one pass will redo it all
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        raise fut.exception()
                     done[i] = fut.result()
                     # join rows as soon as both sides are in: only the last join is left for the end
                     for j in (i - 1, i):
                         if j in done and j + 1 in done and j not in joins:
                             joins[j] = det.join_probabilities(done[j]["result"], done[j + 1]["result"])
-            parts = [done[i] for i in range(len(segments))]
+            parts = [done[i] for i in range(len(spans))]
     except Exception:  # noqa: BLE001 - SegmentError, a bad file, a worker that died: one pass decides and reports
+        return None
+    if any(len(part["pts"]) < need for part in parts):   # the plan's lengths are estimates
         return None
     pts = [t for part in parts for t in part["pts"]]
     if any(b <= a for a, b in zip(pts, pts[1:])):
