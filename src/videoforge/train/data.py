@@ -194,8 +194,10 @@ class ClipSet:
             arr = decode_rgb(self.rows[i]["_src"], f, h, w)
             if path:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-                np.save(path + ".tmp.npy", arr)
-                os.replace(path + ".tmp.npy", path)
+                # a temp name per process: ranks of one run fill the same cache at the same time
+                tmp = f"{path}.{os.getpid()}.tmp.npy"
+                np.save(tmp, arr)
+                os.replace(tmp, path)
         self._mem[i] = arr
         return arr
 

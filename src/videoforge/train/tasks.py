@@ -136,8 +136,9 @@ class DiffusionTask:
             x = _to_video(self.data.clip(i)[None]).to(self.device)
             z = (self.ae.encode(x)[0] * self.latent_scale).cpu()
             os.makedirs(d, exist_ok=True)
-            torch.save(z, path + ".tmp")
-            os.replace(path + ".tmp", path)
+            tmp = f"{path}.{os.getpid()}.tmp"   # per process: ranks share the cache
+            torch.save(z, tmp)
+            os.replace(tmp, path)
         self._latents[i] = z
         return z
 
