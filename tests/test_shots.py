@@ -223,20 +223,12 @@ def test_parallel_segments_give_exactly_the_one_pass_result(labelled, detected, 
 
 
 def _write_gop_video(path, open_gop: bool, n: int = 300):
-    import av
+    from videoforge.synth.writer import write_video
 
-    rng = np.random.default_rng(0)
-    base = rng.integers(0, 255, (72, 128, 3), dtype=np.uint8)
-    with av.open(str(path), "w") as out:
-        vs = out.add_stream("libx264", rate=25)
-        vs.width, vs.height, vs.pix_fmt = 128, 72, "yuv420p"
-        vs.options = {"x264-params": f"keyint=50:min-keyint=50:scenecut=0:bframes=2{':open-gop=1' if open_gop else ''}"}
-        for i in range(n):
-            frame = av.VideoFrame.from_ndarray(np.roll(base, 2 * i, axis=1), format="rgb24")
-            for pkt in vs.encode(frame):
-                out.mux(pkt)
-        for pkt in vs.encode():
-            out.mux(pkt)
+    base = np.random.default_rng(0).integers(0, 255, (72, 128, 3), dtype=np.uint8)
+    params = f"keyint=50:min-keyint=50:scenecut=0:bframes=2{':open-gop=1' if open_gop else ''}"
+    write_video(path, [np.roll(base, 2 * i, axis=1) for i in range(n)], fps=25, crf=None,
+                options={"x264-params": params})
 
 
 def test_only_clean_keyframes_are_split_points(tmp_path):
@@ -273,21 +265,14 @@ def test_parallel_segments_on_vp9_and_closed_gop_hevc(labelled, tmp_path, monkey
 
     from videoforge.io import segments
     from videoforge.shots.detection import detect, shots_document
+    from videoforge.synth.writer import write_video
 
     if codec not in av.codecs_available:
         pytest.skip(f"{codec} not in this FFmpeg build")
     monkeypatch.setattr(segments, "MIN_SEGMENT_FRAMES", 120)
     with av.open(labelled[0]) as src:
         frames = [f.to_ndarray(format="rgb24") for f in src.decode(video=0)]
-    path = str(tmp_path / f"clip.{ext}")
-    with av.open(path, "w") as out:
-        vs = out.add_stream(codec, rate=25)
-        vs.width, vs.height, vs.pix_fmt, vs.options = 160, 90, "yuv420p", options
-        for f in frames:
-            for pkt in vs.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
-                out.mux(pkt)
-        for pkt in vs.encode():
-            out.mux(pkt)
+    path = write_video(tmp_path / f"clip.{ext}", frames, fps=25, codec=codec, crf=None, options=options)
     one = detect(path, with_info=False, workers=1)
     split = detect(path, with_info=False, workers=3)
     assert split[2].segments >= 2

@@ -79,12 +79,13 @@ class TreeEnsemble:
     def raw(self, x: np.ndarray, chunk: int = 512) -> np.ndarray:
         a = self.a
         n_cls = len(a["baseline"])
-        n_trees, n_feat = len(a["roots"]), x.shape[1] if x.ndim == 2 else 0
+        n_trees = len(a["roots"])
         tree = np.arange(n_trees, dtype=np.int32)
         out = np.empty((len(x), n_cls), np.float32)
         for s in range(0, len(x), chunk):
-            xb = np.nan_to_num(x[s : s + chunk].astype(np.float32), nan=0.0).ravel()
-            b = len(xb) // max(1, n_feat)
+            xb = np.nan_to_num(x[s : s + chunk].astype(np.float32), nan=0.0)
+            b, n_feat = xb.shape
+            xb = xb.ravel()                                  # rows gathered by flat index below
             row = (np.arange(b, dtype=np.int32) * n_feat)[:, None]
             pos = np.zeros((b, n_trees), np.int32)          # position within the current level
             for d in range(self._depth):

@@ -22,11 +22,13 @@ def write_video(
     audio_rate: int = 16000,
     rotation: int = 0,
     pts_seconds: list[float] | None = None,
+    options: dict[str, str] | None = None,
 ) -> str:
     """Encode RGB uint8 frames (h, w, 3) to `path`. Returns the path.
 
     `audio_tone_hz` adds a sine track of the video's length; `rotation` writes a display
-    matrix (degrees counter-clockwise); `pts_seconds` gives explicit (e.g. variable) frame times.
+    matrix (degrees counter-clockwise); `pts_seconds` gives explicit (e.g. variable) frame times;
+    `options` are further encoder options (e.g. {"x264-params": "open-gop=1"}).
     """
     path = str(path)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
@@ -46,7 +48,7 @@ def write_video(
             opts["preset"] = "veryfast"
         if gop:
             vs.codec_context.gop_size = gop
-        vs.options = opts
+        vs.options = {**opts, **(options or {})}
         if rotation:
             vs.set_display_rotation(rotation)
         a_stream = None
