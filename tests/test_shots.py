@@ -231,6 +231,39 @@ def _write_gop_video(path, open_gop: bool, n: int = 300):
                 options={"x264-params": params})
 
 
+def test_segment_plan_knows_each_segments_compressed_size(labelled, monkeypatch):
+    """Segments are ordered by estimated cost (frames and compressed bytes): the byte counts
+    come from the split packets' file positions and add up to the file."""
+    from videoforge.io import segments
+    from videoforge.shots.detection import segment_cost
+
+    path, _ = labelled
+    monkeypatch.setattr(segments, "MIN_SEGMENT_FRAMES", 120)
+    plan = segments.plan_segments(path, 3)
+    assert len(plan) >= 2
+    assert all(seg.nbytes and seg.nbytes > 0 for seg in plan)
+    assert sum(seg.nbytes for seg in plan) == os.path.getsize(path)
+    assert [seg.start_pts for seg in plan[1:]] == segments.split_points(path, 3)
+    assert all(segment_cost(seg) > seg.frames for seg in plan)
+
+
+def test_feature_shifts_and_sparse_windows_equal_the_plain_gathers():
+    """The slice-based shift and the rows-only classifier context are exact rewrites of a
+    gather through clipped indices (what features a row sees must not change)."""
+    from videoforge.shots import features as F
+
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 2, 5, 40):
+        a = rng.normal(size=(n, 3, 4)).astype(np.float32)
+        for k in (-20, -5, -1, 0, 1, 3, 20):
+            want = a[np.clip(np.arange(n) + k, 0, n - 1)] if n else a
+            got = F._shift(a, k)
+            assert got.shape == want.shape and np.array_equal(got, want), (n, k)
+        f = rng.normal(size=(n, 7)).astype(np.float32)
+        rows = rng.random(n) < 0.4
+        assert np.array_equal(F.windowed(f, rows=rows), F.windowed(f)[rows])
+
+
 def test_only_clean_keyframes_are_split_points(tmp_path):
     """Open-GOP I frames (B frames after them lean on the previous GOP) are never a split point,
     and a segment that does not start on a keyframe is refused, not decoded approximately."""

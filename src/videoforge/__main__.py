@@ -1,3 +1,3 @@
-from videoforge.cli import main
+from videoforge.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

@@ -71,3 +71,19 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"videoforge {args.command}: {describe_failure(e)}", file=sys.stderr)
         return 1
+
+
+def entry() -> int:
+    """The `videoforge` console command (and `python -m videoforge`): main(), then a fast exit.
+
+    At exit the interpreter's last garbage collection walks every object NumPy, OpenCV and
+    PyAV created at import (~0.08 s, 2 % of a `videoforge shots` run). Freezing them first
+    skips that walk; files and connections are closed by our own code (context managers)
+    and by reference counting, not by that collection. Not in main(): callers that go on
+    running (tests, the server) keep a collectable heap."""
+    rc = main()
+    import gc
+
+    gc.freeze()
+    return rc
+

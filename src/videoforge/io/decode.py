@@ -341,8 +341,10 @@ def _decode_items(path, width: int, stats: DecodeStats | None, want_audio: bool,
                         t = 0.0
                     if prev_pts is not None and t <= prev_pts:  # broken timestamps: keep order monotonic
                         t = prev_pts + nominal_step
+                    # threads=1: swscale's default (one thread per core) costs more to hand out
+                    # and join for a 160-px picture than the scaling itself; same pixels either way
                     small = scaler.reformat(vf, width=sw, height=sh, format="bgr24",
-                                            interpolation=Interpolation.AREA).to_ndarray()
+                                            interpolation=Interpolation.AREA, threads=1).to_ndarray()
                     frame = Frame(index=index, pts_time=t, small=_rotate(small, rotation), rotation=rotation, _av=vf)
                     stats.pts.append(t)
                     if index == 0:

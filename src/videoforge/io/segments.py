@@ -13,6 +13,9 @@ Anything else is not split. The decoder checks again when it starts a segment
 
 from __future__ import annotations
 
+import os
+from typing import NamedTuple
+
 import av
 
 from videoforge.io.decode import SegmentError
@@ -56,17 +59,24 @@ def is_clean_keyframe(packet: av.Packet, codec: str, extradata: bytes | None) ->
     return False
 
 
+class Segment(NamedTuple):
+    start_pts: int | None     # None: from the first frame
+    stop_pts: int | None      # None: to the last frame
+    frames: float             # approximate, from the time span and the average frame rate
+    nbytes: int | None        # compressed size (file positions of the split packets); None if unknown
+
+
 def split_points(path: str, parts: int, min_frames: int | None = None) -> list[int]:
     """PTS (stream ticks) of up to `parts - 1` clean keyframes that cut the video into roughly
     equal segments of at least `min_frames` frames; [] when it cannot or need not be split."""
     return [seg[0] for seg in plan_segments(path, parts, min_frames)[1:]]
 
 
-def plan_segments(path: str, parts: int, min_frames: int | None = None) -> list[tuple[int | None, int | None, float]]:
-    """Segments (start_pts, stop_pts, approximate frames) covering the video: None for an open
-    end. One segment (None, None, frames) when the video cannot or need not be split."""
+def plan_segments(path: str, parts: int, min_frames: int | None = None) -> list[Segment]:
+    """Segments covering the video, split at clean keyframes near equal time steps. One
+    segment (None, None, 0, None) when the video cannot or need not be split."""
     min_frames = MIN_SEGMENT_FRAMES if min_frames is None else min_frames
-    whole = [(None, None, 0.0)]
+    whole = [Segment(None, None, 0.0, None)]
     if parts < 2:
         return whole
     try:
@@ -91,6 +101,7 @@ def plan_segments(path: str, parts: int, min_frames: int | None = None) -> list[
                 return whole
             parts = min(parts, int(duration * rate // min_frames))
             points: list[int] = []
+            where: dict[int, int | None] = {}   # split PTS -> byte position of its packet
             for k in range(1, parts):
                 target = int((start + duration * k / parts) / tb)
                 c.seek(target, stream=vs, backward=True)
@@ -99,7 +110,9 @@ def plan_segments(path: str, parts: int, min_frames: int | None = None) -> list[
                         continue
                     if is_clean_keyframe(packet, codec, extradata) and (not points or packet.pts > points[-1]):
                         points.append(int(packet.pts))
+                        where[int(packet.pts)] = packet.pos if packet.pos is not None and packet.pos >= 0 else None
                     break
+        size = os.path.getsize(path)
     except (av.error.FFmpegError, SegmentError, OSError):
         return whole
     frames_per_tick = tb * rate
@@ -112,4 +125,8 @@ def plan_segments(path: str, parts: int, min_frames: int | None = None) -> list[
             edges.append(p)
     edges.append(end)
     bounds = [None, *keep, None]
-    return [(bounds[i], bounds[i + 1], (edges[i + 1] - edges[i]) * frames_per_tick) for i in range(len(keep) + 1)]
+    # compressed bytes per segment: decoding time grows with them as much as with frames
+    pos = [0, *(where[p] for p in keep), size]
+    known = all(q is not None for q in pos) and all(b > a for a, b in zip(pos, pos[1:]))
+    return [Segment(bounds[i], bounds[i + 1], (edges[i + 1] - edges[i]) * frames_per_tick,
+                    pos[i + 1] - pos[i] if known else None) for i in range(len(keep) + 1)]

@@ -141,7 +141,7 @@ class ColorStructDetector(ShotDetector):
         feats = F.features(arrays)
         cand = F.candidates(feats)
         if cand.any():
-            p[cand] = load_model(self.model_path).predict_proba(F.windowed(feats)[cand])
+            p[cand] = load_model(self.model_path).predict_proba(F.windowed(feats, rows=cand))
         return p
 
     def finish(self, stats: DecodeStats) -> tuple[list[Shot], list[Transition]]:
