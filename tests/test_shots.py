@@ -247,6 +247,28 @@ def test_segment_plan_knows_each_segments_compressed_size(labelled, monkeypatch)
     assert all(segment_cost(seg) > seg.frames for seg in plan)
 
 
+def test_parallel_detection_leaves_the_callers_garbage_collector_as_it_was(labelled, monkeypatch):
+    """Segments freeze the heap before forking and unfreeze after; a host program that froze
+    its own heap keeps it frozen."""
+    import gc
+
+    from videoforge.io import segments
+    from videoforge.shots.detection import detect
+
+    path, _ = labelled
+    monkeypatch.setattr(segments, "MIN_SEGMENT_FRAMES", 120)
+    assert gc.get_freeze_count() == 0
+    assert detect(path, with_info=False, workers=2)[2].segments >= 2
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert detect(path, with_info=False, workers=2)[2].segments >= 2
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_feature_shifts_and_sparse_windows_equal_the_plain_gathers():
     """The slice-based shift and the rows-only classifier context are exact rewrites of a
     gather through clipped indices (what features a row sees must not change)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 DETECTORS = ("videoforge", "pyscenedetect", "pyscenedetect-adaptive", "transnetv2")
 
@@ -31,8 +32,9 @@ def add_parser(sub):
 def main(args) -> int:
     # NumPy's OpenBLAS starts one spinning thread per core at import; detection does no BLAS
     # work worth a thread and its segment processes already use every core (~0.07 s of start
-    # and ~1 % of the cycles of a run). Before the first numpy import; the user's value wins.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # and ~1 % of the cycles of a run). Only before the first numpy import; the user's value wins.
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from videoforge.cli import UsageError
     from videoforge.shots.detection import available_cores, detect, shots_document
 

@@ -125,7 +125,10 @@ def _detect_in_segments(path: str, det, detector: str, params: dict, workers: in
     cost = [segment_cost(seg) for seg in plan]
     # The forked workers share the parent's imported modules copy-on-write; a garbage
     # collection in a worker would walk (and so copy) all of them. Frozen, they are skipped.
-    gc.freeze()
+    # (Left alone when the host program froze its heap itself: unfreezing would undo that.)
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(spans)),
                                  mp_context=multiprocessing.get_context("fork")) as pool:
@@ -149,7 +152,8 @@ def _detect_in_segments(path: str, det, detector: str, params: dict, workers: in
     except Exception:  # noqa: BLE001 - SegmentError, a bad file, a worker that died: one pass decides and reports
         return None
     finally:
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()
     if any(len(part["pts"]) < need for part in parts):   # the plan's lengths are estimates
         return None
     pts = [t for part in parts for t in part["pts"]]
