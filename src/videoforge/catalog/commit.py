@@ -10,18 +10,12 @@ import datetime as _dt
 
 import duckdb
 
-def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    return [r[0] for r in rows]
-
+from videoforge.catalog.store import column_types
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
     if not rows:
         return
-    known = set(table_columns(con, table))
+    known = set(column_types(con, table))
     cols = [c for c in rows[0].keys() if c in known]
     for r in rows[1:]:
         for c in r:

@@ -124,6 +124,21 @@ class Catalog:
         cols, rows = self.query(sql, params)
         return [dict(zip(cols, r)) for r in rows]
 
+    def columns(self, table: str) -> dict[str, str]:
+        """Column name -> DuckDB type of `table`, in table order (curation adds columns over time)."""
+        with self.read() as con:
+            return column_types(con, table)
+
+
+def column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """Column name -> DuckDB type name (e.g. 'DOUBLE', 'DECIMAL(9,3)') of `table`, in table order;
+    empty when there is no such table."""
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return {name: str(dtype) for name, dtype in rows}
+
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     try:

@@ -41,8 +41,7 @@ def model_features(which: str = "default") -> list[str]:
 
 def shot_columns(catalog: Catalog) -> set[str]:
     """Names of the columns the catalog's `shots` table has."""
-    _, rows = catalog.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'shots'")
-    return {r[0] for r in rows}
+    return set(catalog.columns("shots"))
 
 
 def load_features(catalog: Catalog, features: list[str] | None = None, where: str | None = None

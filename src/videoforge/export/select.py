@@ -48,5 +48,4 @@ def select_shots(catalog: Catalog, where: str | None = None, min_seconds: float 
 
 def shot_column_types(catalog: Catalog) -> dict[str, str]:
     """DuckDB type name of every `shots` column (for typed Parquet manifests)."""
-    rows = catalog.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'shots'")[1]
-    return {name: str(t) for name, t in rows}
+    return catalog.columns("shots")

@@ -38,8 +38,7 @@ class ShotSource:
 
 def shot_columns(catalog: Catalog) -> set[str]:
     """Column names of the `shots` table."""
-    cols, _ = catalog.query("SELECT * FROM shots LIMIT 0")
-    return set(cols)
+    return set(catalog.columns("shots"))
 
 
 def text_sql(columns: set[str]) -> str:

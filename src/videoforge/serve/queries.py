@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass
 from typing import Protocol
 
+from videoforge.catalog.store import column_types
+
 
 class Reader(Protocol):
     """A Catalog or a ReadGate: `.root`, and `.read()` yielding a connection/cursor."""
@@ -46,11 +48,8 @@ class Page:
 
 
 def _columns(con, table: str) -> dict[str, str]:
-    rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    return {name: dtype.split("(")[0].upper() for name, dtype in rows}
+    """Column name -> base type name ('DECIMAL(9,3)' -> 'DECIMAL')."""
+    return {name: dtype.split("(")[0].upper() for name, dtype in column_types(con, table).items()}
 
 
 def _dicts(cur) -> list[dict]:
