@@ -124,24 +124,24 @@ def main(argv=None) -> int:
     t_data = time.time()
 
     cfg_dir = os.path.join(os.path.dirname(__file__), "configs")
-    ae_over = [f"data.manifest={manifest}", f"out_dir={os.path.join(out, 'autoencoder')}",
-               f"data.cache_dir={os.path.join(out, 'cache')}"]
-    if args.ae_steps:
-        ae_over.append(f"steps={args.ae_steps}")
-    if args.quick:
-        ae_over += ["batch_size=2", "warmup_steps=1"]
-    ae_cfg = load_config(os.path.join(cfg_dir, "demo_autoencoder.toml"), ae_over)
+
+    def stage_config(toml: str, sub: str, steps: int | None, quick: list[str], extra: tuple[str, ...] = ()):
+        """A stage's shipped config with this run's data, folders and step count."""
+        over = [f"data.manifest={manifest}", f"out_dir={os.path.join(out, sub)}",
+                f"data.cache_dir={os.path.join(out, 'cache')}", *extra]
+        if steps:
+            over.append(f"steps={steps}")
+        if args.quick:
+            over += quick
+        return load_config(os.path.join(cfg_dir, toml), over)
+
+    ae_cfg = stage_config("demo_autoencoder.toml", "autoencoder", args.ae_steps, ["batch_size=2", "warmup_steps=1"])
     log(f"training the autoencoder ({ae_cfg.steps} steps)")
     ae_path = train(ae_cfg)
     t_ae = time.time()
 
-    dit_over = [f"data.manifest={manifest}", f"out_dir={os.path.join(out, 'stdit')}",
-                f"data.cache_dir={os.path.join(out, 'cache')}", f"autoencoder_checkpoint={ae_path}"]
-    if args.dit_steps:
-        dit_over.append(f"steps={args.dit_steps}")
-    if args.quick:
-        dit_over += ["batch_size=4", "warmup_steps=1"]
-    dit_cfg = load_config(os.path.join(cfg_dir, "demo_stdit.toml"), dit_over)
+    dit_cfg = stage_config("demo_stdit.toml", "stdit", args.dit_steps, ["batch_size=4", "warmup_steps=1"],
+                           (f"autoencoder_checkpoint={ae_path}",))
     log(f"training STDiT ({dit_cfg.steps} steps)")
     ckpt = train(dit_cfg)
     t_dit = time.time()
