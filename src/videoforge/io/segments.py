@@ -69,7 +69,7 @@ class Segment(NamedTuple):
 def split_points(path: str, parts: int, min_frames: int | None = None) -> list[int]:
     """PTS (stream ticks) of up to `parts - 1` clean keyframes that cut the video into roughly
     equal segments of at least `min_frames` frames; [] when it cannot or need not be split."""
-    return [seg[0] for seg in plan_segments(path, parts, min_frames)[1:]]
+    return [seg.start_pts for seg in plan_segments(path, parts, min_frames)[1:]]
 
 
 def plan_segments(path: str, parts: int, min_frames: int | None = None) -> list[Segment]:

@@ -86,7 +86,8 @@ def _keep_freed_memory() -> None:
     The feature arrays of a segment are a few MB each; by default glibc maps and unmaps
     allocations that size, so every temporary costs fresh zeroed pages (~90,000 page
     faults per 4,000-frame video). A segment worker is short-lived, so holding on to its
-    peak heap is harmless. No-op where mallopt is unavailable."""
+    peak heap is harmless. Run once per worker process (the pool's initializer). No-op where
+    mallopt is unavailable."""
     import ctypes
 
     try:
@@ -100,7 +101,6 @@ def _keep_freed_memory() -> None:
 
 def _segment(path: str, detector: str, params: dict, start: int | None, stop: int | None) -> dict:
     """Decode frames start <= PTS < stop through a fresh detector; its result and the PTS."""
-    _keep_freed_memory()
     det = get_detector(detector, **params)
     stats = DecodeStats()
     # no prefetch thread: the processes already keep every core busy
@@ -130,7 +130,7 @@ def _detect_in_segments(path: str, det, detector: str, params: dict, workers: in
     if freeze:
         gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=min(workers, len(spans)),
+        with ProcessPoolExecutor(max_workers=min(workers, len(spans)), initializer=_keep_freed_memory,
                                  mp_context=multiprocessing.get_context("fork")) as pool:
             pending = {pool.submit(_segment, path, detector, params, *spans[i]): i
                        for i in sorted(range(len(spans)), key=lambda i: -cost[i])}

@@ -25,6 +25,8 @@ import time
 
 import numpy as np
 
+CONFIG_DIR = os.path.join(os.path.dirname(__file__), "configs")
+
 
 def log(msg: str):
     print(f"[demo {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
@@ -58,12 +60,13 @@ def prepare_data(out: str, per_combo: int, held_out: list, seed: int) -> tuple[s
         _cli("export", cat_dir, "--out", exp_dir, "--format", "opensora", "-q", "--json")
 
     # captions: the export's `text` stays empty until shots have captions, so join by source_path
-    from videoforge.train.config import DataConfig
-    from videoforge.train.data import decode_rgb, read_manifest
+    from videoforge.train.config import DataConfig, load_config
+    from videoforge.train.data import read_manifest
 
     rows = read_manifest(DataConfig(manifest=os.path.join(exp_dir, "manifest.csv"), captions=captions_path))
-    # the conditioning metric comes from the engine's catalog, as for any user's export
-    metric = "motion_peak"
+    # the conditioning metric (the STDiT config names it) comes from the engine's catalog,
+    # as for any user's export
+    metric = load_config(os.path.join(CONFIG_DIR, "demo_stdit.toml")).data.metrics[0]
     info = {"rows": len(rows), "captioned": sum(1 for r in rows if r.get("text")),
             "metric": metric, "metric_from_engine": sum(1 for r in rows if r.get(metric) not in (None, ""))}
     manifest = os.path.join(out, "train_manifest.csv")
@@ -123,8 +126,6 @@ def main(argv=None) -> int:
     manifest, data_info = prepare_data(out, args.per_combo, held_out, args.seed)
     t_data = time.time()
 
-    cfg_dir = os.path.join(os.path.dirname(__file__), "configs")
-
     def stage_config(toml: str, sub: str, steps: int | None, quick: list[str], extra: tuple[str, ...] = ()):
         """A stage's shipped config with this run's data, folders and step count."""
         over = [f"data.manifest={manifest}", f"out_dir={os.path.join(out, sub)}",
@@ -133,7 +134,7 @@ def main(argv=None) -> int:
             over.append(f"steps={steps}")
         if args.quick:
             over += quick
-        return load_config(os.path.join(cfg_dir, toml), over)
+        return load_config(os.path.join(CONFIG_DIR, toml), over)
 
     ae_cfg = stage_config("demo_autoencoder.toml", "autoencoder", args.ae_steps, ["batch_size=2", "warmup_steps=1"])
     log(f"training the autoencoder ({ae_cfg.steps} steps)")
