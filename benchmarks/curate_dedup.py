@@ -36,7 +36,7 @@ VF = [sys.executable, "-m", "videoforge"]
 def accuracy(work: str, n_sources: int, seed: int = 7) -> list[dict]:
     from videoforge.catalog import Catalog
     from videoforge.synth.degrade import COPY_KINDS, near_copy
-    from videoforge.synth.writer import write_video
+    from videoforge.io.encode import write_video
 
     vid_dir = os.path.join(work, "videos")
     truth_pairs, kind_of = set(), {}

@@ -24,7 +24,7 @@ from videoforge.io.decode import DecodeStats, decode_frames
 from videoforge.io.fingerprint import fingerprint, shot_id_for, video_id_for
 from videoforge.io.probe import probe
 from videoforge.synth.bad_inputs import moving_frames
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 
 def build(root: str, videos: int, frames: int) -> tuple[Catalog, int]:

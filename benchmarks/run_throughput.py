@@ -43,7 +43,7 @@ def ensure_data(data: str, videos: int, seed0: int = 500) -> dict[str, list[str]
     import cv2
 
     from videoforge.synth.transitions import generate, heldout_settings
-    from videoforge.synth.writer import write_video
+    from videoforge.io.encode import write_video
 
     os.makedirs(data, exist_ok=True)
     plain, captioned = [], []

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 VIDEOFORGE = [sys.executable, "-m", "videoforge"]
 

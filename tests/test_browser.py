@@ -19,7 +19,7 @@ import pytest
 
 from conftest import gradient_clip
 from test_serve_support import build_catalog
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -19,7 +19,7 @@ import pytest
 from conftest import VIDEOFORGE, gradient_clip, run_cli
 from test_serve_support import catalog_rows
 from videoforge.catalog import Catalog
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 N_VIDEOS = 14
 RUN_ARGS = ["--detector", "none", "--no-ocr", "-q"]

@@ -14,7 +14,7 @@ from videoforge.catalog import Catalog
 from videoforge.curate.dedup import DedupParams, duplicate_pairs, group_duplicates
 from videoforge.curate.phash import hamming, phash, window_hashes
 from videoforge.synth.degrade import COPY_KINDS, CleanSource, near_copy
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 
 @pytest.fixture(scope="module")

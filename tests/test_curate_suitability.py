@@ -131,7 +131,7 @@ def test_tsa_network_learns_and_round_trips(tmp_path):
 
     from videoforge.curate.tsa import TSAModel, fit_tsa, sample_shot_frames
     from videoforge.synth.degrade import CleanSource, degrade
-    from videoforge.synth.writer import write_video
+    from videoforge.io.encode import write_video
 
     torch.set_num_threads(2)
     rng = np.random.default_rng(0)

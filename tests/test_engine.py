@@ -14,7 +14,7 @@ from conftest import VIDEOFORGE, gradient_clip, run_cli
 from videoforge.catalog import Catalog
 from videoforge.engine.config import AnalysisConfig
 from videoforge.engine.run import run_videos
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 NONE = AnalysisConfig(detector="none", scorers=[], ocr=False)
 

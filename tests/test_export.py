@@ -19,7 +19,7 @@ from videoforge.io.decode import DecodeStats, decode_frames
 from videoforge.io.fingerprint import fingerprint, shot_id_for, video_id_for
 from videoforge.io.probe import probe
 from videoforge.synth.bad_inputs import moving_frames
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 OPENSORA = ["path", "text", "num_frames", "height", "width", "aspect_ratio", "fps", "resolution"]
 

@@ -9,7 +9,7 @@ import pytest
 from videoforge.io.clips import build_packet_index, count_frames, cut_clip
 from videoforge.io.decode import decode_frames
 from videoforge.synth.bad_inputs import moving_frames
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 
 def frames_of(path) -> list[np.ndarray]:

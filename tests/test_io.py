@@ -8,7 +8,7 @@ import pytest
 from conftest import gradient_clip
 from videoforge.io import VideoError, probe
 from videoforge.io.decode import DecodeStats, analysis_size, decode_frames
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 
 def test_probe_and_decode_agree(tmp_path):

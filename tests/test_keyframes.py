@@ -13,7 +13,7 @@ from videoforge.io.probe import probe
 from videoforge.metrics.base import ShotContext
 from videoforge.metrics.keyframes import KeyframeSelector
 from videoforge.shots.base import Shot
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 W, H = 160, 96
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from videoforge.metrics.measure import measure_video
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 W, H, N = 160, 96, 40
 

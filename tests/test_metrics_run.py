@@ -12,7 +12,7 @@ from videoforge.catalog.schema import METRIC_COLUMNS
 from videoforge.engine.config import AnalysisConfig
 from videoforge.engine.run import run_videos
 from videoforge.synth import bad_inputs
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 UNIT_RANGE = ("brightness", "contrast", "clip_dark", "clip_bright", "black_ratio", "frozen_ratio",
               "border_ratio", "text_area", "audio_silence_ratio")

@@ -11,7 +11,7 @@ from conftest import gradient_clip
 from test_serve_support import catalog_rows
 from videoforge.engine.config import AnalysisConfig
 from videoforge.engine.run import run_videos
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 ray = pytest.importorskip("ray")
 

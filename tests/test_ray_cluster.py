@@ -15,7 +15,7 @@ import pytest
 
 from conftest import gradient_clip, run_cli
 from test_serve_support import catalog_rows
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 pytest.importorskip("ray")
 pytest.importorskip("grpc", reason="Ray Client (ray://) needs grpcio: pip install 'ray[client]'")

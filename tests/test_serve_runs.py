@@ -14,7 +14,7 @@ from test_serve_support import build_catalog
 from videoforge.catalog import Catalog
 from videoforge.engine.config import AnalysisConfig
 from videoforge.serve.app import create_app
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 TOKEN = "test-token-0123456789"
 H = {"Authorization": f"Bearer {TOKEN}"}

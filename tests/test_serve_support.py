@@ -19,7 +19,7 @@ from videoforge.catalog import Catalog
 from videoforge.catalog.commit import commit_video, record_error
 from videoforge.engine.analyze import VideoResult
 from videoforge.io.fingerprint import fingerprint, shot_id_for, video_id_for
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 FPS = 25
 

@@ -91,7 +91,7 @@ def test_distractors_alone_are_not_boundaries(tmp_path):
     """One long shot with flashes, a whip pan and camera shake: no transition."""
     from videoforge.shots.detection import detect
     from videoforge.synth import footage as ft
-    from videoforge.synth.writer import write_video
+    from videoforge.io.encode import write_video
 
     rng = np.random.default_rng(7)
     d = [ft.Distractor("flash", 20, 2), ft.Distractor("shake", 45, 30), ft.Distractor("flash", 90, 1),
@@ -223,7 +223,7 @@ def test_parallel_segments_give_exactly_the_one_pass_result(labelled, detected, 
 
 
 def _write_gop_video(path, open_gop: bool, n: int = 300):
-    from videoforge.synth.writer import write_video
+    from videoforge.io.encode import write_video
 
     base = np.random.default_rng(0).integers(0, 255, (72, 128, 3), dtype=np.uint8)
     params = f"keyint=50:min-keyint=50:scenecut=0:bframes=2{':open-gop=1' if open_gop else ''}"
@@ -320,7 +320,7 @@ def test_parallel_segments_on_vp9_and_closed_gop_hevc(labelled, tmp_path, monkey
 
     from videoforge.io import segments
     from videoforge.shots.detection import detect, shots_document
-    from videoforge.synth.writer import write_video
+    from videoforge.io.encode import write_video
 
     if codec not in av.codecs_available:
         pytest.skip(f"{codec} not in this FFmpeg build")
@@ -357,7 +357,7 @@ def test_parallel_segments_keep_rotation_bit_depth_and_variable_frame_times(labe
 
     from videoforge.io import segments
     from videoforge.shots.detection import detect, shots_document
-    from videoforge.synth.writer import write_video
+    from videoforge.io.encode import write_video
 
     monkeypatch.setattr(segments, "MIN_SEGMENT_FRAMES", 20)   # the detector still asks for >= 160
     with av.open(labelled[0]) as src:

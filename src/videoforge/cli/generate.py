@@ -59,7 +59,7 @@ def main(args) -> int:
         raise UsageError(f"{args.checkpoint}: no such checkpoint")
     from videoforge.cli._common import print_json
     from videoforge.models.pipeline import Pipeline
-    from videoforge.synth.writer import write_video
+    from videoforge.io.encode import write_video
 
     pipe = Pipeline.load(args.checkpoint)
     if getattr(args, "metrics", None) and "motion" in args.metrics and "motion" not in pipe.scaler.names \

@@ -115,7 +115,7 @@ def make_video(path: str | os.PathLike, seed: int, shots: int = 4, frames_per_sh
 
     `title_cards`: shots with text get a plain background (a title card) instead of a busy scene.
     """
-    from videoforge.synth.writer import write_video
+    from videoforge.io.encode import write_video
 
     rng = np.random.default_rng(seed)
     w, h = size

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import av
 import numpy as np
 
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 
 def moving_frames(n: int, w: int, h: int, seed: int = 0) -> list[np.ndarray]:

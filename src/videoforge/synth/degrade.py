@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from videoforge.synth import footage as ft
-from videoforge.synth.writer import write_video
+from videoforge.io.encode import write_video
 
 DEGRADATIONS = ("blur", "noise", "compression", "static", "flash", "text", "dark", "letterbox", "shake", "short")
 SEVERITIES = {"train": (0.35, 0.65, 1.0), "heldout": (0.5, 0.8)}

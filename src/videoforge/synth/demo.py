@@ -18,7 +18,7 @@ def make_samples(folder: str, seed: int = 2024) -> list[str]:
     import cv2
 
     from videoforge.synth.transitions import GenSettings, generate
-    from videoforge.synth.writer import write_video
+    from videoforge.io.encode import write_video
 
     os.makedirs(folder, exist_ok=True)
     paths = []

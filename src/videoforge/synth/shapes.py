@@ -145,7 +145,7 @@ def write_clips(clips: list[ShapeClip], out_dir: str, frames: int = 16, size: in
     """Encode each clip to `out_dir/<index>_<colour>_<shape>_<direction>_<speed>.mp4` (H.264); returns paths."""
     import os
 
-    from videoforge.synth.writer import write_video
+    from videoforge.io.encode import write_video
 
     paths = []
     for i, c in enumerate(clips):

@@ -178,7 +178,7 @@ def generate(path: str, seed: int, settings: GenSettings | None = None) -> dict:
             truth["transitions"].append({"kind": kind, "start_frame": start, "end_frame": idx - 1, "style": sub})
         truth["frames"] = idx
 
-    from videoforge.synth.writer import write_video
+    from videoforge.io.encode import write_video
 
     write_video(path, frames(), fps=s.fps, crf=s.crf)
     with open(os.path.splitext(path)[0] + ".json", "w") as f:

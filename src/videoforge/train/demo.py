@@ -200,7 +200,7 @@ def evaluate_demo(out: str, ckpt: str, held_out: list, args) -> dict:
     mc_prompts = [shapes.caption_for(*c, False) for c in (held_out + seen)[:8]]
     mc = evaluate.motion_control(pipe, mc_prompts, levels, seeds if not args.quick else [0], 16, metric=metric, **kw)
     # a few clips to look at
-    from videoforge.synth.writer import write_video
+    from videoforge.io.encode import write_video
 
     samples = os.path.join(out, "samples")
     for c in held_out[:3]:

@@ -1,4 +1,5 @@
-"""Write frames (and optionally a tone) to a real encoded file through PyAV."""
+"""Write frames (and optionally a tone) to a real encoded file through PyAV (encoding is I/O:
+the synthetic generators, `generate` and the tests all write through here)."""
 
 from __future__ import annotations
 
