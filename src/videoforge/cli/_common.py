@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-import decimal
 import json
-import math
 import sys
 
-
-def _jsonable(v):
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
-        return v.isoformat()
-    if isinstance(v, decimal.Decimal):
-        return float(v)
-    if isinstance(v, (bytes, bytearray)):
-        return v.hex()
-    if hasattr(v, "item"):  # numpy scalars
-        return _jsonable(v.item())
-    if isinstance(v, dict):
-        return {k: _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    return v
+from videoforge.jsonable import jsonable as _jsonable
 
 
 def print_json(doc) -> None:

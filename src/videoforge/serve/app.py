@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from videoforge.catalog import Catalog, CatalogError
-from videoforge.cli._common import _jsonable
+from videoforge.jsonable import jsonable
 from videoforge.serve import integrations, media, queries
 from videoforge.serve.auth import SESSION_COOKIE, Auth, safe_next
 from videoforge.serve.queries import Page, QueryError
@@ -36,7 +36,7 @@ EXPORT_FORMATS = ("opensora", "webdataset", "parquet")
 
 
 def _json(doc, status: int = 200) -> JSONResponse:
-    return JSONResponse(_jsonable(doc), status_code=status)
+    return JSONResponse(jsonable(doc), status_code=status)
 
 
 def _error(status: int, message: str, **extra) -> JSONResponse:

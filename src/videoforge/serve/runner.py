@@ -13,9 +13,9 @@ import threading
 
 
 def _emit(ev: dict) -> None:
-    from videoforge.cli._common import _jsonable
+    from videoforge.jsonable import jsonable
 
-    sys.stdout.write(json.dumps(_jsonable(ev), allow_nan=False) + "\n")
+    sys.stdout.write(json.dumps(jsonable(ev), allow_nan=False) + "\n")
     sys.stdout.flush()
 
 
