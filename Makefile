@@ -32,7 +32,7 @@ $(CHROMIUM):
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m videoforge.synth.demo --out $(DEMO)
+	$(BIN)/python -m videoforge.demo --out $(DEMO)
 
 test: $(STAMP) | $(CHROMIUM)
 	$(BIN)/python -m pytest -q

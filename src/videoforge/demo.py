@@ -1,6 +1,6 @@
 """`make demo`: make sample videos, run the whole pipeline on them, print where everything is.
 
-    python -m videoforge.synth.demo --out demo-out
+    python -m videoforge.demo --out demo-out
 """
 
 from __future__ import annotations
