@@ -22,9 +22,13 @@ import argparse
 import os
 import platform
 import shutil
+import sys
 import time
 
 import numpy as np
+
+# the synthetic-shot helper is shared with the search tests (tests/search_helpers.py)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
 
 WORDS = """apple river castle dragon forest garden harbor island jungle kitten lemon marble needle orange
 pepper quartz rocket silver tiger umbrella violet walnut yellow zebra anchor bridge candle desert engine falcon
@@ -56,7 +60,7 @@ def main() -> None:
 
     from videoforge.io.decode import decode_frames
     from videoforge.search import index_catalog, search
-    from videoforge.search.testing import build_catalog, degrade, make_video
+    from search_helpers import build_catalog, degrade, make_video
 
     shutil.rmtree(args.out, ignore_errors=True)
     root = os.path.join(args.out, "catalog")

@@ -5,8 +5,9 @@ Prints (recall@1 against keyframes, recall@1 against mean-pooled shot vectors, m
 
     .venv/bin/python benchmarks/search_visual_ablation.py [SEED]
 """
-import sys, time, numpy as np, cv2
-from videoforge.search.testing import _palette, shot_frames, degrade
+import os, sys, time, numpy as np, cv2
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))  # tests/search_helpers.py
+from search_helpers import _palette, shot_frames, degrade
 from videoforge.search.embedders.visual import VisualDescriptorEmbedder
 seed0 = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 nv, ns, nf = 60, 5, 30

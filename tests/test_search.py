@@ -15,8 +15,8 @@ from videoforge.io.decode import decode_frames
 from videoforge.io.fingerprint import fingerprint, shot_id_for, video_id_for
 from videoforge.search import index_catalog, search
 from videoforge.search.errors import IndexCorruptError, SearchError
-from videoforge.search.testing import build_catalog as hand_catalog
-from videoforge.search.testing import degrade
+from search_helpers import build_catalog as hand_catalog
+from search_helpers import degrade
 
 TEXTS = [(11, {0: "HELLO WORLD"}), (12, {1: "Big Sale Today"}), (13, {2: "Weather Report 2024"}), (14, {})]
 

@@ -9,7 +9,7 @@ import pytest
 
 from videoforge.cli import main as cli
 from videoforge.io.decode import decode_frames
-from videoforge.search.testing import degrade, make_video
+from search_helpers import degrade, make_video
 
 
 @pytest.mark.slow

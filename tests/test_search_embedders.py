@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from videoforge.search import index_catalog, search
-from videoforge.search.testing import build_catalog as hand_catalog
+from search_helpers import build_catalog as hand_catalog
 from videoforge.search.embedders import from_signature, get_embedder
 from videoforge.search.errors import SearchError
 from videoforge.search.pooling import pool_shot

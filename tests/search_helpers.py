@@ -1,4 +1,5 @@
-"""Synthetic shots with known truth for search tests and benchmarks (no downloads).
+"""Synthetic shots with known truth for the search tests and benchmarks (no downloads; a test
+helper, so it lives under tests/ — benchmarks put tests/ on sys.path to share it).
 
 Each video has its own small colour palette, so shots of one video look alike in colour
 and a query must be told apart by layout and texture too, not by colour alone. Every
