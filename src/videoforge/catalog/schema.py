@@ -135,4 +135,24 @@ MIGRATIONS.append([
     "ALTER TABLE shots ADD COLUMN IF NOT EXISTS motion_peak DOUBLE",
 ])
 
+# 4: nothing lost on re-analysis (issue 20). `curation_stale`: re-analysis keeps a surviving
+# shot's curation values (suitability, duplicate_of, caption*) and sets this when the shot's
+# boundaries or the file's content changed since they were computed (or its duplicate_of
+# target vanished or changed). `mtime_ns` + `content_hash` (BLAKE2b-160 of every byte, taken
+# during the decode pass) catch same-size edits the sampled fingerprint cannot see.
+# `errors.kind`: 'input' (a bad file) or 'internal' (a videoforge bug or resource failure).
+MIGRATIONS.append([
+    "ALTER TABLE shots ADD COLUMN IF NOT EXISTS curation_stale BOOLEAN DEFAULT FALSE",
+    "ALTER TABLE videos ADD COLUMN IF NOT EXISTS mtime_ns BIGINT",
+    "ALTER TABLE videos ADD COLUMN IF NOT EXISTS content_hash VARCHAR",
+    "ALTER TABLE errors ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'input'",
+])
+
+# Columns of `shots` that analysis writes (everything else on `shots` is curation, which a
+# re-analysis carries over for every shot_id that survives).
+ANALYSIS_SHOT_COLUMNS: frozenset[str] = frozenset([
+    "shot_id", "video_id", "shot_index", "start_frame", "end_frame", "start_time", "end_time",
+    "num_frames", "duration", "width", "height", "fps", "camera_move", "ocr_text", *METRIC_COLUMNS,
+])
+
 SCHEMA_VERSION = len(MIGRATIONS)
