@@ -14,7 +14,8 @@ from conftest import run_cli
 from videoforge.catalog import Catalog
 from videoforge.curate.evaluate import ThresholdRule, precision_at_recall, roc_auc
 from videoforge.curate.labels import LabelError, read_labels
-from videoforge.curate.suitability import DEFAULT_MODEL, fit_model, load_model, normalise_labels
+from videoforge.curate.suitability import (DEFAULT_MODEL, FORMAT_VERSION, ModelFileError, fit_model, load_model,
+                                           normalise_labels)
 from videoforge.synth.degrade import generate_set
 
 
@@ -79,7 +80,7 @@ def degraded_catalog(tmp_path_factory):
 
 def test_train_scorer_and_score_end_to_end(degraded_catalog):
     d, cat = degraded_catalog
-    model = os.path.join(d, "m.joblib")
+    model = os.path.join(d, "m.npz")
     r = run_cli("train-scorer", os.path.join(d, "videos", "labels.csv"), "--catalog", cat, "--out", model,
                 "--suitable-from", "5", "--json")
     assert r.returncode == 0, r.stderr
@@ -123,7 +124,155 @@ def test_packaged_model_ranks_unseen_degradations(tmp_path):
     s = np.array([x["suitability"] for x in rows])
     clean = np.array([x["path"].endswith("_clean.mp4") for x in rows])
     assert roc_auc(clean, s) > 0.8
-    assert load_model().meta.get("n_train", 0) > 100
+    m = load_model()
+    assert m.meta.get("n_train", 0) > 500 and m.calibration is not None
+    with open(DEFAULT_MODEL, "rb") as f:
+        assert f.read(4) == b"PK\x03\x04"            # a NumPy .npz archive of arrays, not a pickle
+
+
+def _toy_fit(n=240, seed=0, **kw):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 5))
+    x[rng.random((n, 5)) < 0.15] = np.nan          # missing values take the learned NaN branch
+    x[:, 4] = np.nan                                # an all-missing column is dropped from the trees
+    y = (np.nan_to_num(x[:, 0]) - 0.5 * np.nan_to_num(x[:, 3]) + rng.normal(0, 0.7, n) > 0).astype(int)
+    names = ["sharpness", "motion", "contrast", "text_area", "audio_rms_db"]
+    return x, y, names, fit_model(x, y, names, params=dict(max_iter=60), **kw)
+
+
+def test_model_file_is_arrays_and_reproduces_the_fitted_scores(tmp_path):
+    import zipfile
+
+    x, y, names, m = _toy_fit()
+    # the array form computes exactly what scikit-learn's fitted estimator computes
+    assert np.array_equal(m.trees.proba(m.columns(x)), m.estimator.predict_proba(m.columns(x))[:, 1])
+    m.calibration = (0.8, -0.1)
+    p = str(tmp_path / "model.joblib")             # any name: the file is written exactly there
+    m.save(p)
+    with zipfile.ZipFile(p) as z:
+        assert all(n.endswith(".npy") for n in z.namelist())
+    with np.load(p, allow_pickle=False) as z:       # readable without unpickling anything
+        assert "header" in z.files and "threshold" in z.files
+    got = load_model(p)
+    assert got.used == ["sharpness", "motion", "contrast", "text_area"] and got.calibration == (0.8, -0.1)
+    assert np.array_equal(got.predict(x), m.predict(x))
+    assert roc_auc(y == 1, got.predict(x)) > 0.8
+
+
+def _rewrite(src, dst, **changes):
+    import io
+    import json
+
+    with np.load(src, allow_pickle=False) as z:
+        d = {k: z[k] for k in z.files}
+    head = json.loads(bytes(d["header"]).decode())
+    for k, v in changes.items():
+        if k in head:
+            head[k] = v
+        else:
+            d[k] = v
+    d["header"] = np.frombuffer(json.dumps(head).encode(), dtype=np.uint8)
+    buf = io.BytesIO()
+    np.savez(buf, **d)
+    open(dst, "wb").write(buf.getvalue())
+    return str(dst)
+
+
+def test_old_other_version_and_tampered_model_files_are_refused(tmp_path, degraded_catalog):
+    import joblib
+
+    x, y, names, m = _toy_fit()
+    good = m.save(str(tmp_path / "good.npz"))
+    old = str(tmp_path / "old.joblib")              # what videoforge wrote before (format version 1)
+    joblib.dump({"format": "videoforge-suitability/1", "features": names, "estimator": m.estimator}, old, compress=3)
+    with pytest.raises(ModelFileError, match="old pickled .*format version 1.*retrain"):
+        load_model(old)
+    joblib.dump({"format": "videoforge-suitability/1"}, str(tmp_path / "raw.joblib"))   # uncompressed pickle
+    with pytest.raises(ModelFileError, match="old pickled"):
+        load_model(str(tmp_path / "raw.joblib"))
+    newer = _rewrite(good, tmp_path / "newer.npz", format_version=FORMAT_VERSION + 1)
+    with pytest.raises(ModelFileError, match=f"format version {FORMAT_VERSION + 1}.*reads format version {FORMAT_VERSION}"):
+        load_model(newer)
+    left = np.array(m.trees.left)
+    left[np.flatnonzero(~m.trees.is_leaf.astype(bool))[0]] = 10 ** 6
+    with pytest.raises(ModelFileError, match="damaged"):
+        load_model(_rewrite(good, tmp_path / "tampered.npz", left=left))
+    with pytest.raises(ModelFileError, match="damaged"):
+        load_model(_rewrite(good, tmp_path / "short.npz", value=m.trees.value[:-1]))
+    # through the CLI: a clear message naming the file, nothing scored
+    _, cat = degraded_catalog
+    r = run_cli("score", cat, "--model", old)
+    assert r.returncode == 1 and "old.joblib" in r.stderr and "retrain" in r.stderr
+
+
+def test_score_tsa_is_selectable_or_says_why_not(degraded_catalog):
+    from videoforge.curate.tsa import SHIPPED_TSA
+
+    _, cat = degraded_catalog
+    r = run_cli("score", cat, "--model", "tsa", "--json")
+    if os.path.exists(SHIPPED_TSA):
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["model"] == "tsa"
+    else:
+        assert r.returncode == 2 and "not shipped" in r.stderr and "curate.md" in r.stderr
+
+
+def test_tsa_weights_round_trip_as_arrays(tmp_path):
+    from videoforge.curate.tsa import TSAConfig, TSAModel, load_npz, save_npz
+
+    m = TSAModel(TSAConfig(n_metrics=3, frames=4, size=16), ["a", "b", "c"], np.zeros(3), np.ones(3))
+    rng = np.random.default_rng(0)
+    f = rng.random((5, 4, 3, 16, 16)).astype(np.float32)
+    x = rng.normal(size=(5, 3))
+    p = save_npz(m, str(tmp_path / "tsa.npz"))
+    assert np.array_equal(load_npz(p).predict(f, x), m.predict(f, x))
+    with pytest.raises(ValueError, match="not a readable TSA model"):
+        load_npz(str(tmp_path / "nope.npz"))
+
+
+def test_bootstrap_intervals():
+    from videoforge.curate.bootstrap import auc_ci, median_ci
+
+    rng = np.random.default_rng(0)
+    y = np.r_[np.ones(60), np.zeros(60)].astype(bool)
+    s = np.r_[rng.normal(1, 1, 60), rng.normal(0, 1, 60)]
+    a = auc_ci(y, s)
+    assert a["lo"] < a["auc"] < a["hi"] and a["n"] == 120 and a["n_pos"] == 60
+    assert 0.6 < a["auc"] < 0.9 and a["hi"] - a["lo"] < 0.25
+    assert auc_ci(y, s) == a                        # seeded: the same interval every time
+    med = median_ci(s[:60])
+    assert med["lo"] <= med["median"] <= med["hi"]
+
+
+def test_suitability_set_splits_share_no_source_and_degrade_every_kind(tmp_path):
+    from videoforge.synth import suitability_set as ss
+
+    for fam in ("skimage", "opencv_img", "opencv_clip"):
+        assert not set(ss.SOURCES["train"][fam]) & set(ss.SOURCES["frozen"][fam]), fam
+    assert "opencv:Megamind_bugy.avi" not in ss.TRAIN_CLIPS + ss.FROZEN_CLIPS
+    assert not set(ss.SEVERITIES["train"]) & set(ss.SEVERITIES["frozen"])
+    assert not set(ss.SIZES["train"]) & set(ss.SIZES["frozen"])
+    rng = np.random.default_rng(0)
+    pic = cv2_picture(rng)
+    for split in ("train", "frozen"):
+        clean = ss._camera_frames(split, pic, 96, 64, 24, rng, still=False, sprites=1)
+        assert np.abs(clean[0].astype(int) - clean[-1].astype(int)).mean() > 1   # the camera moves
+        for kind in ss.DEGRADATIONS:
+            out, crf = ss.degrade(clean, kind, 0.8, ss.VARIANT[split], rng)
+            changed = len(out) != len(clean) or crf > 30 or any(
+                np.abs(a.astype(int) - b.astype(int)).mean() > 0.5 for a, b in zip(out, clean))
+            assert changed, (split, kind)
+    samples = ss.generate(str(tmp_path / "f"), "frozen", clean=4, per_clean=1, seed=1, families=("generated", "skimage"))
+    assert {s.family for s in samples} == {"generated", "skimage"}
+    assert {s.source for s in samples if s.family == "skimage"} <= set(ss.FROZEN_SKIMAGE)
+    assert sum(s.label for s in samples) == 4 and all(s.variant == "b" for s in samples)
+    assert os.path.exists(tmp_path / "f" / "labels.csv")
+
+
+def cv2_picture(rng):
+    import cv2
+
+    return cv2.GaussianBlur(rng.integers(0, 255, (200, 300, 3)).astype(np.uint8), (0, 0), 3)
 
 
 def test_tsa_network_learns_and_round_trips(tmp_path):

@@ -18,23 +18,36 @@ def add_parser(sub) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("catalog", metavar="CATALOG", help="catalog folder")
-    p.add_argument("--model", default=None, metavar="PATH", help="model file from train-scorer (default: packaged model)")
+    p.add_argument("--model", default=None, metavar="PATH",
+                   help="model file from train-scorer, or `tsa` for the optional TSA network over frames + metrics "
+                        "(default: the packaged gradient-boosted model, the one whose figures docs/benchmarks/curate.md reports)")
     p.add_argument("--where", default=None, metavar="SQL", help="score only shots matching this SQL condition on shots")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     return p
 
 
 def main(args) -> int:
+    import os
+
     from videoforge.catalog import Catalog
     from videoforge.cli import UsageError
     from videoforge.cli._common import print_json, print_table
     from videoforge.curate.suitability import load_model, score_catalog
 
-    try:
-        model = load_model(args.model)
-    except FileNotFoundError as e:
-        raise UsageError(str(e)) from None
-    summary = score_catalog(Catalog(args.catalog), model, where=args.where)
+    if args.model == "tsa" and not os.path.exists(args.model):
+        from videoforge.curate.tsa import TSANotShipped, load_shipped_tsa, score_catalog_tsa
+
+        try:
+            tsa = load_shipped_tsa()
+        except TSANotShipped as e:
+            raise UsageError(str(e)) from None
+        summary = score_catalog_tsa(Catalog(args.catalog), tsa, where=args.where)
+    else:
+        try:
+            model = load_model(args.model)
+        except FileNotFoundError as e:
+            raise UsageError(str(e)) from None
+        summary = score_catalog(Catalog(args.catalog), model, where=args.where)
     if args.json:
         print_json(summary)
         return 0

@@ -19,7 +19,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     p.add_argument("labels", metavar="LABELS.csv", help="labelled shots")
     p.add_argument("--catalog", required=True, metavar="CATALOG", help="catalog holding the labelled shots")
-    p.add_argument("--out", required=True, metavar="MODEL", help="where to write the model file (.joblib)")
+    p.add_argument("--out", required=True, metavar="MODEL", help="where to write the model file (NumPy arrays + JSON header, no pickle; e.g. model.npz)")
     p.add_argument("--suitable-from", type=float, default=4, metavar="SCORE",
                    help="with 1-5 labels: the lowest score that counts as suitable (default 4)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the fit")

@@ -11,67 +11,207 @@ ROC-AUC 0.81 vs 0.74, docs/notes/curate.md.) Monotonic constraints encode what i
 good for training whatever the rest says: more text, bars, black or frozen frames, shake
 or clipping never raise the score, a longer shot never lowers it.
 
-Model files are joblib pickles: load only models you trust.
+Model files hold arrays, not pickles (issue 20): the fitted trees' node arrays and the
+baseline in a NumPy .npz read with allow_pickle=False, plus a JSON header (format version,
+library versions, feature list, calibration). Loading needs neither scikit-learn nor
+unpickling; a file of another format version (e.g. an older joblib pickle) is refused with
+a message saying how to rebuild it. Scores are P(suitable) of the trees, optionally mapped
+through a Platt calibration fitted on out-of-fold training scores.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
-DEFAULT_MODEL = os.path.join(os.path.dirname(__file__), "models", "suitability_default.joblib")
-FORMAT = "videoforge-suitability/1"
+DEFAULT_MODEL = os.path.join(os.path.dirname(__file__), "models", "suitability_default.npz")
+FORMAT = "videoforge-suitability"
+FORMAT_VERSION = 2       # 1 = joblib pickle of the scikit-learn estimator (refused since issue 20)
+_TREE_ARRAYS = ("value", "feature", "threshold", "missing_left", "left", "right", "is_leaf")
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be used; the message names the file and the problem."""
+
+
+@dataclass
+class TreeArrays:
+    """A binary gradient-boosted tree ensemble as flat arrays: node i of tree t sits at
+    offsets[t] + i; children indices are tree-local. raw(x) = baseline + sum of leaf values,
+    P = expit(raw): the same arithmetic, in the same order, as scikit-learn's predictor."""
+
+    value: np.ndarray          # float64 leaf value (0 for splits)
+    feature: np.ndarray        # int64 column of the split
+    threshold: np.ndarray      # float64: x <= threshold goes left
+    missing_left: np.ndarray   # uint8: NaN goes left
+    left: np.ndarray           # int64 tree-local child
+    right: np.ndarray
+    is_leaf: np.ndarray        # uint8
+    offsets: np.ndarray        # int64 (n_trees + 1,)
+    baseline: float
+
+    @classmethod
+    def from_sklearn(cls, est) -> "TreeArrays":
+        """From a fitted binary HistGradientBoostingClassifier (numerical features only)."""
+        if getattr(est, "n_trees_per_iteration_", 1) != 1:
+            raise ValueError("only binary classifiers can be stored as arrays")
+        nodes = [it[0].nodes for it in est._predictors]
+        if any(n["is_categorical"].any() for n in nodes):
+            raise ValueError("categorical splits are not supported in the array format")
+        cat = np.concatenate(nodes) if nodes else np.zeros(0, dtype=[(f, "f8") for f in ("value",)])
+        offs = np.r_[0, np.cumsum([len(n) for n in nodes])].astype(np.int64)
+        return cls(value=cat["value"].astype(np.float64), feature=cat["feature_idx"].astype(np.int64),
+                   threshold=cat["num_threshold"].astype(np.float64), missing_left=cat["missing_go_to_left"].astype(np.uint8),
+                   left=cat["left"].astype(np.int64), right=cat["right"].astype(np.int64),
+                   is_leaf=cat["is_leaf"].astype(np.uint8), offsets=offs,
+                   baseline=float(np.asarray(est._baseline_prediction).ravel()[0]))
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(x), dtype=np.float64)
+        out += self.baseline
+        rows = np.arange(len(x))
+        for t in range(len(self.offsets) - 1):
+            o = self.offsets[t]
+            node = np.zeros(len(x), dtype=np.int64)
+            while True:
+                g = o + node
+                leaf = self.is_leaf[g].astype(bool)
+                if leaf.all():
+                    break
+                v = x[rows, self.feature[g]]
+                go_left = np.where(np.isnan(v), self.missing_left[g].astype(bool), v <= self.threshold[g])
+                node = np.where(leaf, node, np.where(go_left, self.left[g], self.right[g]))
+            out += self.value[o + node]
+        return out
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        from scipy.special import expit
+
+        return expit(self.raw(x))
+
+    def check(self, n_features: int, where: str) -> None:
+        """Refuse arrays that do not describe trees over `n_features` columns (a damaged file)."""
+        n = len(self.value)
+        if any(len(getattr(self, a)) != n for a in _TREE_ARRAYS):
+            raise ModelFileError(f"{where}: damaged model file (tree arrays of different lengths)")
+        if len(self.offsets) < 2 or self.offsets[0] != 0 or self.offsets[-1] != n or np.any(np.diff(self.offsets) < 1):
+            raise ModelFileError(f"{where}: damaged model file (bad tree offsets)")
+        size = np.repeat(np.diff(self.offsets), np.diff(self.offsets))
+        split = ~self.is_leaf.astype(bool)
+        bad = split & ((self.left < 1) | (self.right < 1) | (self.left >= size) | (self.right >= size)
+                       | (self.feature < 0) | (self.feature >= n_features))
+        if bad.any() or not np.isfinite(self.baseline):
+            raise ModelFileError(f"{where}: damaged model file (a split points outside its tree or feature list)")
 
 
 @dataclass
 class SuitabilityModel:
     features: list[str]
-    estimator: object
+    trees: TreeArrays | None
     kind: str                      # "binary" | "graded" (the labels it was fitted on)
     meta: dict = field(default_factory=dict)
-    used: list[str] | None = None  # the features the estimator saw (all-missing ones in training are dropped)
+    used: list[str] | None = None  # the features the trees saw (all-missing ones in training are dropped)
+    calibration: tuple[float, float] | None = None   # Platt (a, b): score = expit(a * logit(p) + b)
+    estimator: object = None       # the scikit-learn estimator right after fitting (not saved)
+
+    def columns(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64).reshape(-1, len(self.features))
+        if self.used is not None:
+            x = x[:, [self.features.index(f) for f in self.used]]
+        return x
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        """The trees' margin (logit of the uncalibrated P(suitable))."""
+        return self.trees.raw(self.columns(x))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Suitability in [0, 1] for rows of `x` (columns in `self.features` order)."""
-        x = np.asarray(x, dtype=np.float64).reshape(-1, len(self.features))
+        from scipy.special import expit
+
+        x = self.columns(x)
         if len(x) == 0:
             return np.zeros(0)
-        if self.used is not None:
-            x = x[:, [self.features.index(f) for f in self.used]]
-        if hasattr(self.estimator, "predict_proba"):
-            p = self.estimator.predict_proba(x)
-            return p[:, list(self.estimator.classes_).index(1)] if p.shape[1] > 1 else np.full(len(x), float(self.estimator.classes_[0]))
-        return np.clip(self.estimator.predict(x), 0.0, 1.0)
+        r = self.trees.raw(x)
+        if self.calibration is not None:
+            a, b = self.calibration
+            r = a * r + b
+        return expit(r)
 
     def save(self, path: str) -> str:
-        import joblib
+        """Write arrays + a JSON header to one .npz file at exactly `path` (no pickle)."""
         import sklearn
 
+        import videoforge
+
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        meta = dict(self.meta, sklearn=sklearn.__version__)
-        joblib.dump({"format": FORMAT, "features": self.features, "estimator": self.estimator,
-                     "kind": self.kind, "meta": meta, "used": self.used}, path, compress=3)
+        head = {"format": FORMAT, "format_version": FORMAT_VERSION, "videoforge": videoforge.__version__,
+                "sklearn_at_fit": sklearn.__version__, "features": self.features, "used": self.used, "kind": self.kind,
+                "meta": self.meta, "calibration": list(self.calibration) if self.calibration else None,
+                "baseline": self.trees.baseline, "n_trees": int(len(self.trees.offsets) - 1)}
+        arrays = {a: getattr(self.trees, a) for a in _TREE_ARRAYS}
+        arrays["offsets"] = self.trees.offsets
+        arrays["header"] = np.frombuffer(json.dumps(head).encode(), dtype=np.uint8)
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(buf.getvalue())
+        os.replace(tmp, path)
         return path
 
 
 def load_model(path: str | None = None) -> SuitabilityModel:
-    """The model at `path` (default: the one shipped in the package)."""
-    import joblib
-
+    """The model at `path` (default: the one shipped in the package). Raises FileNotFoundError
+    when there is no file, ModelFileError (a ValueError) when the file is not a model of this
+    format version or is damaged."""
     path = path or DEFAULT_MODEL
     if not os.path.exists(path):
-        hint = ("the packaged default model is missing; build it with benchmarks/curate_suitability.py --save-default"
+        hint = ("the packaged default model is missing; build it with benchmarks/curate_frozen_set.py --save-default"
                 if path == DEFAULT_MODEL else "train one with `videoforge train-scorer`")
         raise FileNotFoundError(f"{path}: no suitability model here ({hint})")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic[:1] == b"\x80" or magic[:2] in (b"x\x9c", b"x\xda"):   # a (zlib-compressed) pickle: joblib's format
+        raise ModelFileError(f"{path}: an old pickled (joblib) suitability model (format version 1); this videoforge "
+                             f"reads format version {FORMAT_VERSION} (arrays, no pickle) and will not unpickle it: "
+                             f"retrain it with `videoforge train-scorer`")
+    if magic != b"PK\x03\x04":
+        raise ModelFileError(f"{path}: not a readable suitability model (not a .npz array file)")
     try:
-        d = joblib.load(path)
-    except Exception as e:  # noqa: BLE001 - any unpickling failure means "not a model file"
-        raise ValueError(f"{path}: not a readable suitability model ({type(e).__name__}: {e})") from e
-    if not isinstance(d, dict) or d.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a videoforge suitability model (expected format {FORMAT})")
-    return SuitabilityModel(d["features"], d["estimator"], d["kind"], d.get("meta", {}), d.get("used"))
+        with np.load(path, allow_pickle=False) as z:
+            d = {k: z[k] for k in z.files}
+        head = json.loads(bytes(d["header"]).decode())
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, UnicodeDecodeError) as e:
+        raise ModelFileError(f"{path}: not a readable suitability model ({type(e).__name__}: {e})") from e
+    if not isinstance(head, dict) or head.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not a videoforge suitability model (expected format {FORMAT})")
+    if head.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(f"{path}: suitability model of format version {head.get('format_version')!r} (written by "
+                             f"videoforge {head.get('videoforge', '?')}); this videoforge {_version()} reads format "
+                             f"version {FORMAT_VERSION} only: retrain it with `videoforge train-scorer`")
+    try:
+        trees = TreeArrays(**{a: d[a] for a in _TREE_ARRAYS}, offsets=d["offsets"], baseline=float(head["baseline"]))
+        features, used = list(head["features"]), head.get("used")
+        cal = head.get("calibration")
+        model = SuitabilityModel(features, trees, head["kind"], head.get("meta", {}), used,
+                                 (float(cal[0]), float(cal[1])) if cal else None)
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelFileError(f"{path}: damaged model file ({type(e).__name__}: {e})") from e
+    if used is not None and not set(used) <= set(features):
+        raise ModelFileError(f"{path}: damaged model file (used features outside its feature list)")
+    trees.check(len(used if used is not None else features), path)
+    return model
+
+
+def _version() -> str:
+    import videoforge
+
+    return videoforge.__version__
 
 
 def normalise_labels(labels) -> tuple[np.ndarray, str]:
@@ -99,7 +239,7 @@ DEFAULT_PARAMS = dict(max_iter=500, learning_rate=0.03, max_leaf_nodes=15, l2_re
 
 
 def fit_model(x: np.ndarray, labels, features: list[str], seed: int = 0, meta: dict | None = None,
-              suitable_from: float = 4, params: dict | None = None) -> SuitabilityModel:
+              suitable_from: float = 4, params: dict | None = None, balanced: bool = True) -> SuitabilityModel:
     """Fit the classifier on rows `x` (features order) and 0/1 labels or 1-5 scores
     (suitable = score >= `suitable_from`). `params` override DEFAULT_PARAMS (HistGradientBoosting
     keyword arguments)."""
@@ -122,11 +262,14 @@ def fit_model(x: np.ndarray, labels, features: list[str], seed: int = 0, meta: d
     kw = dict(DEFAULT_PARAMS, min_samples_leaf=max(2, min(10, len(y) // 20)))
     kw.update(params or {})
     est = HistGradientBoostingClassifier(**kw, random_state=seed, monotonic_cst=[MONOTONE.get(f, 0) for f in used])
+    # balanced classes: a set with more degraded than clean shots must not push every score down
+    w = np.where(y == 1, 0.5 / max(y.mean(), 1e-9), 0.5 / max(1 - y.mean(), 1e-9)) if balanced else None
     with threadpool_limits(1):   # small data: OpenMP threads only contend (measured 10x slower on a busy box)
-        est.fit(x, y)
+        est.fit(x, y, sample_weight=w)
     m = dict(meta or {})
-    m.update(n_train=int(len(y)), n_suitable=int(y.sum()), kind=kind, suitable_from=suitable_from if kind == "graded" else None)
-    return SuitabilityModel(list(features), est, kind, m, used)
+    m.update(n_train=int(len(y)), n_suitable=int(y.sum()), kind=kind, suitable_from=suitable_from if kind == "graded" else None,
+             params={k: v for k, v in kw.items() if isinstance(v, (int, float, str))}, balanced=balanced)
+    return SuitabilityModel(list(features), TreeArrays.from_sklearn(est), kind, m, used, estimator=est)
 
 
 def score_catalog(catalog, model: SuitabilityModel, where: str | None = None) -> dict:

@@ -168,3 +168,82 @@ def fit_tsa(frames: np.ndarray, x: np.ndarray, y: np.ndarray, features: list[str
         if log:
             log(ep, total / len(y))
     return model
+
+
+# --------------------------------------------------------------------- shipped weights, `score --model tsa`
+SHIPPED_TSA = os.path.join(os.path.dirname(__file__), "models", "suitability_tsa.npz")
+TSA_FORMAT_VERSION = 1
+
+
+class TSANotShipped(FileNotFoundError):
+    """No TSA weights are shipped with this build (the message says why and how to make some)."""
+
+
+def save_npz(model: TSAModel, path: str) -> str:
+    """The network as arrays (state dict tensors) + a JSON header, no pickle."""
+    import io
+    import json
+
+    head = {"format": "videoforge-tsa", "format_version": TSA_FORMAT_VERSION, "cfg": asdict(model.cfg),
+            "features": model.features}
+    arrays = {f"w:{k}": v.detach().cpu().numpy() for k, v in model.net.state_dict().items()}
+    arrays.update(mean=np.asarray(model.mean, np.float64), std=np.asarray(model.std, np.float64),
+                  header=np.frombuffer(json.dumps(head).encode(), dtype=np.uint8))
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    with open(path, "wb") as f:
+        f.write(buf.getvalue())
+    return path
+
+
+def load_npz(path: str) -> TSAModel:
+    import json
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            d = {k: z[k] for k in z.files}
+        head = json.loads(bytes(d["header"]).decode())
+    except Exception as e:  # noqa: BLE001 - any failure means "not a TSA weights file"
+        raise ValueError(f"{path}: not a readable TSA model ({type(e).__name__}: {e})") from e
+    if head.get("format") != "videoforge-tsa" or head.get("format_version") != TSA_FORMAT_VERSION:
+        raise ValueError(f"{path}: not a TSA model of format version {TSA_FORMAT_VERSION} "
+                         f"(found {head.get('format')!r} version {head.get('format_version')!r})")
+    m = TSAModel(TSAConfig(**head["cfg"]), head["features"], d["mean"], d["std"])
+    m.net.load_state_dict({k[2:]: torch.as_tensor(v) for k, v in d.items() if k.startswith("w:")})
+    return m
+
+
+def load_shipped_tsa() -> TSAModel:
+    if not os.path.exists(SHIPPED_TSA):
+        raise TSANotShipped(
+            "the TSA network is not shipped with this videoforge: on the frozen suitability test set it did not beat "
+            "the default gradient-boosted model (figures: docs/benchmarks/curate.md, section 6), so "
+            "`videoforge score` without --model uses that one; train a TSA model with benchmarks/curate_tsa.py")
+    return load_npz(SHIPPED_TSA)
+
+
+def score_catalog_tsa(catalog, model: TSAModel, where: str | None = None) -> dict:
+    """`videoforge score --model tsa`: sample each shot's frames, run the network, write shots.suitability."""
+    from videoforge.curate.features import load_features
+    from videoforge.curate.store import ensure_schema, write_shot_columns
+
+    ensure_schema(catalog)
+    ids, x, info = load_features(catalog, model.features, where=where)
+    frames = np.zeros((len(ids), model.cfg.frames, 3, model.cfg.size, model.cfg.size), np.float32)
+    by_video: dict[str, list[int]] = {}
+    for i, r in enumerate(info):
+        by_video.setdefault(r["path"], []).append(i)
+    for path, rows in by_video.items():
+        p = path if os.path.isabs(path) or not catalog.root else os.path.join(catalog.root, path)
+        if not os.path.exists(p):
+            continue   # a moved file: the network sees blank frames and the metrics
+        got = sample_shot_frames(p, [(info[i]["start_frame"], info[i]["end_frame"]) for i in rows],
+                                 n=model.cfg.frames, size=model.cfg.size)
+        for i, f in zip(rows, got):
+            frames[i] = f
+    s = model.predict(frames, x) if len(ids) else np.zeros(0)
+    write_shot_columns(catalog, ids, {"suitability": [float(v) for v in s]})
+    q = np.quantile(s, [0.1, 0.5, 0.9]).tolist() if len(s) else [None] * 3
+    missing = [f for f, frac in zip(model.features, np.isnan(x).mean(0) if len(x) else []) if frac == 1.0]
+    return {"shots": len(ids), "mean": float(s.mean()) if len(s) else None, "p10": q[0], "median": q[1], "p90": q[2],
+            "missing_features": missing, "model": "tsa"}

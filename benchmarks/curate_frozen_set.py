@@ -1,0 +1,354 @@
+"""Suitability with evaluation discipline (issue 19): a broad TRAIN side, a FROZEN test set
+from other sources and other generator settings, model selection by cross-validation on
+TRAIN only, and one evaluation of the released model on FROZEN.
+
+    nice -n 5 .venv/bin/python benchmarks/curate_frozen_set.py build    --work /tmp/vfE
+    nice -n 5 .venv/bin/python benchmarks/curate_frozen_set.py select   --work /tmp/vfE [--save-default]
+    nice -n 5 .venv/bin/python benchmarks/curate_frozen_set.py evaluate --work /tmp/vfE [--model PATH]
+
+build     writes both splits with `python -m videoforge.synth.suitability_set` (sources, camera
+          paths, degradation variants, severities, sizes and frame rates differ between them;
+          see that module), analyses each with the real engine (`videoforge run`) and caches the
+          shot feature matrix in WORK/features_<split>.npz (the engine is the expensive part).
+select    reads TRAIN only: grouped 5-fold CV (a group = one picture / clip piece / procedural
+          seed with all its degraded copies), leave-one-family-out and leave-one-kind-out CV
+          inside TRAIN for each candidate configuration; picks the best by the mean of pooled CV
+          AUC, worst family and worst kind; Platt-calibrates on the out-of-fold scores; fits the
+          final model on all of TRAIN (WORK/model.npz; --save-default: the packaged default).
+evaluate  scores FROZEN once with the model (default: the packaged one): pooled ROC-AUC, medians
+          per class, per kind / family, every single feature column, and the same configuration
+          refitted with each degradation kind / footage family left out of TRAIN. Every figure
+          carries a 95 % bootstrap interval and n. The model's SHA-256 goes into the committed
+          ledger benchmarks/curate_frozen_evaluations.json; a model already in the ledger is
+          not evaluated again (its recorded figures are printed) unless --again is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LEDGER = os.path.join(ROOT, "benchmarks", "curate_frozen_evaluations.json")
+VF = [sys.executable, "-m", "videoforge"]
+# The generator settings of each split (fixed: the frozen set must be the same set every time).
+SPEC = {"train": dict(clean=260, per_clean=2, combo_every=4, seed=7),
+        "frozen": dict(clean=160, per_clean=1, combo_every=5, seed=7)}
+FOLDS = 5
+
+
+def sh(cmd: list[str]) -> None:
+    t = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
+    print(f"  {time.perf_counter() - t:7.1f} s  {' '.join(cmd[2:])}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------------------- build
+def build(work: str) -> None:
+    from videoforge.catalog import Catalog
+    from videoforge.curate.features import load_features, model_features
+    from videoforge.curate.labels import read_labels
+
+    for split, spec in SPEC.items():
+        d, cat = os.path.join(work, split), os.path.join(work, f"cat_{split}")
+        cache = os.path.join(work, f"features_{split}.npz")
+        if os.path.exists(cache):
+            continue
+        if not os.path.exists(os.path.join(d, "labels.csv")):
+            sh([sys.executable, "-m", "videoforge.synth.suitability_set", "--out", d, "--split", split,
+                "--clean", str(spec["clean"]), "--per-clean", str(spec["per_clean"]),
+                "--combo-every", str(spec["combo_every"]), "--seed", str(spec["seed"])])
+        sh(VF + ["run", d, "--catalog", cat, "--workers", "2", "-q"])
+        catalog = Catalog(cat)
+        lab = read_labels(os.path.join(d, "labels.csv"), catalog)
+        names = model_features()
+        ids, x, info = load_features(catalog, names)
+        pos = {s: i for i, s in enumerate(ids)}
+        with open(os.path.join(d, "labels.csv")) as f:
+            by_path = {os.path.abspath(r["path"]): r for r in csv.DictReader(f)}
+        path_of = {i["shot_id"]: os.path.abspath(i["path"]) for i in info}
+        meta = [by_path[path_of[s]] for s in lab.shot_ids]
+        np.savez_compressed(cache, x=x[[pos[s] for s in lab.shot_ids]], names=np.array(names),
+                            shot_id=np.array(lab.shot_ids), label=np.array(lab.labels, float),
+                            **{k: np.array([m[k] for m in meta]) for k in
+                               ("degradation", "family", "group", "clean_kind", "severity", "source", "path")})
+        print(f"{split}: {len(lab.shot_ids)} labelled shots cached in {cache}", file=sys.stderr)
+
+
+def load(work: str, split: str) -> dict:
+    p = os.path.join(work, f"features_{split}.npz")
+    if not os.path.exists(p):
+        sys.exit(f"{p}: missing; run `build` first")
+    with np.load(p, allow_pickle=False) as z:
+        d = {k: z[k] for k in z.files}
+    d["names"] = [str(n) for n in d["names"]]
+    d["y"] = (d["label"] >= 1).astype(int)
+    return d
+
+
+def has_kind(deg: np.ndarray, kind: str) -> np.ndarray:
+    return np.array([kind in str(g).split("+") for g in deg])
+
+
+# --------------------------------------------------------------------------------------- selection
+def feature_sets(names: list[str]) -> dict[str, list[str]]:
+    from videoforge.curate.features import model_features
+
+    allf = model_features()
+    scale_free = [f for f in allf if f not in ("fps", "sharpness", "motion_peak")]
+    return {"all (37 + derived)": allf, "no fps": [f for f in allf if f != "fps"],
+            "no fps / raw sharpness / motion_peak": scale_free}
+
+
+CANDIDATE_PARAMS = {
+    "p1 (lr .03, 500 it, 15 leaves, l2 .1)": dict(learning_rate=0.03, max_iter=500, max_leaf_nodes=15, l2_regularization=0.1),
+    "p4 (lr .05, 250 it, 7 leaves, l2 1, leaf >= 20)": dict(learning_rate=0.05, max_iter=250, max_leaf_nodes=7,
+                                                            l2_regularization=1.0, min_samples_leaf=20),
+}
+
+
+def _cols(d, feats):
+    return d["x"][:, [d["names"].index(f) for f in feats]]
+
+
+def transfer_cv(d: dict, feats: list[str], params: dict, folds: int = FOLDS) -> dict:
+    """TRAIN-only: grouped k-fold out-of-fold scores, leave-one-family-out and leave-one-kind-out
+    (within each fold, every shot carrying the kind leaves the training part)."""
+    from sklearn.model_selection import GroupKFold
+
+    from videoforge.curate.evaluate import roc_auc
+    from videoforge.curate.suitability import fit_model
+    from videoforge.synth.suitability_set import DEGRADATIONS
+
+    x, y, groups, deg, fam = _cols(d, feats), d["y"], d["group"], d["degradation"], d["family"]
+    oof = np.full(len(y), np.nan)
+    loko = {k: np.full(len(y), np.nan) for k in DEGRADATIONS}
+    for tr, te in GroupKFold(n_splits=folds).split(x, y, groups):
+        oof[te] = fit_model(x[tr], y[tr], feats, params=params).raw(x[te])
+        for k in DEGRADATIONS:
+            keep = tr[~has_kind(deg[tr], k)]
+            loko[k][te] = fit_model(x[keep], y[keep], feats, params=params).raw(x[te])
+    out = {"pooled": roc_auc(y, oof), "oof": oof, "family": {}, "kind": {}}
+    for f in sorted(set(fam)):
+        tr, te = np.flatnonzero(fam != f), np.flatnonzero(fam == f)
+        out["family"][f] = roc_auc(y[te], fit_model(x[tr], y[tr], feats, params=params).raw(x[te]))
+    for k in DEGRADATIONS:
+        m = (y == 1) | has_kind(deg, k)
+        out["kind"][k] = roc_auc(y[m], loko[k][m])
+    return out
+
+
+def select(work: str, save_default: bool) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from videoforge.curate.suitability import DEFAULT_MODEL, fit_model
+
+    d = load(work, "train")
+    y = d["y"]
+    print(f"TRAIN only: {len(y)} shots ({y.sum()} clean), {len(set(d['group']))} groups, "
+          f"{len(set(d['family']))} families; {FOLDS}-fold GroupKFold\n")
+    print("| features | hyper-parameters | CV pooled | worst family (LOFO) | worst kind (LOKO) | criterion |\n|---|---|---|---|---|---|")
+    best, results = None, {}
+    for sname, feats in feature_sets(d["names"]).items():
+        for pname, params in CANDIDATE_PARAMS.items():
+            t = time.perf_counter()
+            r = transfer_cv(d, feats, params)
+            wf = min(r["family"].items(), key=lambda kv: kv[1])
+            wk = min(r["kind"].items(), key=lambda kv: kv[1])
+            crit = (r["pooled"] + wf[1] + wk[1]) / 3
+            results[(sname, pname)] = r
+            print(f"| {sname} | {pname} | {r['pooled']:.3f} | {wf[1]:.3f} ({wf[0]}) | {wk[1]:.3f} ({wk[0]}) | {crit:.3f} |"
+                  f"  <!-- {time.perf_counter() - t:.0f} s -->", flush=True)
+            if best is None or crit > best[0]:
+                best = (crit, sname, pname)
+    _, sname, pname = best
+    r = results[(sname, pname)]
+    print(f"\nchosen: {sname}, {pname}")
+    print("LOFO (train): " + ", ".join(f"{k} {v:.3f}" for k, v in r["family"].items()))
+    print("LOKO (train): " + ", ".join(f"{k} {v:.3f}" for k, v in r["kind"].items()))
+    # Platt calibration on the out-of-fold margins (TRAIN only), balanced classes
+    lr = LogisticRegression(C=1e6, class_weight="balanced").fit(r["oof"][:, None], y)
+    cal = (float(lr.coef_[0, 0]), float(lr.intercept_[0]))
+    from scipy.special import expit
+
+    p = expit(cal[0] * r["oof"] + cal[1])
+    print(f"calibration a={cal[0]:.3f} b={cal[1]:.3f}; out-of-fold medians: clean {np.median(p[y == 1]):.3f}, "
+          f"degraded {np.median(p[y == 0]):.3f}")
+    feats, params = feature_sets(d["names"])[sname], CANDIDATE_PARAMS[pname]
+    model = fit_model(_cols(d, feats), y, feats, params=params,
+                      meta={"name": "suitability_default", "features_set": sname, "params_name": pname,
+                            "train": "benchmarks/curate_frozen_set.py TRAIN split", "cv_pooled_auc": r["pooled"]})
+    model.calibration = cal
+    out = model.save(os.path.join(work, "model.npz"))
+    with open(os.path.join(work, "selection.json"), "w") as f:
+        json.dump({"features_set": sname, "params_name": pname, "params": params, "features": feats, "calibration": cal,
+                   "cv": {"pooled": r["pooled"], "family": r["family"], "kind": r["kind"]}}, f, indent=1)
+    print(f"model: {out}")
+    if save_default:
+        import shutil
+
+        shutil.copyfile(out, DEFAULT_MODEL)
+        print(f"saved the packaged default model: {DEFAULT_MODEL} ({os.path.getsize(DEFAULT_MODEL)} bytes)")
+
+
+# -------------------------------------------------------------------------------------- evaluation
+def sha256(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def evaluate(work: str, model_path: str | None, again: bool, old_model: str | None) -> None:
+    from videoforge.catalog.schema import METRIC_COLUMNS
+    from videoforge.curate.bootstrap import auc_ci, fmt, median_ci
+    from videoforge.curate.evaluate import metric_direction
+    from videoforge.curate.suitability import DEFAULT_MODEL, fit_model, load_model
+    from videoforge.synth.suitability_set import DEGRADATIONS
+
+    model_path = model_path or DEFAULT_MODEL
+    digest = sha256(model_path)
+    ledger = json.load(open(LEDGER)) if os.path.exists(LEDGER) else []
+    done = [e for e in ledger if e["model_sha256"] == digest]
+    if done and not again:
+        print(f"{model_path} (sha256 {digest[:12]}) was evaluated on FROZEN on {done[-1]['date']}; recorded figures:")
+        print(json.dumps(done[-1]["summary"], indent=1))
+        return
+    model = load_model(model_path)
+    tr, fz = load(work, "train"), load(work, "frozen")
+    feats = model.features
+    xf = _cols(fz, feats)
+    y, deg, fam = fz["y"], fz["degradation"], fz["family"]
+    s = model.predict(xf)
+    print(f"FROZEN: {len(y)} shots ({y.sum()} clean, {(1 - y).sum()} degraded), model {os.path.basename(model_path)} "
+          f"sha256 {digest[:12]}\n")
+    pooled = auc_ci(y, s)
+    mc, md = median_ci(s[y == 1]), median_ci(s[y == 0])
+    print("| figure (FROZEN) | value [95 % CI] | n |\n|---|---|---|")
+    print(f"| ROC-AUC pooled | {fmt(pooled)} | {pooled['n']} ({pooled['n_pos']} clean) |")
+    print(f"| median score, clean shots | {fmt(mc, 'median')} | {mc['n']} |")
+    print(f"| median score, degraded shots | {fmt(md, 'median')} | {md['n']} |")
+
+    # single feature columns: direction chosen on TRAIN
+    singles = []
+    for f in feats:
+        j = fz["names"].index(f)
+        if np.isnan(fz["x"][:, j]).all():
+            continue
+        dirn = metric_direction(tr["y"], tr["x"][:, tr["names"].index(f)])
+        singles.append((f, "higher" if dirn > 0 else "lower", auc_ci(y, dirn * fz["x"][:, j])))
+    singles.sort(key=lambda r: -r[2]["auc"])
+
+    def row(name, m):
+        r = auc_ci(y[m], s[m])
+        return r
+
+    per_kind = {k: row(k, (y == 1) | (deg == k)) for k in DEGRADATIONS}
+    per_kind["combinations of two"] = row("combo", (y == 1) | np.array(["+" in str(g) for g in deg]))
+    per_family = {f: row(f, fam == f) for f in sorted(set(fam))}
+    per_clean = {c: median_ci(s[(y == 1) & (fz["clean_kind"] == c)]) for c in sorted(set(fz["clean_kind"]))}
+
+    # the same configuration refitted with one kind / one family left out of TRAIN
+    sel = json.load(open(os.path.join(work, "selection.json")))
+    params = sel["params"]
+    xt = _cols(tr, feats)
+    loko, lofo = {}, {}
+    for k in DEGRADATIONS:
+        keep = ~has_kind(tr["degradation"], k)
+        m = fit_model(xt[keep], tr["y"][keep], feats, params=params)
+        te = (y == 1) | has_kind(deg, k)
+        loko[k] = auc_ci(y[te], m.raw(xf[te]))
+    for f in sorted(set(fam)):
+        keep = tr["family"] != f
+        m = fit_model(xt[keep], tr["y"][keep], feats, params=params)
+        te = fam == f
+        lofo[f] = auc_ci(y[te], m.raw(xf[te]))
+
+    print("\n| degradation kind (FROZEN, variant b) | shipped model: clean vs kind | kind held out of TRAIN | n (clean + kind) |\n|---|---|---|---|")
+    for k in DEGRADATIONS:
+        print(f"| {k} | {fmt(per_kind[k])} | {fmt(loko[k])} | {loko[k]['n_pos']} + {loko[k]['n_neg']} |")
+    c = per_kind["combinations of two"]
+    print(f"| combinations of two | {fmt(c)} | - | {c['n_pos']} + {c['n_neg']} |")
+    print("\n| footage family (FROZEN) | shipped model | family held out of TRAIN | n (clean + degraded) |\n|---|---|---|---|")
+    for f in per_family:
+        print(f"| {f} | {fmt(per_family[f])} | {fmt(lofo[f])} | {lofo[f]['n_pos']} + {lofo[f]['n_neg']} |")
+    print("\n| clean footage style (FROZEN) | median score [95 % CI] | n |\n|---|---|---|")
+    for c, v in per_clean.items():
+        print(f"| {c} | {fmt(v, 'median')} | {v['n']} |")
+    print("\n| single feature (direction from TRAIN) | FROZEN ROC-AUC [95 % CI] |\n|---|---|")
+    for f, dname, r in singles:
+        print(f"| {f} ({dname} is better){' (catalog column)' if f in METRIC_COLUMNS else ''} | {fmt(r)} |")
+    best_single = singles[0]
+    old = None
+    if old_model:
+        old = _old_model_scores(old_model, fz)
+        if old is not None:
+            o = auc_ci(y, old)
+            print(f"\nprevious shipped model ({os.path.basename(old_model)}) on FROZEN: ROC-AUC {fmt(o)}; medians clean "
+                  f"{np.median(old[y == 1]):.3f}, degraded {np.median(old[y == 0]):.3f}")
+            old = {"auc": o, "median_clean": float(np.median(old[y == 1])), "median_degraded": float(np.median(old[y == 0]))}
+    targets = {
+        "pooled >= 0.90": pooled["auc"] >= 0.90,
+        "every kind held out >= 0.85": all(v["auc"] >= 0.85 for v in loko.values()),
+        "every family held out >= 0.85": all(v["auc"] >= 0.85 for v in lofo.values()),
+        "above every single column": pooled["auc"] > best_single[2]["auc"],
+        "median clean >= 0.5": mc["median"] >= 0.5,
+        "median degraded <= 0.2": md["median"] <= 0.2,
+    }
+    print("\ntargets: " + "; ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in targets.items()))
+    summary = {"pooled": pooled, "median_clean": mc, "median_degraded": md, "per_kind": per_kind, "loko": loko,
+               "per_family": per_family, "lofo": lofo, "per_clean_style": per_clean,
+               "best_single": {"feature": best_single[0], "direction": best_single[1], **best_single[2]},
+               "previous_model": old, "targets": targets}
+    with open(os.path.join(work, f"frozen_eval_{digest[:12]}.json"), "w") as f:
+        json.dump({"singles": [{"feature": a, "direction": b, **c} for a, b, c in singles], **summary}, f, indent=1)
+    ledger.append({"model_sha256": digest, "model": os.path.relpath(os.path.abspath(model_path), ROOT),
+                   "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                   "frozen_spec": SPEC["frozen"], "summary": summary})
+    with open(LEDGER, "w") as f:
+        json.dump(ledger, f, indent=1)
+    print(f"\nrecorded in {os.path.relpath(LEDGER, ROOT)}")
+
+
+def _old_model_scores(path: str, fz: dict):
+    """Scores of a version-1 (joblib pickle) model: our own earlier file, read only here, for the record."""
+    import joblib
+
+    d = joblib.load(path)
+    cols = [fz["names"].index(f) if f in fz["names"] else None for f in d["features"]]
+    x = np.column_stack([fz["x"][:, c] if c is not None else np.full(len(fz["y"]), np.nan) for c in cols])
+    if d.get("used") is not None:
+        x = x[:, [d["features"].index(f) for f in d["used"]]]
+    est = d["estimator"]
+    return est.predict_proba(x)[:, list(est.classes_).index(1)]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("step", choices=["build", "select", "evaluate"])
+    ap.add_argument("--work", default="/tmp/vfE")
+    ap.add_argument("--save-default", action="store_true", help="select: the chosen model becomes the packaged default")
+    ap.add_argument("--model", default=None, help="evaluate: model file (default: the packaged one)")
+    ap.add_argument("--again", action="store_true", help="evaluate a model already in the ledger once more")
+    ap.add_argument("--old-model", default=None, help="evaluate: also score FROZEN with a version-1 (joblib) model")
+    a = ap.parse_args()
+    if a.step == "build":
+        build(a.work)
+    elif a.step == "select":
+        select(a.work, a.save_default)
+    else:
+        evaluate(a.work, a.model, a.again, a.old_model)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
