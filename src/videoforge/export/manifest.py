@@ -17,7 +17,7 @@ LINEAGE_COLUMNS = ["source_path", "video_id", "shot_id", "start_time", "end_time
 # rather than the clip; everything else on `shots` (metrics, curation scores, OCR text) follows.
 _NOT_METRICS = {"shot_id", "video_id", "shot_index", "start_frame", "end_frame", "start_time", "end_time",
                 "num_frames", "width", "height", "fps", "caption", "source_path", "source_rotation",
-                "source_has_audio"}
+                "source_has_audio", "source_frames"}
 
 
 def metric_columns(shot_columns: list[str]) -> list[str]:

@@ -8,6 +8,8 @@ detail (sharpness, OCR, keyframes) on the frames they sample.
 
 from __future__ import annotations
 
+import collections
+import heapq
 import itertools
 import os
 import queue
@@ -94,9 +96,11 @@ class DecodeStats:
     first_pts: float = 0.0
     last_pts: float = 0.0
     last_duration: float = 0.0
-    pts: list[float] = field(default_factory=list)   # per-frame PTS (s); 8 bytes/frame
+    pts: list[float] = field(default_factory=list)   # per-frame presentation time (s); 8 bytes/frame
     corrupt_packets: int = 0
     segments: int = 1   # > 1 when shot detection decoded the video in parallel segments
+    rate: float = 0.0   # the stream's frame rate (average_rate, else guessed_rate); 0 if unknown
+    retimed: bool = False   # frame timestamps were missing, duplicated or out of order and were rebuilt
 
     def frame_duration(self, index: int) -> float:
         """Duration (s) of frame `index`: gap to the next PTS, or the last frame's own duration."""
@@ -112,7 +116,20 @@ class DecodeStats:
         return (self.last_pts + self.last_duration - self.first_pts) if self.frames else 0.0
 
     @property
+    def fps(self) -> float:
+        """The stream's frame rate (FFmpeg's average_rate, else guessed_rate); frames / duration
+        only when the stream states none. A timestamp average is wrong on files with gaps or
+        rebuilt timestamps (OpenCV's Megamind.avi: 23.89 instead of 24000/1001)."""
+        return self.rate if self.rate > 0 else self.measured_fps
+
+    @property
     def average_fps(self) -> float:
+        """Kept for callers: the stream's rate (see `fps`)."""
+        return self.fps
+
+    @property
+    def measured_fps(self) -> float:
+        """Frames decoded / time they span."""
         d = self.duration
         return self.frames / d if d > 0 else 0.0
 
@@ -124,6 +141,49 @@ class DecodeStats:
         d = np.diff(np.asarray(self.pts, dtype=np.float64))
         med = float(np.median(d))
         return med > 0 and float(np.mean(np.abs(d - med) > 0.1 * med)) > 0.01
+
+
+def presentation_times(labels: list[float | None], step: float) -> list[float]:
+    """Presentation time (s) of each frame, given the timestamp each frame came out of the
+    decoder with (`labels`, decoder output order, None where it had none).
+
+    The decoder delivers frames in presentation order, so the i-th frame's time is the i-th
+    smallest timestamp: this undoes labels attached to the wrong frames (packed B-frames in
+    AVI: Megamind.avi's frames come out labelled 1, 2, 3, 5, 4, 6, ...). Frames without a
+    label are placed between their neighbours (or `step` after the previous one); duplicated
+    labels are spread `step` apart, so times always increase strictly. Labels that are
+    already strictly increasing are returned unchanged.
+    """
+    n = len(labels)
+    if n == 0:
+        return []
+    if all(x is not None for x in labels) and all(b > a for a, b in zip(labels, labels[1:])):
+        return list(labels)
+    step = step if step > 0 else 1.0 / 25.0
+    have = [i for i, x in enumerate(labels) if x is not None]
+    t: list[float | None] = [None] * n
+    for i, v in zip(have, sorted(labels[i] for i in have)):
+        t[i] = v
+    known = [i for i in range(n) if t[i] is not None]
+    if not known:
+        return [i * step for i in range(n)]
+    first = known[0]
+    for i in range(first - 1, -1, -1):          # before the first label: step back from it
+        t[i] = t[i + 1] - step
+    for a, b in zip(known, known[1:]):          # gaps between labels: evenly between them
+        for i in range(a + 1, b):
+            t[i] = t[a] + (t[b] - t[a]) * (i - a) / (b - a)
+    for i in range(known[-1] + 1, n):           # after the last label: step on
+        t[i] = t[i - 1] + step
+    out = [float(t[0])]
+    for x in t[1:]:
+        out.append(x if x > out[-1] else out[-1] + step)
+    return out
+
+
+# Frames held back so a frame's time can be taken as the smallest label among the next few
+# (the streaming form of presentation_times); only the pass's final stats.pts see further.
+REORDER_DEPTH = 4
 
 
 _TAIL = object()  # end-of-stream marker fed after the demuxer's own flush packets
@@ -276,20 +336,28 @@ def _decode_items(path, width: int, stats: DecodeStats | None, want_audio: bool,
             streams.append(a_stream)
         tb = float(vs.time_base) if vs.time_base else 0.0
         rate = vs.average_rate or vs.guessed_rate
+        stats.rate = float(rate) if rate else 0.0
         nominal_step = 1.0 / float(rate) if rate else 1.0 / 25.0
         sw = sh = None
         rotation = 0
         # One reformatter for the whole stream: it keeps its swscale context between frames
         # (a fresh context per frame costs more than the scaling itself).
         scaler = VideoReformatter()
-        prev_pts = None
         index = 0
+        labels: list[float | None] = []   # each frame's own timestamp (s), decoder output order
+        # Frames wait here until REORDER_DEPTH later ones are decoded: a frame's time is the
+        # smallest label among them (labels can sit on the wrong frames; see presentation_times).
+        pending: collections.deque = collections.deque()
+        window: list[float] = []          # heap of the pending frames' labels
+        emitted = {"t": None, "dur": 0.0}
+        depth = 0 if segment else REORDER_DEPTH
 
-        tail = {"max_packet_pts": None, "last_frame_pts": None}
+        # max_frame_pts: the latest label seen (not the last frame's: labels may be out of order)
+        tail = {"max_packet_pts": None, "last_frame_pts": None, "max_frame_pts": None}
 
         def frames_from(packet):
             if packet is _TAIL:  # after the flush: recover frames a threaded decoder dropped
-                m, last = tail["max_packet_pts"], tail["last_frame_pts"]
+                m, last = tail["max_packet_pts"], tail["max_frame_pts"]
                 if m is None or last is None or m <= last or vs.codec_context.thread_count == 1:
                     return []
                 return _frames_lost_at_flush(path, last)
@@ -314,6 +382,17 @@ def _decode_items(path, width: int, stats: DecodeStats | None, want_audio: bool,
                     raise VideoError(path, f"too many undecodable packets ({e})") from e
                 return []
 
+        def emit():
+            """Time the oldest pending frame and hand it out."""
+            frame, label, dur = pending.popleft()
+            prev = emitted["t"]
+            t = heapq.heappop(window) if window else None
+            if t is None or (prev is not None and t <= prev):
+                t = prev + nominal_step if prev is not None else (label if label is not None else 0.0)
+            frame.pts_time = t
+            emitted["t"], emitted["dur"] = t, dur
+            return frame
+
         try:
             for packet in itertools.chain(container.demux(*streams), [_TAIL]):
                 if packet is not _TAIL and packet.stream.type == "audio":
@@ -325,37 +404,34 @@ def _decode_items(path, width: int, stats: DecodeStats | None, want_audio: bool,
                                 or (tail["last_frame_pts"] is not None and vf.pts <= tail["last_frame_pts"]):
                             raise SegmentError(f"{path}: frame timestamps in segment are missing or out of order")
                         if stop_pts is not None and vf.pts >= stop_pts:
-                            return
+                            break
                     if vf.pts is not None:
                         tail["last_frame_pts"] = vf.pts
+                        m = tail["max_frame_pts"]
+                        tail["max_frame_pts"] = vf.pts if m is None else max(m, vf.pts)
                     if sw is None:
                         rotation = int(round(getattr(vf, "rotation", 0) or 0)) % 360
                         w0, h0 = (vf.height, vf.width) if rotation in (90, 270) else (vf.width, vf.height)
                         dw, dh = analysis_size(w0, h0, width)
                         sw, sh = (dh, dw) if rotation in (90, 270) else (dw, dh)
-                    if vf.pts is not None and tb:
-                        t = vf.pts * tb
-                    elif prev_pts is not None:
-                        t = prev_pts + nominal_step
-                    else:
-                        t = 0.0
-                    if prev_pts is not None and t <= prev_pts:  # broken timestamps: keep order monotonic
-                        t = prev_pts + nominal_step
+                    label = float(vf.pts * tb) if vf.pts is not None and tb else None
+                    labels.append(label)
+                    if label is not None:
+                        heapq.heappush(window, label)
                     # threads=1: swscale's default (one thread per core) costs more to hand out
                     # and join for a 160-px picture than the scaling itself; same pixels either way
                     small = scaler.reformat(vf, width=sw, height=sh, format="bgr24",
                                             interpolation=Interpolation.AREA, threads=1).to_ndarray()
-                    frame = Frame(index=index, pts_time=t, small=_rotate(small, rotation), rotation=rotation, _av=vf)
-                    stats.pts.append(t)
-                    if index == 0:
-                        stats.first_pts = t
-                    stats.last_pts = t
+                    frame = Frame(index=index, pts_time=0.0, small=_rotate(small, rotation), rotation=rotation, _av=vf)
                     dur = float(vf.duration * tb) if getattr(vf, "duration", None) and tb else 0.0
-                    stats.last_duration = dur if dur > 0 else (t - prev_pts if prev_pts is not None else nominal_step)
-                    prev_pts = t
+                    pending.append((frame, label, dur))
                     index += 1
                     stats.frames = index
-                    yield frame
+                    if len(pending) > depth:
+                        yield emit()
+                else:
+                    continue
+                break   # a segment reached its stop
         except VideoError:
             raise
         except av.error.FFmpegError as e:
@@ -364,5 +440,14 @@ def _decode_items(path, width: int, stats: DecodeStats | None, want_audio: bool,
             if index == 0:
                 raise VideoError(path, f"video stream does not decode ({e})") from e
             stats.corrupt_packets += 1  # truncated tail: keep the frames we have
+        while pending:
+            yield emit()
+        if index:
+            # The whole pass seen: each frame's time from all labels (exact where the window was too short).
+            stats.pts = presentation_times(labels, nominal_step)
+            stats.retimed = stats.pts != labels
+            stats.first_pts, stats.last_pts = stats.pts[0], stats.pts[-1]
+            last = emitted["dur"]
+            stats.last_duration = last if last > 0 else (stats.pts[-1] - stats.pts[-2] if index > 1 else nominal_step)
         if index == 0:
             raise VideoError(path, "no video frames could be decoded")

@@ -7,7 +7,10 @@ split point must be a keyframe from which decoding needs nothing earlier:
 - HEVC: an IDR picture (NAL types 19, 20); CRA pictures (open GOP) are refused.
 - VP8, VP9, AV1: key frames reset every reference.
 - Intra-only codecs (MJPEG, ProRes, ...): every frame.
-Anything else is not split. The decoder checks again when it starts a segment
+Anything else is not split, and neither is a file whose container does not store presentation
+timestamps (AVI, raw elementary streams): there a frame's PTS is guessed by the demuxer and
+may be missing, repeated or attached to the wrong frame (packed B-frames), so a PTS cannot
+name a split point. The decoder checks again when it starts a segment
 (decode.SegmentError), and callers fall back to one pass.
 """
 
@@ -22,6 +25,15 @@ from videoforge.io.decode import SegmentError
 
 # Shorter segments cost more to start (a forked process, a fresh decoder) than they save.
 MIN_SEGMENT_FRAMES = 300
+
+# Containers that store each packet's presentation timestamp (FFmpeg demuxer names).
+TIMESTAMPED_CONTAINERS = {"mov", "mp4", "matroska", "webm", "mpegts", "flv", "ivf", "nut"}
+
+
+def has_stored_pts(container) -> bool:
+    """True when `container`'s format keeps presentation timestamps (not AVI, not a raw stream)."""
+    return bool(TIMESTAMPED_CONTAINERS.intersection((container.format.name or "").split(",")))
+
 
 _KEYFRAME_RESETS = {"vp8", "vp9", "av1", "mjpeg", "prores", "dnxhd", "ffv1", "png", "qtrle", "rawvideo"}
 
@@ -81,7 +93,7 @@ def plan_segments(path: str, parts: int, min_frames: int | None = None) -> list[
         return whole
     try:
         with av.open(path) as c:
-            if not c.streams.video:
+            if not c.streams.video or not has_stored_pts(c):
                 return whole
             vs = c.streams.video[0]
             ctx = vs.codec_context

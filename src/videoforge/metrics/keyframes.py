@@ -196,7 +196,9 @@ class KeyframeSelector:
                     shutil.copyfile(c.file, tmp)
                     os.replace(tmp, dst)   # readers never see a half-written JPEG
                     written.add(c.frame)
-                shot_rows.append({"frame": c.frame, "pts_time": c.pts_time, "path": f"{rel_dir}/{name}",
+                # the pass's final times (stats.pts): exact also where the decoder's labels were rebuilt
+                t = ctx.stats.pts[c.frame] if c.frame < len(ctx.stats.pts) else c.pts_time
+                shot_rows.append({"frame": c.frame, "pts_time": t, "path": f"{rel_dir}/{name}",
                                   "width": c.width, "height": c.height})
             rows.append(shot_rows)
         self.close()

@@ -108,7 +108,8 @@ def _segment(path: str, detector: str, params: dict, start: int | None, stop: in
         det.process(frame)
     if not stats.frames:
         raise SegmentError(f"{path}: empty segment")
-    return {"result": det.segment_result(), "pts": stats.pts, "last_duration": stats.last_duration}
+    return {"result": det.segment_result(), "pts": stats.pts, "last_duration": stats.last_duration,
+            "rate": stats.rate}
 
 
 def _detect_in_segments(path: str, det, detector: str, params: dict, workers: int):
@@ -160,7 +161,8 @@ def _detect_in_segments(path: str, det, detector: str, params: dict, workers: in
     if any(b <= a for a, b in zip(pts, pts[1:])):
         return None
     stats = DecodeStats(frames=len(pts), first_pts=pts[0], last_pts=pts[-1],
-                        last_duration=parts[-1]["last_duration"], pts=pts, segments=len(parts))
+                        last_duration=parts[-1]["last_duration"], pts=pts, segments=len(parts),
+                        rate=parts[0]["rate"])
     shots, transitions = det.finish_segments([part["result"] for part in parts], joins)
     return shots, transitions, stats
 
