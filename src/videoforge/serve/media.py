@@ -22,6 +22,14 @@ class MediaMissing(Exception):
     """The shot exists but its media cannot be produced (no keyframe, source gone, decode failure)."""
 
 
+class MediaUncuttable(MediaMissing):
+    """The source is there but the shot's clip cannot be cut from it; the message says why."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(message)
+        self.path = path
+
+
 def inside(path: str, root: str) -> bool:
     """True when `path` (symlinks resolved) is `root` or lies under it."""
     real, base = os.path.realpath(path), os.path.realpath(root)
@@ -151,7 +159,7 @@ def clip_file(catalog_root: str, row: dict, media_root: str | None) -> str:
                      reencode=idx.codec != "h264", crf=23)
             os.replace(tmp, out)
         except VideoError as e:
-            raise MediaMissing(str(e)) from e
+            raise MediaUncuttable(src, str(e)) from e
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
