@@ -29,12 +29,24 @@ $(CHROMIUM):
 	    || echo "could not install chromium; the browser test will be skipped"; \
 	else echo "not root: install chromium yourself to run the browser test"; fi
 
+# Real footage for the exactness tests (tests/test_real_files.py): OpenCV's sample videos from
+# Debian's opencv-doc (Megamind.avi, Megamind_bugy.avi, vtest.avi, tree.avi). Installed with apt
+# when we may, as chromium is; the tests say why they skip otherwise.
+OPENCV_DATA := /usr/share/doc/opencv-doc/examples/data/Megamind.avi
+$(OPENCV_DATA):
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian opencv-doc (sample videos) for the real-file tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq opencv-doc) >/dev/null 2>&1 \
+	    || echo "could not install opencv-doc; the real-file tests will be skipped"; \
+	  [ -f $@ ] || echo "opencv-doc installed no $@ (dpkg path-exclude on /usr/share/doc?); the real-file tests will be skipped"; \
+	else echo "not root: install opencv-doc yourself to run the real-file tests"; fi
+
 install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m videoforge.demo --out $(DEMO)
 
-test: $(STAMP) | $(CHROMIUM)
+test: $(STAMP) | $(CHROMIUM) $(OPENCV_DATA)
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
