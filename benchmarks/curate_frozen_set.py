@@ -15,6 +15,8 @@ select    reads TRAIN only: grouped 5-fold CV (a group = one picture / clip piec
           inside TRAIN for each candidate configuration; picks the best by the mean of pooled CV
           AUC, worst family and worst kind; Platt-calibrates on the out-of-fold scores; fits the
           final model on all of TRAIN (WORK/model.npz; --save-default: the packaged default).
+tsa       trains the optional TSA network on TRAIN and scores FROZEN beside the tabular model
+          (--ship: its weights become curate/models/suitability_tsa.npz if it wins).
 evaluate  scores FROZEN once with the model (default: the packaged one): pooled ROC-AUC, medians
           per class, per kind / family, every single feature column, and the same configuration
           refitted with each degradation kind / footage family left out of TRAIN. Every figure
@@ -332,16 +334,82 @@ def _old_model_scores(path: str, fz: dict):
     return est.predict_proba(x)[:, list(est.classes_).index(1)]
 
 
+# -------------------------------------------------------------------------------------------- TSA
+def _frames(work: str, split: str, d: dict, n: int, size: int) -> np.ndarray:
+    """(N, n, 3, size, size) frames of every labelled shot, cached in WORK/frames_<split>_<n>x<size>.npy."""
+    from videoforge.catalog import Catalog
+    from videoforge.curate.tsa import sample_shot_frames
+
+    cache = os.path.join(work, f"frames_{split}_{n}x{size}.npy")
+    if os.path.exists(cache):
+        return np.load(cache, allow_pickle=False)
+    cat = Catalog(os.path.join(work, f"cat_{split}"))
+    rows = {r["shot_id"]: r for r in cat.query_dicts("SELECT shot_id, start_frame, end_frame FROM shots")}
+    out = np.zeros((len(d["shot_id"]), n, 3, size, size), np.float32)
+    by_video: dict[str, list[int]] = {}
+    for i, p in enumerate(d["path"]):
+        by_video.setdefault(str(p), []).append(i)
+    for p, idx in by_video.items():
+        got = sample_shot_frames(p, [(rows[d["shot_id"][i]]["start_frame"], rows[d["shot_id"][i]]["end_frame"]) for i in idx],
+                                 n=n, size=size)
+        for i, f in zip(idx, got):
+            out[i] = f
+    np.save(cache, out)
+    return out
+
+
+def tsa(work: str, epochs: int, n: int, size: int, ship: bool) -> None:
+    """Train the TSA network on TRAIN (its metric branch sees the same features as the tabular model),
+    score FROZEN once, beside the tabular model's figure on the same shots."""
+    import torch
+
+    from videoforge.curate.bootstrap import auc_ci, fmt, median_ci
+    from videoforge.curate.suitability import load_model
+    from videoforge.curate.tsa import SHIPPED_TSA, fit_tsa, save_npz
+
+    torch.set_num_threads(2)
+    tr, fz = load(work, "train"), load(work, "frozen")
+    feats = json.load(open(os.path.join(work, "selection.json")))["features"]
+    t0 = time.perf_counter()
+    ftr, ffz = _frames(work, "train", tr, n, size), _frames(work, "frozen", fz, n, size)
+    t1 = time.perf_counter()
+    m = fit_tsa(ftr, _cols(tr, feats), tr["y"].astype(float), feats, epochs=epochs,
+                log=lambda e, l: print(f"epoch {e} loss {l:.4f}", file=sys.stderr, flush=True))
+    t2 = time.perf_counter()
+    p = m.predict(ffz, _cols(fz, feats))
+    y = fz["y"]
+    tab = load_model().predict(_cols(fz, load_model().features))
+    a_tsa, a_tab = auc_ci(y, p), auc_ci(y, tab)
+    print(f"frames {t1 - t0:.0f} s, training {t2 - t1:.0f} s ({epochs} epochs, {len(tr['y'])} TRAIN shots, {n} frames of {size}x{size})")
+    print("| method (FROZEN) | ROC-AUC [95 % CI] | median clean | median degraded | n |\n|---|---|---|---|---|")
+    print(f"| TSA network (frames + metrics) | {fmt(a_tsa)} | {fmt(median_ci(p[y == 1]), 'median')} | "
+          f"{fmt(median_ci(p[y == 0]), 'median')} | {len(y)} |")
+    print(f"| shipped tabular model | {fmt(a_tab)} | {fmt(median_ci(tab[y == 1]), 'median')} | "
+          f"{fmt(median_ci(tab[y == 0]), 'median')} | {len(y)} |")
+    wins = a_tsa["auc"] > a_tab["auc"]
+    print(f"TSA wins: {wins}")
+    save_npz(m, os.path.join(work, "tsa.npz"))
+    if ship and wins:
+        save_npz(m, SHIPPED_TSA)
+        print(f"shipped: {SHIPPED_TSA}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("step", choices=["build", "select", "evaluate"])
+    ap.add_argument("step", choices=["build", "select", "evaluate", "tsa"])
     ap.add_argument("--work", default="/tmp/vfE")
     ap.add_argument("--save-default", action="store_true", help="select: the chosen model becomes the packaged default")
     ap.add_argument("--model", default=None, help="evaluate: model file (default: the packaged one)")
     ap.add_argument("--again", action="store_true", help="evaluate a model already in the ledger once more")
     ap.add_argument("--old-model", default=None, help="evaluate: also score FROZEN with a version-1 (joblib) model")
+    ap.add_argument("--epochs", type=int, default=10, help="tsa: training epochs")
+    ap.add_argument("--frames", type=int, default=6, help="tsa: frames per shot")
+    ap.add_argument("--size", type=int, default=32, help="tsa: frame side in pixels")
+    ap.add_argument("--ship", action="store_true", help="tsa: ship the weights if the network beats the tabular model")
     a = ap.parse_args()
-    if a.step == "build":
+    if a.step == "tsa":
+        tsa(a.work, a.epochs, a.frames, a.size, a.ship)
+    elif a.step == "build":
         build(a.work)
     elif a.step == "select":
         select(a.work, a.save_default)

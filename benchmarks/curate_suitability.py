@@ -1,6 +1,11 @@
 """Training-suitability benchmark: the learned score vs the best single-metric threshold,
 vs a tuned multi-threshold rule, and vs every numeric metric column, on held-out data.
 
+SUPERSEDED (issue 19) by benchmarks/curate_frozen_set.py: this script's HELDOUT split was
+consulted while the model was shaped, so its figures (0.876) are not held-out figures; the
+packaged model is now built and judged by curate_frozen_set.py (frozen set, CV on TRAIN only).
+Kept to reproduce the earlier tables of docs/benchmarks/curate.md.
+
     .venv/bin/python benchmarks/curate_suitability.py --work /tmp/vf-suit --clean 60 30 [--save-default]
 
 1. `python -m videoforge.synth.degrade` writes a TRAIN set (train photos/procedural seeds/
@@ -14,7 +19,7 @@ vs a tuned multi-threshold rule, and vs every numeric metric column, on held-out
    of the multi-threshold rule (bounds = 3 %/97 % quantiles of clean TRAIN shots), and of
    every numeric metric column in its better direction.
 With --save-default the fitted model becomes the packaged default
-(src/videoforge/curate/models/suitability_default.joblib).
+(src/videoforge/curate/models/suitability_default.npz; do not: see above).
 
     .venv/bin/python benchmarks/curate_suitability.py --work /tmp/vf-suit --cv
 
