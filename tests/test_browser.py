@@ -24,7 +24,7 @@ from videoforge.io.encode import write_video
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TOKEN = "browser-test-token-42"
+TOKEN = "Gd4kPz9-Vt2qMx7r-web"
 SHOTS_DIR = os.environ.get("VIDEOFORGE_SCREENSHOTS")  # None: a temporary folder, so tests leave the tree clean
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} not installed (apt-get install chromium)")

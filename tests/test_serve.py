@@ -17,7 +17,7 @@ from videoforge.catalog import Catalog
 from videoforge.serve.app import create_app
 from videoforge.serve.auth import SESSION_COOKIE
 
-TOKEN = "test-token-0123456789"
+TOKEN = "Kq7vXr2-Lp9wTz4n-api"   # strong enough for the server (see auth.token_weakness)
 H = {"Authorization": f"Bearer {TOKEN}"}
 
 
@@ -62,7 +62,8 @@ def test_everything_needs_credentials(client, built):
         for headers in ({}, {"Authorization": "Bearer wrong-token-xxxxx"}, {"Authorization": TOKEN},
                         {"Cookie": f"{SESSION_COOKIE}=forged.value.sig"}):
             r = client.get(p, headers=headers, follow_redirects=False)
-            assert r.status_code == 401, (p, headers, r.status_code)
+            # 429 once the server-wide limit of wrong tokens is reached (see test_failed_attempts_...)
+            assert r.status_code in (401, 429), (p, headers, r.status_code)
             assert "error" in r.json()
     # a token in the query string is not a credential
     assert client.get(f"/api/videos?token={TOKEN}").status_code == 401

@@ -14,7 +14,7 @@ from test_serve_support import make_videos
 from videoforge.catalog import Catalog
 from videoforge.serve.app import create_app
 
-TOKEN = "e2e-token-0123456789"
+TOKEN = "Rb5mWc8-Hj3sNf6y-e2e"
 H = {"Authorization": f"Bearer {TOKEN}"}
 
 

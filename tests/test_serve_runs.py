@@ -16,7 +16,7 @@ from videoforge.engine.config import AnalysisConfig
 from videoforge.serve.app import create_app
 from videoforge.io.encode import write_video
 
-TOKEN = "test-token-0123456789"
+TOKEN = "Kq7vXr2-Lp9wTz4n-api"   # strong enough for the server (see auth.token_weakness)
 H = {"Authorization": f"Bearer {TOKEN}"}
 FAST = AnalysisConfig(detector="none", scorers=[], ocr=False)   # the run's mechanics, not its detectors
 

@@ -27,12 +27,16 @@ class CatalogError(Exception):
 
 # Set by `videoforge serve` (and inherited by the runs it starts): SQL fragments from HTTP
 # requests (`where`, filters) run on these connections, so DuckDB's file and network
-# functions (read_text, read_csv, glob, ATTACH, httpfs) are switched off there.
+# functions (read_text, read_csv, glob, ATTACH, httpfs) are switched off there, and the
+# configuration is locked (no SET / RESET / PRAGMA can change memory, threads or access
+# settings of the database instance the server's requests share).
 NO_EXTERNAL_ACCESS_ENV = "VIDEOFORGE_SQL_NO_EXTERNAL_ACCESS"
 
 
 def _connect_config() -> dict:
-    return {"enable_external_access": False} if os.environ.get(NO_EXTERNAL_ACCESS_ENV) == "1" else {}
+    if os.environ.get(NO_EXTERNAL_ACCESS_ENV) == "1":
+        return {"enable_external_access": False, "lock_configuration": True}
+    return {}
 
 
 def _is_lock_error(e: Exception) -> bool:

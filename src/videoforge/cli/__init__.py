@@ -67,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # noqa: BLE001 - last line of defence: say why, exit 1
+        sqlfilter = sys.modules.get("videoforge.catalog.sqlfilter")   # loaded by whatever took a --where
+        if sqlfilter is not None and isinstance(e, sqlfilter.SQLFilterError):
+            print(f"videoforge {args.command}: error: {e}", file=sys.stderr)   # a bad --where: a usage error
+            return 2
         from videoforge.cli._common import describe_failure
 
         print(f"videoforge {args.command}: {describe_failure(e)}", file=sys.stderr)

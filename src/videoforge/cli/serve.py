@@ -44,14 +44,15 @@ def main(args) -> int:
 
     from videoforge.engine.config import AnalysisConfig
     from videoforge.serve.app import create_app
-    from videoforge.serve.auth import generate_token
+    from videoforge.serve.auth import generate_token, token_weakness
 
     token = os.environ.get("VIDEOFORGE_TOKEN") or ""
     generated = not token
     if generated:
         token = generate_token()
-    elif len(token) < 8:
-        raise UsageError("VIDEOFORGE_TOKEN must be at least 8 characters")
+    elif why := token_weakness(token):
+        raise UsageError(f"VIDEOFORGE_TOKEN is too weak: {why}; choose a long random one, or unset it and "
+                         "the server generates and prints one")
     if args.address and args.engine != "ray":
         raise UsageError("--address only applies with --engine ray")
     config = AnalysisConfig(detector=args.detector, ocr=not args.no_ocr)

@@ -40,9 +40,12 @@ def caption_catalog(catalog, captioner: Captioner, policy: CascadePolicy | None 
     t0 = time.perf_counter()
     ensure_schema(catalog)
     policy = policy or CascadePolicy()
+    from videoforge.catalog.sqlfilter import parse_filter
+
     sql = "SELECT * FROM shots"
+    where = parse_filter(where, "--where")   # exactly one expression, or SQLFilterError (exit 2)
     if where:
-        sql += f" WHERE {where}"
+        sql += f" WHERE ({where})"
     sql += " ORDER BY video_id, start_frame"
     rows = catalog.query_dicts(sql)
     decision = select(rows, policy)

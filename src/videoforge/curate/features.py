@@ -57,6 +57,9 @@ def load_features(catalog: Catalog, features: list[str] | None = None, where: st
     have = shot_columns(catalog)
     sel = [f"s.{c}" if c in have else f"NULL AS {c}" for c in cols]
     # the filter applies to shots alone, so names shared with videos (duration, fps, ...) are not ambiguous
+    from videoforge.catalog.sqlfilter import parse_filter
+
+    where = parse_filter(where, "--where")   # exactly one expression, or SQLFilterError (exit 2)
     shots = f"(SELECT * FROM shots WHERE {where})" if where else "shots"
     sql = (f"SELECT s.shot_id, s.video_id, v.path, s.start_frame, s.end_frame, {', '.join(sel)} "
            f"FROM {shots} s LEFT JOIN videos v USING (video_id) ORDER BY s.video_id, s.start_frame")

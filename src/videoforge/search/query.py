@@ -126,10 +126,16 @@ def _load_index(catalog_root: str, name: str) -> LoadedIndex:
 
 
 def _allowed_shots(con, where: str | None) -> set[str] | None:
+    from videoforge.catalog.sqlfilter import SQLFilterError, parse_filter
+
+    try:   # exactly one expression, placed as DuckDB renders it
+        where = parse_filter(where, "--where")
+    except SQLFilterError as e:
+        raise FilterError(str(e)) from e
     if not where:
         return None
     try:
-        rows = con.execute(f"SELECT shot_id FROM shots WHERE {where}").fetchall()
+        rows = con.execute(f"SELECT shot_id FROM shots WHERE ({where})").fetchall()
     except Exception as e:  # noqa: BLE001 - DuckDB parser/binder errors: show them with the filter
         raise FilterError(f"--where {where!r} is not a valid filter on shots: {str(e).splitlines()[0]}") from e
     return {r[0] for r in rows}

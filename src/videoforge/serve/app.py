@@ -22,14 +22,16 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from videoforge.catalog import Catalog, CatalogError
+from videoforge.catalog.sqlfilter import SERVER_QUERY_TIMEOUT_S, QueryTimeout, SQLFilterError
 from videoforge.jsonable import jsonable
 from videoforge.serve import integrations, media, queries
 from videoforge.serve.auth import SESSION_COOKIE, Auth, safe_next
+from videoforge.serve.security import CSP, cross_site_refusal, docs_csp
 from videoforge.serve.queries import Page, QueryError
 from videoforge.serve.readgate import ReadGate
 from videoforge.serve.runs import RunConflict, RunManager
 
-PUBLIC_PATHS = {"/login", "/logout"}
+PUBLIC_PATHS = {"/login", "/logout", "/static/login.css", "/static/login.js"}   # what the login page needs
 STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
 EXPORT_FORMATS = ("opensora", "webdataset", "parquet")
@@ -49,10 +51,12 @@ def _static_text(name: str) -> str:
 
 def create_app(catalog_dir: str, token: str, media_root: str | None = None, workers: int | None = None,
                engine: str = "local", address: str | None = None, run_config=None,
-               session_secret: bytes | None = None) -> FastAPI:
+               session_secret: bytes | None = None, query_timeout: float | None = SERVER_QUERY_TIMEOUT_S) -> FastAPI:
     """The server for one catalog folder. `media_root`: the only folder runs may read videos from.
 
     `run_config` (an AnalysisConfig) is what API-started runs analyse with; None = defaults.
+    `query_timeout`: seconds after which a request's catalog queries (and an export's filter
+    check) are interrupted. A weak `token` raises WeakTokenError (a ValueError).
     """
     from videoforge.catalog.store import NO_EXTERNAL_ACCESS_ENV
 
@@ -66,27 +70,46 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
     if media_root and not os.path.isdir(media_root):
         raise CatalogError(f"{media_root}: --media-root is not a folder")
     auth = Auth(token, secret=session_secret)
-    gate = ReadGate(catalog)   # every read goes through it: shared, and it steps aside for a run's writer
+    gate = ReadGate(catalog, query_timeout=3 * query_timeout if query_timeout else None)   # every read goes through it: shared, and it steps aside for a run's writer
     runs = RunManager(catalog.root, workers=workers, engine=engine, address=address,
                       config_json=run_config.to_json() if run_config is not None else None)
 
-    app = FastAPI(title="videoforge", version="1", summary="Shots, metrics, search and runs over one videoforge catalog.")
+    # /docs and /redoc are served below with their own Content-Security-Policy
+    app = FastAPI(title="videoforge", version="1", summary="Shots, metrics, search and runs over one videoforge catalog.",
+                  docs_url=None, redoc_url=None)
     app.state.catalog, app.state.auth, app.state.runs, app.state.media_root = catalog, auth, runs, media_root
 
     # -- authentication: one gate in front of everything ----------------------------------
+    def _harden(response: Response) -> Response:
+        # every response, HTML or not, the login page and refusals included
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
     @app.middleware("http")
     async def require_login(request: Request, call_next):
         path = request.url.path
-        if path in PUBLIC_PATHS or auth.allowed(request.headers, request.cookies):
-            response = await call_next(request)
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("Referrer-Policy", "no-referrer")
-            return response
+        refusal = cross_site_refusal(request.method, request.headers)
+        if refusal:
+            return _harden(_error(403, refusal))
+        allowed = path in PUBLIC_PATHS or auth.check_session(request.cookies.get(SESSION_COOKIE))
+        if not allowed:
+            verdict = auth.bearer_attempt(request.headers.get("authorization"))
+            if verdict == "locked":
+                wait = max(1, round(auth.failures.retry_after()))
+                return _harden(_error(429, f"too many failed logins on this server: no token is checked for {wait} s",
+                                      retry_after_s=wait))
+            allowed = verdict == "ok"
+        if allowed:
+            return _harden(await call_next(request))
         if path.startswith("/api") or path == "/openapi.json" or request.method != "GET":
-            return JSONResponse({"error": "authentication required: send 'Authorization: Bearer TOKEN' or log in at /login",
-                                 "status": 401}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            return _harden(JSONResponse(
+                {"error": "authentication required: send 'Authorization: Bearer TOKEN' or log in at /login",
+                 "status": 401}, status_code=401, headers={"WWW-Authenticate": "Bearer"}))
         target = path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        return _harden(RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303))
 
     # -- errors as JSON with a clear message ----------------------------------------------
     @app.exception_handler(QueryError)
@@ -106,30 +129,58 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
     async def _catalog_error(request: Request, exc: CatalogError):
         return _error(503, str(exc))
 
+    @app.exception_handler(QueryTimeout)
+    async def _query_timeout(request: Request, exc: QueryTimeout):
+        return _error(503, str(exc))
+
+    @app.exception_handler(SQLFilterError)
+    async def _filter_error(request: Request, exc: SQLFilterError):
+        return _error(400, str(exc))
+
     # -- login ----------------------------------------------------------------------------
+    LOGIN_ERRORS = {"1": "Wrong token.", "locked": "Too many failed logins on this server: wait a minute and try again."}
+
     @app.get("/login", include_in_schema=False)
     def login_page(error: str | None = None):
-        html = _static_text("login.html").replace("{{error}}", "Wrong token." if error else "")
-        return HTMLResponse(html)
+        # only fixed messages reach the page: the query string picks one, it is never echoed
+        html = _static_text("login.html").replace("{{error}}", LOGIN_ERRORS.get(error or "", "Wrong token." if error else ""))
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     @app.post("/login", include_in_schema=False)
     async def login(request: Request):
         form = await request.form()
         token = str(form.get("token") or "")
         nxt = safe_next(str(form.get("next") or request.query_params.get("next") or "/"))
-        if not auth.check_token(token):
-            await asyncio.sleep(0.5)   # slows guessing a short user-chosen token
-            return RedirectResponse(f"/login?error=1&next={quote(nxt, safe='')}", status_code=303)
+        verdict = auth.attempt(token)
+        if verdict != "ok":
+            await asyncio.sleep(0.5)   # each wrong try costs its sender time too
+            code = "locked" if verdict == "locked" else "1"
+            return RedirectResponse(f"/login?error={code}&next={quote(nxt, safe='')}", status_code=303)
         resp = RedirectResponse(nxt, status_code=303)
         resp.set_cookie(SESSION_COOKIE, auth.make_session(), max_age=auth.max_age, httponly=True,
                         samesite="strict", secure=request.url.scheme == "https", path="/")
         return resp
 
     @app.post("/logout", include_in_schema=False)
-    def logout():
+    def logout(request: Request):
+        auth.end_session(request.cookies.get(SESSION_COOKIE))   # the session id is gone server-side
         resp = RedirectResponse("/login", status_code=303)
         resp.delete_cookie(SESSION_COOKIE, path="/")
         return resp
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        html = get_swagger_ui_html(openapi_url="/openapi.json", title="videoforge API").body.decode()
+        return HTMLResponse(html, headers={"Content-Security-Policy": docs_csp(html)})
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc():
+        from fastapi.openapi.docs import get_redoc_html
+
+        html = get_redoc_html(openapi_url="/openapi.json", title="videoforge API").body.decode()
+        return HTMLResponse(html, headers={"Content-Security-Policy": docs_csp(html)})
 
     # -- the page -------------------------------------------------------------------------
     @app.get("/", include_in_schema=False)
@@ -201,6 +252,8 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
             path = resolve(catalog.root, _media_row(shot_id), media_root)
         except media.MediaRefused as e:
             raise HTTPException(403, f"refused: {e}") from None
+        except media.MediaUncuttable as e:   # the file is there but cannot be cut: say why (#18)
+            return _error(422, str(e), path=e.path)
         except media.MediaMissing as e:
             raise HTTPException(404, str(e)) from None
         return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
@@ -317,7 +370,7 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
             raise HTTPException(501, "the export stage (videoforge.export) is not available in this install") from None
         try:   # check the filter here (read-only) so a bad one is a 400 now, not a failed job later
             with gate.hold():
-                select_shots(catalog, where, min_seconds, limit=1)
+                select_shots(catalog, where, min_seconds, limit=1, timeout=query_timeout)
         except SelectionError as e:
             raise HTTPException(400, str(e)) from None
         out = os.path.join(catalog.root, "exports", name)

@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 
 from videoforge.catalog import Catalog
+from videoforge.catalog.sqlfilter import time_limit
 
 WANT_WRITE_SUFFIX = ".write-wanted"
 MARKER_FRESH_S = 3.0   # a writer refreshes its marker on every retry; an older one is a leftover of a killed writer
@@ -33,8 +34,11 @@ class ReadGate:
     """Many concurrent readers on one read-only connection that steps aside for writers."""
 
     def __init__(self, catalog: Catalog, max_hold: float = 5.0, pause: float = 0.5, idle_close: float = 0.25,
-                 writer_wait: float = 30.0):
+                 writer_wait: float = 30.0, query_timeout: float | None = 30.0):
         self.catalog = catalog
+        # A request's queries are interrupted after this many seconds (QueryTimeout), so no
+        # request can hold the shared connection, and with it the writer, indefinitely.
+        self.query_timeout = query_timeout
         self.root = catalog.root
         self.max_hold, self.pause, self.idle_close, self.writer_wait = max_hold, pause, idle_close, writer_wait
         self._marker = catalog.db_path + WANT_WRITE_SUFFIX
@@ -116,7 +120,8 @@ class ReadGate:
             con = self._con
         cur = con.cursor()
         try:
-            yield cur
+            with time_limit(cur, self.query_timeout, "the request's catalog query"):
+                yield cur
         finally:
             try:
                 cur.close()

@@ -1,4 +1,6 @@
-"""Child process of a server-started run or export: `python -m videoforge.serve.runner REQUEST_JSON`.
+"""Child process of a server-started run or export:
+`python -m videoforge.serve.runner --request-file FILE` (FILE: the request as JSON; read, then
+removed) or, for small requests, `python -m videoforge.serve.runner REQUEST_JSON`.
 
 Prints one JSON event per line on stdout (run_videos' events, then a "summary" or
 "failed" event); a "cancel" line on stdin, or stdin closing (the server went away), sets
@@ -7,7 +9,9 @@ the cancel event so the run stops between videos with everything finished commit
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 import threading
 
@@ -23,7 +27,13 @@ def main(argv: list[str]) -> int:
     from videoforge.engine.config import AnalysisConfig
     from videoforge.engine.run import run_videos
 
-    req = json.loads(argv[0])
+    if argv[:1] == ["--request-file"]:
+        with open(argv[1], encoding="utf-8") as f:
+            req = json.load(f)
+        with contextlib.suppress(OSError):
+            os.remove(argv[1])
+    else:
+        req = json.loads(argv[0])
     config = AnalysisConfig(**json.loads(req["config"])) if req.get("config") else None
     cancel = threading.Event()
 

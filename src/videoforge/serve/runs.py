@@ -3,18 +3,22 @@
 Why a child process and not `run_videos` in a server thread: DuckDB refuses, inside one
 process, a read-write connection next to read-only ones ("different configuration"), so
 a run committing from the server process would collide with the requests reading the
-catalog. The child (`python -m videoforge.serve.runner`) calls
+catalog. The child (`python -m videoforge.serve.runner --request-file F`) calls
 `run_videos(..., cancel=event, on_event=...)` and is the catalog's single writer; its
 events come back as JSON lines and a "cancel" line on its stdin sets its cancel event.
-One run at a time per catalog (one writer).
+One run at a time per catalog (one writer). The request (thousands of input paths for a
+big folder) travels in a private temporary file, not on the command line: the kernel caps one
+argument at 128 KiB and all of them together (E2BIG), which a few thousand paths exceed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import contextlib
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -89,16 +93,25 @@ class RunManager:
             if busy is not None:
                 raise RunConflict(f"{busy.kind} {busy.run_id} is still running on this catalog; wait for it or cancel it")
             env = dict(os.environ, PYTHONUNBUFFERED="1")
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "videoforge.serve.runner", json.dumps(request)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-            )
+            fd, request_file = tempfile.mkstemp(prefix=f"videoforge-run-{run.run_id}-", suffix=".json")  # mode 0600
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(request, f)
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "videoforge.serve.runner", "--request-file", request_file],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                )
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.remove(request_file)
+                raise
             self._runs[run.run_id] = run
             self._procs[run.run_id] = proc
-        threading.Thread(target=self._follow, args=(run, proc), daemon=True, name=f"run-{run.run_id}").start()
+        threading.Thread(target=self._follow, args=(run, proc, request_file), daemon=True,
+                         name=f"run-{run.run_id}").start()
         return run
 
-    def _follow(self, run: RunState, proc: subprocess.Popen) -> None:
+    def _follow(self, run: RunState, proc: subprocess.Popen, request_file: str | None = None) -> None:
         stderr_tail: list[str] = []
 
         def drain_stderr():
@@ -125,6 +138,9 @@ class RunManager:
                 if kind == "failed":
                     run.message = ev.get("message")
         rc = proc.wait()
+        if request_file:   # the child removes it once read; this covers a child that died first
+            with contextlib.suppress(OSError):
+                os.remove(request_file)
         with self._lock:
             run.finished_at = time.time()
             if run.summary is not None and rc == 0:

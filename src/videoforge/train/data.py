@@ -78,6 +78,9 @@ def _read_webdataset(shards: list[str]) -> list[dict]:
 
 def _select(rows: list[dict], where: str | None, what: str) -> list[dict]:
     """Apply an SQL WHERE over the rows' columns with DuckDB (same dialect as `videoforge export --where`)."""
+    from videoforge.catalog.sqlfilter import parse_filter
+
+    where = parse_filter(where, f"{what}: data.where")   # exactly one expression, or SQLFilterError (a ValueError)
     if not where or not rows:
         return rows
     import duckdb
