@@ -14,7 +14,8 @@ GOOD = {"subject": "a textured scene with coloured shapes", "subject_motion": "s
 
 class FakeOpenAI:
     """Scripted replies: `script` is a list of modes consumed one per request, then `default`.
-    Modes: good | fenced | malformed | missing_key | not_json_body | no_choices | slow | e500 | e429 | e400."""
+    Modes: good | fenced | malformed | missing_key | not_json_body | no_choices | slow | e500 | e429 | e400 |
+    e401 | e403."""
 
     def __init__(self, script=None, default="good", slow_seconds=2.0, delay=0.0):
         self.script, self.default = list(script or []), default
@@ -101,5 +102,9 @@ class FakeOpenAI:
             send(429, {"error": {"message": "rate limited"}}, {"retry-after": "0.05"})
         elif mode == "e400":
             send(400, {"error": {"message": "image input not supported"}})
+        elif mode == "e401":
+            send(401, {"error": {"message": "invalid api key", "type": "invalid_request_error"}})
+        elif mode == "e403":
+            send(403, {"error": {"message": "forbidden: this key cannot use the model"}})
         else:
             raise ValueError(mode)

@@ -40,6 +40,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--price-input", type=float, default=0.0, metavar="USD", help="USD per million prompt tokens (cost report)")
     p.add_argument("--price-output", type=float, default=0.0, metavar="USD", help="USD per million completion tokens")
     p.add_argument("--no-cache", action="store_true", help="ignore cached captions and call the backend again")
+    p.add_argument("--commit-every", type=int, default=16, metavar="N",
+                   help="save captions (and the cache) every N replies as they arrive (default 16; also every 10 s): "
+                        "an interrupted run keeps them and a rerun does not pay for them again")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     return p
 
@@ -52,7 +55,7 @@ def main(args) -> int:
     from videoforge.cli import UsageError
     from videoforge.cli._common import print_json, print_table
     from videoforge.curate.caption_run import caption_catalog
-    from videoforge.curate.captions import get_captioner
+    from videoforge.curate.captions import CaptionStopped, get_captioner
     from videoforge.curate.cascade import CascadePolicy
 
     if args.backend == "openai":
@@ -67,11 +70,16 @@ def main(args) -> int:
             price_input=args.price_input, price_output=args.price_output)
     else:
         captioner = get_captioner("metadata")
+    if args.commit_every < 1:
+        raise UsageError("--commit-every must be at least 1")
     policy = CascadePolicy(min_suitability=None if args.all else args.min_suitability,
                            skip_duplicates=not (args.all or args.include_duplicates))
     try:
         summary = caption_catalog(Catalog(args.catalog), captioner, policy, where=args.where, limit=args.limit,
-                                  use_cache=not args.no_cache)
+                                  use_cache=not args.no_cache, batch_size=args.commit_every)
+    except CaptionStopped as e:
+        print(f"videoforge caption: stopped: {e}", file=sys.stderr)
+        return 1
     finally:
         if hasattr(captioner, "close"):
             captioner.close()

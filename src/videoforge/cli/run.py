@@ -26,6 +26,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="Ray cluster to join with --engine ray (default: start a local Ray)")
     p.add_argument("--detector", default="videoforge", help="shot detector: videoforge (default), pyscenedetect, transnetv2")
     p.add_argument("--no-ocr", action="store_true", help="skip on-screen text recognition (faster)")
+    p.add_argument("--lock-wait", type=float, default=None, metavar="SECONDS",
+                   help="one run writes a catalog at a time: wait at most this long for another run to finish "
+                        "(default: wait until it does; a killed run's lock is taken over at once)")
     p.add_argument("--json", action="store_true", help="print the run summary as JSON on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
@@ -46,8 +49,10 @@ def main(args) -> int:
     if args.detector not in detector_names():
         raise UsageError(f"unknown --detector {args.detector!r}; choose one of {', '.join(detector_names())}")
     config = AnalysisConfig(detector=args.detector, ocr=not args.no_ocr)
+    if args.lock_wait is not None and args.lock_wait < 0:
+        raise UsageError("--lock-wait must be 0 or more seconds")
     summary = run_videos(args.inputs, args.catalog, workers=args.workers, force=args.force, engine=args.engine,
-                         address=args.address, config=config, progress=not args.quiet)
+                         address=args.address, config=config, progress=not args.quiet, lock_wait=args.lock_wait)
     for m in summary.missing_inputs:
         print(f"warning: {m}: no such file, folder or glob match", file=sys.stderr)
     if args.json:
@@ -57,12 +62,17 @@ def main(args) -> int:
                     [[summary.total, summary.analyzed, summary.skipped, summary.failed, summary.shots,
                       summary.frames, round(summary.seconds, 1)]])
         for e in summary.errors:
-            print(f"  failed [{e['stage']}] {e['message']}")
+            what = "internal error" if e.get("kind") == "internal" else "failed"
+            print(f"  {what} [{e['stage']}] {e['message']}")
         print(f"catalog: {args.catalog}  (query it: videoforge sql {args.catalog} \"SELECT * FROM shots LIMIT 5\")")
     if summary.failed:
         print(f"{summary.failed} video(s) failed; see the errors table", file=sys.stderr)
     if summary.total == 0 and not summary.missing_inputs:
         print("no video files found in the inputs", file=sys.stderr)
     if summary.total == 0 and summary.missing_inputs:
+        return 1
+    if summary.total and summary.failed == summary.total:
+        # nothing was analysed and nothing was already there: the run did not do its job
+        print(f"all {summary.total} input(s) failed; nothing was analysed", file=sys.stderr)
         return 1
     return 0

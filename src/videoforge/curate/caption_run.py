@@ -8,7 +8,7 @@ import json
 import os
 import time
 
-from videoforge.curate.captions.base import Caption, Captioner, ShotInput, flatten
+from videoforge.curate.captions.base import Caption, Captioner, CaptionStopped, ShotInput, flatten
 from videoforge.curate.cascade import CascadePolicy, select
 
 
@@ -31,11 +31,53 @@ def _shot_inputs(catalog, rows: list[dict]) -> list[ShotInput]:
     return [ShotInput(r["shot_id"], by_shot.get(r["shot_id"], []), r) for r in rows]
 
 
+def _commit_batch(catalog, captions: list[Caption], key_of: dict[str, str], write_cache: bool) -> None:
+    """One transaction: the batch's caption columns on `shots` and its new replies in
+    `caption_cache`, so a kill leaves both or neither and a rerun asks for nothing twice."""
+    import pyarrow as pa
+
+    ok = [c for c in captions if c.fields]
+    if not ok:
+        return
+    shots = pa.table({"shot_id": [c.shot_id for c in ok], "caption": [flatten(c.fields) for c in ok],
+                      "caption_json": [c.to_json() for c in ok], "caption_backend": [c.backend for c in ok]})
+    fresh = [c for c in ok if not c.cached] if write_cache else []
+    now = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
+    cache = pa.table({"cache_key": [key_of[c.shot_id] for c in fresh], "backend": [c.backend for c in fresh],
+                      "model": [c.model for c in fresh], "caption_json": [c.to_json() for c in fresh],
+                      "prompt_tokens": pa.array([c.prompt_tokens for c in fresh], pa.int64()),
+                      "completion_tokens": pa.array([c.completion_tokens for c in fresh], pa.int64()),
+                      "created_at": pa.array([now] * len(fresh), pa.timestamp("us"))})
+    with catalog.write() as con:
+        con.register("vf_caption_batch", shots)
+        con.register("vf_caption_cache", cache)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("UPDATE shots SET caption = n.caption, caption_json = n.caption_json, "
+                        "caption_backend = n.caption_backend FROM vf_caption_batch n WHERE shots.shot_id = n.shot_id")
+            if fresh:
+                con.execute("INSERT OR REPLACE INTO caption_cache SELECT * FROM vf_caption_cache")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("vf_caption_batch")
+            con.unregister("vf_caption_cache")
+
+
 def caption_catalog(catalog, captioner: Captioner, policy: CascadePolicy | None = None,
-                    where: str | None = None, limit: int | None = None, use_cache: bool = True) -> dict:
+                    where: str | None = None, limit: int | None = None, use_cache: bool = True,
+                    batch_size: int = 16, batch_seconds: float = 10.0) -> dict:
     """Caption the shots the cascade selects and write `caption`, `caption_json`,
-    `caption_backend`; returns a summary with calls made/saved, cache hits, tokens and cost."""
-    from videoforge.curate.store import ensure_schema, write_shot_columns
+    `caption_backend`; returns a summary with calls made/saved, cache hits, tokens and cost.
+
+    Paid work is never lost: replies are committed (shots and cache in one transaction) every
+    `batch_size` captions or `batch_seconds`, whichever comes first, and on the way out of an
+    interrupt or error; a rerun finds them in the cache and sends no request for them.
+    `use_cache=False` ignores cached replies but still caches the new ones. Raises
+    CaptionStopped (after committing what arrived) when the backend refuses every request."""
+    from videoforge.curate.store import ensure_schema
 
     t0 = time.perf_counter()
     ensure_schema(catalog)
@@ -53,6 +95,8 @@ def caption_catalog(catalog, captioner: Captioner, policy: CascadePolicy | None 
     shots = _shot_inputs(catalog, chosen)
 
     keys = [cache_key(captioner, s) for s in shots]
+    key_of = dict(zip([s.shot_id for s in shots], keys))
+    write_cache = captioner.name != "metadata"   # metadata captions are free: no cache
     cached: dict[str, dict] = {}
     if use_cache and keys:
         _, crow = catalog.query("SELECT cache_key, caption_json FROM caption_cache WHERE backend = ?", [captioner.name])
@@ -60,8 +104,6 @@ def caption_catalog(catalog, captioner: Captioner, policy: CascadePolicy | None 
         for k in keys:
             if k in have:
                 cached[k] = json.loads(have[k])
-    todo = [s for s, k in zip(shots, keys) if k not in cached]
-    fresh = {c.shot_id: c for c in captioner.caption_many(todo)}
 
     results: list[Caption] = []
     for s, k in zip(shots, keys):
@@ -70,29 +112,26 @@ def caption_catalog(catalog, captioner: Captioner, policy: CascadePolicy | None 
             fields = {f: doc.get(f, "") for f in doc if not f.startswith("_")}
             extra = {f: v for f, v in doc.items() if f.startswith("_") and f not in ("_backend", "_model")}
             results.append(Caption(s.shot_id, fields, captioner.name, doc.get("_model", captioner.model), cached=True, extra=extra))
-        else:
-            results.append(fresh[s.shot_id])
-    ok = [c for c in results if c.fields]
-    write_shot_columns(catalog, [c.shot_id for c in ok], {
-        "caption": [flatten(c.fields) for c in ok],
-        "caption_json": [c.to_json() for c in ok],
-        "caption_backend": [c.backend for c in ok],
-    })
-    new_ok = [c for c in ok if not c.cached]
-    if use_cache and new_ok and captioner.name != "metadata":  # metadata captions are free: no cache
-        import pyarrow as pa
+    todo = [s for s, k in zip(shots, keys) if k not in cached]
 
-        key_of = dict(zip([s.shot_id for s in shots], keys))
-        now = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
-        t = pa.table({"cache_key": [key_of[c.shot_id] for c in new_ok], "backend": [c.backend for c in new_ok],
-                      "model": [c.model for c in new_ok], "caption_json": [c.to_json() for c in new_ok],
-                      "prompt_tokens": pa.array([c.prompt_tokens for c in new_ok], pa.int64()),
-                      "completion_tokens": pa.array([c.completion_tokens for c in new_ok], pa.int64()),
-                      "created_at": pa.array([now] * len(new_ok), pa.timestamp("us"))})
-        with catalog.write() as con:
-            con.register("vf_new_captions", t)
-            con.execute("INSERT OR REPLACE INTO caption_cache SELECT * FROM vf_new_captions")
-            con.unregister("vf_new_captions")
+    pending: list[Caption] = list(results)   # cache hits are written to their shots in the first batch
+    last = time.monotonic()
+    try:
+        for c in captioner.caption_stream(todo):
+            results.append(c)
+            pending.append(c)
+            if len(pending) >= max(1, batch_size) or time.monotonic() - last >= batch_seconds:
+                _commit_batch(catalog, pending, key_of, write_cache)
+                pending, last = [], time.monotonic()
+    except CaptionStopped as e:
+        made = sum(1 for c in results if c.fields and not c.cached)
+        raise CaptionStopped(f"{e}; stopped after {made} new caption(s), which are saved (a rerun will not ask "
+                             f"for them again)") from None
+    finally:
+        # on success, Ctrl-C, a refusal or any error: what arrived is kept
+        _commit_batch(catalog, pending, key_of, write_cache)
+
+    ok = [c for c in results if c.fields]
     calls = [c for c in results if not c.cached]
     pt = sum(c.prompt_tokens for c in calls)
     ct = sum(c.completion_tokens for c in calls)

@@ -8,8 +8,10 @@ resumes to exactly the catalog an uninterrupted run would have made.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -19,11 +21,13 @@ import duckdb
 
 from videoforge.catalog import Catalog, CatalogError
 from videoforge.catalog.commit import commit_video, record_error
+from videoforge.catalog.lock import RunLock
+from videoforge.catalog.markers import CATALOG_MARKER, mark
 from videoforge.engine.backends import get_backend
 from videoforge.engine.config import AnalysisConfig
 from videoforge.engine.discover import discover
-from videoforge.engine.jobs import Job, JobOutcome, analyze_job, publish_keyframes
-from videoforge.io.fingerprint import fingerprint, video_id_for
+from videoforge.engine.jobs import Job, JobOutcome, analyze_job, prune_keyframes, publish_keyframes
+from videoforge.io.fingerprint import fingerprint, full_hash, video_id_for
 
 
 @dataclass
@@ -44,20 +48,72 @@ class RunSummary:
         return asdict(self)
 
 
-def _done_signatures(catalog: Catalog) -> dict[str, str]:
+def _done_videos(catalog: Catalog) -> dict[str, tuple]:
+    """video_id -> (analysis signature, path, size, mtime_ns, content_hash) of what is committed."""
     with catalog.read() as con:
-        return dict(con.execute("SELECT video_id, analysis_version FROM videos").fetchall())
+        rows = con.execute("SELECT video_id, analysis_version, path, size_bytes, mtime_ns, content_hash FROM videos").fetchall()
+    return {r[0]: r[1:] for r in rows}
+
+
+def _unchanged(path: str, st: os.stat_result, done: tuple, remember: list) -> bool:
+    """Is the committed analysis of this content still the file's? Same path, size and mtime:
+    yes. Otherwise (touched, copied, edited in place keeping its size) the full content hash
+    decides; an unchanged file's new mtime is remembered so the next run need not hash it."""
+    _, d_path, d_size, d_mtime, d_hash = done
+    if d_path == path and d_size == st.st_size and d_mtime == st.st_mtime_ns:
+        return True
+    h = full_hash(path)
+    if d_hash is not None and h != d_hash:
+        return False
+    if d_path == path:   # same file touched (or a catalog made before content hashes): remember it
+        remember.append((st.st_mtime_ns, h, path))
+    return True
+
+
+def _remember(catalog: Catalog, remember: list) -> None:
+    if not remember:
+        return
+    with catalog.write() as con:
+        con.execute("BEGIN TRANSACTION")
+        con.executemany("UPDATE videos SET mtime_ns = ?, content_hash = ? WHERE path = ?", remember)
+        con.execute("COMMIT")
+
+
+def _sweep_leftovers(catalog: Catalog, staging_base: str) -> None:
+    """A killed run's leftovers (we hold the run lock, so no other writer is alive): its staging
+    folders, and keyframe files no row names (published before a commit that never came)."""
+    shutil.rmtree(staging_base, ignore_errors=True)
+    kdir = catalog.keyframe_dir
+    if not os.path.isdir(kdir):
+        return
+    with catalog.read() as con:
+        named = {p for (p,) in con.execute("SELECT path FROM keyframes").fetchall()}
+    for vid in os.listdir(kdir):
+        d = os.path.join(kdir, vid)
+        if not os.path.isdir(d):
+            continue
+        for name in os.listdir(d):
+            if f"keyframes/{vid}/{name}" not in named:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(os.path.join(d, name))
+        with contextlib.suppress(OSError):
+            os.rmdir(d)   # only when empty
 
 
 def _commit(catalog: Catalog, outcome: JobOutcome) -> None:
+    """One outcome into the catalog. Keyframes: files in place (old ones kept), the commit that
+    names them, then the files no row names removed - a kill anywhere leaves every row's
+    files on disk, and at worst unnamed files that the next run sweeps."""
     try:
         if outcome.ok:
             publish_keyframes(outcome, catalog.root)
             with catalog.write() as con:
                 commit_video(con, outcome.result)
+            prune_keyframes(outcome, catalog.root)
         else:
             with catalog.write() as con:
-                record_error(con, outcome.path, outcome.stage or "analyze", outcome.message or "failed", outcome.fingerprint)
+                record_error(con, outcome.path, outcome.stage or "analyze", outcome.message or "failed", outcome.fingerprint,
+                             kind=outcome.kind)
     except OSError as e:
         raise CatalogError(f"{catalog.root}: cannot write to the catalog ({e.strerror or e}); "
                            "free disk space or choose a writable --catalog, then rerun (finished videos are kept)") from e
@@ -80,34 +136,65 @@ def run_videos(
     progress: bool = True,
     cancel=None,
     on_event: Callable[[dict], None] | None = None,
+    lock_wait: float | None = None,
 ) -> RunSummary:
-    """Analyse every video in `inputs` into the catalog at `catalog_dir`; returns a summary."""
-    t0 = time.perf_counter()
+    """Analyse every video in `inputs` into the catalog at `catalog_dir`; returns a summary.
+
+    One run writes a catalog at a time: the run waits for the catalog's run lock (`lock_wait`
+    seconds, None = as long as it takes; CatalogLockedError names the holder), and takes over
+    the lock of a run that was killed."""
     config = config or AnalysisConfig()
     catalog = Catalog(catalog_dir).create()
-    shutil.rmtree(os.path.join(catalog.root, ".staging"), ignore_errors=True)  # leftovers of a killed run
+    mark(catalog.root, CATALOG_MARKER)   # discovery never takes the catalog's own files for input
     emit = on_event or (lambda e: None)
+
+    def waiting(info: dict) -> None:
+        from videoforge.catalog.lock import describe
+
+        print(f"waiting for the catalog run lock of {catalog.root}, held by {describe(info)}", file=sys.stderr, flush=True)
+        emit({"event": "waiting_lock", "holder": describe(info)})
+
+    with RunLock(catalog.root, wait=lock_wait, on_wait=waiting) as lock:
+        return _run_locked(inputs, catalog, lock, workers, force, engine, address, config, progress, cancel, emit)
+
+
+def _run_locked(inputs, catalog: Catalog, lock: RunLock, workers, force, engine, address, config: AnalysisConfig,
+                progress, cancel, emit) -> RunSummary:
+    t0 = time.perf_counter()
+    staging_base = os.path.join(catalog.root, ".staging")
+    if lock.took_over or (os.path.isdir(staging_base) and os.listdir(staging_base)):
+        _sweep_leftovers(catalog, staging_base)
+    # this run's own staging folder: nothing another run does can touch it
+    run_staging = os.path.join(staging_base, f"{socket.gethostname()}-{os.getpid()}-{int(time.time())}")
     summary = RunSummary()
-    paths, summary.missing_inputs = discover(inputs)
+    paths, summary.missing_inputs = discover(inputs, skip=[catalog.root])
     summary.total = len(paths)
 
-    done = {} if force else _done_signatures(catalog)
+    done = {} if force else _done_videos(catalog)
     signature = config.signature()
     jobs: list[Job] = []
     seen_fp: set[str] = set()
+    remember: list[tuple] = []
     for p in paths:
         try:
+            st = os.stat(p)
             fp = fingerprint(p)
+            prior = done.get(video_id_for(fp))
+            same = fp not in seen_fp and prior is not None and prior[0] == signature and _unchanged(p, st, prior, remember)
         except OSError as e:
             with catalog.write() as con:
                 record_error(con, p, "read", f"{p}: cannot read file ({e.strerror or e})")
             summary.failed += 1
+            summary.errors.append({"path": p, "stage": "read", "message": f"{p}: cannot read file ({e.strerror or e})",
+                                   "kind": "input"})
             continue
-        if fp in seen_fp or done.get(video_id_for(fp)) == signature:
+        if fp in seen_fp or same:
             summary.skipped += 1   # already analysed (or the same content twice in this run)
             continue
         seen_fp.add(fp)
-        jobs.append(Job(path=p, fingerprint=fp, catalog_root=catalog.root, config=config))
+        jobs.append(Job(path=p, fingerprint=fp, catalog_root=catalog.root, config=config, mtime_ns=st.st_mtime_ns,
+                        staging_dir=run_staging))
+    _remember(catalog, remember)
 
     if not jobs or (workers or 0) == 1 and len(jobs) == 1:
         backend = get_backend("inline")
@@ -144,7 +231,8 @@ def run_videos(
                       "shots": len(outcome.result.shots)})
             else:
                 summary.failed += 1
-                summary.errors.append({"path": outcome.path, "stage": outcome.stage, "message": outcome.message})
+                summary.errors.append({"path": outcome.path, "stage": outcome.stage, "message": outcome.message,
+                                       "kind": outcome.kind})
                 emit({"event": "video_error", "done": n_done, "total": len(jobs), "path": outcome.path,
                       "message": outcome.message})
             if bar is not None:
@@ -157,6 +245,7 @@ def run_videos(
         backend.close()
         if bar is not None:
             bar.close()
+        shutil.rmtree(run_staging, ignore_errors=True)
     summary.seconds = time.perf_counter() - t0
     emit({"event": "finished", "done": n_done, "total": len(jobs), **{k: getattr(summary, k) for k in ("analyzed", "skipped", "failed", "shots", "cancelled")}})
     return summary

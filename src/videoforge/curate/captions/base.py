@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 # Order matters: it is the order of the flattened text.
@@ -25,6 +26,11 @@ CAPTION_JSON_SCHEMA = {
 
 class CaptionFormatError(ValueError):
     """A reply that is not a valid six-part caption; the message says what is wrong."""
+
+
+class CaptionStopped(Exception):
+    """The backend refuses every request (401/403: bad key or no access): going on would only
+    repeat the refusal, so the run stops at once; the message says why."""
 
 
 @dataclass
@@ -64,6 +70,11 @@ class Captioner:
 
     def caption_many(self, shots: list[ShotInput]) -> list[Caption]:
         raise NotImplementedError
+
+    def caption_stream(self, shots: list[ShotInput], chunk: int = 32) -> Iterator[Caption]:
+        """Captions as they are made (any order), so the caller can commit them as they come."""
+        for i in range(0, len(shots), chunk):
+            yield from self.caption_many(shots[i:i + chunk])
 
     def cache_identity(self) -> str:
         """What, besides the shot, determines the caption (backend, model, prompt version)."""

@@ -4,7 +4,8 @@ be a JSON object with the six caption parts.
 
 Robustness: retries with exponential backoff and jitter on timeouts, connection errors,
 429 (honouring Retry-After) and 5xx, and on replies that are not a valid caption (a model
-sampled again often answers properly); other 4xx fail at once. Requests run on a bounded
+sampled again often answers properly); other 4xx fail that shot at once, and 401/403 (a bad
+key, no access: every request would be refused) stop the whole run (CaptionStopped). Requests run on a bounded
 thread pool sharing one HTTP connection pool. Tokens are summed over every attempt, since
 each one is billed.
 """
@@ -16,11 +17,16 @@ import json
 import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from videoforge.curate.captions.base import (
-    CAPTION_FIELDS, CAPTION_JSON_SCHEMA, Caption, CaptionFormatError, Captioner, ShotInput, validate_caption,
+    CAPTION_FIELDS, CAPTION_JSON_SCHEMA, Caption, CaptionFormatError, Captioner, CaptionStopped, ShotInput,
+    validate_caption,
 )
+
+# Refusals that would repeat for every shot: stop the run instead of paying for the rest.
+FATAL_STATUS = {401: "the API key is missing or invalid", 403: "the API key has no access to this model or endpoint"}
 
 PROMPT_VERSION = "1"
 
@@ -142,6 +148,9 @@ class OpenAICaptioner(Captioner):
                 except ValueError:
                     pass
             raise _Retryable(f"HTTP {r.status_code}: {r.text[:120]}", wait)
+        if r.status_code in FATAL_STATUS:
+            raise CaptionStopped(f"HTTP {r.status_code} from {self.base_url}/chat/completions "
+                                 f"({FATAL_STATUS[r.status_code]}): {r.text[:200]}")
         if r.status_code >= 400:
             raise RuntimeError(f"HTTP {r.status_code} from {self.base_url}/chat/completions: {r.text[:200]}")
         try:
@@ -192,8 +201,33 @@ class OpenAICaptioner(Captioner):
     def caption_many(self, shots: list[ShotInput]) -> list[Caption]:
         if not shots:
             return []
+        by_id = {c.shot_id: c for c in self.caption_stream(shots)}
+        return [by_id[s.shot_id] for s in shots]
+
+    def caption_stream(self, shots: list[ShotInput], chunk: int = 0) -> Iterator[Caption]:
+        """Captions as replies arrive, `concurrency` requests in flight. A CaptionStopped from
+        any request sends no further request: the replies already in flight are yielded (they
+        are paid for), then it is raised."""
+        todo = iter(shots)
+        stopped: CaptionStopped | None = None
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            return list(pool.map(self.caption_one, shots))
+            running = set()
+            while True:
+                while stopped is None and len(running) < self.concurrency:
+                    s = next(todo, None)
+                    if s is None:
+                        break
+                    running.add(pool.submit(self.caption_one, s))
+                if not running:
+                    break
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    try:
+                        yield f.result()
+                    except CaptionStopped as e:
+                        stopped = stopped or e
+        if stopped is not None:
+            raise stopped
 
     def cost_usd(self, prompt_tokens: int, completion_tokens: int) -> float:
         return (prompt_tokens * self.price_input + completion_tokens * self.price_output) / 1e6
