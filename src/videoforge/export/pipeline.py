@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from videoforge.catalog import Catalog
+from videoforge.catalog.markers import EXPORT_MARKER, mark
 from videoforge.engine.backends import get_backend
 from videoforge.export.manifest import LINEAGE_COLUMNS, OPENSORA_COLUMNS, manifest_row, metric_columns
 from videoforge.export.select import select_shots, shot_column_types
@@ -125,6 +126,7 @@ def export_catalog(
     shots = select_shots(catalog, where=where, min_seconds=min_seconds, limit=limit)
     summary = ExportSummary(format=format, out_dir=out_dir, selected=len(shots))
     os.makedirs(out_dir, exist_ok=True)
+    mark(out_dir, EXPORT_MARKER)   # `videoforge run` never re-ingests exported clips
     clips_dir = os.path.join(out_dir, ".clips-tmp" if format == "webdataset" else "clips")
 
     by_source: dict[str, list[dict]] = {}
