@@ -84,7 +84,7 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
         # every response, HTML or not, the login page and refusals included
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Referrer-Policy", "same-origin")   # nothing leaks to other sites; Origin stays real
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 

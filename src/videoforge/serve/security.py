@@ -49,8 +49,11 @@ def cross_site_refusal(method: str, headers) -> str | None:
     if method.upper() in SAFE_METHODS:
         return None
     site = headers.get("sec-fetch-site")
-    if site is not None and site.lower() not in SAME_ORIGIN_FETCH:
-        return f"cross-site request refused (Sec-Fetch-Site: {site})"
+    if site is not None:
+        # set by the browser itself (no page can forge it): it decides when present. It also
+        # covers `Origin: null`, which browsers send for same-origin form posts under some
+        # referrer policies.
+        return None if site.lower() in SAME_ORIGIN_FETCH else f"cross-site request refused (Sec-Fetch-Site: {site})"
     origin = headers.get("origin")
     if origin is not None:
         host = headers.get("host", "")
