@@ -53,17 +53,11 @@ class _VideoJob:
 
 
 def _frame_range(idx, shot: dict) -> tuple[int, int]:
-    """The shot's frame indices in the source's packet index: the catalog's indices when their
-    times agree, else the frames whose PTS lie in [start_time, end_time) (decoders that drop a
-    damaged frame shift indices but not times)."""
-    s, e = int(shot["start_frame"]), int(shot["end_frame"])
-    if 0 <= s <= e < idx.frames:
-        half = 0.5 * float(idx.frame_duration(s) * idx.time_base)
-        if abs(idx.time_of(s) - float(shot["start_time"])) <= half:
-            return s, e
-    s2 = idx.frame_at(float(shot["start_time"]))
-    e2 = idx.frame_at(float(shot["end_time"]) - 1e-9) - 1
-    return s2, min(e2, idx.frames - 1)
+    """The shot's frame indices: the catalog's, which count the frames the decoder delivers.
+    cut_clip selects by them (seeking through the packet index only where it counts the same
+    frames), so a decoder that drops a damaged frame or a stream that starts mid-GOP is cut
+    at the catalog's frames, not at the packets' (export tests: mid-GOP start)."""
+    return int(shot["start_frame"]), int(shot["end_frame"])
 
 
 def _cut_video(job: _VideoJob) -> list[tuple[dict, object | None, str | None]]:
@@ -82,8 +76,10 @@ def _cut_video(job: _VideoJob) -> list[tuple[dict, object | None, str | None]]:
             s, e = _frame_range(idx, shot)
             if e < s:
                 raise VideoError(job.source, f"shot {shot['shot_id']} has no frames in the source", stage="export")
+            frames = shot.get("source_frames")
             clip = cut_clip(job.source, dst, s, e, index=idx, reencode=job.reencode,
-                            audio=job.audio and bool(shot.get("source_has_audio", True)))
+                            audio=job.audio and bool(shot.get("source_has_audio", True)),
+                            frames=int(frames) if frames is not None else None)
             out.append((shot, clip, None))
         except VideoError as err:
             out.append((shot, None, str(err)))

@@ -16,7 +16,8 @@ class SelectionError(SQLFilterError):
 # `shots` is scanned inside a LATERAL subquery, so unqualified names bind to shots' columns
 # first (shots.duration, shots.width, ...) and `v.<column>` reaches the video's row.
 _SQL = """
-SELECT s.*, v.path AS source_path, v.rotation AS source_rotation, v.has_audio AS source_has_audio
+SELECT s.*, v.path AS source_path, v.rotation AS source_rotation, v.has_audio AS source_has_audio,
+       v.frames AS source_frames
 FROM videos AS v,
      LATERAL (SELECT * FROM shots WHERE shots.video_id = v.video_id AND ({where})) AS s
 ORDER BY v.path, s.start_frame
