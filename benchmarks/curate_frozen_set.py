@@ -10,9 +10,9 @@ build     writes both splits with `python -m videoforge.synth.suitability_set` (
           paths, degradation variants, severities, sizes and frame rates differ between them;
           see that module), analyses each with the real engine (`videoforge run`) and caches the
           shot feature matrix in WORK/features_<split>.npz (the engine is the expensive part).
-select    reads TRAIN only: grouped 5-fold CV (a group = one picture / clip piece / procedural
-          seed with all its degraded copies), leave-one-family-out and leave-one-kind-out CV
-          inside TRAIN for each candidate configuration; picks the best by the mean of pooled CV
+select    reads TRAIN only: grouped 3-fold CV (a group = one picture / clip piece / procedural
+          seed with all its degraded copies), leave-one-family-out and leave-one-kind-out
+          (on a grouped half split) inside TRAIN for each candidate configuration; picks the best by the mean of pooled CV
           AUC, worst family and worst kind; Platt-calibrates on the out-of-fold scores; fits the
           final model on all of TRAIN (WORK/model.npz; --save-default: the packaged default).
 tsa       trains the optional TSA network on TRAIN and scores FROZEN beside the tabular model
@@ -45,7 +45,7 @@ VF = [sys.executable, "-m", "videoforge"]
 # The generator settings of each split (fixed: the frozen set must be the same set every time).
 SPEC = {"train": dict(clean=260, per_clean=2, combo_every=4, seed=7),
         "frozen": dict(clean=160, per_clean=1, combo_every=5, seed=7)}
-FOLDS = 5
+FOLDS = 3
 
 
 def sh(cmd: list[str]) -> None:
@@ -80,6 +80,18 @@ def build(work: str) -> None:
         with open(os.path.join(d, "labels.csv")) as f:
             by_path = {os.path.abspath(r["path"]): r for r in csv.DictReader(f)}
         path_of = {i["shot_id"]: os.path.abspath(i["path"]) for i in info}
+        # Each generated video is ONE shot. Where the shot detector splits one, the longest piece
+        # carries the video's label and the other fragments (detector false cuts) are dropped.
+        length = {i["shot_id"]: i["end_frame"] - i["start_frame"] for i in info}
+        longest: dict[str, str] = {}
+        for sid in lab.shot_ids:
+            p = path_of[sid]
+            if p not in longest or length[sid] > length[longest[p]]:
+                longest[p] = sid
+        keep = set(longest.values())
+        print(f"{split}: {len(lab.shot_ids) - len(keep)} detector fragments dropped", file=sys.stderr)
+        lab.labels = [v for s, v in zip(lab.shot_ids, lab.labels) if s in keep]
+        lab.shot_ids = [s for s in lab.shot_ids if s in keep]
         meta = [by_path[path_of[s]] for s in lab.shot_ids]
         np.savez_compressed(cache, x=x[[pos[s] for s in lab.shot_ids]], names=np.array(names),
                             shot_id=np.array(lab.shot_ids), label=np.array(lab.labels, float),
@@ -108,25 +120,33 @@ def feature_sets(names: list[str]) -> dict[str, list[str]]:
     from videoforge.curate.features import model_features
 
     allf = model_features()
-    scale_free = [f for f in allf if f not in ("fps", "sharpness", "motion_peak")]
-    return {"all (37 + derived)": allf, "no fps": [f for f in allf if f != "fps"],
-            "no fps / raw sharpness / motion_peak": scale_free}
+    return {"all": allf, "no fps": [f for f in allf if f != "fps"]}
 
 
-CANDIDATE_PARAMS = {
-    "p1 (lr .03, 500 it, 15 leaves, l2 .1)": dict(learning_rate=0.03, max_iter=500, max_leaf_nodes=15, l2_regularization=0.1),
-    "p4 (lr .05, 250 it, 7 leaves, l2 1, leaf >= 20)": dict(learning_rate=0.05, max_iter=250, max_leaf_nodes=7,
+PARAMS = {
+    "p1 (lr .05, 200 it, 15 leaves, l2 .1)": dict(learning_rate=0.05, max_iter=200, max_leaf_nodes=15, l2_regularization=0.1),
+    "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)": dict(learning_rate=0.05, max_iter=200, max_leaf_nodes=7,
                                                             l2_regularization=1.0, min_samples_leaf=20),
 }
+# (feature set, hyper-parameters, clean-range penalty weight): the candidates CV on TRAIN chooses from.
+# Few on purpose: every candidate costs ~20 fits and the machine is shared.
+CANDIDATES = [
+    ("all", "p1 (lr .05, 200 it, 15 leaves, l2 .1)", 0.0),          # close to the previous configuration
+    ("no fps", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 0.0),
+    ("no fps", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 1.0),
+    ("no fps", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 2.5),
+]
 
 
 def _cols(d, feats):
     return d["x"][:, [d["names"].index(f) for f in feats]]
 
 
-def transfer_cv(d: dict, feats: list[str], params: dict, folds: int = FOLDS) -> dict:
-    """TRAIN-only: grouped k-fold out-of-fold scores, leave-one-family-out and leave-one-kind-out
-    (within each fold, every shot carrying the kind leaves the training part)."""
+def transfer_cv(d: dict, feats: list[str], params: dict, novelty: float, folds: int = FOLDS) -> dict:
+    """TRAIN-only: grouped k-fold out-of-fold margins (pooled AUC, and the calibration's input);
+    leave-one-family-out (fit on three families, score the fourth); leave-one-kind-out on a fixed
+    grouped half split (fit on half A without any shot carrying the kind, score half B's clean
+    shots and shots carrying the kind)."""
     from sklearn.model_selection import GroupKFold
 
     from videoforge.curate.evaluate import roc_auc
@@ -134,24 +154,26 @@ def transfer_cv(d: dict, feats: list[str], params: dict, folds: int = FOLDS) -> 
     from videoforge.synth.suitability_set import DEGRADATIONS
 
     x, y, groups, deg, fam = _cols(d, feats), d["y"], d["group"], d["degradation"], d["family"]
+
+    def fit(rows):
+        return fit_model(x[rows], y[rows], feats, params=params, novelty=novelty)
+
     oof = np.full(len(y), np.nan)
-    loko = {k: np.full(len(y), np.nan) for k in DEGRADATIONS}
     for tr, te in GroupKFold(n_splits=folds).split(x, y, groups):
-        oof[te] = fit_model(x[tr], y[tr], feats, params=params).raw(x[te])
-        for k in DEGRADATIONS:
-            keep = tr[~has_kind(deg[tr], k)]
-            loko[k][te] = fit_model(x[keep], y[keep], feats, params=params).raw(x[te])
+        oof[te] = fit(tr).margin(x[te])
     out = {"pooled": roc_auc(y, oof), "oof": oof, "family": {}, "kind": {}}
     for f in sorted(set(fam)):
         tr, te = np.flatnonzero(fam != f), np.flatnonzero(fam == f)
-        out["family"][f] = roc_auc(y[te], fit_model(x[tr], y[tr], feats, params=params).raw(x[te]))
+        out["family"][f] = roc_auc(y[te], fit(tr).margin(x[te]))
+    half_a, half_b = next(GroupKFold(n_splits=2).split(x, y, groups))
     for k in DEGRADATIONS:
-        m = (y == 1) | has_kind(deg, k)
-        out["kind"][k] = roc_auc(y[m], loko[k][m])
+        tr = half_a[~has_kind(deg[half_a], k)]
+        te = half_b[(y[half_b] == 1) | has_kind(deg[half_b], k)]
+        out["kind"][k] = roc_auc(y[te], fit(tr).margin(x[te]))
     return out
 
 
-def select(work: str, save_default: bool) -> None:
+def select(work: str, save_default: bool, max_candidates: int = len(CANDIDATES)) -> None:
     from sklearn.linear_model import LogisticRegression
 
     from videoforge.curate.suitability import DEFAULT_MODEL, fit_model
@@ -160,23 +182,26 @@ def select(work: str, save_default: bool) -> None:
     y = d["y"]
     print(f"TRAIN only: {len(y)} shots ({y.sum()} clean), {len(set(d['group']))} groups, "
           f"{len(set(d['family']))} families; {FOLDS}-fold GroupKFold\n")
-    print("| features | hyper-parameters | CV pooled | worst family (LOFO) | worst kind (LOKO) | criterion |\n|---|---|---|---|---|---|")
+    print("| features | hyper-parameters | clean-range penalty | CV pooled | mean / worst family (LOFO) | "
+          "mean / worst kind (LOKO) | criterion |\n|---|---|---|---|---|---|---|")
     best, results = None, {}
-    for sname, feats in feature_sets(d["names"]).items():
-        for pname, params in CANDIDATE_PARAMS.items():
-            t = time.perf_counter()
-            r = transfer_cv(d, feats, params)
-            wf = min(r["family"].items(), key=lambda kv: kv[1])
-            wk = min(r["kind"].items(), key=lambda kv: kv[1])
-            crit = (r["pooled"] + wf[1] + wk[1]) / 3
-            results[(sname, pname)] = r
-            print(f"| {sname} | {pname} | {r['pooled']:.3f} | {wf[1]:.3f} ({wf[0]}) | {wk[1]:.3f} ({wk[0]}) | {crit:.3f} |"
-                  f"  <!-- {time.perf_counter() - t:.0f} s -->", flush=True)
-            if best is None or crit > best[0]:
-                best = (crit, sname, pname)
-    _, sname, pname = best
-    r = results[(sname, pname)]
-    print(f"\nchosen: {sname}, {pname}")
+    fsets = feature_sets(d["names"])
+    for cand in CANDIDATES[:max_candidates]:
+        sname, pname, nov = cand
+        t = time.perf_counter()
+        r = transfer_cv(d, fsets[sname], PARAMS[pname], nov)
+        wf = min(r["family"].items(), key=lambda kv: kv[1])
+        wk = min(r["kind"].items(), key=lambda kv: kv[1])
+        crit = (r["pooled"] + wf[1] + wk[1]) / 3
+        results[cand] = r
+        print(f"| {sname} | {pname} | {nov:g} | {r['pooled']:.3f} | {np.mean(list(r['family'].values())):.3f} / {wf[1]:.3f} "
+              f"({wf[0]}) | {np.mean(list(r['kind'].values())):.3f} / {wk[1]:.3f} ({wk[0]}) | {crit:.3f} |"
+              f"  <!-- {time.perf_counter() - t:.0f} s -->", flush=True)
+        if best is None or crit > best[0]:
+            best = (crit, cand)
+    sname, pname, nov = best[1]
+    r = results[best[1]]
+    print(f"\nchosen by the criterion (mean of CV pooled, worst family, worst kind): {sname}, {pname}, penalty {nov:g}")
     print("LOFO (train): " + ", ".join(f"{k} {v:.3f}" for k, v in r["family"].items()))
     print("LOKO (train): " + ", ".join(f"{k} {v:.3f}" for k, v in r["kind"].items()))
     # Platt calibration on the out-of-fold margins (TRAIN only), balanced classes
@@ -187,14 +212,15 @@ def select(work: str, save_default: bool) -> None:
     p = expit(cal[0] * r["oof"] + cal[1])
     print(f"calibration a={cal[0]:.3f} b={cal[1]:.3f}; out-of-fold medians: clean {np.median(p[y == 1]):.3f}, "
           f"degraded {np.median(p[y == 0]):.3f}")
-    feats, params = feature_sets(d["names"])[sname], CANDIDATE_PARAMS[pname]
-    model = fit_model(_cols(d, feats), y, feats, params=params,
+    feats, params = fsets[sname], PARAMS[pname]
+    model = fit_model(_cols(d, feats), y, feats, params=params, novelty=nov,
                       meta={"name": "suitability_default", "features_set": sname, "params_name": pname,
                             "train": "benchmarks/curate_frozen_set.py TRAIN split", "cv_pooled_auc": r["pooled"]})
     model.calibration = cal
     out = model.save(os.path.join(work, "model.npz"))
     with open(os.path.join(work, "selection.json"), "w") as f:
-        json.dump({"features_set": sname, "params_name": pname, "params": params, "features": feats, "calibration": cal,
+        json.dump({"features_set": sname, "params_name": pname, "params": params, "novelty": nov, "features": feats,
+                   "calibration": cal,
                    "cv": {"pooled": r["pooled"], "family": r["family"], "kind": r["kind"]}}, f, indent=1)
     print(f"model: {out}")
     if save_default:
@@ -261,19 +287,19 @@ def evaluate(work: str, model_path: str | None, again: bool, old_model: str | No
 
     # the same configuration refitted with one kind / one family left out of TRAIN
     sel = json.load(open(os.path.join(work, "selection.json")))
-    params = sel["params"]
+    params, nov = sel["params"], sel.get("novelty", 0.0)
     xt = _cols(tr, feats)
     loko, lofo = {}, {}
     for k in DEGRADATIONS:
         keep = ~has_kind(tr["degradation"], k)
-        m = fit_model(xt[keep], tr["y"][keep], feats, params=params)
+        m = fit_model(xt[keep], tr["y"][keep], feats, params=params, novelty=nov)
         te = (y == 1) | has_kind(deg, k)
-        loko[k] = auc_ci(y[te], m.raw(xf[te]))
+        loko[k] = auc_ci(y[te], m.margin(xf[te]))
     for f in sorted(set(fam)):
         keep = tr["family"] != f
-        m = fit_model(xt[keep], tr["y"][keep], feats, params=params)
+        m = fit_model(xt[keep], tr["y"][keep], feats, params=params, novelty=nov)
         te = fam == f
-        lofo[f] = auc_ci(y[te], m.raw(xf[te]))
+        lofo[f] = auc_ci(y[te], m.margin(xf[te]))
 
     print("\n| degradation kind (FROZEN, variant b) | shipped model: clean vs kind | kind held out of TRAIN | n (clean + kind) |\n|---|---|---|---|")
     for k in DEGRADATIONS:
@@ -402,6 +428,7 @@ def main() -> int:
     ap.add_argument("--model", default=None, help="evaluate: model file (default: the packaged one)")
     ap.add_argument("--again", action="store_true", help="evaluate a model already in the ledger once more")
     ap.add_argument("--old-model", default=None, help="evaluate: also score FROZEN with a version-1 (joblib) model")
+    ap.add_argument("--candidates", type=int, default=len(CANDIDATES), help="select: only the first N candidates")
     ap.add_argument("--epochs", type=int, default=10, help="tsa: training epochs")
     ap.add_argument("--frames", type=int, default=6, help="tsa: frames per shot")
     ap.add_argument("--size", type=int, default=32, help="tsa: frame side in pixels")
@@ -412,7 +439,7 @@ def main() -> int:
     elif a.step == "build":
         build(a.work)
     elif a.step == "select":
-        select(a.work, a.save_default)
+        select(a.work, a.save_default, a.candidates)
     else:
         evaluate(a.work, a.model, a.again, a.old_model)
     return 0

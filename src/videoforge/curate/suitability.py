@@ -116,8 +116,9 @@ class SuitabilityModel:
     kind: str                      # "binary" | "graded" (the labels it was fitted on)
     meta: dict = field(default_factory=dict)
     used: list[str] | None = None  # the features the trees saw (all-missing ones in training are dropped)
-    calibration: tuple[float, float] | None = None   # Platt (a, b): score = expit(a * logit(p) + b)
+    calibration: tuple[float, float] | None = None   # Platt (a, b): score = expit(a * margin + b)
     estimator: object = None       # the scikit-learn estimator right after fitting (not saved)
+    novelty: dict | None = None    # clean-range penalty (fit_novelty), part of the margin
 
     def columns(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64).reshape(-1, len(self.features))
@@ -129,14 +130,22 @@ class SuitabilityModel:
         """The trees' margin (logit of the uncalibrated P(suitable))."""
         return self.trees.raw(self.columns(x))
 
+    def margin(self, x: np.ndarray) -> np.ndarray:
+        """The uncalibrated margin: the trees' logit minus the clean-range penalty (a ranking score)."""
+        x = np.asarray(x, dtype=np.float64).reshape(-1, len(self.features))
+        r = self.trees.raw(self.columns(x))
+        if self.novelty:
+            r = r - novelty_penalty(x, self.features, self.novelty)
+        return r
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Suitability in [0, 1] for rows of `x` (columns in `self.features` order)."""
         from scipy.special import expit
 
-        x = self.columns(x)
+        x = np.asarray(x, dtype=np.float64).reshape(-1, len(self.features))
         if len(x) == 0:
             return np.zeros(0)
-        r = self.trees.raw(x)
+        r = self.margin(x)
         if self.calibration is not None:
             a, b = self.calibration
             r = a * r + b
@@ -152,6 +161,7 @@ class SuitabilityModel:
         head = {"format": FORMAT, "format_version": FORMAT_VERSION, "videoforge": videoforge.__version__,
                 "sklearn_at_fit": sklearn.__version__, "features": self.features, "used": self.used, "kind": self.kind,
                 "meta": self.meta, "calibration": list(self.calibration) if self.calibration else None,
+                "novelty": self.novelty,
                 "baseline": self.trees.baseline, "n_trees": int(len(self.trees.offsets) - 1)}
         arrays = {a: getattr(self.trees, a) for a in _TREE_ARRAYS}
         arrays["offsets"] = self.trees.offsets
@@ -199,7 +209,9 @@ def load_model(path: str | None = None) -> SuitabilityModel:
         features, used = list(head["features"]), head.get("used")
         cal = head.get("calibration")
         model = SuitabilityModel(features, trees, head["kind"], head.get("meta", {}), used,
-                                 (float(cal[0]), float(cal[1])) if cal else None)
+                                 (float(cal[0]), float(cal[1])) if cal else None, novelty=head.get("novelty"))
+        if model.novelty and not set(model.novelty["features"]) <= set(features):
+            raise ValueError("clean-range features outside the feature list")
     except (KeyError, TypeError, ValueError) as e:
         raise ModelFileError(f"{path}: damaged model file ({type(e).__name__}: {e})") from e
     if used is not None and not set(used) <= set(features):
@@ -233,16 +245,61 @@ MONOTONE = {"text_area": -1, "border_ratio": -1, "black_ratio": -1, "frozen_rati
             "fr_flash_jump": -1, "fr_bright_dev": -1}
 
 
+# The side of each measure that is bad by its meaning (+1: high is bad, -1: low is bad). The
+# clean-range penalty uses them: a shot beyond the range of CLEAN training shots on a bad side
+# loses margin, whether or not a degradation of that kind was among the training examples.
+# That is what lets the score transfer to defects it was not shown (leave-one-kind-out).
+BAD_SIDE = {"text_area": 1, "border_ratio": 1, "black_ratio": 1, "frozen_ratio": 1, "camera_shake": 1, "clip_dark": 1,
+            "clip_bright": 1, "kf_blockiness": 1, "kf_noise": 1, "kf_text_band": 1, "kf_static_strokes": 1, "kf_bars": 1,
+            "fr_flash_jump": 1, "fr_bright_dev": 1, "kf_bright_spread": 1, "motion_beyond_camera": 1,
+            "duration": -1, "num_frames": -1, "contrast": -1, "kf_detail_ratio": -1, "sharpness_per_contrast": -1,
+            "kf_dynamic_range": -1}
+
+
+def fit_novelty(x_clean: np.ndarray, features: list[str], weight: float, q: float = 0.99, cap: float = 3.0) -> dict | None:
+    """Clean range of every BAD_SIDE feature: the q (or 1-q) quantile of clean shots, and the
+    width of the clean tail (from the 0.9 / 0.1 quantile to it) as the unit of excess. None when
+    weight is 0."""
+    if weight <= 0:
+        return None
+    feats, side, bound, scale = [], [], [], []
+    for f, sd in BAD_SIDE.items():
+        if f not in features:
+            continue
+        v = x_clean[:, features.index(f)]
+        v = v[~np.isnan(v)]
+        if len(v) < 10:
+            continue
+        b = float(np.quantile(v, q if sd > 0 else 1 - q))
+        inner = float(np.quantile(v, 0.9 if sd > 0 else 0.1))   # the tail's width is the unit of excess
+        feats.append(f)
+        side.append(sd)
+        bound.append(b)
+        scale.append(max(abs(b - inner), 1e-3 * max(1.0, abs(b))))
+    return {"features": feats, "side": side, "bound": bound, "scale": scale, "weight": float(weight), "cap": float(cap), "q": q}
+
+
+def novelty_penalty(x: np.ndarray, features: list[str], nov: dict) -> np.ndarray:
+    """weight * sum over features of min(cap, excess beyond the clean range in units of its scale); NaN adds nothing."""
+    pen = np.zeros(len(x))
+    for f, sd, b, sc in zip(nov["features"], nov["side"], nov["bound"], nov["scale"]):
+        v = x[:, features.index(f)]
+        e = np.nan_to_num((v - b) * sd / sc, nan=0.0)
+        pen += np.minimum(nov["cap"], np.maximum(0.0, e))
+    return nov["weight"] * pen
+
+
 # Hyper-parameters of the default fit (chosen by grouped cross-validation on the benchmark's
 # TRAIN split only: benchmarks/curate_suitability.py --cv; docs/benchmarks/curate.md).
 DEFAULT_PARAMS = dict(max_iter=500, learning_rate=0.03, max_leaf_nodes=15, l2_regularization=0.1)
 
 
 def fit_model(x: np.ndarray, labels, features: list[str], seed: int = 0, meta: dict | None = None,
-              suitable_from: float = 4, params: dict | None = None, balanced: bool = True) -> SuitabilityModel:
+              suitable_from: float = 4, params: dict | None = None, balanced: bool = True,
+              novelty: float = 0.0) -> SuitabilityModel:
     """Fit the classifier on rows `x` (features order) and 0/1 labels or 1-5 scores
     (suitable = score >= `suitable_from`). `params` override DEFAULT_PARAMS (HistGradientBoosting
-    keyword arguments)."""
+    keyword arguments). `novelty` > 0 adds the clean-range penalty with that weight (fit_novelty)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from threadpoolctl import threadpool_limits
 
@@ -254,7 +311,7 @@ def fit_model(x: np.ndarray, labels, features: list[str], seed: int = 0, meta: d
     if len(set(y.tolist())) < 2:
         raise ValueError("labels are all the same class; need both suitable and unsuitable shots"
                          + (f" (scores >= {suitable_from:g} count as suitable)" if kind == "graded" else ""))
-    x = np.asarray(x, dtype=np.float64)
+    x = x_all = np.asarray(x, dtype=np.float64)
     keep = [j for j in range(x.shape[1]) if not np.isnan(x[:, j]).all()]   # e.g. audio columns of silent footage
     used = [features[j] for j in keep]
     x = x[:, keep]
@@ -269,7 +326,8 @@ def fit_model(x: np.ndarray, labels, features: list[str], seed: int = 0, meta: d
     m = dict(meta or {})
     m.update(n_train=int(len(y)), n_suitable=int(y.sum()), kind=kind, suitable_from=suitable_from if kind == "graded" else None,
              params={k: v for k, v in kw.items() if isinstance(v, (int, float, str))}, balanced=balanced)
-    return SuitabilityModel(list(features), TreeArrays.from_sklearn(est), kind, m, used, estimator=est)
+    nov = fit_novelty(np.asarray(x_all, dtype=np.float64)[y == 1], list(features), novelty)
+    return SuitabilityModel(list(features), TreeArrays.from_sklearn(est), kind, m, used, estimator=est, novelty=nov)
 
 
 def score_catalog(catalog, model: SuitabilityModel, where: str | None = None) -> dict:

@@ -118,6 +118,9 @@ def clip_pieces(path: str, seg_len: int = 60, max_pieces: int = 40, max_width: i
             hists.append(h / max(1.0, h.sum() / 3))
     hists = np.asarray(hists)
     step = np.r_[0.0, 0.5 * np.abs(np.diff(hists, axis=0)).sum(1) / 3]
+    # a clean piece carries no letterbox / pillarbox bars (they are one of the degradations)
+    y0, y1, x0, x1 = _bar_crop(np.mean(frames[:: max(1, len(frames) // 50)], axis=0))
+    frames = [f[y0:y1, x0:x1] for f in frames]
     out, i, n = [], 1, len(frames)
     seg_len = min(seg_len, n - 2)
     while i + seg_len < n and len(out) < max_pieces:
@@ -127,6 +130,23 @@ def clip_pieces(path: str, seg_len: int = 60, max_pieces: int = 40, max_width: i
         else:
             i += 4
     return out
+
+
+def _bar_crop(mean_frame: np.ndarray, dark: float = 32.0) -> tuple[int, int, int, int]:
+    """Rows/columns at the edges that stay dark in the clip's mean frame (bars), as a crop box."""
+    lum = mean_frame.mean(axis=2)
+    rows, cols = lum.max(axis=1) < dark, lum.max(axis=0) < dark
+
+    def span(bad):
+        a, b = 0, len(bad)
+        while a < b - 1 and bad[a]:
+            a += 1
+        while b > a + 1 and bad[b - 1]:
+            b -= 1
+        return a, b
+
+    (y0, y1), (x0, x1) = span(rows), span(cols)
+    return y0, y1, x0, x1
 
 
 class Pools:
@@ -215,7 +235,11 @@ def clean_shot(split: str, family: str, pools: Pools, rng: np.random.Generator, 
         name, seg = pools.pieces[int(rng.integers(0, len(pools.pieces)))]
         n = min(n, len(seg))                  # never pad a piece with repeated frames (that would be a freeze)
         s0 = int(rng.integers(0, max(1, len(seg) - n)))
-        frames = [cv2.resize(seg[min(s0 + i, len(seg) - 1)], (w, h), interpolation=cv2.INTER_AREA) for i in range(n)]
+        sh_, sw_ = seg.shape[1:3]            # centre crop to the output's aspect: no stretched pictures
+        cw, ch = min(sw_, int(round(sh_ * w / h))), min(sh_, int(round(sw_ * h / w)))
+        y0, x0 = (sh_ - ch) // 2, (sw_ - cw) // 2
+        frames = [cv2.resize(seg[min(s0 + i, len(seg) - 1)][y0:y0 + ch, x0:x0 + cw], (w, h), interpolation=cv2.INTER_AREA)
+                  for i in range(n)]
         source, group = name, name
     else:
         source, pic = _picture_for(family, pools, rng, seed)
