@@ -61,7 +61,10 @@ def main(args) -> int:
     from videoforge.models.pipeline import Pipeline
     from videoforge.io.encode import write_video
 
-    pipe = Pipeline.load(args.checkpoint)
+    try:
+        pipe = Pipeline.load(args.checkpoint)
+    except ValueError as e:   # unreadable, not a generator checkpoint, or holding code: bad input
+        raise UsageError(str(e)) from e
     if getattr(args, "metrics", None) and "motion" in args.metrics and "motion" not in pipe.scaler.names \
             and "motion_peak" in pipe.scaler.names and "motion_peak" not in metrics:
         metrics["motion_peak"] = metrics.pop("motion")   # --motion drives whichever motion metric it knows

@@ -108,8 +108,13 @@ class Pipeline:
 
     @classmethod
     def load(cls, path: str, device: str = "cpu") -> "Pipeline":
-        try:
-            ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        import pickle
+
+        try:   # a checkpoint is data, not code: tensors and plain containers only, nothing executed
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as e:
+            raise ValueError(f"{path}: refused: the checkpoint holds Python objects other than tensors and plain "
+                             f"data, and loading it could run code ({str(e).splitlines()[0]})") from e
         except (OSError, RuntimeError) as e:
             raise ValueError(f"{path}: cannot read checkpoint ({e})") from e
         return cls(ckpt, device)

@@ -141,7 +141,7 @@ def train(cfg: TrainConfig, hooks: Hooks | None = None) -> str:
         from torch.distributed.checkpoint.state_dict import (StateDictOptions, set_model_state_dict,
                                                               set_optimizer_state_dict)
 
-        ck = torch.load(last, map_location="cpu", weights_only=False)
+        ck = torch.load(last, map_location="cpu", weights_only=True)   # data, not code
         opts = StateDictOptions(full_state_dict=True)
         set_model_state_dict(model_w, ck["model"], options=opts)
         set_optimizer_state_dict(model_w, opt, ck["optimizer"], options=opts)

@@ -41,7 +41,7 @@ def _config(cls, d: dict):
 def load_checkpoint(path: str) -> dict:
     if not path or not os.path.exists(path):
         raise ValueError(f"checkpoint {path!r}: no such file")
-    return torch.load(path, map_location="cpu", weights_only=False)
+    return torch.load(path, map_location="cpu", weights_only=True)   # data, not code
 
 
 class AutoencoderTask:
@@ -131,7 +131,7 @@ class DiffusionTask:
         d = os.path.join(self.data.cache_dir, "latents-" + _ae_hash(self.ae_ckpt))
         path = os.path.join(d, self.data.key(i) + ".pt")
         if os.path.exists(path):
-            z = torch.load(path)
+            z = torch.load(path, weights_only=True)
         else:
             x = _to_video(self.data.clip(i)[None]).to(self.device)
             z = (self.ae.encode(x)[0] * self.latent_scale).cpu()
