@@ -141,7 +141,7 @@ def autoencoder_ckpt(export, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("ae")
     path = train(_cfg(out, export[0], steps=3))
-    ck = torch.load(path, weights_only=False)
+    ck = torch.load(path, weights_only=True)
     assert ck["format"] == "videoforge-autoencoder/1" and ck["latent_scale"] > 0
     return path
 
@@ -164,7 +164,7 @@ def test_resume_gives_the_same_loss_curve(export, autoencoder_ckpt, tmp_path):
             raise Stop
     with pytest.raises(Stop):
         train(cfg, Hooks(on_step_end=stop_after_step_4))
-    assert torch.load(interrupted / "last.pt", weights_only=False)["step"] == 3
+    assert torch.load(interrupted / "last.pt", weights_only=True)["step"] == 3
     train(cfg)                            # resumes at step 3
     a, b = _losses(straight), _losses(interrupted)
     assert len(a) == len(b) == 6
@@ -191,7 +191,7 @@ def test_two_processes_over_gloo_match_one_process(export, tmp_path, strategy):
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
         r = subprocess.run(args, capture_output=True, text=True, timeout=600, env=env)
         assert r.returncode == 0, r.stderr[-3000:]
-        return torch.load(r.stdout.strip().splitlines()[-1], weights_only=False)
+        return torch.load(r.stdout.strip().splitlines()[-1], weights_only=True)
 
     base.append(f"distributed=\"{strategy}\"")
     port = {"ddp": "29533", "fsdp": "29534"}[strategy]
@@ -245,7 +245,7 @@ def test_bf16_autocast_and_grad_checkpointing_train(export, autoencoder_ckpt, tm
     path = train(_cfg(tmp_path, export[0], task="stdit", autoencoder_checkpoint=autoencoder_ckpt,
                       stdit=dict(DIT), steps=2, precision="bf16", grad_checkpointing=True,
                       text_encoder={"kind": "tiny", "dim": 16, "depth": 1, "heads": 2}))
-    ck = torch.load(path, weights_only=False)
+    ck = torch.load(path, weights_only=True)
     assert ck["stdit"]["config"]["grad_checkpointing"] is True
     assert all(np.isfinite(_losses(tmp_path)))
 
