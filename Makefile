@@ -11,9 +11,14 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# torch is pinned to the CPU build first so no extra asks for a multi-GB CUDA build.
+# torch is installed first, on its own, so the extras resolve against that version. Plain
+# `torch==2.13.0` from PyPI is, on Linux x86-64, the CUDA build (it pulls the nvidia-* wheels,
+# gigabytes). For the CPU-only build set TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# (e.g. `make test TORCH_INDEX=https://download.pytorch.org/whl/cpu`); for a given CUDA version,
+# the index pytorch.org lists for it (https://download.pytorch.org/whl/cuXYZ). Empty: PyPI's build.
+TORCH_INDEX ?=
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q "torch==2.13.0"
+	$(BIN)/pip install -q "torch==2.13.0" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/pip install -q -e ".[all]"
 	@$(BIN)/python -c "import cv2" 2>/dev/null || { echo "cv2 needs libGL: installing libgl1 libglib2.0-0 via apt"; \
 	  (apt-get update -qq && apt-get install -y -qq libgl1 libglib2.0-0) >/dev/null; }
