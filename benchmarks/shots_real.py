@@ -55,7 +55,7 @@ print(json.dumps([s[0].frame_num for s in scenes[1:]]))
 # OpenCV sample photographs used as still sources (none is used by the shot model's training)
 PHOTOS = ["baboon.jpg", "fruits.jpg", "building.jpg", "messi5.jpg", "starry_night.jpg", "home.jpg", "board.jpg",
           "orange.jpg", "butterfly.jpg", "graf1.png", "aero1.jpg", "chicky_512.png", "leuvenA.jpg", "aloeL.jpg",
-          "rubberwhale1.png", "squirrel_cls.jpg", "smarties.png", "lena.jpg", "apple.jpg", "pic2.png"]
+          "rubberwhale1.png", "squirrel_cls.jpg", "smarties.png", "apple.jpg", "stuff.jpg"]
 XFADE = {"dissolve": "fade", "fade_black": "fadeblack", "fade_white": "fadewhite", "wipe_left": "wipeleft",
          "wipe_circle": "circleopen", "wipe_diag": "diagtl"}
 KIND_OF = {"dissolve": "dissolve", "fade_black": "fade", "fade_white": "fade", "wipe_left": "wipe",
@@ -178,22 +178,25 @@ def _shots_of(entry: dict) -> list[tuple[int, int]]:
 def make_recipe(seed: int, videos: int = 6, pieces: int = 24) -> list[dict]:
     """Seeded random edits of real-clip pieces and moved photographs (written once into the JSON)."""
     real = {f["id"]: f for f in E.load_real_set()["files"]}
-    pool = []   # (source key, locator, shot range)
+    pools: dict[str, list] = {}   # family -> [(source key, locator, shot range)]
     for fid in ("megamind", "vtest", "tree", "rick_clip"):
         for s, e in _shots_of(real[fid]):
             if e - s + 1 >= 14:
-                pool.append((f"{fid}:{s}", real[fid]["locator"], (s, e)))
-    pool += [(f"photo:{p}", None, p) for p in PHOTOS if os.path.exists(os.path.join(E.OPENCV_DATA, p))]
+                pools.setdefault(fid, []).append((f"{fid}:{s}", real[fid]["locator"], (s, e)))
+    pools["photo"] = [(f"photo:{p}", None, p) for p in PHOTOS if os.path.exists(os.path.join(E.OPENCV_DATA, p))]
+    # each family about equally often (the music video alone has ~100 usable shots)
+    families = ["rick_clip", "photo", "megamind", "vtest", "tree"]
+    fam_p = np.array([0.34, 0.3, 0.16, 0.1, 0.1])
     rng = np.random.default_rng(seed)
     out = []
     for v in range(videos):
-        seq, last, frame = [], None, 0
-        truth_cuts, truth_grad = [], []
+        seq, last = [], None
         for k in range(pieces):
             while True:
-                key, loc, rngx = pool[int(rng.integers(0, len(pool)))]
-                if key != last and (key.split(":")[0] != (last or "").split(":")[0] or key.startswith("rick")
-                                    or key.startswith("megamind")):
+                fam = families[int(rng.choice(len(families), p=fam_p))]
+                key, loc, rngx = pools[fam][int(rng.integers(0, len(pools[fam])))]
+                # never the same shot twice in a row; a one-shot clip (vtest, tree) never follows itself
+                if key != last and (fam in ("rick_clip", "megamind", "photo") or fam != (last or "").split(":")[0]):
                     break
             last = key
             n = int(rng.integers(14, 70))
