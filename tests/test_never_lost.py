@@ -279,3 +279,24 @@ def test_crash_between_publish_and_commit_leaves_no_dangling_or_orphan(cut_video
     assert run_videos([cut_video], cat, config=other, progress=False, engine="inline").analyzed == 1
     named, files = state()
     assert named == files   # the rerun left no orphan
+
+
+def test_api_force_run_keeps_curation(tmp_path):
+    """The server's `force` goes through the same per-video commit: curation survives it."""
+    from fastapi.testclient import TestClient
+
+    from test_serve_runs import FAST, H, TOKEN, wait_run
+    from videoforge.serve.app import create_app
+
+    media = tmp_path / "media"
+    write_video(media / "a.mp4", gradient_clip(30, seed=3), fps=25)
+    cat = str(tmp_path / "cat")
+    run_videos([str(media)], cat, config=FAST, progress=False, workers=1)
+    _curate(cat)
+    before = _curation(cat)
+    with TestClient(create_app(cat, TOKEN, media_root=str(media), workers=1, run_config=FAST)) as c:
+        r = c.post("/api/runs", headers=H, json={"paths": ["a.mp4"], "force": True})
+        assert r.status_code == 202, r.text
+        run = wait_run(c, r.json()["run_id"])
+    assert run["status"] == "finished" and run["summary"]["analyzed"] == 1, run
+    assert _curation(cat) == before

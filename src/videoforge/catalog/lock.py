@@ -68,7 +68,7 @@ class RunLock:
     """`with RunLock(root, wait=None):` - hold the catalog's run lock (wait=None: wait forever)."""
 
     def __init__(self, root: str, wait: float | None = None, on_wait: Callable[[dict], None] | None = None,
-                 on_takeover: Callable[[dict], None] | None = None):
+                 on_takeover: Callable[[dict], None] | None = None, cancel=None):
         self.root = os.path.abspath(root)
         self.path = os.path.join(self.root, LOCK_NAME)
         self.wait = wait
@@ -76,6 +76,7 @@ class RunLock:
                                                       f"{describe(info)}", file=sys.stderr, flush=True))
         self.on_takeover = on_takeover or (lambda info: print(f"taking over a stale catalog run lock of {self.root} "
                                                               f"(its run is gone: {describe(info)})", file=sys.stderr, flush=True))
+        self.cancel = cancel   # a threading.Event-like: set while waiting -> give up
         self.info: dict | None = None
         self.took_over: dict | None = None   # the stale holder replaced, if any
 
@@ -147,6 +148,8 @@ class RunLock:
                                    f"{e.strerror or e}); free disk space or choose a writable --catalog") from e
             if holder is None:
                 return self
+            if self.cancel is not None and self.cancel.is_set():
+                raise CatalogLockedError(f"{self.root}: cancelled while waiting for the catalog run lock ({describe(holder)})")
             if deadline is not None and time.monotonic() >= deadline:
                 raise CatalogLockedError(
                     f"{self.root}: another run is writing this catalog ({describe(holder)}); wait for it to finish "

@@ -154,7 +154,7 @@ def run_videos(
         print(f"waiting for the catalog run lock of {catalog.root}, held by {describe(info)}", file=sys.stderr, flush=True)
         emit({"event": "waiting_lock", "holder": describe(info)})
 
-    with RunLock(catalog.root, wait=lock_wait, on_wait=waiting) as lock:
+    with RunLock(catalog.root, wait=lock_wait, on_wait=waiting, cancel=cancel) as lock:
         return _run_locked(inputs, catalog, lock, workers, force, engine, address, config, progress, cancel, emit)
 
 
