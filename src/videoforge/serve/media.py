@@ -155,8 +155,9 @@ def clip_file(catalog_root: str, row: dict, media_root: str | None) -> str:
         try:
             idx = build_packet_index(src)
             # Browsers play H.264 in MP4; anything else is re-encoded (stream copy keeps H.264 as is).
+            frames = row.get("source_frames")   # the decoder's count: cut_clip seeks only where packets agree
             cut_clip(src, tmp, int(row["start_frame"]), int(row["end_frame"]), index=idx,
-                     reencode=idx.codec != "h264", crf=23)
+                     reencode=idx.codec != "h264", crf=23, frames=int(frames) if frames is not None else None)
             os.replace(tmp, out)
         except VideoError as e:
             raise MediaUncuttable(src, str(e)) from e

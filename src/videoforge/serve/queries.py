@@ -203,7 +203,8 @@ def shot_media_row(catalog: Reader, shot_id: str) -> dict | None:
     with catalog.read() as con:
         rows = _dicts(con.execute(
             "SELECT s.shot_id, s.video_id, s.start_frame, s.end_frame, s.start_time, s.end_time, v.path AS source, "
-            "v.rotation, v.fingerprint FROM shots s JOIN videos v USING (video_id) WHERE s.shot_id = ?",
+            "v.rotation, v.fingerprint, v.frames AS source_frames FROM shots s JOIN videos v USING (video_id) "
+            "WHERE s.shot_id = ?",
             [shot_id],
         ))
         if not rows:
