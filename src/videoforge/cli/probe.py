@@ -31,7 +31,7 @@ def main(args) -> int:
     if args.header_only:
         d["vfr"] = None    # not measured without decoding
     else:
-        # The catalog's definitions: frames actually decoded, fps = frames / duration, vfr from PTS.
+        # The catalog's definitions: frames actually decoded, fps = the stream's rate, vfr from PTS.
         from videoforge.io.decode import DecodeStats, decode_frames
 
         stats = DecodeStats()

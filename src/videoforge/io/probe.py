@@ -15,8 +15,8 @@ from videoforge.io.errors import VideoError
 class VideoInfo:
     path: str
     duration: float          # seconds (container or stream; refined by decode)
-    fps: float               # average frame rate = frames / duration
-    frames: int              # frames the container claims; decode overwrites with frames decoded
+    fps: float               # the stream's frame rate (average_rate, else guessed_rate), never a timestamp average
+    frames: int              # frames the header claims (may differ: tree.avi claims 444, 68 decode); decode overwrites with frames decoded
     width: int               # displayed width (after rotation)
     height: int              # displayed height (after rotation)
     rotation: int            # display rotation, degrees counter-clockwise (FFmpeg display matrix)
