@@ -66,3 +66,31 @@ def test_bad_files_name_file_and_problem(tmp_path, content, problem):
     with pytest.raises(VideoError) as e:
         probe(p)
     assert str(p) in str(e.value) and problem in str(e.value)
+
+
+def test_presentation_times_rebuild_labels_in_presentation_order():
+    """Frames come out of the decoder in presentation order; their labels may not (#18)."""
+    from videoforge.io.decode import presentation_times
+
+    step = 0.04
+    labels = [0.0, 0.04, 0.08, 0.12]
+    assert presentation_times(labels, step) == labels                       # already right: unchanged
+    # packed B-frames (Megamind.avi): the labels of neighbours swapped
+    assert presentation_times([0.04, 0.08, 0.12, 0.2, 0.16, 0.24], step) == [0.04, 0.08, 0.12, 0.16, 0.2, 0.24]
+    # no label: placed between its neighbours, or a step on from the last
+    assert presentation_times([0.0, None, 0.08, None], step) == pytest.approx([0.0, 0.04, 0.08, 0.12])
+    assert presentation_times([None, None, None], step) == pytest.approx([0.0, 0.04, 0.08])
+    # repeated labels: spread a step apart, strictly increasing
+    t = presentation_times([0.0, 0.0, 0.04, 0.04, 0.08], step)
+    assert all(b > a for a, b in zip(t, t[1:])) and t == pytest.approx([0.0, 0.04, 0.08, 0.12, 0.16])
+    # gaps (tree.avi stores 68 of 444 frame slots): kept, they are the file's real times
+    assert presentation_times([0.0, 0.7, 1.1], step) == [0.0, 0.7, 1.1]
+
+
+def test_fps_is_the_streams_rate_not_a_timestamp_average():
+    """A stream with timestamp gaps: 3 frames over 1.1 s at a stated 25 fps stays 25 fps."""
+    s = DecodeStats(frames=3, first_pts=0.0, last_pts=1.0, last_duration=0.1, pts=[0.0, 0.5, 1.0], rate=25.0)
+    assert s.fps == s.average_fps == 25.0
+    assert s.measured_fps == pytest.approx(3 / 1.1)
+    assert DecodeStats(frames=3, first_pts=0.0, last_pts=1.0, last_duration=0.1, pts=[0.0, 0.5, 1.0]).fps \
+        == pytest.approx(3 / 1.1)   # no stated rate: frames / duration
