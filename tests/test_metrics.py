@@ -164,8 +164,9 @@ def test_ocr_reads_rendered_text(tmp_path):
         cv2.putText(f, "VIDEO 42", (40, 110), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (255, 255, 255), 3, cv2.LINE_AA)
         frames.append(f)
     r = measure(tmp_path, "text", frames, ["text"])
-    # PP-OCR's recogniser does not always keep the space between words
-    assert "VIDEO42" in r["ocr_text"].upper().replace(" ", "")
+    # PP-OCR's recogniser does not always keep the space between words, and Hershey's O and 0
+    # are nearly the same oval
+    assert "VIDEO42" in r["ocr_text"].upper().replace(" ", "").replace("E0", "EO")
     assert 0.05 < r["text_area"] < 0.5   # the words cover roughly 250x45 px of 320x180
     plain = measure(tmp_path, "notext", [view(CX + i, CY) for i in range(25)], ["text"])
     assert plain["text_area"] == 0.0 and plain["ocr_text"] == ""
@@ -198,7 +199,7 @@ def _captioned(n: int, caption: str | None, seed: int) -> list[np.ndarray]:
     return out
 
 
-def test_ocr_budget_and_reuse_of_text_read_before(tmp_path):
+def test_ocr_budget_never_leaves_a_texted_shot_unread(tmp_path):
     from videoforge.metrics.text import TextScorer
     from videoforge.shots.base import Shot
 
@@ -207,15 +208,12 @@ def test_ocr_budget_and_reuse_of_text_read_before(tmp_path):
     path = str(write_video(tmp_path / "caps.mp4", frames, fps=25))
     shots = [Shot(0, 24), Shot(25, 49), Shot(50, 74)]
 
-    one_call = TextScorer(frames_per_ocr=10_000)     # budget: a single OCR call
-    rows = measure_video(path, [one_call], str(tmp_path / "cat"), shots=shots, video_id="caps").rows
-    assert one_call.calls == 1 and one_call.reused >= 1
+    tiny = TextScorer(frames_per_ocr=10_000)     # budget: a single OCR call
+    rows = measure_video(path, [tiny], str(tmp_path / "cat"), shots=shots, video_id="caps").rows
+    # the budget limits extra reads, never the first read of a shot that shows text-like strokes
+    assert tiny.calls == 3
     texts = [r["ocr_text"] for r in rows]
-    # the caption read once serves both shots that show it; the third shot's text was not read
-    assert texts[0] is not None and texts[0] == texts[1] and "NEWS" in texts[0].upper()
-    assert rows[2]["ocr_text"] is None and rows[2]["text_area"] is None
-
-    enough = TextScorer(frames_per_ocr=10)
-    rows = measure_video(path, [enough], str(tmp_path / "cat2"), shots=shots, video_id="caps").rows
-    assert "WEATHER" in rows[2]["ocr_text"].upper()
+    assert all(t is not None for t in texts)
+    assert "NEWS" in texts[0].upper() and "NEWS" in texts[1].upper() and "WEATHER" in texts[2].upper()
+    assert "WEATHER" not in texts[1].upper()   # a caption read for one shot never stands in for another's
     assert all(0.02 < r["text_area"] < 0.4 for r in rows)

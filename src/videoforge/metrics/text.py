@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def ocr_engine(threads: int = 1):
     if eng is None:
         from rapidocr_onnxruntime import RapidOCR
 
-        eng = engines[threads] = RapidOCR(use_cls=False, det_limit_type="max", det_limit_side_len=640,
+        eng = engines[threads] = RapidOCR(use_cls=False, det_limit_type="max", det_limit_side_len=960,
                                           intra_op_num_threads=threads, inter_op_num_threads=1,
                                           print_verbose=False)
     return eng
@@ -85,6 +86,124 @@ def text_regions(bgr: np.ndarray, width: int = 160) -> tuple[float, list[tuple[i
             area += bw * bh
             boxes.append((int(x * sx), int(y * sy), int(np.ceil(bw * sx)), int(np.ceil(bh * sy))))
     return area / float(H * W), boxes
+
+
+@dataclass
+class Gate:
+    """What the cheap text test says about one frame."""
+
+    score: float                                  # text-like area, fraction of the frame (0-1)
+    boxes: list[tuple[int, int, int, int]]        # text-like clusters (x0, y0, x1, y1), frame px
+    crop: tuple[int, int, int, int] | None        # padded union of the boxes: what the OCR reads
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.boxes)
+
+
+# Gate scales: luma is examined at these widths (px), so one stroke-cluster test sized for
+# ~4-28 px letters covers ~9 px letters (at 640 px) up to titles a third of the frame high;
+# colour differences (the chroma planes) at the finest scale, for text that differs from its
+# background in hue more than in brightness. Two gradient thresholds (8-bit levels): a faint
+# one, and one where only the strongest edges survive (text on a busy picture separates from
+# the texture there). Tuned on the `tune` split of synth/text_scenes.py only.
+GATE_WIDTHS = (320, 160, 80)
+GATE_LEVELS = (32, 128)
+CHROMA_LEVEL = 32
+GATE_MIN_STD = 30.0     # luma spread inside a cluster, 8-bit levels
+CHROMA_MIN_STD = 12.0
+
+
+def _gradient(g: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.morphologyEx(g, cv2.MORPH_GRADIENT, _KERNELS["ellipse3"])
+
+
+def _clusters(grad: np.ndarray, level: int, g: np.ndarray, min_std: float) -> list[tuple[int, int, int, int]]:
+    """Word-like clusters of strokes in one gradient picture at one threshold: (x, y, w, h) px.
+
+    Strong edges, joined along rows (letters into words); a cluster counts when it is 4-28 px
+    high, wider than high, at least a fifth filled, and crossed along one row by at least as
+    many separate strokes as it is wide per height (letters are upright strokes side by side),
+    and the picture `g` varies inside it by at least `min_std` levels (ink against background).
+    """
+    import cv2
+
+    strokes = (grad >= level).astype(np.uint8)
+    words = cv2.morphologyEx(strokes, cv2.MORPH_CLOSE, _KERNELS["rect5x1"])
+    _, _, stats, _ = cv2.connectedComponentsWithStats(words, connectivity=8)
+    out = []
+    H = grad.shape[0]
+    for x, y, bw, bh, px in stats[1:]:
+        if not (4 <= bh <= min(H // 2, 28) and bw >= 1.3 * bh and bw >= 10 and px >= 0.2 * bw * bh):
+            continue
+        box = strokes[y: y + bh, x: x + bw]
+        starts = int(np.max(np.count_nonzero(np.diff(box, axis=1) == 1, axis=1)))
+        if starts >= max(2.0, bw / bh) and float(g[y: y + bh, x: x + bw].std()) >= min_std:
+            out.append((int(x), int(y), int(bw), int(bh)))
+    return out
+
+
+_KERNELS: dict = {}
+
+
+def gate_planes(luma: np.ndarray, chroma: tuple[np.ndarray, np.ndarray] | None = None, widths=GATE_WIDTHS,
+                levels=GATE_LEVELS) -> Gate:
+    """The cheap text test (see `Gate`) on a full-resolution luma picture and, optionally, the
+    two chroma planes (U, V) at any size: colour edges are looked for at the finest scale."""
+    import cv2
+
+    if not _KERNELS:
+        _KERNELS["ellipse3"] = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+        _KERNELS["rect5x1"] = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 1))
+    h0, w0 = luma.shape[:2]
+    boxes, area = [], 0.0
+
+    def add(found, shape):
+        nonlocal area
+        sx, sy = w0 / shape[1], h0 / shape[0]
+        for x, y, bw, bh in found:
+            area += bw * bh / float(shape[0] * shape[1])
+            boxes.append((int(x * sx), int(y * sy), int(np.ceil((x + bw) * sx)), int(np.ceil((y + bh) * sy))))
+
+    for width in widths:
+        width = min(width, w0)
+        size = (width, max(8, round(h0 * width / w0)))
+        g = luma if width == w0 else cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
+        grad = _gradient(g)
+        for level in levels:
+            add(_clusters(grad, level, g, GATE_MIN_STD), g.shape)
+        if chroma is not None and width == widths[0]:
+            u, v = (c if c.shape[1] == width else cv2.resize(c, size, interpolation=cv2.INTER_AREA) for c in chroma)
+            cg = np.maximum(_gradient(u), _gradient(v))
+            add(_clusters(cg, CHROMA_LEVEL, np.maximum(u, v), CHROMA_MIN_STD), u.shape)
+    if not boxes:
+        return Gate(0.0, [], None)
+    crop = text_crop((h0, w0), [(b[0], b[1], b[2] - b[0], b[3] - b[1]) for b in boxes])
+    return Gate(min(1.0, area), boxes, crop)
+
+
+def gate_luma(luma: np.ndarray) -> Gate:
+    """The cheap text test on luma alone."""
+    return gate_planes(luma)
+
+
+def _chroma(frame: Frame) -> tuple[np.ndarray, np.ndarray] | None:
+    """The decoded frame's own U and V planes (views, no conversion), upright; None for other formats."""
+    av_frame = getattr(frame, "_av", None)
+    if av_frame is None or av_frame.format.name not in ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p",
+                                                        "yuv444p", "yuvj444p"):
+        return None
+    from videoforge.io.decode import _rotate
+
+    u, v = (np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width] for p in av_frame.planes[1:3])
+    return _rotate(u, frame.rotation), _rotate(v, frame.rotation)
+
+
+def gate_frame(frame: Frame) -> Gate:
+    """The cheap text test on a decoded frame: its full-resolution luma plane and chroma planes."""
+    return gate_planes(frame.full_luma(), _chroma(frame))
 
 
 def text_likelihood(bgr: np.ndarray, width: int = 160) -> float:
@@ -158,84 +277,250 @@ def same_text(crop_a: tuple, sig_a: np.ndarray, crop_b: tuple, sig_b: np.ndarray
     return union > 0 and np.count_nonzero(sig_a & sig_b) / union >= min_stroke_iou
 
 
+def stroke_signature_grey(grey: np.ndarray, crop: tuple[int, int, int, int], size=(96, 24)) -> np.ndarray:
+    """`stroke_signature` of a grey (luma) picture."""
+    import cv2
+
+    x0, y0, x1, y1 = crop
+    g = np.ascontiguousarray(grey[y0:y1, x0:x1])
+    grad = cv2.morphologyEx(g, cv2.MORPH_GRADIENT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    m = cv2.resize((grad >= 48).astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    return m > 0.2
+
+
+@dataclass
+class Candidate:
+    """A sampled frame that passed the gate."""
+
+    frame: int                      # frame index (in the segment while a segment is analysed)
+    pts_time: float
+    score: float                    # gate score
+    crop: tuple[int, int, int, int]  # in the OCR picture's px
+    frame_size: tuple[int, int]     # (w, h) of the OCR picture (text_area is relative to it)
+    jpeg: bytes | str | None        # the crop as JPEG: a temp file's path in one pass, bytes from a segment
+
+
 class TextScorer(Scorer):
+    """Samples frames on a fixed time grid during the pass, gates them, keeps new text; OCR after."""
+
     name = "text"
     columns = COLUMNS
+    segmentable = True
 
-    def __init__(self, gate: float = 0.006, frames_per_ocr: int = 250, min_calls: int = 1,
-                 max_per_shot: int = 2, min_score: float = 0.5, threads: int = 1, crop: bool = True):
+    def __init__(self, gate: float = 0.0, frames_per_ocr: int = 250, min_calls: int = 1,
+                 max_per_shot: int = 3, min_score: float = 0.5, threads: int = 1, crop: bool = True,
+                 sample_hz: float = 2.0, ocr_side: int = 960, slice_seconds: float = 3.0,
+                 jpeg_quality: int = 92, tmp_dir: str | None = None):
+        self.gate = gate                     # minimum gate score (0: any text-like cluster passes)
         self.crop = crop
-        self.gate = gate
         self.frames_per_ocr = frames_per_ocr
         self.min_calls = min_calls
         self.max_per_shot = max_per_shot
         self.min_score = min_score
         self.threads = threads
+        self.sample_hz = sample_hz
+        self.ocr_side = ocr_side
+        self.slice_seconds = slice_seconds
+        self.jpeg_quality = jpeg_quality
+        self.tmp_dir = tmp_dir
+        self._tmp: str | None = None   # candidates' crops wait on disk (memory stays flat on long videos)
+        self._cleanup = None
         self.calls = 0          # OCR calls made for the last video (for benchmarks)
-        self.reused = 0         # keyframes that reused an earlier reading of the same text
+        self.reused = 0         # shots served by a reading made for another shot
+        self.sampled = 0        # frames the gate examined
+        self.passed = 0         # ... and let through
+        self._reset()
 
-    def process(self, frame: Frame) -> None:   # works on the keyframes, after the pass
-        pass
+    def _reset(self) -> None:
+        self.samples: list[tuple[int, int]] = []      # (frame index, candidate index or -1: nothing text-like)
+        self.cands: list[Candidate] = []
+        self._slot: int | None = None
 
-    def finish(self, ctx: ShotContext) -> list[dict]:
+    # -- during the pass -------------------------------------------------------------------
+    def _slot_of(self, frame) -> int:
+        return math.floor(frame.pts_time * self.sample_hz + 1e-6)
+
+    def process(self, frame: Frame) -> None:
+        # a fixed grid in presentation time: the same frames are sampled whatever segment decodes them
+        slot = self._slot_of(frame)
+        if slot == self._slot:
+            return
+        self._slot = slot
+        self.sampled += 1
+        g = gate_frame(frame)
+        if not g.passed or g.score < self.gate:
+            self.samples.append((frame.index, -1))
+            return
+        self.passed += 1
         import cv2
 
-        root = ctx.catalog_root or ""
-        per_shot = ctx.keyframes if ctx.keyframes else [[] for _ in ctx.shots]
-        # 1. cheap gate on every keyframe
-        likely: list[list[tuple]] = []   # per shot: (score, path, crop, stroke signature), best first
-        for kfs in per_shot:
-            scored = []
-            for kf in kfs:
-                img = cv2.imread(os.path.join(root, kf["path"]))
-                if img is None:
-                    continue
-                score, boxes = text_regions(img)
-                if score >= self.gate:
-                    crop = text_crop(img.shape, boxes)
-                    scored.append((score, kf["path"], crop, stroke_signature(img, crop)))
-            likely.append(sorted(scored, key=lambda c: -c[0])[: self.max_per_shot])
-        # 2. group keyframes showing the same text in the same place (a logo, a caption held
-        #    across a cut): one reading serves the whole group
-        order = sorted(((cand[0][0], i, 0) for i, cand in enumerate(likely) if cand), reverse=True)
-        order += sorted(((c[0], i, k) for i, cand in enumerate(likely) for k, c in enumerate(cand) if k), reverse=True)
-        groups: list[list[tuple[int, int]]] = []
-        for _, i, k in order:
-            crop, sig = likely[i][k][2], likely[i][k][3]
-            g = next((g for g in groups if same_text(crop, sig, likely[g[0][0]][g[0][1]][2],
-                                                     likely[g[0][0]][g[0][1]][3])), None)
-            if g is None:
-                groups.append([(i, k)])
-            else:
-                g.append((i, k))
-        # 3. OCR within the budget: groups holding more shots' best keyframes first, then the most likely
-        def priority(g):
-            return (-len({i for i, k in g if k == 0}), -likely[g[0][0]][g[0][1]][0])
+        # The picture the OCR will read: the gate's crop at <= ocr_side px. No attempt to tell
+        # "the same text as before" from strokes here: on a busy picture the crop is most of the
+        # frame and any two busy pictures look alike (a caption read for one shot was served
+        # to the next one showing another word); the per-shot plan below bounds the reads instead.
+        img = frame.bgr(self.ocr_side)
+        luma_h, luma_w = frame.full_luma().shape[:2]
+        sy, sx = img.shape[0] / luma_h, img.shape[1] / luma_w
+        c = g.crop if self.crop else (0, 0, luma_w, luma_h)
+        ocrop = (int(c[0] * sx), int(c[1] * sy), int(np.ceil(c[2] * sx)), int(np.ceil(c[3] * sy)))
+        ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(img[ocrop[1]: ocrop[3], ocrop[0]: ocrop[2]]),
+                               [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+        where = None
+        if ok:
+            where = os.path.join(self._spill_dir(), f"{frame.index}.jpg")
+            with open(where, "wb") as f:
+                f.write(buf.tobytes())
+        self.cands.append(Candidate(frame.index, frame.pts_time, g.score, ocrop, (img.shape[1], img.shape[0]), where))
+        self.samples.append((frame.index, len(self.cands) - 1))
 
+    def _spill_dir(self) -> str:
+        if self._tmp is None:
+            import shutil
+            import tempfile
+            import weakref
+
+            self._tmp = tempfile.mkdtemp(prefix=f"vf-text-{os.getpid()}-", dir=self.tmp_dir)
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmp, True)
+        return self._tmp
+
+    def close(self) -> None:
+        """Remove the waiting crops (also done when the scorer is garbage-collected)."""
+        if self._cleanup is not None:
+            self._cleanup()
+        self._tmp = self._cleanup = None
+
+    # -- parallel segments (engine/segments.py) -----------------------------------------------
+    def segment_state(self):
+        """Samples and candidates; the crops travel as bytes (the segment's temp folder goes with it)."""
+        cands = []
+        for c in self.cands:
+            data = c.jpeg
+            if isinstance(data, str):
+                with open(data, "rb") as f:
+                    data = f.read()
+            cands.append(Candidate(c.frame, c.pts_time, c.score, c.crop, c.frame_size, data))
+        self.close()
+        return {"samples": self.samples, "cands": cands, "counts": (self.sampled, self.passed)}
+
+    def join_segments(self, states: list, seams: list) -> None:
+        """The state one pass leaves: samples and candidates with whole-video frame indices."""
+        self._reset()
+        self.sampled = self.passed = 0
+        for k, st in enumerate(states):
+            off = seams[k - 1].offset if k else 0
+            samples, cands = list(st["samples"]), list(st["cands"])
+            sampled, passed = st["counts"]
+            if k and samples and samples[0][0] == 0 and self._slot_of(seams[k - 1].before) == self._slot_of(seams[k - 1].after):
+                # one pass samples a slot once: the segment's first frame shares its slot with the frame before
+                _, c0 = samples.pop(0)
+                sampled -= 1
+                if c0 >= 0:
+                    passed -= 1
+                    cands[c0] = None
+            index = {}
+            for j, c in enumerate(cands):
+                if c is not None:
+                    index[j] = len(self.cands)
+                    self.cands.append(Candidate(c.frame + off, c.pts_time, c.score, c.crop, c.frame_size, c.jpeg))
+            self.samples += [(i + off, index[c] if c >= 0 else -1) for i, c in samples]
+            self.sampled += sampled
+            self.passed += passed
+
+    # -- after the pass ----------------------------------------------------------------------
+    def _plan(self, shot, fps: float) -> list[int]:
+        """Candidates to read for one shot, most needed first: the most text-like one of each
+        time slice of the shot (a word shown for part of the shot has its own slice)."""
+        inside = [(i, c) for i, c in self.samples if shot.start_frame <= i <= shot.end_frame and c >= 0]
+        readable = [(i, c) for i, c in inside if self.cands[c].jpeg is not None]
+        if not readable:
+            return []
+        n_frames = shot.end_frame - shot.start_frame + 1
+        n_slices = max(1, min(self.max_per_shot, 1 + int(n_frames / max(fps, 1e-6) // self.slice_seconds)))
+        edges = np.linspace(shot.start_frame, shot.end_frame + 1, n_slices + 1)
+        picks: list[tuple[float, int]] = []
+        for a, b in zip(edges[:-1], edges[1:]):
+            part = [c for i, c in readable if a <= i < b]
+            if part:
+                best = max(part, key=lambda c: (self.cands[c].score, -c))
+                if best not in [p for _, p in picks]:
+                    picks.append((self.cands[best].score, best))
+        return [c for _, c in sorted(picks, key=lambda t: -t[0])]
+
+    def _read(self, c: int) -> tuple[float, list[str]]:
+        import cv2
+
+        cand = self.cands[c]
+        if isinstance(cand.jpeg, bytes):
+            img = cv2.imdecode(np.frombuffer(cand.jpeg, np.uint8), cv2.IMREAD_COLOR)
+        else:
+            img = cv2.imread(cand.jpeg, cv2.IMREAD_COLOR)
+        if img is None:
+            return 0.0, []
+        area, lines = ocr_image(img, self.threads, self.min_score)
+        w, h = cand.frame_size
+        return area * img.shape[0] * img.shape[1] / float(w * h), lines   # relative to the whole frame
+
+    def finish(self, ctx: ShotContext) -> list[dict]:
+        fps = ctx.stats.average_fps if getattr(ctx.stats, "average_fps", None) else 25.0
+        plans = [self._plan(shot, fps) for shot in ctx.shots]
+        sampled = [any(shot.start_frame <= i <= shot.end_frame for i, _ in self.samples) for shot in ctx.shots]
         budget = max(self.min_calls, math.ceil(ctx.stats.frames / max(1, self.frames_per_ocr)))
-        results: dict[tuple[int, int], tuple[float, list[str]]] = {}
+        results: dict[int, tuple[float, list[str]]] = {}
         self.calls = self.reused = 0
-        for g in sorted(groups, key=priority)[:budget]:
-            i, k = g[0]
-            _, path, crop, _ = likely[i][k]
-            img = cv2.imread(os.path.join(root, path))
-            res = ocr_image(img, self.threads, self.min_score, crop if self.crop else None)
+        # 1. every shot that shows text-like strokes gets its most text-like candidate read, whatever
+        #    the budget (a texted shot never stays NULL); 2. further slices while the budget lasts
+        order = [(0, i, p[0]) for i, p in enumerate(plans) if p]
+        order += sorted(((k, i, c) for i, p in enumerate(plans) for k, c in enumerate(p) if k),
+                        key=lambda t: (t[0], -self.cands[t[2]].score))
+        for k, i, c in order:
+            if c in results:
+                self.reused += 1
+                continue
+            if k and self.calls >= budget:
+                continue
+            results[c] = self._read(c)
             self.calls += 1
-            self.reused += len(g) - 1
-            for member in g:
-                results[member] = res
         out = []
-        for i, (kfs, cand) in enumerate(zip(per_shot, likely)):
-            read = [results[(i, k)] for k in range(len(cand)) if (i, k) in results]
-            if not kfs:
-                out.append({"text_area": None, "ocr_text": None})
-            elif not cand:
-                out.append({"text_area": 0.0, "ocr_text": ""})
+        fallback = self._keyframe_fallback(ctx, [not s for s in sampled])
+        for i, plan in enumerate(plans):
+            read = [results[c] for c in plan if c in results]
+            if i in fallback:
+                out.append(fallback[i])
             elif not read:
-                out.append({"text_area": None, "ocr_text": None})
+                out.append({"text_area": 0.0, "ocr_text": ""})
             else:
                 lines: list[str] = []
                 for _, ls in read:
                     lines.extend(t for t in ls if t not in lines)
                 out.append({"text_area": max(a for a, _ in read), "ocr_text": " | ".join(lines)})
+        self._reset()
+        self.close()
+        return out
+
+    def _keyframe_fallback(self, ctx: ShotContext, unsampled: list[bool]) -> dict[int, dict]:
+        """Shots too short to hold a grid sample: their keyframe JPEGs go through the same gate and OCR."""
+        import cv2
+
+        out: dict[int, dict] = {}
+        root = ctx.catalog_root or ""
+        for i, missing in enumerate(unsampled):
+            if not missing:
+                continue
+            kfs = ctx.keyframes[i] if i < len(ctx.keyframes) else []
+            row = {"text_area": None, "ocr_text": None}
+            for kf in kfs:
+                img = cv2.imread(os.path.join(root, kf["path"]))
+                if img is None:
+                    continue
+                grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+                g = gate_planes(grey)
+                if not g.passed:
+                    row = {"text_area": 0.0, "ocr_text": ""} if row["ocr_text"] is None else row
+                    continue
+                area, lines = ocr_image(img, self.threads, self.min_score, g.crop if self.crop else None)
+                self.calls += 1
+                prev = row["ocr_text"].split(" | ") if row["ocr_text"] else []
+                prev += [t for t in lines if t not in prev]
+                row = {"text_area": max(area, row["text_area"] or 0.0), "ocr_text": " | ".join(prev)}
+            out[i] = row
         return out
