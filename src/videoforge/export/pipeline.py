@@ -61,31 +61,39 @@ def _frame_range(idx, shot: dict) -> tuple[int, int]:
 
 
 def _cut_video(job: _VideoJob) -> list[tuple[dict, object | None, str | None]]:
-    """Cut every selected shot of one source. Returns (shot, ClipResult or None, error message)."""
-    from videoforge.io.clips import build_packet_index, cut_clip
+    """Cut every selected shot of one source (cut_clips: shots that cannot seek share one
+    decode pass). Returns (shot, ClipResult or None, error message) per shot, in order."""
+    from videoforge.io.clips import build_packet_index, cut_clips
     from videoforge.io.errors import VideoError
 
-    out = []
     try:
         idx = build_packet_index(job.source)
     except VideoError as e:
         return [(s, None, str(e)) for s in job.shots]
-    for shot in job.shots:
-        dst = os.path.join(job.clips_dir, shot["video_id"], f"{shot['shot_id']}.mp4")
+    out: dict[int, tuple] = {}
+    ranges, cut = [], []
+    for k, shot in enumerate(job.shots):
+        s, e = _frame_range(idx, shot)
+        if e < s:
+            out[k] = (shot, None, f"{job.source}: shot {shot['shot_id']} has no frames in the source")
+            continue
+        ranges.append((s, e, os.path.join(job.clips_dir, shot["video_id"], f"{shot['shot_id']}.mp4")))
+        cut.append(k)
+    if ranges:
+        first = job.shots[cut[0]]
+        frames = first.get("source_frames")
         try:
-            s, e = _frame_range(idx, shot)
-            if e < s:
-                raise VideoError(job.source, f"shot {shot['shot_id']} has no frames in the source", stage="export")
-            frames = shot.get("source_frames")
-            clip = cut_clip(job.source, dst, s, e, index=idx, reencode=job.reencode,
-                            audio=job.audio and bool(shot.get("source_has_audio", True)),
-                            frames=int(frames) if frames is not None else None)
-            out.append((shot, clip, None))
+            results = cut_clips(job.source, ranges, index=idx, reencode=job.reencode,
+                                audio=job.audio and bool(first.get("source_has_audio", True)),
+                                frames=int(frames) if frames is not None else None)
         except VideoError as err:
-            out.append((shot, None, str(err)))
-        except Exception as err:  # noqa: BLE001 - one bad shot never stops the export
-            out.append((shot, None, f"{job.source}: cannot cut shot {shot['shot_id']} ({type(err).__name__}: {err})"))
-    return out
+            results = [err] * len(ranges)
+        except Exception as err:  # noqa: BLE001 - one bad source never stops the export
+            results = [f"{job.source}: cannot cut shots ({type(err).__name__}: {err})"] * len(ranges)
+        for k, r in zip(cut, results):
+            shot = job.shots[k]
+            out[k] = (shot, None, str(r)) if isinstance(r, (Exception, str)) else (shot, r, None)
+    return [out[k] for k in range(len(job.shots))]
 
 
 def export_catalog(

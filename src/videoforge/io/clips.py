@@ -197,56 +197,100 @@ def cut_clip(
     frames: int | None = None,
 ) -> ClipResult:
     """Write frames [start_frame, end_frame] (inclusive, decoded frame indices) of `source` to
-    `out_path` (MP4).
+    `out_path` (MP4). One shot of `cut_clips`; raises its VideoError (stage "export")."""
+    (result,) = cut_clips(source, [(start_frame, end_frame, out_path)], index=index, reencode=reencode,
+                          audio=audio, crf=crf, preset=preset, frames=frames)
+    if isinstance(result, VideoError):
+        raise result
+    return result
 
-    `frames` is the number of frames the decoder delivers for the source (the catalog's
-    `videos.frames`), when known: a packet index that counts otherwise is not used to seek.
-    Stream copy when possible and verified frame-exact, else libx264 re-encode (or always,
-    with `reencode=True`): from the keyframe before the shot where the packet index can be
-    trusted and the result verifies, else by decoded frame index from the first frame.
-    Raises VideoError (stage "export") naming the file and the problem.
+
+def cut_clips(
+    source: str | os.PathLike,
+    ranges: list[tuple[int, int, str | os.PathLike]],
+    index: PacketIndex | None = None,
+    reencode: bool = False,
+    audio: bool = True,
+    crf: int = 18,
+    preset: str = "veryfast",
+    frames: int | None = None,
+) -> list[ClipResult | VideoError]:
+    """Cut each (start_frame, end_frame, out_path) of `source` into an MP4: a ClipResult, or the
+    VideoError (stage "export") naming the file and the problem, per range, in order.
+
+    Frame indices count the frames the decoder delivers (the catalog's). `frames` is that
+    count for the source (`videos.frames`), when known: a packet index that counts otherwise
+    is not used to seek. Per range: stream copy when possible and verified frame-exact, else
+    libx264 from the keyframe before the range where the packet index can be trusted and the
+    result verifies (`reencode=True` skips the copy). The ranges left are re-encoded in one
+    decode pass from the first frame, selected by decoded index (so a long source with many
+    shots is decoded once, not once per shot). Raises VideoError only when the source cannot
+    be opened at all.
     """
-    source, out_path = str(source), str(out_path)
+    source = str(source)
     idx = index or build_packet_index(source)
     total = frames if frames is not None else idx.frames
-    if not 0 <= start_frame <= end_frame < total:
-        raise VideoError(source, f"frame range [{start_frame}, {end_frame}] outside the source's {total} frames", stage="export")
-    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
-    part = out_path + ".part"   # written aside and renamed: a killed export leaves no half clip under the real name
-    want = end_frame - start_frame + 1
-    seekable = idx.timestamped and (frames is None or frames == idx.frames) and end_frame < idx.frames
-    method, span, reason = None, None, None
-    try:
-        if not reencode and seekable and idx.copyable(start_frame, end_frame):
-            try:
-                span = _write(idx, part, start_frame, end_frame, "copy", audio, crf, preset)
-                if count_frames(part) == want:
-                    method = "copy"
-            except (av.error.FFmpegError, ValueError):
-                pass  # some containers' packets cannot go into MP4 as they are: re-encode
-        if method is None and seekable:
-            try:
-                span = _write(idx, part, start_frame, end_frame, "seek", audio, crf, preset)
-                if _count_packets(part) == want:
-                    method = "reencode"
-            except (_Unreliable, av.error.FFmpegError):
-                pass  # labels out of order or a seek that misses: select by decoded index instead
-        if method is None:
-            try:
-                span = _write(idx, part, start_frame, end_frame, "index", audio, crf, preset)
-            except av.error.FFmpegError as e:
-                raise VideoError(source, f"cannot re-encode frames {start_frame}-{end_frame} ({e})", stage="export") from e
-            except _Unreliable as e:
-                reason = str(e)
-            got = _count_packets(part) if os.path.exists(part) else 0  # no frame muxed: no file
-            if got != want:
-                raise VideoError(source, f"clip of frames {start_frame}-{end_frame} has {got} decodable frames, "
-                                         f"expected {want}" + (f" ({reason})" if reason else ""), stage="export")
-            method = "reencode"
-        os.replace(part, out_path)
-    finally:
-        if os.path.exists(part):
-            os.remove(part)
+    seekable = idx.timestamped and (frames is None or frames == idx.frames)
+    results: list[ClipResult | VideoError | None] = [None] * len(ranges)
+    left: list[int] = []
+    for i, (start, end, out_path) in enumerate(ranges):
+        out_path = str(out_path)
+        if not 0 <= start <= end < total:
+            results[i] = VideoError(source, f"frame range [{start}, {end}] outside the source's {total} frames", stage="export")
+            continue
+        os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+        part = out_path + ".part"   # written aside and renamed: a killed export leaves no half clip under the real name
+        want = end - start + 1
+        method = span = None
+        try:
+            if not reencode and seekable and idx.copyable(start, end):
+                try:
+                    span = _write(idx, part, start, end, "copy", audio, crf, preset)
+                    if count_frames(part) == want:
+                        method = "copy"
+                except (av.error.FFmpegError, ValueError):
+                    pass  # some containers' packets cannot go into MP4 as they are: re-encode
+            if method is None and seekable:
+                try:
+                    span = _write(idx, part, start, end, "seek", audio, crf, preset)
+                    if _count_packets(part) == want:
+                        method = "reencode"
+                except (_Unreliable, av.error.FFmpegError):
+                    pass  # labels out of order or a seek that misses: select by decoded index instead
+            if method is not None:
+                os.replace(part, out_path)
+                results[i] = _result(idx, out_path, want, span, method, audio)
+            else:
+                left.append(i)
+        finally:
+            if os.path.exists(part):
+                os.remove(part)
+    if left:
+        items = [(ranges[i][0], ranges[i][1], str(ranges[i][2]) + ".part") for i in left]
+        try:
+            outcomes = _encode_ranges_by_index(idx, items, audio, crf, preset)
+            for i, (start, end, part), outcome in zip(left, items, outcomes):
+                out_path, want = str(ranges[i][2]), end - start + 1
+                if isinstance(outcome, av.error.FFmpegError):
+                    results[i] = VideoError(source, f"cannot re-encode frames {start}-{end} ({outcome})", stage="export")
+                    continue
+                got = _count_packets(part) if os.path.exists(part) else 0  # no frame muxed: no file
+                if got != want or isinstance(outcome, _Unreliable):
+                    why = f" ({outcome})" if isinstance(outcome, _Unreliable) else ""
+                    results[i] = VideoError(source, f"clip of frames {start}-{end} has {got} decodable frames, "
+                                                    f"expected {want}{why}", stage="export")
+                    continue
+                os.replace(part, out_path)
+                results[i] = _result(idx, out_path, want, outcome, "reencode", audio)
+        finally:
+            for _, _, part in items:
+                if os.path.exists(part):
+                    os.remove(part)
+    return results
+
+
+def _result(idx: PacketIndex, out_path: str, want: int, span: tuple[float, float], method: str,
+            audio: bool) -> ClipResult:
     start_t, end_t = span
     w, h = (idx.height, idx.width) if idx.rotation in (90, 270) else (idx.width, idx.height)
     dur = end_t - start_t
@@ -263,7 +307,7 @@ def _count_packets(path: str) -> int:
 
 def _write(idx: PacketIndex, out_path: str, start_frame: int, end_frame: int, mode: str,
            audio: bool, crf: int, preset: str) -> tuple[float, float]:
-    """Write the clip by `mode` ("copy", "seek" or "index"); returns its source time span (s)."""
+    """Write the clip by `mode` ("copy" or "seek"); returns its source time span (s)."""
     with av.open(idx.path) as src, av.open(out_path, "w", format="mp4") as out:
         vs = src.streams.video[0]
         ovs = out.add_stream_from_template(vs) if mode == "copy" else _add_encoder(out, idx, crf, preset)
@@ -274,16 +318,13 @@ def _write(idx: PacketIndex, out_path: str, start_frame: int, end_frame: int, mo
             a = src.streams.audio[0].codec_context
             oas = out.add_stream("aac", rate=int(a.sample_rate or 44100))
             oas.layout = a.layout.name if a.layout else "stereo"
-        if mode == "index":
-            start_t, end_t = _encode_by_index(out, ovs, idx, start_frame, end_frame)
+        start_pts, end_pts = idx.pts[start_frame], idx.pts[end_frame]
+        start_t = float(start_pts * idx.time_base)
+        end_t = float((end_pts + idx.frame_duration(end_frame)) * idx.time_base)
+        if mode == "copy":
+            _copy_video(src, vs, out, ovs, start_pts, end_pts)
         else:
-            start_pts, end_pts = idx.pts[start_frame], idx.pts[end_frame]
-            start_t = float(start_pts * idx.time_base)
-            end_t = float((end_pts + idx.frame_duration(end_frame)) * idx.time_base)
-            if mode == "copy":
-                _copy_video(src, vs, out, ovs, start_pts, end_pts)
-            else:
-                _encode_video(src, vs, out, ovs, idx, start_pts, end_pts)
+            _encode_video(src, vs, out, ovs, idx, start_pts, end_pts)
         if oas is not None:
             encode_audio_range(idx.path, out, oas, start_t, end_t)
     return start_t, end_t
@@ -411,37 +452,107 @@ def _encode_video(src, vs, out, ovs, idx: PacketIndex, start_pts: int, end_pts: 
         out.mux(p)
 
 
-def _encode_by_index(out, ovs, idx: PacketIndex, start_frame: int, end_frame: int) -> tuple[float, float]:
-    """Encode decoded frames start_frame..end_frame, counted from the first frame by the
-    analysis pass's own decode (so the indices are the catalog's), with timestamps
-    regenerated from presentation order. Returns the source time span (s)."""
-    tb = ovs.codec_context.time_base
-    t0 = end_t = None
-    last = None
-    prev_t = None
+class _Clip:
+    """One range being encoded during the by-index pass."""
+
+    def __init__(self, idx: PacketIndex, part: str, audio_params, crf: int, preset: str):
+        self.part = part
+        self.out = av.open(part, "w", format="mp4")
+        self.ovs = _add_encoder(self.out, idx, crf, preset)
+        if idx.rotation:
+            self.ovs.set_display_rotation(idx.rotation)
+        self.oas = None
+        if audio_params is not None:
+            self.oas = self.out.add_stream("aac", rate=audio_params[0])
+            self.oas.layout = audio_params[1]
+        self.tb = self.ovs.codec_context.time_base
+        self.t0 = self.prev_t = None
+        self.last = None
+
+    def encode(self, fr) -> None:
+        self.t0 = fr.pts_time if self.t0 is None else self.t0
+        pts = int(round((fr.pts_time - self.t0) / self.tb))
+        pts = pts if self.last is None or pts > self.last else self.last + 1   # strictly increasing for the muxer
+        self.last, self.prev_t = pts, fr.pts_time
+        f = fr._av
+        if f.format.name != self.ovs.pix_fmt:
+            f = f.reformat(format=self.ovs.pix_fmt)
+        f.pts, f.time_base = pts, self.tb
+        for p in self.ovs.encode(f):
+            self.out.mux(p)
+
+    def finish(self, path: str, end_t: float) -> tuple[float, float]:
+        try:
+            for p in self.ovs.encode():
+                self.out.mux(p)
+            if self.oas is not None:
+                encode_audio_range(path, self.out, self.oas, self.t0, end_t)
+        finally:
+            self.out.close()
+        return self.t0, end_t
+
+    def abandon(self) -> None:
+        try:
+            self.out.close()
+        except av.error.FFmpegError:
+            pass
+
+
+def _encode_ranges_by_index(idx: PacketIndex, items: list[tuple[int, int, str]], audio: bool,
+                            crf: int, preset: str) -> list:
+    """Encode each (start_frame, end_frame, part_path) from one decode pass that counts frames
+    from the first (the analysis pass's own decode, so the indices are the catalog's), with
+    timestamps regenerated from presentation order. Per item: its source time span (s), an
+    FFmpegError that stopped it, or _Unreliable when the decoder delivers none of its frames."""
+    audio_params = None
+    if audio and idx.has_audio:
+        with av.open(idx.path) as src:
+            a = src.streams.audio[0].codec_context
+            audio_params = (int(a.sample_rate or 44100), a.layout.name if a.layout else "stereo")
     step = 1.0 / float(idx.average_rate) if idx.average_rate else 1.0 / 25.0
+    order = sorted(range(len(items)), key=lambda k: items[k][0])
+    outcome: list = [None] * len(items)
+    active: dict[int, _Clip] = {}
+    nxt = 0
+    last_end = max(e for _, e, _ in items)
+    prev_t = None
     frames = decode_frames(idx.path, width=16, prefetch=0)
     try:
         for fr in frames:
-            if fr.index < start_frame:
-                continue
-            if fr.index > end_frame:
-                end_t = fr.pts_time
+            for k, clip in list(active.items()):   # ranges that ended on the previous frame
+                if fr.index > items[k][1]:
+                    del active[k]
+                    try:
+                        outcome[k] = clip.finish(idx.path, fr.pts_time)
+                    except av.error.FFmpegError as e:
+                        outcome[k] = e
+            if fr.index > last_end:
                 break
-            t0 = fr.pts_time if t0 is None else t0
-            pts = int(round((fr.pts_time - t0) / tb))
-            pts = pts if last is None or pts > last else last + 1   # strictly increasing for the muxer
-            last, prev_t = pts, fr.pts_time
-            f = fr._av
-            if f.format.name != ovs.pix_fmt:
-                f = f.reformat(format=ovs.pix_fmt)
-            f.pts, f.time_base = pts, tb
-            for p in ovs.encode(f):
-                out.mux(p)
+            while nxt < len(order) and items[order[nxt]][0] <= fr.index:
+                k = order[nxt]
+                nxt += 1
+                if items[k][0] == fr.index:
+                    try:
+                        active[k] = _Clip(idx, items[k][2], audio_params, crf, preset)
+                    except av.error.FFmpegError as e:
+                        outcome[k] = e
+            for k, clip in list(active.items()):
+                try:
+                    clip.encode(fr)
+                except av.error.FFmpegError as e:
+                    del active[k]
+                    clip.abandon()
+                    outcome[k] = e
+            prev_t = fr.pts_time
     finally:
         frames.close()
-    for p in ovs.encode():
-        out.mux(p)
-    if t0 is None:
-        raise _Unreliable(f"the decoder delivers no frame {start_frame}")
-    return t0, end_t if end_t is not None else prev_t + step
+        for k, clip in active.items():   # the stream ended inside these ranges
+            try:
+                outcome[k] = clip.finish(idx.path, prev_t + step)
+            except av.error.FFmpegError as e:
+                clip.abandon()
+                outcome[k] = e
+    for k, (start, _, _) in enumerate(items):
+        if outcome[k] is None:
+            outcome[k] = _Unreliable(f"the decoder delivers no frame {start}")
+    return outcome
