@@ -110,7 +110,7 @@ class Gate:
 GATE_WIDTHS = (320, 160, 80)
 GATE_LEVELS = (32, 128)
 CHROMA_LEVEL = 32
-GATE_MIN_STD = 30.0     # luma spread inside a cluster, 8-bit levels
+GATE_MIN_STD = 20.0     # luma spread inside a cluster, 8-bit levels (tune split: 22 keeps every positive)
 CHROMA_MIN_STD = 12.0
 
 
@@ -307,7 +307,7 @@ class TextScorer(Scorer):
     columns = COLUMNS
     segmentable = True
 
-    def __init__(self, gate: float = 0.0, frames_per_ocr: int = 250, min_calls: int = 1,
+    def __init__(self, gate: float = 0.0, frames_per_ocr: int = 125, min_calls: int = 1,
                  max_per_shot: int = 3, min_score: float = 0.5, threads: int = 1, crop: bool = True,
                  sample_hz: float = 2.0, ocr_side: int = 960, slice_seconds: float = 3.0,
                  jpeg_quality: int = 92, tmp_dir: str | None = None):
@@ -467,17 +467,21 @@ class TextScorer(Scorer):
         budget = max(self.min_calls, math.ceil(ctx.stats.frames / max(1, self.frames_per_ocr)))
         results: dict[int, tuple[float, list[str]]] = {}
         self.calls = self.reused = 0
-        # 1. every shot that shows text-like strokes gets its most text-like candidate read, whatever
-        #    the budget (a texted shot never stays NULL); 2. further slices while the budget lasts
+        # 1. every shot that shows text-like strokes gets its most text-like candidate read, outside
+        #    the budget (a texted shot never stays NULL); 2. the budget (one read per
+        #    `frames_per_ocr` frames) goes to the shots' further slices, second slices first
         order = [(0, i, p[0]) for i, p in enumerate(plans) if p]
         order += sorted(((k, i, c) for i, p in enumerate(plans) for k, c in enumerate(p) if k),
                         key=lambda t: (t[0], -self.cands[t[2]].score))
+        extra = 0
         for k, i, c in order:
             if c in results:
                 self.reused += 1
                 continue
-            if k and self.calls >= budget:
-                continue
+            if k:
+                if extra >= budget:
+                    continue
+                extra += 1
             results[c] = self._read(c)
             self.calls += 1
         out = []

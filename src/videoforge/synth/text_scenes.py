@@ -72,6 +72,21 @@ SPLITS = {
 }
 
 
+def pseudo_words(rng: np.random.Generator, n: int, taken: set[str] | None = None) -> list[str]:
+    """n distinct pronounceable non-words (2-3 consonant-vowel syllables, 4-9 letters): unique
+    search targets that no dictionary (and no other generated set) holds."""
+    cons, vows = "bcdfghjklmnprstvwz", "aeiou"
+    taken = set(taken or ())
+    out: list[str] = []
+    while len(out) < n:
+        w = "".join(str(rng.choice(list(cons))) + str(rng.choice(list(vows))) + (str(rng.choice(list(cons))) if rng.random() < 0.4 else "")
+                    for _ in range(int(rng.integers(2, 4))))
+        if 4 <= len(w) <= 9 and w not in taken:
+            taken.add(w)
+            out.append(w)
+    return out
+
+
 @dataclass
 class TextShot:
     """Truth of one shot of a generated video (frames inclusive, times in s; word fields None = no text)."""
