@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/text_gate.py --split tune --videos 24 --seed 100 --out /tmp/vf-gate-tune
     .venv/bin/python benchmarks/text_gate.py --split heldout --videos 30 --seed 9100 --out /tmp/vf-gate-heldout
+    .venv/bin/python benchmarks/text_gate.py pipeline --split heldout --videos 12 --seed 9100 --out /tmp/vf-gate-heldout
 
 Data: H.264 videos of real photographs / real clips with burned-in words
 (`videoforge.synth.text_scenes`; the `tune` and `heldout` splits share no font, style,
@@ -217,5 +218,76 @@ def main(argv=None) -> int:
     return 0
 
 
+
+
+def _old_scorer_class(rev: str):
+    """TextScorer as it was at `rev` (keyframe gate), loaded from git for a same-run comparison."""
+    import importlib.util
+    import subprocess
+    import tempfile
+
+    src = subprocess.run(["git", "show", f"{rev}:src/videoforge/metrics/text.py"], capture_output=True, text=True,
+                         check=True, cwd=os.path.dirname(os.path.abspath(__file__))).stdout
+    path = os.path.join(tempfile.mkdtemp(prefix="vf-oldtext-"), "old_text.py")
+    with open(path, "w") as f:
+        f.write(src)
+    spec = importlib.util.spec_from_file_location("old_text", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.TextScorer
+
+
+def pipeline(items: list[dict], out: str, rev: str, fps: float = 25.0) -> dict:
+    """Old vs new scorer through the engine's pass on the true shots, interleaved per video:
+    OCR calls per minute of video, text-stage ms per frame, and texted shots whose word reached ocr_text."""
+    from videoforge.metrics.measure import measure_video
+    from videoforge.metrics.text import TextScorer
+    from videoforge.shots.base import Shot
+
+    Old = _old_scorer_class(rev)
+    agg = {k: {"calls": 0, "text_s": 0.0, "frames": 0, "found": 0, "texted": 0, "null": 0} for k in ("old", "new")}
+    for n, it in enumerate(items):
+        shots = [Shot(t["start_frame"], t["end_frame"]) for t in it["truth"]]
+        for which in (("old", "new") if n % 2 else ("new", "old")):
+            sc = Old() if which == "old" else TextScorer()
+            m = measure_video(it["path"], [sc], os.path.join(out, f"cat-{which}"), shots=shots, video_id=f"v{n}")
+            a = agg[which]
+            a["calls"] += sc.calls
+            a["text_s"] += m.timings.get("text", 0.0)
+            a["frames"] += m.stats.frames
+            for t, row in zip(it["truth"], m.rows):
+                if t["word"] and t["text_start"] is not None:
+                    a["texted"] += 1
+                    a["null"] += row["ocr_text"] is None
+                    a["found"] += norm(t["word"]) in norm(row["ocr_text"] or "")
+    rep = {}
+    for k, a in agg.items():
+        minutes = a["frames"] / fps / 60
+        rep[k] = {"ocr_calls_per_min": a["calls"] / minutes, "text_ms_per_frame": 1000 * a["text_s"] / a["frames"],
+                  "texted_shots": a["texted"], "word_in_ocr_text": a["found"] / max(1, a["texted"]),
+                  "texted_shots_null": a["null"], "minutes": minutes}
+    return rep
+
+
+def pipeline_main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="old vs new text scorer through the pass (cost and shot-level reads)")
+    ap.add_argument("--split", choices=("tune", "heldout"), required=True)
+    ap.add_argument("--videos", type=int, default=12)
+    ap.add_argument("--seed", type=int, default=100)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--rev", default="51765fb", help="git revision of the old scorer")
+    a = ap.parse_args(argv)
+    items = build_set(a.out, a.split, a.videos, a.seed)
+    rep = pipeline(items, a.out, a.rev)
+    for k in ("old", "new"):
+        r = rep[k]
+        print(f"{k:>3} scorer: {r['ocr_calls_per_min']:.1f} OCR calls per minute of video, text stage "
+              f"{r['text_ms_per_frame']:.3f} ms/frame, planted word in ocr_text for {r['word_in_ocr_text']:.3f} of "
+              f"{r['texted_shots']} texted shots (NULL: {r['texted_shots_null']}), {r['minutes']:.1f} min of video")
+    return 0
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "pipeline":
+        raise SystemExit(pipeline_main(sys.argv[2:]))
     raise SystemExit(main())
