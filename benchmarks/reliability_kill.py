@@ -175,6 +175,8 @@ def integrity(cat: str) -> dict[str, int]:
 
     con = duckdb.connect(os.path.join(cat, "catalog.duckdb"), read_only=True)
     try:
+        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'videos'").fetchone()[0]:
+            return {"torn_videos": 0, "duplicate_shot_ids": 0, "dangling_keyframes": 0}   # killed while creating it
         torn = con.execute("SELECT count(*) FROM videos v WHERE num_shots != "
                            "(SELECT count(*) FROM shots s WHERE s.video_id = v.video_id)").fetchone()[0]
         dup_shots = con.execute("SELECT count(*) - count(DISTINCT shot_id) FROM shots").fetchone()[0]
@@ -214,8 +216,8 @@ def _files_state(dirs: list[str]) -> tuple:
     return tuple(sorted(out))
 
 
-def run_to_end(cmd: list[str], watch: list[str] | None = None) -> tuple[float, list[float]]:
-    """Run cmd to the end; (wall s, times in s from start at which the watched folders changed)."""
+def run_to_end(cmd: list[str], watch: list[str] | None = None) -> tuple[float, list[float], int, str]:
+    """Run cmd to the end; (wall s, times in s from start at which the watched folders changed, rc, stderr)."""
     t = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     events = []
@@ -230,7 +232,7 @@ def run_to_end(cmd: list[str], watch: list[str] | None = None) -> tuple[float, l
     wall = time.perf_counter() - t
     if "Traceback" in err:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
-    return wall, events
+    return wall, events, p.returncode, err
 
 
 def kill_at(cmd: list[str], watch: list[str], offset: float) -> bool:
@@ -271,13 +273,16 @@ def main() -> int:
         make_inputs(inputs, args.videos)
         # the reference: each stage uninterrupted, the catalog kept before each
         ref_cat, ref_out = os.path.join(work, "ref", "cat"), os.path.join(work, "ref", "out")
-        before, after, wall, events = {}, {}, {}, {}
+        before, after, wall, events, broken = {}, {}, {}, {}, {}
         for st in STAGES:
             before[st] = os.path.join(work, f"before-{st}")
             if os.path.isdir(ref_cat):
                 shutil.copytree(ref_cat, before[st])
             watch = [os.path.dirname(ref_cat)] if st != "export" else [ref_out]
-            wall[st], ev = run_to_end(commands(st, inputs, ref_cat, ref_out, server.url), watch)
+            wall[st], ev, rc, err = run_to_end(commands(st, inputs, ref_cat, ref_out, server.url), watch)
+            if rc != 0:
+                broken[st] = err.strip()[-400:]
+                print(f"reference {st} failed (rc {rc}), not measured: {broken[st]}", file=sys.stderr, flush=True)
             # kill offsets are measured from the stage's first change to its files (start-up and
             # imports before it write nothing, and their length varies on a busy machine)
             events[st] = [e - ev[0] for e in ev] if ev else [0.0]
@@ -288,6 +293,9 @@ def main() -> int:
 
         results = {}
         for st in args.stages.split(","):
+            if st in broken:
+                results[st] = {"not_measured": broken[st]}
+                continue
             trials = []
             attempts = 0
             while sum(t["killed"] for t in trials) < args.kills and attempts < 3 * args.kills:
@@ -337,6 +345,9 @@ def main() -> int:
         print("| stage | kills | landed before / midway / after writes | lost | doubled | orphaned kf | dangling kf (after rerun / at kill) | torn at kill |")
         print("|---|---|---|---|---|---|---|---|")
         for st, r in results.items():
+            if "not_measured" in r:
+                print(f"| {st} | not measured: {r['not_measured'][:120]} |")
+                continue
             ld = r["landed"]
             print(f"| {st} | {r['kills']}/{r['trials']} | {ld.get('before any write', 0)} / {ld.get('midway', 0)} / "
                   f"{ld.get('after its writes', 0)} | {r['lost']} | {r['doubled']} | {r['orphaned_keyframes']} | "

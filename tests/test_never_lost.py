@@ -217,13 +217,14 @@ def test_second_run_says_who_holds_the_lock_then_waits(tiny_videos, tmp_path):
         assert "Traceback" not in r.stderr
         waiter = subprocess.Popen([*VIDEOFORGE, "run", tiny_videos, "--catalog", str(cat), "--detector", "none",
                                    "--no-ocr", "-q", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(4)
+        first = waiter.stderr.readline()   # blocks until the waiter reports (start-up is slow on a busy machine)
+        assert "waiting for the catalog run lock" in first and f"pid {os.getpid()}" in first, first
+        time.sleep(1)
         assert waiter.poll() is None   # still waiting for the lock
     finally:
         lock.release()
     out, err = waiter.communicate(timeout=300)
     assert waiter.returncode == 0, err
-    assert "waiting for the catalog run lock" in err
     assert json.loads(out)["analyzed"] == 3
 
 
