@@ -1,26 +1,32 @@
-"""On-screen text: a real OCR (PP-OCRv4 via rapidocr-onnxruntime) on the shot's keyframes.
+"""On-screen text: a real OCR (PP-OCRv4 via rapidocr-onnxruntime) on sampled frames of each shot.
 
-Cheap before expensive: every keyframe first goes through `text_likelihood`, a
-morphological test on a 160-px grey copy (~0.2 ms) that looks for rows of compact,
-high-contrast strokes; only keyframes that pass it reach the OCR (~25-110 ms each). The OCR
-work per video is budgeted: at most one OCR call per `frames_per_ocr` decoded frames (at
-least `min_calls`), spent first on each shot's most text-like keyframe, most likely shots
-first, then on the remaining candidates (at most `max_per_shot` per shot). Keyframes whose
-text strokes sit in the same place (a logo, a caption held across a cut) form one group that
-a single reading serves; groups covering more shots are read first. The OCR reads only the
-padded box around the text-like regions (detection cost grows with area).
+Recall first. During the decode pass the scorer samples frames on a fixed 2 Hz grid of
+presentation time and puts each through `gate_frame`, a cheap test (~1-3 ms per sampled
+frame, i.e. ~0.1 ms per decoded frame at 25 fps) that may skip a frame only where it is sure
+there is no text: stroke clusters (gradient, threshold, horizontal closing, components
+wider than tall and crossed by several separate strokes) at three scales of the frame's own
+luma plane and in its chroma planes, at a faint and a strong gradient level. The gate is
+tuned for recall on the `tune` split of `synth/text_scenes.py`; busy photographs pass it
+often, which costs OCR time but never a word. A passing frame's padded text region (from the
+frame at <= `ocr_side` px) waits on disk as a JPEG.
+
+After the pass, with the shots known, each shot's candidates are planned: the shot is cut
+into time slices of `slice_seconds` (at most `max_per_shot`), and the most text-like
+candidate of each slice is a read - so a word that appears mid-shot has its own slice.
+Every shot with a candidate gets its first read whatever the budget (a texted shot never
+stays NULL); the budget, one further read per `frames_per_ocr` decoded frames, goes to the
+shots' further slices, second slices first. No reading is shared between shots.
 
 Per shot:
-- `text_area`: fraction of the keyframe area covered by recognised text boxes (union of the
-  boxes with a recognition score >= `min_score`), the largest over the shot's OCR'd
-  keyframes, 0-1. 0 when no keyframe looks like text; NULL when some did but the budget ran out
-  before any was read.
+- `text_area`: fraction of the frame covered by recognised text boxes (union of the boxes
+  with a recognition score >= `min_score`), the largest over the shot's reads, 0-1; 0 when
+  nothing text-like was seen or read.
 - `ocr_text`: the distinct recognised lines, in reading order, joined by " | "; '' when no text
-  was found, NULL when not examined.
+  was found. NULL only for a shot too short to hold a grid sample whose keyframes could not
+  be read (such shots go through the same gate and OCR on their keyframes instead).
 
-The OCR reads the keyframe JPEGs (<= 384 px on their longest side), so text smaller than
-about 8 px there (~15 px at 720p) is not read. Detection runs at the image's own size
-(limit_type max), classification of rotated text is off (on-screen text is upright).
+Detection runs at the crop's own size up to 960 px (limit_type max); classification of
+rotated text is off (PP-OCR's detector finds text rotated by a few degrees anyway).
 """
 
 from __future__ import annotations
