@@ -1,8 +1,9 @@
 """Real footage we did not make (#18): OpenCV's sample videos from Debian's opencv-doc.
 
 Megamind.avi (MPEG-4 Part 2 in AVI with packed B-frames: the decoder's frames carry each
-other's timestamps), Megamind_bugy.avi (the same clip, damaged), vtest.avi (MS-MPEG-4 v3)
-and tree.avi (Cinepak; the header claims 444 frames, 68 are stored, with timestamp gaps).
+other's timestamps), Megamind_bugy.avi (another encode of it at 30 fps, packed the same
+way), vtest.avi (MS-MPEG-4 v3) and tree.avi (Cinepak; the header claims 444 frames, 68 are
+stored, with timestamp gaps).
 The truth each is held to is what a plain PyAV decode delivers: its frame count, and each
 frame's presentation time = the i-th smallest timestamp (frames come out in presentation
 order). `run` (the CLI), `shots` (the CLI, parallel segments allowed), `export` (the CLI)
