@@ -47,7 +47,7 @@ def parse_filter(text: str | None, what: str = "--where") -> str | None:
     try:
         expr = duckdb.SQLExpression(text)
     except (duckdb.ParserException, duckdb.InvalidInputException) as e:
-        reason = str(e).splitlines()[0].replace("Parser Error: ", "").replace("Invalid Input Error: ", "")
+        reason = str(e).splitlines()[0]   # DuckDB's own words, e.g. "Parser Error: syntax error at or near ..."
         raise SQLFilterError(f"{what} {text!r} must be exactly one SQL condition over shots "
                              f"(no ';', no other statements or clauses): {reason}") from e
     canonical = str(expr)
