@@ -142,3 +142,25 @@ def test_out_of_range_and_missing_source_raise_named_errors(source, tmp_path):
     with pytest.raises(VideoError, match="does not exist") as e:
         cut_clip(tmp_path / "gone.mp4", tmp_path / "x.mp4", 0, 3)
     assert "gone.mp4" in str(e.value) and e.value.stage == "export"
+
+
+def test_untrusted_source_cuts_many_ranges_in_one_pass_by_decoded_index(tmp_path):
+    """AVI with B-frames (no stored PTS: the packet index is not trusted): every range, in any
+    order and overlapping, is cut by decoded frame index in one pass; a range outside the
+    source is its own error and the others are still cut."""
+    from videoforge.io.clips import cut_clips
+    from videoforge.io.errors import VideoError
+
+    p = write_video(tmp_path / "b.avi", moving_frames(40, 96, 64, seed=22), fps=25, codec="mpeg4", gop=12,
+                    options={"bf": "2", "b": "800k"})
+    src = frames_of(p)
+    idx = build_packet_index(p)
+    assert not idx.timestamped
+    ranges = [(10, 20), (0, 5), (15, 30), (35, 39), (38, 45)]
+    results = cut_clips(p, [(s, e, tmp_path / f"c{s}.mp4") for s, e in ranges], index=idx, frames=len(src),
+                        audio=False)
+    for (s, e), r in zip(ranges[:-1], results):
+        assert not isinstance(r, VideoError), r
+        assert r.method == "reencode" and r.num_frames == e - s + 1
+        assert_same_frames(r.path, src, s, e)
+    assert isinstance(results[-1], VideoError) and "outside" in str(results[-1]) and "b.avi" in str(results[-1])
