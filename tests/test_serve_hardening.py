@@ -246,3 +246,35 @@ def test_api_run_of_thousands_of_files_starts(built, tmp_path):
             time.sleep(0.2)
     leftovers = [f for f in os.listdir(os.environ.get("TMPDIR", "/tmp")) if f.startswith(f"videoforge-run-{run_id}")]
     assert leftovers == []   # the request file is removed
+
+
+def test_every_command_with_a_where_takes_one_expression_only(built):
+    from videoforge.search.errors import FilterError
+    from videoforge.search.query import _allowed_shots
+
+    r = run_cli("caption", built[0], "--backend", "metadata", "--where", STACKED)
+    assert r.returncode == 2 and "exactly one SQL condition" in r.stderr, r.stderr
+    with Catalog(built[0]).read() as con:
+        with pytest.raises(FilterError, match="exactly one SQL condition"):
+            _allowed_shots(con, STACKED)
+        assert len(_allowed_shots(con, "motion >= 0")) == 5
+    from videoforge.curate.features import load_features
+
+    with pytest.raises(SQLFilterError):
+        load_features(Catalog(built[0]), ["motion"], where=STACKED)
+
+
+@pytest.mark.timeout(120)
+def test_server_requests_are_time_limited(built):
+    from videoforge.catalog.sqlfilter import QueryTimeout
+    from videoforge.serve.readgate import ReadGate
+
+    gate = ReadGate(Catalog(built[0]), query_timeout=0.5)
+    try:
+        with pytest.raises(QueryTimeout, match="ran longer than 0.5 s"):
+            with gate.read() as cur:
+                cur.execute("SELECT count(*) FROM range(1000000000000)").fetchall()
+        with gate.read() as cur:   # the shared connection is still usable
+            assert cur.execute("SELECT count(*) FROM shots").fetchone()[0] == 5
+    finally:
+        gate.close()
