@@ -82,14 +82,20 @@ def build(work: str) -> None:
         path_of = {i["shot_id"]: os.path.abspath(i["path"]) for i in info}
         # Each generated video is ONE shot. Where the shot detector splits one, the longest piece
         # carries the video's label and the other fragments (detector false cuts) are dropped.
+        # A file regenerated at the same path is a new video (video_id is content-derived); the
+        # catalog keeps the old one's rows, so only the latest analysis of each path counts.
+        latest = {p: v for p, v in catalog.query(
+            "SELECT path, arg_max(video_id, analyzed_at) FROM videos GROUP BY path")[1]}
+        current = {i["shot_id"] for i in info if latest.get(i["path"]) == i["video_id"]}
         length = {i["shot_id"]: i["end_frame"] - i["start_frame"] for i in info}
         longest: dict[str, str] = {}
-        for sid in lab.shot_ids:
+        for sid in (s for s in lab.shot_ids if s in current):
             p = path_of[sid]
             if p not in longest or length[sid] > length[longest[p]]:
                 longest[p] = sid
         keep = set(longest.values())
-        print(f"{split}: {len(lab.shot_ids) - len(keep)} detector fragments dropped", file=sys.stderr)
+        print(f"{split}: {len(current & set(lab.shot_ids)) - len(keep)} detector fragments dropped, "
+              f"{len(set(lab.shot_ids) - current)} shots of earlier versions of the files ignored", file=sys.stderr)
         lab.labels = [v for s, v in zip(lab.shot_ids, lab.labels) if s in keep]
         lab.shot_ids = [s for s in lab.shot_ids if s in keep]
         meta = [by_path[path_of[s]] for s in lab.shot_ids]

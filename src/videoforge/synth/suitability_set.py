@@ -100,7 +100,7 @@ def clip_path(name: str) -> str | None:
     return p if p and os.path.exists(p) else None
 
 
-def clip_pieces(path: str, seg_len: int = 60, max_pieces: int = 40, max_width: int = 320) -> list[np.ndarray]:
+def clip_pieces(path: str, seg_len: int = 48, max_pieces: int = 40, max_width: int = 320) -> list[np.ndarray]:
     """Cut-free pieces of a real clip (frames downscaled to <= max_width on decode to bound memory):
     windows whose frame-to-frame HSV-histogram change stays small, spaced apart."""
     import av
@@ -121,10 +121,18 @@ def clip_pieces(path: str, seg_len: int = 60, max_pieces: int = 40, max_width: i
     # a clean piece carries no letterbox / pillarbox bars (they are one of the degradations)
     y0, y1, x0, x1 = _bar_crop(np.mean(frames[:: max(1, len(frames) // 50)], axis=0))
     frames = [f[y0:y1, x0:x1] for f in frames]
+    # ... and lies inside ONE shot of the source as the project's own detector sees it: a dissolve
+    # changes the histogram too slowly for the step test, and a piece holding one is not a clean shot
+    from videoforge.shots.detection import detect
+
+    shot_of = np.full(len(frames), -1)
+    for k, sh in enumerate(detect(path, with_info=False)[0]):
+        shot_of[sh.start_frame + 2: sh.end_frame - 1] = k          # 2 frames of margin at each end
     out, i, n = [], 1, len(frames)
     seg_len = min(seg_len, n - 2)
     while i + seg_len < n and len(out) < max_pieces:
-        if (step[i + 1: i + seg_len] < 0.25).all():
+        one_shot = shot_of[i] >= 0 and (shot_of[i: i + seg_len] == shot_of[i]).all()
+        if one_shot and (step[i + 1: i + seg_len] < 0.25).all():
             out.append(np.stack(frames[i: i + seg_len]))
             i += seg_len + 8
         else:
