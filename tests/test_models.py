@@ -42,11 +42,14 @@ def test_default_compression_is_x8_space_x4_time():
         ae.encode(torch.rand(1, 3, 16, 32, 32))
 
 
-@pytest.mark.parametrize("shortcut", [False, True])
+FINE = dict(shortcut=True, shortcut_pool=2, shortcut_splits=2, shortcut_upsample="bilinear", latent_channels=28)
+
+
+@pytest.mark.parametrize("shortcut", [False, True, "fine"])
 def test_autoencoder_is_causal(shortcut):
     """Latent frame j sees input frames <= 4j only; the first frame is encoded alone."""
     torch.manual_seed(0)
-    ae = tiny_ae(shortcut=shortcut)
+    ae = tiny_ae(**FINE) if shortcut == "fine" else tiny_ae(shortcut=shortcut)
     x = torch.rand(1, 3, 17, 16, 16) * 2 - 1
     with torch.no_grad():
         z = ae.encode(x)
@@ -64,6 +67,26 @@ def test_autoencoder_is_causal(shortcut):
         a, b = ae.decode(z), ae.decode(z3)
         assert torch.allclose(a[:, :, :5], b[:, :, :5], atol=1e-5)
         assert not torch.allclose(a[:, :, 5:], b[:, :, 5:], atol=1e-3)
+
+
+def test_fine_shortcut_carries_2x2_means_of_each_half_group():
+    """The demo's shortcut: 2x2-pixel means of frames 4j-3..4j-2 and 4j-1..4j in 24 latent channels;
+    decoded back (bilinearly) with the learned part zeroed it is the input at that resolution."""
+    from videoforge.models.autoencoder import pool_shortcut_fine, unpool_shortcut_fine
+
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 9, 16, 16) * 2 - 1
+    z = pool_shortcut_fine(x, 4, 4, 2, 2)
+    assert z.shape == (1, 24, 3, 4, 4)
+    pooled = torch.nn.functional.avg_pool3d(x, (1, 2, 2))
+    back = unpool_shortcut_fine(z, 4, 4, 2, 2, "nearest")
+    assert torch.allclose(back[:, :, 0, ::2, ::2], pooled[:, :, 0], atol=1e-6)
+    for f, (a, b) in {1: (1, 3), 2: (1, 3), 3: (3, 5), 4: (3, 5), 5: (5, 7), 8: (7, 9)}.items():
+        assert torch.allclose(back[:, :, f, ::2, ::2], pooled[:, :, a:b].mean(2), atol=1e-6), f
+    ae = tiny_ae(**FINE)
+    assert ae.cfg.shortcut_channels == 24 and ae.encode(x).shape == (1, 28, 3, 4, 4)
+    with pytest.raises(ValueError, match="needs 24 latent channels"):
+        tiny_ae(**{**FINE, "latent_channels": 8})
 
 
 def test_lfq_tokens():
@@ -91,6 +114,24 @@ def test_adaln_zero_blocks_start_as_identity():
     # once the modulation is non-zero the block does something
     torch.nn.init.normal_(m.blocks[0].adaLN_modulation[-1].weight, std=0.1)
     assert not torch.allclose(m.blocks[0](x, c, y, mask), x)
+
+
+def test_pooled_text_adaln_keeps_identity_start_and_conditions():
+    torch.manual_seed(0)
+    m = tiny_dit(text_adaln=True)
+    mask = torch.ones(2, 3, dtype=torch.bool)
+    out = m(torch.randn(2, 4, 5, 8, 8), torch.rand(2), torch.randn(2, 3, 16), mask, torch.rand(2, 1))
+    assert torch.count_nonzero(out) == 0
+    # a checkpoint of a model without it still loads into the default config
+    STDiT(STDiTConfig(in_channels=4, hidden_size=32, depth=2, num_heads=4, text_dim=16)).load_state_dict(
+        tiny_dit().state_dict())
+    m = _randomise(tiny_dit(text_adaln=True))
+    x, t = torch.randn(2, 4, 5, 8, 8), torch.rand(2)
+    for blk in m.blocks:     # cross-attention silenced: the caption still acts through AdaLN
+        torch.nn.init.zeros_(blk.cross.proj.weight)
+        torch.nn.init.zeros_(blk.cross.proj.bias)
+    with torch.no_grad():
+        assert not torch.allclose(m(x, t, torch.randn(2, 3, 16), mask), m(x, t, torch.randn(2, 3, 16), mask))
 
 
 def _randomise(m):

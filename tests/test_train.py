@@ -54,6 +54,58 @@ def test_held_out_combos_are_excluded():
     assert len(clips) == 2 * (48 - 6)
 
 
+def test_pair_hold_out_really_holds_out_each_pair():
+    """Every triple containing a held-out (colour, shape), (shape, direction) or (colour, direction)
+    pair is out of training, every other pair stays in training, and each value stays seen."""
+    for seed in range(4):
+        pairs = shapes.held_out_pairs(2, seed=seed)
+        assert set(pairs) == set(shapes.PAIR_KINDS) and all(len(set(v)) == 2 for v in pairs.values())
+        train, test = shapes.split_combos(pairs)
+        assert sorted(train + test) == sorted(shapes.combos()) and not set(train) & set(test)
+        clips = shapes.sample_clips(1, exclude=test, include=train, seed=seed)
+        trained = {(c.colour, c.shape, c.direction) for c in clips}
+        assert trained == set(train)
+        slots = {"colour_shape": (0, 1), "shape_direction": (1, 2), "colour_direction": (0, 2)}
+        for kind, (i, j) in slots.items():
+            seen_pairs = {(t[i], t[j]) for t in trained}
+            for p in pairs[kind]:
+                assert p not in seen_pairs                                   # the pair itself never trained
+                assert any(t[i] == p[0] for t in trained) and any(t[j] == p[1] for t in trained)
+                # every triple with that pair is a test triple, one per value of the third attribute
+                assert sum((t[i], t[j]) == p for t in test) == (4 if kind != "colour_direction" else 3)
+            # pairs not held out are all trained, each in >= 2 triples
+            for t in shapes.combos():
+                if (t[i], t[j]) not in pairs[kind]:
+                    assert sum((u[i], u[j]) == (t[i], t[j]) for u in trained) >= 2
+        # each test triple holds a held-out pair, so some attribute of it meets an unseen partner
+        assert all(shapes.is_held_out(t, pairs) for t in test)
+        assert {c for c, _, _ in trained} == set(shapes.COLOURS) and {s for _, s, _ in trained} == set(shapes.SHAPES)
+        assert {d for _, _, d in trained} == set(shapes.DIRECTIONS)
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_shape_scorer_reads_rendered_ground_truth(tmp_path, size):
+    """The shape measure used to score generated clips, on fresh renders of every triple through
+    H.264 and the training-size resize: all shapes read right, with a margin over the runner-up."""
+    from videoforge.train.data import decode_rgb
+
+    rng = np.random.default_rng(11)
+    clips = [shapes.ShapeClip(c[0], c[1], c[2], "slow", float(rng.uniform(0.12, 0.62)), "", int(rng.integers(2**31)))
+             for c in shapes.combos()]
+    paths = shapes.write_clips(clips, str(tmp_path), frames=17, size=64)
+    margins = []
+    for c, p in zip(clips, paths):
+        r = shapes.read_clip(decode_rgb(p, 17, size, size))
+        assert (r.colour, r.shape, r.direction) == (c.colour, c.shape, c.direction), (c, r.shape_scores)
+        sc = sorted(r.shape_scores.values())
+        margins.append(sc[-1] - sc[-2])
+    assert np.median(margins) > 0.05
+    # a blob that is none of the three (a thin bar) is not forced to look like its best match well
+    bar = np.full((8, size, size, 3), 120, np.uint8)
+    bar[:, size // 2 - 1: size // 2 + 1, 4: size - 4] = (230, 30, 30)
+    assert max(shapes.read_clip(bar).shape_scores.values()) < 0.6
+
+
 def test_checker_rejects_an_empty_clip():
     r = shapes.read_clip(np.full((16, 32, 32, 3), 120, np.uint8))
     assert r.colour is None and r.direction is None
@@ -304,4 +356,11 @@ def test_demo_quick_runs_the_whole_pipeline(tmp_path):
     res = json.loads((tmp_path / "d" / "results.json").read_text())
     assert res["data"]["captioned"] == res["data"]["rows"] > 0
     assert res["checker_on_ground_truth"]["colour_and_direction"] == 1.0
+    assert res["checker_on_ground_truth"]["shape"] == 1.0
     assert 0 <= res["held_out_accuracy"]["colour_and_direction"] <= 1 and res["ae_psnr_db"] > 0
+    # the pair hold-out: 2 pairs of each kind, 16 held-out triples, each scored on all three words
+    assert {k: len(v) for k, v in res["held_out_pairs"].items()} == {k: 2 for k in shapes.PAIR_KINDS}
+    assert len(res["held_out"]) == 16
+    for k in ("colour", "shape", "direction", "joint"):
+        lo, hi = res["held_out_accuracy"]["ci95"][k]
+        assert 0 <= lo <= res["held_out_accuracy"][k] <= hi <= 1

@@ -35,6 +35,15 @@ class AutoencoderConfig:
     # residual autoencoding (DC-AE): the first 3 latent channels get the causally average-pooled
     # RGB and the decoder adds it back, unpooled; the networks learn residuals from step 1
     shortcut: bool = False
+    # the shortcut's own resolution. shortcut_pool: spatial pooling (0 = the spatial factor: 3
+    # channels of block means, the original layout); a finer pool stores each latent cell's
+    # (factor/pool)^2 sub-block means as channels. shortcut_splits: temporal sub-means per
+    # latent frame (each of the ft frames' halves, ...), also as channels. shortcut_upsample:
+    # how the decoder spreads the shortcut back, "nearest" (original) or "bilinear".
+    # The shortcut uses 3 * (factor/pool)^2 * splits of the latent channels.
+    shortcut_pool: int = 0
+    shortcut_splits: int = 1
+    shortcut_upsample: str = "nearest"
     bottleneck: str = "kl"        # "kl" (continuous, for diffusion) or "lfq" (discrete tokens)
     sample_posterior: bool = True  # KL: train on z ~ q(z|x); False trains on the mean (deterministic)
     kl_weight: float = 1e-6
@@ -48,6 +57,14 @@ class AutoencoderConfig:
     @property
     def temporal_factor(self) -> int:
         return 2 ** sum(self.temporal_down)
+
+    @property
+    def shortcut_channels(self) -> int:
+        """Latent channels the residual shortcut occupies (0 without it)."""
+        if not self.shortcut:
+            return 0
+        r = self.spatial_factor // (self.shortcut_pool or self.spatial_factor)
+        return self.in_channels * r * r * self.shortcut_splits
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -241,10 +258,46 @@ def unpool_shortcut(z, fs: int, ft: int) -> torch.Tensor:
     return F.interpolate(z.reshape(B, C * T, H, W), scale_factor=fs, mode="nearest").reshape(B, C, T, H * fs, W * fs)
 
 
+def pool_shortcut_fine(x, fs: int, ft: int, pool: int, splits: int) -> torch.Tensor:
+    """The shortcut at a finer resolution than the latent grid, stored in channels.
+
+    (B, C, T, H, W) -> (B, C * splits * (fs/pool)^2, 1 + (T-1)/ft, H/fs, W/fs): means over
+    pool x pool pixels and over ft/splits consecutive frames of each causal group (frame 0
+    alone, copied into every split), then space-to-depth to the latent grid.
+    """
+    x = F.avg_pool3d(x, (1, pool, pool))
+    B, C, T, h, w = x.shape
+    rest = x[:, :, 1:].reshape(B, C, (T - 1) // ft, splits, ft // splits, h, w).mean(4)
+    first = x[:, :, :1, None].expand(-1, -1, -1, splits, -1, -1)
+    z = torch.cat([first, rest], dim=2)                               # (B, C, T', splits, h, w)
+    z = z.permute(0, 1, 3, 2, 4, 5).reshape(B, C * splits, z.shape[2], h, w)
+    return space_to_depth(z, fs // pool)
+
+
+def unpool_shortcut_fine(z, fs: int, ft: int, pool: int, splits: int, mode: str = "nearest",
+                         channels: int = 3) -> torch.Tensor:
+    """Inverse layout of pool_shortcut_fine: each split's mean held for its frames, then upsampled."""
+    z = depth_to_space(z, fs // pool)                                  # (B, C*splits, T', h, w)
+    B, _, Tl, h, w = z.shape
+    z = z.reshape(B, channels, splits, Tl, h, w)
+    first = z[:, :, :, :1].mean(2)                                     # frame 0 (every split holds it)
+    rest = z[:, :, :, 1:].permute(0, 1, 3, 2, 4, 5).repeat_interleave(ft // splits, dim=3)
+    v = torch.cat([first, rest.reshape(B, channels, (Tl - 1) * ft, h, w)], dim=2)
+    T = v.shape[2]
+    kw = {"align_corners": False} if mode == "bilinear" else {}
+    v = F.interpolate(v.reshape(B, channels * T, h, w), scale_factor=pool, mode=mode, **kw)
+    return v.reshape(B, channels, T, h * pool, w * pool)
+
+
 class CausalVideoAutoencoder(nn.Module):
     def __init__(self, cfg: AutoencoderConfig):
         super().__init__()
         self.cfg = cfg
+        if cfg.shortcut and cfg.shortcut_channels > cfg.latent_channels:
+            raise ValueError(f"the shortcut needs {cfg.shortcut_channels} latent channels, "
+                             f"latent_channels is {cfg.latent_channels}")
+        if cfg.shortcut_upsample not in ("nearest", "bilinear"):
+            raise ValueError(f"shortcut_upsample must be 'nearest' or 'bilinear', not {cfg.shortcut_upsample!r}")
         self.kl = cfg.bottleneck == "kl"
         if cfg.bottleneck not in ("kl", "lfq"):
             raise ValueError(f"autoencoder bottleneck must be 'kl' or 'lfq', not {cfg.bottleneck!r}")
@@ -279,14 +332,34 @@ class CausalVideoAutoencoder(nn.Module):
         """Latent (B, C, T', H', W') -> video (B, 3, 1 + (T'-1)*ft, H'*fs, W'*fs)."""
         out = self.decoder(z)
         if self.cfg.shortcut:
-            out = out + unpool_shortcut(z[:, :3], self.cfg.spatial_factor, self.cfg.temporal_factor)
+            out = out + self._unpool(z[:, :self.cfg.shortcut_channels])
         return out
+
+    def _fine_shortcut(self) -> bool:
+        c = self.cfg
+        return (c.shortcut_pool or c.spatial_factor) != c.spatial_factor or c.shortcut_splits != 1 \
+            or c.shortcut_upsample != "nearest"
+
+    def _pool(self, x):
+        c = self.cfg
+        if not self._fine_shortcut():
+            return pool_shortcut(x, c.spatial_factor, c.temporal_factor)
+        return pool_shortcut_fine(x, c.spatial_factor, c.temporal_factor, c.shortcut_pool or c.spatial_factor,
+                                  c.shortcut_splits)
+
+    def _unpool(self, z):
+        c = self.cfg
+        if not self._fine_shortcut():
+            return unpool_shortcut(z, c.spatial_factor, c.temporal_factor)
+        return unpool_shortcut_fine(z, c.spatial_factor, c.temporal_factor, c.shortcut_pool or c.spatial_factor,
+                                    c.shortcut_splits, c.shortcut_upsample, c.in_channels)
 
     def _encode(self, x):
         h = self.encoder(x)
         if self.cfg.shortcut:
-            sc = pool_shortcut(x, self.cfg.spatial_factor, self.cfg.temporal_factor)
-            h = torch.cat([h[:, :3] + sc, h[:, 3:]], dim=1)
+            sc = self._pool(x)
+            n = sc.shape[1]
+            h = torch.cat([h[:, :n] + sc, h[:, n:]], dim=1)
         return h
 
     def forward(self, x):

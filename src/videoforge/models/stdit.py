@@ -35,6 +35,10 @@ class STDiTConfig:
     text_drop_prob: float = 0.1
     metric_drop_prob: float = 0.1
     grad_checkpointing: bool = False
+    # add the caption's pooled (masked-mean) state to the AdaLN conditioning as well as
+    # cross-attending to its tokens: a direct path from every word to every block's
+    # modulation (off in older checkpoints, which load unchanged)
+    text_adaln: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -177,6 +181,7 @@ class STDiT(nn.Module):
         self.metric_embedder = MetricEmbedder(cfg.metrics, D, cfg.metric_drop_prob) if cfg.metrics else None
         self.y_embedder = nn.Sequential(nn.Linear(cfg.text_dim, D), nn.GELU(approximate="tanh"), nn.Linear(D, D))
         self.y_null = nn.Parameter(torch.randn(1, D) * 0.02)
+        self.y_pool = nn.Sequential(nn.Linear(D, D), nn.SiLU(), nn.Linear(D, D)) if cfg.text_adaln else None
         self.blocks = nn.ModuleList(STDiTBlock(D, cfg.num_heads, cfg.mlp_ratio) for _ in range(cfg.depth))
         self.final_layer = FinalLayer(D, math.prod(p) * cfg.in_channels)
         self.initialize_weights()
@@ -235,6 +240,9 @@ class STDiT(nn.Module):
                 metrics = torch.full((B, len(self.cfg.metrics)), float("nan"), device=x.device)
             c = c + self.metric_embedder(metrics, drop_metrics)
         y, y_mask = self.embed_text(y, y_mask, drop_text)
+        if self.y_pool is not None:
+            w = y_mask.to(y.dtype)[..., None]
+            c = c + self.y_pool((y * w).sum(1) / w.sum(1).clamp_min(1.0))
         for blk in self.blocks:
             if self.cfg.grad_checkpointing and self.training:
                 h = checkpoint(blk, h, c, y, y_mask, use_reentrant=False)

@@ -61,6 +61,68 @@ def held_out_combos(n: int = 6, seed: int = 0) -> list[tuple[str, str, str]]:
     return sorted(pick)
 
 
+# The three kinds of attribute pairs a split can hold out.
+PAIR_KINDS = ("colour_shape", "shape_direction", "colour_direction")
+_PAIR_SLOTS = {"colour_shape": (0, 1), "shape_direction": (1, 2), "colour_direction": (0, 2)}
+
+
+def pairs_of(combo: tuple[str, str, str]) -> dict[str, tuple[str, str]]:
+    """The (colour, shape), (shape, direction) and (colour, direction) pairs of a triple, by kind."""
+    return {k: (combo[i], combo[j]) for k, (i, j) in _PAIR_SLOTS.items()}
+
+
+def held_out_pairs(per_kind: int = 2, seed: int = 0) -> dict[str, list[tuple[str, str]]]:
+    """`per_kind` pairs of each kind that no training clip shows.
+
+    Held out: every (colour, shape, direction) triple that contains one of these pairs. So a
+    held-out (red, circle) means no red circle at all in training (red is seen with the other
+    shapes, circles with the other colours): each attribute of a test triple meets a partner it
+    was never trained with, not only an unseen triple whose pairs were all seen.
+    Pairs of one kind share no value (two held-out (colour, shape) pairs have different colours
+    and different shapes), and every pair not held out stays in at least two training triples,
+    so the model sees each value with most partners.
+    """
+    rng = np.random.default_rng(seed)
+    values = {"colour_shape": (list(COLOURS), list(SHAPES)), "shape_direction": (list(SHAPES), list(DIRECTIONS)),
+              "colour_direction": (list(COLOURS), list(DIRECTIONS))}
+    for _ in range(1000):
+        pick = {}
+        for kind in PAIR_KINDS:
+            a, b = values[kind]
+            ia, ib = rng.permutation(len(a))[:per_kind], rng.permutation(len(b))[:per_kind]
+            pick[kind] = sorted((a[i], b[j]) for i, j in zip(ia, ib))
+        if _split_is_usable(pick):
+            return pick
+    raise ValueError(f"no usable split with {per_kind} held-out pairs of each kind")
+
+
+def is_held_out(combo: tuple[str, str, str], pairs: dict[str, list[tuple[str, str]]]) -> bool:
+    """True when the triple contains a held-out pair."""
+    return any(p in pairs.get(k, ()) for k, p in pairs_of(combo).items())
+
+
+def split_combos(pairs: dict[str, list[tuple[str, str]]]) -> tuple[list, list]:
+    """(training triples, held-out triples) for a pair hold-out."""
+    train, test = [], []
+    for c in combos():
+        (test if is_held_out(c, pairs) else train).append(c)
+    return train, test
+
+
+def _split_is_usable(pairs) -> bool:
+    """Every pair that is not held out appears in >= 2 training triples."""
+    train, _ = split_combos(pairs)
+    count: dict = {}
+    for c in train:
+        for k, p in pairs_of(c).items():
+            count[(k, p)] = count.get((k, p), 0) + 1
+    for c in combos():
+        for k, p in pairs_of(c).items():
+            if p not in pairs[k] and count.get((k, p), 0) < 2:
+                return False
+    return True
+
+
 def caption_for(colour: str, shape: str, direction: str, fast_word: bool) -> str:
     """The demo's caption, e.g. "a red circle moves left" or "a red circle moves left, fast"."""
     return f"a {colour} {shape} moves {direction}" + (", fast" if fast_word else "")
@@ -125,11 +187,14 @@ def render_clip(clip: ShapeClip, frames: int = 16, size: int = 64) -> np.ndarray
     return out
 
 
-def sample_clips(n_per_combo: int, exclude: list[tuple[str, str, str]] = (), seed: int = 0) -> list[ShapeClip]:
-    """`n_per_combo` clips for every (colour, shape, direction) not in `exclude`, speeds alternating."""
+def sample_clips(n_per_combo: int, exclude: list[tuple[str, str, str]] = (), seed: int = 0,
+                 include: list[tuple[str, str, str]] | None = None) -> list[ShapeClip]:
+    """`n_per_combo` clips for every (colour, shape, direction) in `include` (default: all) and
+    not in `exclude`, speeds alternating."""
     rng = np.random.default_rng(seed)
     out = []
-    for colour, shape, direction in combos():
+    chosen = combos() if include is None else [tuple(c) for c in include]
+    for colour, shape, direction in chosen:
         if (colour, shape, direction) in set(map(tuple, exclude)):
             continue
         for k in range(n_per_combo):
@@ -161,13 +226,19 @@ def write_clips(clips: list[ShapeClip], out_dir: str, frames: int = 16, size: in
 
 @dataclass
 class ClipReading:
-    """What the checker saw; `travel` is centroid displacement over the clip, fraction of the side."""
+    """What the checker saw; `travel` is centroid displacement over the clip, fraction of the side.
+
+    `shape_scores`: mean soft IoU of the blob with each shape's template over the frames (the
+    shape is the best one); `fill` the median bounding-box fill ratio (the older shape cue).
+    """
 
     colour: str | None
     shape: str | None
     direction: str | None
     travel: float
     found_frames: int
+    shape_scores: dict | None = None
+    fill: float | None = None
 
 
 def _saturated_mask(frame: np.ndarray) -> np.ndarray:
@@ -177,10 +248,60 @@ def _saturated_mask(frame: np.ndarray) -> np.ndarray:
     return (sat > 0.45) & (mx > 90)
 
 
+# area of each shape's mask in units of r**2 (see `_mask`): circle pi, square (1.8)**2,
+# triangle 0.5 * base 2.2 * height 2
+_AREA = {"circle": math.pi, "square": 3.24, "triangle": 2.2}
+
+
+def _soft_mask(frame: np.ndarray) -> np.ndarray:
+    """Per-pixel shape coverage in [0, 1]: edge pixels blended with the grey background by
+    resizing or by the codec get a partial weight instead of a hard in/out call."""
+    f = frame.astype(np.float32)
+    mx, mn = f.max(-1), f.min(-1)
+    sat = (mx - mn) / np.maximum(mx, 1)
+    return np.clip((sat - 0.2) / 0.5, 0, 1) * (mx > 90)
+
+
+def _template(shape: str, cx: float, cy: float, r: float, h: int, w: int, ss: int = 4) -> np.ndarray:
+    """Anti-aliased coverage (h, w) of `shape` centred at (cx, cy), rendered at ss x ss supersampling."""
+    m = _mask(shape, cx * ss, cy * ss, r * ss, h * ss, w * ss)
+    return m.reshape(h, ss, w, ss).mean((1, 3))
+
+
+def shape_scores(frame: np.ndarray) -> dict | None:
+    """Soft IoU of the frame's largest saturated blob with a circle, a square and a triangle
+    template of the blob's area, placed on the blob's centroid; None when there is no blob.
+
+    Templates of equal area make the score depend on the outline only (a larger or smaller
+    generated shape is not mistaken for another), and the soft mask keeps a 9-pixel shape's
+    blended edge pixels, which decide between a circle and a square at 32 x 32.
+    """
+    import cv2
+
+    w = _soft_mask(frame)
+    n, lab, st, _ = cv2.connectedComponentsWithStats((w > 0.5).astype(np.uint8), connectivity=8)
+    if n < 2:
+        return None
+    k = 1 + int(np.argmax(st[1:, cv2.CC_STAT_AREA]))
+    if st[k, cv2.CC_STAT_AREA] < 3:
+        return None
+    w = w * (cv2.dilate((lab == k).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    area = float(w.sum())
+    yy, xx = np.mgrid[0:w.shape[0], 0:w.shape[1]] + 0.5
+    cx, cy = float((w * xx).sum() / area), float((w * yy).sum() / area)
+    out = {}
+    for shape, k_area in _AREA.items():
+        r = math.sqrt(area / k_area)
+        # the triangle's centroid lies r/3 below the centre `_mask` places it around
+        t = _template(shape, cx, cy - (r / 3 if shape == "triangle" else 0.0), r, *w.shape)
+        out[shape] = float(np.minimum(w, t).sum() / np.maximum(w, t).sum())
+    return out
+
+
 def read_clip(frames: np.ndarray) -> ClipReading:
-    """Score uint8 RGB frames (T, H, W, 3): nearest colour, fill-ratio shape, centroid-track direction."""
+    """Score uint8 RGB frames (T, H, W, 3): nearest colour, template-matched shape, centroid-track direction."""
     T, H, W, _ = frames.shape
-    cents, pixels, fills = [], [], []
+    cents, pixels, fills, scores = [], [], [], []
     for fr in frames:
         m = _saturated_mask(fr)
         if m.sum() < 3:
@@ -190,13 +311,15 @@ def read_clip(frames: np.ndarray) -> ClipReading:
         pixels.append(fr[m].astype(np.float64).mean(0))
         box = (xs.max() - xs.min() + 1) * (ys.max() - ys.min() + 1)
         fills.append(m.sum() / box)
+        sc = shape_scores(fr)
+        if sc is not None:
+            scores.append(sc)
     if len(cents) < max(2, T // 2):
         return ClipReading(None, None, None, 0.0, len(cents))
     mean_rgb = np.mean(pixels, 0)
     colour = min(COLOURS, key=lambda c: np.sum((np.array(COLOURS[c]) - mean_rgb) ** 2))
-    fill = float(np.median(fills))
-    # ideal fills: square ~1, circle ~pi/4, triangle ~0.5
-    shape = min({"square": 0.95, "circle": 0.78, "triangle": 0.52}.items(), key=lambda kv: abs(kv[1] - fill))[0]
+    mean_scores = {s: float(np.mean([d[s] for d in scores])) for s in SHAPES} if scores else None
+    shape = max(mean_scores, key=mean_scores.get) if mean_scores else None
     c = np.array(cents)
     k = max(1, len(c) // 4)
     dx, dy = c[-k:].mean(0) - c[:k].mean(0)
@@ -207,4 +330,4 @@ def read_clip(frames: np.ndarray) -> ClipReading:
     # displacement of the first-to-last quarter means, rescaled to the whole clip
     span = (len(c) - k) / max(len(c) - 1, 1)
     travel = float(math.hypot(dx / W, dy / H) / max(span, 1e-6))
-    return ClipReading(colour, shape, direction, travel, len(cents))
+    return ClipReading(colour, shape, direction, travel, len(cents), mean_scores, float(np.median(fills)))

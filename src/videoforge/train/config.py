@@ -55,6 +55,9 @@ class TrainConfig:
     distributed: str = "ddp"            # under torchrun: "ddp" or "fsdp" (FSDP2 fully_shard)
     log_every: int = 10
     ckpt_every: int = 200
+    # also keep the exported weights of these steps as out_dir/<task>-step<N>.pt (a learning
+    # curve of the released model's own measures, e.g. the demo's accuracy against training length)
+    keep_steps: tuple[int, ...] = ()
     seed: int = 0
     device: str = "auto"                # "auto", "cpu", "cuda"
 

@@ -1,14 +1,18 @@
 """`python -m videoforge.train.demo --out DIR`: the CPU demo that measurably learns, end to end.
 
-1. render captioned moving-shape clips (synth/shapes.py), some (colour, shape, direction)
-   combinations held out;
+1. render captioned moving-shape clips (synth/shapes.py); held out of training: two
+   (colour, shape), two (shape, direction) and two (colour, direction) pairs, i.e. every
+   triple containing one of them (16 of 48), so each attribute of a test prompt meets a
+   partner it never appeared with;
 2. run them through the data engine: `videoforge run` (shots, metrics) then
    `videoforge export --format opensora`;
 3. join the captions back onto the export by its lineage column `source_path` (the
    export's `text` is empty until a captioner fills `shots.caption`);
 4. train the causal autoencoder, then STDiT with the engine's `motion_peak` as the AdaLN metric;
-5. score generated clips with the automatic checker (held-out prompt accuracy, motion
-   control Spearman, AE PSNR) into DIR/results.json.
+5. score generated clips with the automatic checker (colour, shape, direction and joint
+   accuracy on the held-out triples with 95 % bootstrap intervals, motion control Spearman,
+   AE PSNR, the checker's own accuracy on ground truth and on AE reconstructions) into
+   DIR/results.json.
 
 The last line printed is the path of the self-contained generator checkpoint.
 Re-running with the same --out resumes: existing videos, catalog rows and checkpoints are kept.
@@ -42,14 +46,14 @@ def _cli(*args: str):
     return r.stdout
 
 
-def prepare_data(out: str, per_combo: int, held_out: list, seed: int) -> tuple[str, dict]:
+def prepare_data(out: str, per_combo: int, held_out: list, seed: int, train_combos: list | None = None) -> tuple[str, dict]:
     """Videos -> catalog -> Open-Sora export -> training manifest with captions; returns (manifest, info)."""
     from videoforge.synth import shapes
 
     vid_dir, cat_dir, exp_dir = (os.path.join(out, d) for d in ("videos", "catalog", "export"))
     captions_path = os.path.join(out, "captions.json")
     if not os.path.exists(captions_path):
-        clips = shapes.sample_clips(per_combo, exclude=held_out, seed=seed)
+        clips = shapes.sample_clips(per_combo, exclude=held_out, seed=seed, include=train_combos)
         log(f"rendering {len(clips)} clips ({len(held_out)} combinations held out)")
         paths = shapes.write_clips(clips, vid_dir, frames=17, size=64, fps=8.0)
         with open(captions_path + ".tmp", "w") as f:
@@ -84,11 +88,15 @@ def prepare_data(out: str, per_combo: int, held_out: list, seed: int) -> tuple[s
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m videoforge.train.demo", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="output folder (re-running resumes)")
-    p.add_argument("--per-combo", type=int, default=10, help="clips per seen (colour, shape, direction), speeds drawn over the whole range")
-    p.add_argument("--held-out", type=int, default=6, help="(colour, shape, direction) combinations kept out")
+    p.add_argument("--per-combo", type=int, default=13, help="clips per seen (colour, shape, direction), speeds drawn over the whole range")
+    p.add_argument("--held-out-pairs", type=int, default=2,
+                   help="pairs of each kind, (colour, shape), (shape, direction), (colour, direction), kept out: "
+                        "every triple containing one is held out (default 2 of each: 16 of 48 triples)")
+    p.add_argument("--held-out", type=int, default=6,
+                   help="with --held-out-pairs 0: hold out this many (colour, shape, direction) triples instead")
     p.add_argument("--ae-steps", type=int, default=None, help="override the autoencoder config's steps")
     p.add_argument("--dit-steps", type=int, default=None, help="override the STDiT config's steps")
-    p.add_argument("--eval-seeds", type=int, default=4, help="samples per held-out combination")
+    p.add_argument("--eval-seeds", type=int, default=6, help="samples per held-out combination")
     p.add_argument("--quick", action="store_true", help="a few steps of everything (tests)")
     p.add_argument("--eval-only", action="store_true", help="only re-run the evaluation of OUT/stdit/stdit.pt")
     p.add_argument("--cfg-text", type=float, default=4.0, help="text guidance scale used in the evaluation")
@@ -113,7 +121,12 @@ def main(argv=None) -> int:
     t_start = time.time()
     if args.quick:
         args.per_combo, args.ae_steps, args.dit_steps, args.eval_seeds = 1, args.ae_steps or 3, args.dit_steps or 3, 1
-    held_out = shapes.held_out_combos(args.held_out, seed=args.seed)
+    if args.held_out_pairs > 0:
+        pairs = shapes.held_out_pairs(args.held_out_pairs, seed=args.seed)
+        train_combos, held_out = shapes.split_combos(pairs)
+    else:
+        pairs, train_combos, held_out = None, None, shapes.held_out_combos(args.held_out, seed=args.seed)
+    args.pairs = pairs
     if args.eval_only:
         ckpt = os.path.join(out, "stdit", "stdit.pt")
         results = evaluate_demo(out, ckpt, held_out, args)
@@ -123,7 +136,7 @@ def main(argv=None) -> int:
         log(json.dumps({k: results[k] for k in ("held_out_accuracy", "motion_control", "ae_psnr_db")}))
         print(ckpt)
         return 0
-    manifest, data_info = prepare_data(out, args.per_combo, held_out, args.seed)
+    manifest, data_info = prepare_data(out, args.per_combo, held_out, args.seed, train_combos)
     t_data = time.time()
 
     def stage_config(toml: str, sub: str, steps: int | None, quick: list[str], extra: tuple[str, ...] = ()):
@@ -150,6 +163,7 @@ def main(argv=None) -> int:
     log("evaluating")
     results = evaluate_demo(out, ckpt, held_out, args)
     results.update(data=data_info, held_out=[list(c) for c in held_out], checkpoint=ckpt,
+                   held_out_pairs={k: [list(p) for p in v] for k, v in (pairs or {}).items()},
                    seconds={"data": round(t_data - t_start, 1), "autoencoder": round(t_ae - t_data, 1),
                             "stdit": round(t_dit - t_ae, 1), "eval": round(time.time() - t_dit, 1),
                             "total": round(time.time() - t_start, 1)},
@@ -173,7 +187,10 @@ def evaluate_demo(out: str, ckpt: str, held_out: list, args) -> dict:
 
     pipe = Pipeline.load(ckpt)
     H = pipe.video["height"]
-    # fresh clips of the held-out combinations, through the real codec: AE PSNR + checker sanity
+    pairs = getattr(args, "pairs", None)
+    # fresh clips of the held-out combinations (seeds no training clip used), through the real
+    # codec at the training size: the checker's own accuracy on truth, and on the autoencoder's
+    # reconstructions of them (can the latent carry the shape at all?) + AE PSNR
     rng = np.random.default_rng(args.seed + 99)
     gt = []
     for c in held_out:
@@ -184,31 +201,36 @@ def evaluate_demo(out: str, ckpt: str, held_out: list, args) -> dict:
     frames = [decode_rgb(p, 17, H, H) for p in paths]
     with torch.no_grad():
         x = torch.from_numpy(np.stack(frames)).permute(0, 4, 1, 2, 3).float() / 127.5 - 1
-        rec = pipe.ae.decode(pipe.ae.encode(x))
+        rec = torch.cat([pipe.ae.decode(pipe.ae.encode(x[i:i + 16])) for i in range(0, len(x), 16)])
     ae_psnr = psnr(rec, x)
+    rec_frames = ((rec.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).numpy()
 
     metric = pipe.scaler.names[0]                  # the one conditioning metric (motion_peak)
     lo, hi = float(pipe.scaler.lo[0]), float(pipe.scaler.hi[0])   # its 1st / 99th percentile in training
     mid = {metric: (lo + hi) / 2}
     kw = dict(steps=20 if not args.quick else 2, cfg_text=args.cfg_text, cfg_metric=args.cfg_metric)
     seeds = list(range(args.eval_seeds))
-    held = evaluate.prompt_accuracy(pipe, held_out, seeds, 16, mid, **kw)
+    held = evaluate.prompt_accuracy(pipe, held_out, seeds, 16, mid, pairs=pairs, **kw)
     seen_all = [c for c in shapes.combos() if c not in held_out]
-    seen = [seen_all[i] for i in np.random.default_rng(args.seed + 5).choice(len(seen_all), len(held_out), replace=False)]
-    seen_acc = evaluate.prompt_accuracy(pipe, seen, seeds, 16, mid, **kw)
+    n_seen = min(len(seen_all), 8)
+    seen = [seen_all[i] for i in np.random.default_rng(args.seed + 5).choice(len(seen_all), n_seen, replace=False)]
+    seen_acc = evaluate.prompt_accuracy(pipe, seen, seeds[:4], 16, mid, **kw)
     levels = list(np.linspace(lo, hi, 5))
-    mc_prompts = [shapes.caption_for(*c, False) for c in (held_out + seen)[:8]]
-    mc = evaluate.motion_control(pipe, mc_prompts, levels, seeds if not args.quick else [0], 16, metric=metric, **kw)
+    mc_combos = held_out[::max(1, len(held_out) // 6)][:6] + seen[:2]
+    mc_prompts = [shapes.caption_for(*c, False) for c in mc_combos]
+    mc = evaluate.motion_control(pipe, mc_prompts, levels, seeds[:4] if not args.quick else [0], 16, metric=metric, **kw)
     # a few clips to look at
     from videoforge.io.encode import write_video
 
     samples = os.path.join(out, "samples")
-    for c in held_out[:3]:
+    for c in held_out[:4]:
         prompt = shapes.caption_for(*c, False)
         v = pipe.generate(prompt, metrics=mid, frames=16, seed=0, **kw)
         write_video(os.path.join(samples, prompt.replace(" ", "_") + ".mp4"), list(v), fps=8.0)
     return {"held_out_accuracy": held, "seen_accuracy": seen_acc, "motion_control": mc, "ae_psnr_db": ae_psnr,
-            "checker_on_ground_truth": evaluate.checker_accuracy(gt, frames), "sampler": kw}
+            "checker_on_ground_truth": evaluate.checker_accuracy(gt, frames),
+            "checker_on_ae_reconstructions": evaluate.checker_accuracy(gt, list(rec_frames)),
+            "sampler": kw}
 
 
 if __name__ == "__main__":

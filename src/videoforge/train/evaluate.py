@@ -1,7 +1,8 @@
 """Measure a shapes-demo generator with the automatic checker (synth/shapes.py `read_clip`).
 
-- prompt accuracy: colour and direction read back from generated clips, on held-out
-  (colour, shape, direction) combinations and, for reference, on seen ones;
+- prompt accuracy: colour, shape and direction read back from generated clips (each, and
+  all three at once: `joint`), with 95 % bootstrap intervals, on held-out combinations (every
+  triple that contains a held-out pair) and, for reference, on seen ones;
 - motion control: the same prompts at 5 motion levels; Spearman correlation between the
   level and the measured travel of the blob;
 - the checker's own accuracy on ground-truth clips, so its errors are not blamed on the model.
@@ -14,8 +15,26 @@ import numpy as np
 from videoforge.synth import shapes
 
 
-def prompt_accuracy(pipe, combos, seeds, frames: int, metrics: dict | None, batch: int = 32, **kw) -> dict:
-    """Fraction of generated clips whose colour and direction match the prompt (and per attribute)."""
+def bootstrap_ci(hits, n_boot: int = 2000, seed: int = 0) -> list[float]:
+    """95 % percentile-bootstrap interval of the mean of 0/1 `hits`."""
+    h = np.asarray(hits, dtype=np.float64)
+    if len(h) == 0:
+        return [float("nan"), float("nan")]
+    means = np.random.default_rng(seed).choice(h, size=(n_boot, len(h)), replace=True).mean(1)
+    return [float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))]
+
+
+def _rate(hits) -> dict:
+    return {"accuracy": float(np.mean(hits)), "ci95": bootstrap_ci(hits), "n": len(hits)}
+
+
+def prompt_accuracy(pipe, combos, seeds, frames: int, metrics: dict | None, batch: int = 32,
+                    pairs: dict | None = None, **kw) -> dict:
+    """Fraction of generated clips whose colour, shape and direction match the prompt: each
+    attribute, colour and direction (the first demo's score), and all three (`joint`).
+
+    With `pairs` (a pair hold-out, synth/shapes.py `held_out_pairs`), `by_kind` splits the
+    figures by the kind of held-out pair a triple contains."""
     jobs = [(c, s) for c in combos for s in seeds]
     readings = []
     for i in range(0, len(jobs), batch):
@@ -28,9 +47,29 @@ def prompt_accuracy(pipe, combos, seeds, frames: int, metrics: dict | None, batc
     direction = [r.direction == c[2] for (c, _), r in zip(jobs, readings)]
     shape = [r.shape == c[1] for (c, _), r in zip(jobs, readings)]
     both = [a and b for a, b in zip(colour, direction)]
-    return {"n": len(jobs), "colour_and_direction": float(np.mean(both)), "colour": float(np.mean(colour)),
-            "direction": float(np.mean(direction)), "shape": float(np.mean(shape)),
-            "found": float(np.mean([r.colour is not None for r in readings]))}
+    joint = [a and b and c for a, b, c in zip(colour, direction, shape)]
+    out = {"n": len(jobs), "colour_and_direction": float(np.mean(both)), "colour": float(np.mean(colour)),
+           "direction": float(np.mean(direction)), "shape": float(np.mean(shape)), "joint": float(np.mean(joint)),
+           "found": float(np.mean([r.colour is not None for r in readings])),
+           "ci95": {"colour": bootstrap_ci(colour), "shape": bootstrap_ci(shape), "direction": bootstrap_ci(direction),
+                    "joint": bootstrap_ci(joint), "colour_and_direction": bootstrap_ci(both)},
+           "confusion_shape": _confusion([c[1] for c, _ in jobs], [r.shape for r in readings])}
+    if pairs:
+        out["by_kind"] = {}
+        for kind in shapes.PAIR_KINDS:
+            idx = [i for i, (c, _) in enumerate(jobs) if shapes.pairs_of(c)[kind] in pairs.get(kind, ())]
+            if idx:
+                out["by_kind"][kind] = {a: _rate([v[i] for i in idx]) for a, v in
+                                        (("colour", colour), ("shape", shape), ("direction", direction), ("joint", joint))}
+    return out
+
+
+def _confusion(truth, read) -> dict:
+    """{"true->read": count} for the shape readings (None when no blob was found)."""
+    out: dict = {}
+    for t, r in zip(truth, read):
+        out[f"{t}->{r}"] = out.get(f"{t}->{r}", 0) + 1
+    return dict(sorted(out.items()))
 
 
 def motion_control(pipe, prompts, levels, seeds, frames: int, metric: str = "motion", **kw) -> dict:
@@ -56,8 +95,13 @@ def motion_control(pipe, prompts, levels, seeds, frames: int, metric: str = "mot
 
 
 def checker_accuracy(clips: list[shapes.ShapeClip], frames_list: list[np.ndarray]) -> dict:
-    """The checker on ground-truth frames: how often it reads colour+direction and shape right."""
+    """The checker on ground-truth frames: how often it reads each attribute right (with 95 % intervals)."""
     rs = [shapes.read_clip(f) for f in frames_list]
-    cd = [r.colour == c.colour and r.direction == c.direction for c, r in zip(clips, rs)]
-    sh = [r.shape == c.shape for c, r in zip(clips, rs)]
-    return {"n": len(clips), "colour_and_direction": float(np.mean(cd)), "shape": float(np.mean(sh))}
+    hits = {"colour": [r.colour == c.colour for c, r in zip(clips, rs)],
+            "shape": [r.shape == c.shape for c, r in zip(clips, rs)],
+            "direction": [r.direction == c.direction for c, r in zip(clips, rs)]}
+    cd = [a and b for a, b in zip(hits["colour"], hits["direction"])]
+    joint = [a and b for a, b in zip(cd, hits["shape"])]
+    return {"n": len(clips), "colour_and_direction": float(np.mean(cd)), "shape": float(np.mean(hits["shape"])),
+            "colour": float(np.mean(hits["colour"])), "direction": float(np.mean(hits["direction"])),
+            "joint": float(np.mean(joint)), "ci95": {k: bootstrap_ci(v) for k, v in {**hits, "joint": joint}.items()}}

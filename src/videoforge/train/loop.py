@@ -194,17 +194,23 @@ def train(cfg: TrainConfig, hooks: Hooks | None = None) -> str:
                   f"{rec['samples_per_s']} samples/s", file=sys.stderr)
         if (step + 1) % cfg.ckpt_every == 0 or step + 1 == cfg.steps:
             _checkpoint(last, model_w, opt, sched, ema, step + 1, cfg, master)
+        if step + 1 in cfg.keep_steps and step + 1 < cfg.steps:
+            _export(task, model_w, ema, cfg, os.path.join(cfg.out_dir, f"{cfg.task}-step{step + 1}.pt"), master)
 
-    # export: EMA weights (or the raw ones) in the task's self-contained format
-    state = _full_state(model_w)
     out = os.path.join(cfg.out_dir, f"{cfg.task}.pt")
-    if master:
-        if ema is not None and cfg.export_ema:
-            state = {k: ema[k].to(v.dtype) if k in ema else v for k, v in state.items()}
-        _save(task.export(state), out)
+    _export(task, model_w, ema, cfg, out, master)
     if world > 1:
         dist.barrier()
     return out
+
+
+def _export(task, model_w, ema, cfg, path, master):
+    """EMA weights (or the raw ones) in the task's self-contained format."""
+    state = _full_state(model_w)
+    if master:
+        if ema is not None and cfg.export_ema:
+            state = {k: ema[k].to(v.dtype) if k in ema else v for k, v in state.items()}
+        _save(task.export(state), path)
 
 
 def _checkpoint(path, model_w, opt, sched, ema, step, cfg, master):
