@@ -99,6 +99,9 @@ def main(argv=None) -> int:
     p.add_argument("--eval-seeds", type=int, default=6, help="samples per held-out combination")
     p.add_argument("--quick", action="store_true", help="a few steps of everything (tests)")
     p.add_argument("--eval-only", action="store_true", help="only re-run the evaluation of OUT/stdit/stdit.pt")
+    p.add_argument("--checkpoint", default=None,
+                   help="with --eval-only: evaluate this generator checkpoint instead (e.g. a kept "
+                        "OUT/stdit/stdit-step1000.pt snapshot); results go to OUT/results-<name>-cfg....json")
     p.add_argument("--cfg-text", type=float, default=4.0, help="text guidance scale used in the evaluation")
     p.add_argument("--cfg-metric", type=float, default=2.0, help="metric guidance scale used in the evaluation")
     p.add_argument("--seed", type=int, default=0)
@@ -128,9 +131,13 @@ def main(argv=None) -> int:
         pairs, train_combos, held_out = None, None, shapes.held_out_combos(args.held_out, seed=args.seed)
     args.pairs = pairs
     if args.eval_only:
-        ckpt = os.path.join(out, "stdit", "stdit.pt")
+        ckpt = os.path.abspath(args.checkpoint) if args.checkpoint else os.path.join(out, "stdit", "stdit.pt")
+        t0 = time.time()
         results = evaluate_demo(out, ckpt, held_out, args)
-        name = f"results-cfg{args.cfg_text:g}-{args.cfg_metric:g}.json"
+        results.update(checkpoint=ckpt, held_out=[list(c) for c in held_out], eval_seconds=round(time.time() - t0, 1),
+                       held_out_pairs={k: [list(p) for p in v] for k, v in (pairs or {}).items()})
+        tag = os.path.splitext(os.path.basename(args.checkpoint))[0] + "-" if args.checkpoint else ""
+        name = f"results-{tag}cfg{args.cfg_text:g}-{args.cfg_metric:g}.json"
         with open(os.path.join(out, name), "w") as f:
             json.dump(results, f, indent=1)
         log(json.dumps({k: results[k] for k in ("held_out_accuracy", "motion_control", "ae_psnr_db")}))
