@@ -126,13 +126,15 @@ def _gradient(g: np.ndarray) -> np.ndarray:
     return cv2.morphologyEx(g, cv2.MORPH_GRADIENT, _KERNELS["ellipse3"])
 
 
-def _clusters(grad: np.ndarray, level: int, g: np.ndarray, min_std: float) -> list[tuple[int, int, int, int]]:
+def _clusters(grad: np.ndarray, level: int, planes: tuple[np.ndarray, ...], min_std: float) -> list[tuple[int, int, int, int]]:
     """Word-like clusters of strokes in one gradient picture at one threshold: (x, y, w, h) px.
 
     Strong edges, joined along rows (letters into words); a cluster counts when it is 4-28 px
     high, wider than high, at least a fifth filled, and crossed along one row by at least as
     many separate strokes as it is wide per height (letters are upright strokes side by side),
-    and the picture `g` varies inside it by at least `min_std` levels (ink against background).
+    and one of the pictures `planes` varies inside it by at least `min_std` levels (ink against
+    background). Rotated words (up to ~10 degrees) have boxes taller than their letters: up to
+    36 px high is allowed.
     """
     import cv2
 
@@ -142,11 +144,11 @@ def _clusters(grad: np.ndarray, level: int, g: np.ndarray, min_std: float) -> li
     out = []
     H = grad.shape[0]
     for x, y, bw, bh, px in stats[1:]:
-        if not (4 <= bh <= min(H // 2, 28) and bw >= 1.3 * bh and bw >= 10 and px >= 0.2 * bw * bh):
+        if not (4 <= bh <= min(H // 2, 36) and bw >= 1.3 * bh and bw >= 10 and px >= 0.2 * bw * bh):
             continue
         box = strokes[y: y + bh, x: x + bw]
         starts = int(np.max(np.count_nonzero(np.diff(box, axis=1) == 1, axis=1)))
-        if starts >= max(2.0, bw / bh) and float(g[y: y + bh, x: x + bw].std()) >= min_std:
+        if starts >= max(2.0, bw / bh) and max(float(p[y: y + bh, x: x + bw].std()) for p in planes) >= min_std:
             out.append((int(x), int(y), int(bw), int(bh)))
     return out
 
@@ -179,11 +181,11 @@ def gate_planes(luma: np.ndarray, chroma: tuple[np.ndarray, np.ndarray] | None =
         g = luma if width == w0 else cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
         grad = _gradient(g)
         for level in levels:
-            add(_clusters(grad, level, g, GATE_MIN_STD), g.shape)
+            add(_clusters(grad, level, (g,), GATE_MIN_STD), g.shape)
         if chroma is not None and width == widths[0]:
             u, v = (c if c.shape[1] == width else cv2.resize(c, size, interpolation=cv2.INTER_AREA) for c in chroma)
             cg = np.maximum(_gradient(u), _gradient(v))
-            add(_clusters(cg, CHROMA_LEVEL, np.maximum(u, v), CHROMA_MIN_STD), u.shape)
+            add(_clusters(cg, CHROMA_LEVEL, (u, v), CHROMA_MIN_STD), u.shape)
     if not boxes:
         return Gate(0.0, [], None)
     crop = text_crop((h0, w0), [(b[0], b[1], b[2] - b[0], b[3] - b[1]) for b in boxes])
