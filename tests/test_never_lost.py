@@ -156,6 +156,7 @@ def test_content_hash_is_the_full_file_hash(tiny_videos, tmp_path):
     run_videos([tiny_videos], cat, config=WHOLE, progress=False)
     for path, h in rows(cat, "SELECT path, content_hash FROM videos"):
         assert h == full_hash(path)
+        assert subprocess.run(["sha256sum", path], capture_output=True, text=True).stdout.split()[0] == h
 
 
 # -- 5. outputs are not re-ingested ------------------------------------------------------------

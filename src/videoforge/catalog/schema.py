@@ -138,7 +138,7 @@ MIGRATIONS.append([
 # 4: nothing lost on re-analysis (issue 20). `curation_stale`: re-analysis keeps a surviving
 # shot's curation values (suitability, duplicate_of, caption*) and sets this when the shot's
 # boundaries or the file's content changed since they were computed (or its duplicate_of
-# target vanished or changed). `mtime_ns` + `content_hash` (BLAKE2b-160 of every byte, taken
+# target vanished or changed). `mtime_ns` + `content_hash` (SHA-256 of every byte, taken
 # during the decode pass) catch same-size edits the sampled fingerprint cannot see.
 # `errors.kind`: 'input' (a bad file) or 'internal' (a videoforge bug or resource failure).
 MIGRATIONS.append([

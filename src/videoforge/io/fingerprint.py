@@ -45,8 +45,12 @@ _FULL_BLOCK = 1 << 20
 
 
 def full_hash(path: str | os.PathLike) -> str:
-    """Hex BLAKE2b-160 of every byte of the file (`videos.content_hash`)."""
-    h = hashlib.blake2b(digest_size=20)
+    """Hex SHA-256 of every byte of the file (`videos.content_hash`; the same as `sha256sum`).
+
+    SHA-256 rather than BLAKE2b: CPUs with SHA extensions (x86 since ~2019, ARMv8) hash it
+    about twice as fast (1.46 vs 0.79 GB/s of CPU on the dev machine), and anyone can check
+    a catalog's value with coreutils."""
+    h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(_FULL_BLOCK):
             h.update(block)   # hashlib releases the GIL on large buffers
