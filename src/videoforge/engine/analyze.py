@@ -36,7 +36,7 @@ class _Timed:
         self.t[name] = self.t.get(name, 0.0) + dt
 
 
-def _build_components(config: AnalysisConfig):
+def _build_components(config: AnalysisConfig, keyframe_extra: dict | None = None, with_keyframes: bool = True):
     import videoforge.metrics  # noqa: F401 - registers the scorers
     from videoforge.metrics.base import get_scorer, scorer_names
     from videoforge.metrics.keyframes import KeyframeSelector
@@ -47,7 +47,8 @@ def _build_components(config: AnalysisConfig):
     if not config.ocr:
         names = [n for n in names if n != "text"]
     scorers = [get_scorer(n, **config.scorer_params.get(n, {})) for n in names]
-    return detector, scorers, KeyframeSelector(**config.keyframe_params)
+    keyframer = KeyframeSelector(**config.keyframe_params, **(keyframe_extra or {})) if with_keyframes else None
+    return detector, scorers, keyframer
 
 
 def analyze_video(path: str, catalog_root: str, config: AnalysisConfig | None = None, fp: str | None = None) -> VideoResult:
@@ -67,44 +68,22 @@ def analyze_video(path: str, catalog_root: str, config: AnalysisConfig | None = 
     timer.add("probe", time.perf_counter() - t0)
 
     detector, scorers, keyframer = _build_components(config)
-    stats = DecodeStats()
-    audio_scorers = [s for s in scorers if type(s).process_audio is not _base_process_audio()]
+    done = None
+    if config.segment_workers > 1:
+        from videoforge.engine.segments import analyze_in_segments
 
-    pc = time.perf_counter
-    t_decode_start = pc()
-    spent_in_consumers = 0.0
-
-    def on_audio(af):
-        nonlocal spent_in_consumers
-        a = pc()
-        for s in audio_scorers:
-            s.process_audio(af)
-        dt = pc() - a
-        timer.add("audio", dt)   # the audio scorer's name: its per-frame cost lands with its finish
-        spent_in_consumers += dt
-    for frame in decode_frames(path, width=config.analysis_width, stats=stats,
-                               on_audio=on_audio if audio_scorers else None, threads=config.decode_threads):
-        a = pc()
-        detector.process(frame)
-        b = pc()
-        timer.add("shots", b - a)
-        keyframer.process(frame)
-        c = pc()
-        timer.add("keyframes", c - b)
-        b = c
-        for s in scorers:
-            s.process(frame)
-            c = pc()
-            timer.add(s.name, c - b)
-            b = c
-        spent_in_consumers += b - a
-    timer.add("decode", pc() - t_decode_start - spent_in_consumers)
-
-    a = pc()
-    shots, transitions = detector.finish(stats)
-    timer.add("shots", pc() - a)
+        done = analyze_in_segments(path, config, detector, scorers, keyframer, config.segment_workers)
+        if done is None:   # not splittable: one pass with fresh components
+            detector, scorers, keyframer = _build_components(config)
+    if done is not None:
+        stats, shots, transitions = done.stats, done.shots, done.transitions
+        for k, v in done.timings.items():
+            timer.add(k, v)
+    else:
+        stats, shots, transitions = _one_pass(path, config, detector, scorers, keyframer, timer)
     if not shots:
         raise VideoError(path, "no shots found (no decodable frames outside transitions)", stage="shots")
+    pc = time.perf_counter
 
     ctx = ShotContext(info=info, stats=stats, shots=shots, video_id=video_id, catalog_root=catalog_root)
     a = pc()
@@ -180,6 +159,47 @@ def analyze_video(path: str, catalog_root: str, config: AnalysisConfig | None = 
         for t in transitions
     ]
     return VideoResult(video=video, shots=shot_rows, transitions=trans_rows, keyframes=kf_rows, timings=timer.t)
+
+
+def _one_pass(path: str, config: AnalysisConfig, detector, scorers: list, keyframer, timer: _Timed):
+    """Decode the whole video once through every component; (stats, shots, transitions)."""
+    stats = DecodeStats()
+    audio_scorers = [s for s in scorers if type(s).process_audio is not _base_process_audio()]
+
+    pc = time.perf_counter
+    t_decode_start = pc()
+    spent_in_consumers = 0.0
+
+    def on_audio(af):
+        nonlocal spent_in_consumers
+        a = pc()
+        for s in audio_scorers:
+            s.process_audio(af)
+        dt = pc() - a
+        timer.add("audio", dt)   # the audio scorer's name: its per-frame cost lands with its finish
+        spent_in_consumers += dt
+    for frame in decode_frames(path, width=config.analysis_width, stats=stats,
+                               on_audio=on_audio if audio_scorers else None, threads=config.decode_threads):
+        a = pc()
+        detector.process(frame)
+        b = pc()
+        timer.add("shots", b - a)
+        keyframer.process(frame)
+        c = pc()
+        timer.add("keyframes", c - b)
+        b = c
+        for s in scorers:
+            s.process(frame)
+            c = pc()
+            timer.add(s.name, c - b)
+            b = c
+        spent_in_consumers += b - a
+    timer.add("decode", pc() - t_decode_start - spent_in_consumers)
+
+    a = pc()
+    shots, transitions = detector.finish(stats)
+    timer.add("shots", pc() - a)
+    return stats, shots, transitions
 
 
 def _base_process_audio():

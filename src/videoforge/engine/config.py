@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 # Bump when analysis output changes meaning: videos analysed under another version are redone.
-ANALYSIS_VERSION = "2"   # 2: motion_peak
+ANALYSIS_VERSION = "3"   # 2: motion_peak; 3: samples and keyframe candidates on a fixed PTS grid
 
 
 @dataclass
@@ -20,11 +20,15 @@ class AnalysisConfig:
     analysis_width: int = 160
     keyframe_params: dict = field(default_factory=dict)
     decode_threads: int = 0                   # how fast, not what: left out of the recorded parameters
+    # > 1: decode a long video in segments in this many processes (engine/segments.py); the
+    # result is identical to one pass, so it is left out of the recorded parameters too
+    segment_workers: int = 0
 
     def to_json(self) -> str:
         """The parameters that decide the results (recorded per video as `analysis_params`)."""
         d = asdict(self)
         d.pop("decode_threads")
+        d.pop("segment_workers")
         return json.dumps(d, sort_keys=True)
 
     def signature(self) -> str:

@@ -196,11 +196,14 @@ def _run_locked(inputs, catalog: Catalog, lock: RunLock, workers, force, engine,
                         staging_dir=run_staging))
     _remember(catalog, remember)
 
-    if not jobs or (workers or 0) == 1 and len(jobs) == 1:
+    n_workers = max(1, workers or os.cpu_count() or 1)
+    if not jobs or len(jobs) == 1 and (n_workers == 1 or engine == "local"):
+        # one video: analysed here (no fresh interpreter to start), its segments in forked
+        # processes when it is long enough (engine/segments.py; identical to one pass)
         backend = get_backend("inline")
+        config.segment_workers = config.segment_workers or n_workers
     else:
         backend = get_backend(engine, workers=workers, address=address)
-    n_workers = max(1, workers or os.cpu_count() or 1)
     config.decode_threads = config.decode_threads or max(1, (os.cpu_count() or 1) // n_workers)
     emit({"event": "start", "done": 0, "total": len(jobs), "skipped": summary.skipped})
 

@@ -55,6 +55,11 @@ class AudioScorer(Scorer):
         self._next_t: float | None = None       # PTS (s) of the next sample
         self._pending = np.zeros(0)
         self._pending_t = 0.0
+        # decoded frames gathered until about a second of samples (one NumPy pass per batch
+        # instead of several per 20-ms frame); the batching depends on the audio stream alone
+        self._batch: list[np.ndarray] = []
+        self._batch_t = 0.0
+        self._batch_n = 0
         # per block: start time (s), sum of squares, peak, sample count
         self._t: list[float] = []
         self._ss: list[float] = []
@@ -64,6 +69,17 @@ class AudioScorer(Scorer):
     def process(self, frame) -> None:  # video frames: nothing to do
         pass
 
+    # Segment analysis decodes the audio stream in one task of its own, through this scorer.
+    audio_only = True
+    segmentable = True
+
+    def segment_state(self) -> dict:
+        return dict(vars(self))
+
+    def join_segments(self, states: list[dict], seams: list) -> None:
+        (state,) = states   # the audio task's: one pass over the audio stream
+        vars(self).update(state)
+
     def process_audio(self, af) -> None:
         rate = af.sample_rate or self._rate or 48000
         if self._rate is None:
@@ -72,10 +88,23 @@ class AudioScorer(Scorer):
         t = float(af.pts * af.time_base) if af.pts is not None and af.time_base else None
         if t is None:
             t = self._next_t if self._next_t is not None else 0.0
-        if not self._pending.size:
-            self._pending_t = t
-        self._pending = np.concatenate([self._pending, x])
+        if not self._batch:
+            self._batch_t = t
+        self._batch.append(x)
+        self._batch_n += x.size
         self._next_t = t + x.size / rate
+        if self._batch_n >= rate:
+            self._flush_batch()
+
+    def _flush_batch(self) -> None:
+        if not self._batch:
+            return
+        rate = self._rate
+        x = np.concatenate(self._batch) if len(self._batch) > 1 else self._batch[0]
+        self._batch, self._batch_n = [], 0
+        if not self._pending.size:
+            self._pending_t = self._batch_t
+        self._pending = np.concatenate([self._pending, x]) if self._pending.size else x
         block = max(1, int(round(self.block_seconds * rate)))
         full = self._pending.size // block
         if full:
@@ -92,6 +121,8 @@ class AudioScorer(Scorer):
         self._n.extend([n] * len(blocks))
 
     def finish(self, ctx: ShotContext) -> list[dict]:
+        if self._rate:
+            self._flush_batch()
         if self._pending.size and self._rate:
             self._push(self._pending_t, self._pending[None, :], self._rate)
             self._pending = np.zeros(0)

@@ -26,9 +26,34 @@ class ShotContext:
     catalog_root: str | None = None
 
 
+@dataclass
+class Seam:
+    """Where two consecutive segments of one video meet (engine/segments.py): the earlier
+    segment's last frame and the later one's first, analysis pictures only (no full-resolution
+    access), so a join can decide what one pass decides on the later frame."""
+
+    offset: int          # index of the later segment's first frame in the whole video
+    before: Frame        # earlier segment's last frame (index offset - 1)
+    after: Frame         # later segment's first frame (index offset)
+    cache: dict = field(default_factory=dict)   # work shared by scorers (the flow pair)
+
+
 class Scorer:
     name: str = "base"
     columns: tuple[str, ...] = ()
+    # Segment analysis (engine/segments.py): a scorer that can be joined says so and
+    # implements segment_state / join_segments so the joined state equals one pass's.
+    segmentable: bool = False
+    audio_only: bool = False   # fed by the audio frames alone (decoded apart from the video segments)
+
+    def segment_state(self):
+        """What `process` left after one segment (picklable; frame indices from 0 in the segment)."""
+        raise NotImplementedError
+
+    def join_segments(self, states: list, seams: list[Seam]) -> None:
+        """Become the scorer one pass over the whole video would be, from consecutive segments'
+        states; `seams[k - 1]` joins segment k - 1 to k."""
+        raise NotImplementedError
 
     def process(self, frame: Frame) -> None:
         raise NotImplementedError

@@ -32,16 +32,40 @@ class BlackFrozenScorer(Scorer):
         self._prev_index = -2
 
     def process(self, frame: Frame) -> None:
-        import cv2
-
         luma = frame.luma
         black = np.count_nonzero(luma <= self.black_level) >= self.black_fraction * luma.size
         frozen = np.nan
-        if self._prev is not None and frame.index == self._prev_index + 1 and self._prev.shape == luma.shape:
-            diff = cv2.norm(luma, self._prev, cv2.NORM_L1) / luma.size
-            frozen = float(diff <= self.frozen_diff and not black)
+        if self._prev is not None and frame.index == self._prev_index + 1:
+            frozen = self._frozen(self._prev, luma, black)
         self._prev, self._prev_index = luma, frame.index
         self.log.add(frame.index, float(black), frozen)
+
+    def _frozen(self, prev: np.ndarray, luma: np.ndarray, black: bool) -> float:
+        """1.0 when `luma` repeats `prev` (and is not black), else 0.0; NaN when sizes differ."""
+        import cv2
+
+        if prev.shape != luma.shape:
+            return np.nan
+        diff = cv2.norm(luma, prev, cv2.NORM_L1) / luma.size
+        return float(diff <= self.frozen_diff and not black)
+
+    segmentable = True
+
+    def segment_state(self) -> SampleLog:
+        return self.log
+
+    def join_segments(self, states: list[SampleLog], seams: list) -> None:
+        """Every frame is logged; a segment's first frame had no predecessor in its worker, so
+        its frozen flag is decided here from the frame before it."""
+        self.log = SampleLog(2)
+        for k, log in enumerate(states):
+            offset = seams[k - 1].offset if k else 0
+            n = len(self.log)
+            self.log.append_log(log, offset)
+            if k and len(log) and log._frames[0] == 0:
+                seam = seams[k - 1]
+                black = log._rows[0][0]
+                self.log._rows[n] = (black, self._frozen(seam.before.luma, seam.after.luma, bool(black)))
 
     def finish(self, ctx: ShotContext) -> list[dict]:
         frames, v = self.log.arrays()

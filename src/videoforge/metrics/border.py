@@ -16,7 +16,7 @@ import numpy as np
 
 from videoforge.io.decode import Frame
 from videoforge.metrics.base import Scorer, ShotContext
-from videoforge.metrics.sampling import RateSampler, SampleLog, split_by_shot
+from videoforge.metrics.sampling import RateSampler, SampleLog, join_sampled, split_by_shot
 
 
 def _run_from_edge(dark: np.ndarray) -> int:
@@ -63,6 +63,14 @@ class BorderScorer(Scorer):
         b = bars(luma, self.level)
         if b is not None:
             self.log.add(frame.index, *b, *luma.shape)
+
+    segmentable = True
+
+    def segment_state(self) -> SampleLog:
+        return self.log
+
+    def join_segments(self, states: list[SampleLog], seams: list) -> None:
+        self.log = join_sampled(states, seams, self.sampler.period)
 
     def finish(self, ctx: ShotContext) -> list[dict]:
         frames, v = self.log.arrays()

@@ -65,8 +65,10 @@ class CameraScorer(Scorer):
 
     def process(self, frame: Frame) -> None:
         s = self.tracker.observe(frame)
-        if s is None:
-            return
+        if s is not None:
+            self._add(s)
+
+    def _add(self, s) -> None:
         diag = math.hypot(s.width, s.height)
         self.log.add(s.frame,
                      -100.0 * s.tx / s.width / s.dt,
@@ -75,6 +77,21 @@ class CameraScorer(Scorer):
                      100.0 * s.tx / diag,
                      100.0 * s.ty / diag,
                      0.0)
+
+    segmentable = True
+
+    def segment_state(self) -> SampleLog:
+        return self.log
+
+    def join_segments(self, states: list[SampleLog], seams: list) -> None:
+        """Segments' flow pairs, plus the pair across each seam where one pass takes it."""
+        self.log = SampleLog(6)
+        for k, log in enumerate(states):
+            if k:
+                s = self.tracker.seam_sample(seams[k - 1])
+                if s is not None:
+                    self._add(s)
+            self.log.append_log(log, seams[k - 1].offset if k else 0)
 
     def finish(self, ctx: ShotContext) -> list[dict]:
         frames, v = self.log.arrays()

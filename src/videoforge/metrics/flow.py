@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from videoforge.io.decode import Frame
-from videoforge.metrics.sampling import RateSampler
+from videoforge.metrics.sampling import RateSampler, crossed
 
 DEFAULT_FLOW_RATE_HZ = 4.0  # flow pairs per second of video
 # `motion_peak` reads this quantile of |flow|: high enough to see a small moving subject, low
@@ -102,20 +102,33 @@ class FlowTracker:
         contiguous = frame.index == self._prev_index + 1 and self._prev_luma is not None
         luma = frame.luma
         if self._sampler.due(frame.index, frame.pts_time) and contiguous and luma.shape == self._prev_luma.shape:
-            flow = self._dis.calc(self._prev_luma, luma, None)
-            import cv2
-
-            mags = cv2.magnitude(flow[..., 0], flow[..., 1]).ravel()
-            # partition, not sort: the 99th percentile of 14k values costs ~0.1 ms
-            k = min(mags.size - 1, int(PEAK_QUANTILE * mags.size))
-            peak = float(np.partition(mags, k)[k])
-            tx, ty, s, r = fit_similarity(flow)
-            h, w = luma.shape
-            sample = FlowSample(frame.index, max(1e-6, frame.pts_time - self._prev_pts), float(mags.mean()), peak,
-                                tx, ty, s, r, w, h)
+            sample = self._pair(self._prev_luma, luma, frame.index, frame.pts_time - self._prev_pts)
         self._prev_luma, self._prev_pts, self._prev_index = luma, frame.pts_time, frame.index
         self._last_frame, self._last_sample = frame, sample
         return sample
+
+    def _pair(self, prev_luma: np.ndarray, luma: np.ndarray, index: int, dt: float) -> FlowSample:
+        """The flow sample of the pair (index - 1, index)."""
+        import cv2
+
+        flow = self._dis.calc(prev_luma, luma, None)
+        mags = cv2.magnitude(flow[..., 0], flow[..., 1]).ravel()
+        # partition, not sort: the 99th percentile of 14k values costs ~0.1 ms
+        k = min(mags.size - 1, int(PEAK_QUANTILE * mags.size))
+        peak = float(np.partition(mags, k)[k])
+        tx, ty, s, r = fit_similarity(flow)
+        h, w = luma.shape
+        return FlowSample(index, max(1e-6, dt), float(mags.mean()), peak, tx, ty, s, r, w, h)
+
+    def seam_sample(self, seam) -> FlowSample | None:
+        """The sample one pass takes on the pair across a segment seam (metrics.base.Seam), or
+        None; computed once per seam and rate for all scorers sharing this tracker's flow."""
+        key = ("flow", self._sampler.period)
+        if key not in seam.cache:
+            b, a = seam.before, seam.after
+            due = crossed(b.pts_time, a.pts_time, self._sampler.period) and b.luma.shape == a.luma.shape
+            seam.cache[key] = self._pair(b.luma, a.luma, a.index, a.pts_time - b.pts_time) if due else None
+        return seam.cache[key]
 
 
 _SHARED = threading.local()   # per thread: two videos analysed in two threads never mix

@@ -4,12 +4,18 @@ During the pass (shots are not known yet) candidate frames are written as JPEGs 
 private temp folder (removed after selection, or by the next selector if the process was
 killed), so memory stays bounded for hour-long and 4K input (in memory: a
 16x9 thumbnail per candidate, ~0.5 KB). Candidates are:
-- the first frame, then one `1 / candidate_rate_hz` seconds after the previous candidate
-  (fixed step),
-- a frame whose thumbnail differs from the last candidate by more than `change_threshold`
-  (content changed): at once after a cut, at most every `min_gap_seconds` for gradual change,
+- the first frame, then the first frame at or after each multiple of `1 / candidate_rate_hz`
+  seconds of PTS (fixed step on a grid of the timeline),
+- a frame whose thumbnail differs from the previous frame's by more than `change_threshold`
+  (a cut),
+- gradual change: at each multiple of `min_gap_seconds`, the frame there when its thumbnail
+  differs from the one at the previous multiple by more than `change_threshold`,
 - the first calm frame after a run of changing frames (the end of a dissolve or a whip pan),
   so a shot that starts after a gradual transition has a candidate at its start.
+Each rule looks back a bounded, known way (grid slots, the previous frame, the current run),
+so segments of a video analysed in parallel give the candidates of one pass: a worker spills
+the few frames at its segment's head whose fate depends on the segment before, and the join
+replays the rules over every frame's thumbnail (`segment_state`, `join_segments`).
 
 After the pass, per shot: the first candidate inside it, then each later one that is
 `step_seconds` on from the last kept or differs from it by `change_threshold`; a candidate
@@ -35,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from videoforge.io.decode import Frame
+from videoforge.metrics.sampling import crossed
 
 _THUMB = (16, 9)
 _PREFIX = "vf-keyframes-"
@@ -86,7 +93,7 @@ class KeyframeSelector:
     def __init__(self, max_side: int = 384, quality: int = 90, candidate_rate_hz: float = 0.5,
                  step_seconds: float = 2.0, change_threshold: float = 18.0, dedup_threshold: float = 5.0,
                  max_per_shot: int = 6, min_gap_seconds: float = 1.0, busy_level: float = 4.0, calm_level: float = 1.5,
-                 tmp_dir: str | None = None):
+                 tmp_dir: str | None = None, spill_dir: str | None = None, segment: bool = False):
         self.max_side = max_side
         self.quality = quality
         self.period = 1.0 / candidate_rate_hz
@@ -98,37 +105,92 @@ class KeyframeSelector:
         self.busy_level = busy_level
         self.calm_level = calm_level
         self.candidates: list[Candidate] = []
-        _sweep_dead(tmp_dir)
-        self._tmp = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=tmp_dir)
-        self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmp, True)
+        if spill_dir is None:
+            _sweep_dead(tmp_dir)
+            self._tmp = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=tmp_dir)
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmp, True)
+        else:   # a segment worker writes into its parent's folder; the parent cleans it up
+            os.makedirs(spill_dir, exist_ok=True)
+            self._tmp = spill_dir
+            self._cleanup = lambda: None
+        # segment=True: this pass is one segment of a video (engine/segments.py): the state
+        # before its first frame is unknown, so the frames whose fate depends on it are spilled
+        # too, and every frame's thumbnail and time are kept for the join's replay
+        self.segment = segment
+        self._seen: list[tuple[np.ndarray, float]] | None = [] if segment else None
+        self._prev_index = -2
         self._prev_thumb: np.ndarray | None = None
+        self._prev_t: float | None = None
+        self._ref_thumb: np.ndarray | None = None   # thumbnail at the last min_gap grid point
         self._busy_run = 0
+        self._tick_known = self._busy_known = True
 
     # -- during the pass -------------------------------------------------------------------
     def process(self, frame: Frame) -> None:
         import cv2
 
         thumb = cv2.resize(frame.small, _THUMB, interpolation=cv2.INTER_AREA)
-        if frame.index == 0:
-            self._prev_thumb, self._busy_run = None, 0
-        step_due = bool(self.candidates) and frame.pts_time - self.candidates[-1].pts_time >= self.period - 1e-6
-        changed = settled = False
-        d = thumb_distance(thumb, self._prev_thumb) if self._prev_thumb is not None else 0.0
-        if self.candidates:
-            last = self.candidates[-1]
-            # a cut (big jump from the previous frame) always; gradual change at most every min_gap
-            changed = thumb_distance(thumb, last.thumb) > self.change_threshold and (
-                d > self.change_threshold or frame.pts_time - last.pts_time >= self.min_gap_seconds)
-        if self._prev_thumb is not None:
+        chosen, unsure = self._decide(thumb, frame.pts_time, frame.index)
+        if self._seen is not None:
+            self._seen.append((thumb, frame.pts_time))
+        if chosen or unsure:
+            self._spill(frame, thumb)
+
+    def _decide(self, thumb: np.ndarray, t: float, index: int) -> tuple[bool, bool]:
+        """(is this frame a candidate, might it be one under a state this segment cannot see)."""
+        if index != self._prev_index + 1:   # a new pass (or a segment's start): nothing before it
+            self._prev_thumb = self._prev_t = self._ref_thumb = None
+            self._busy_run = 0
+            self._tick_known = self._busy_known = not self.segment
+        self._prev_index = index
+        first = self._prev_thumb is None
+        unsure = first and self.segment
+        d = thumb_distance(thumb, self._prev_thumb) if not first else 0.0
+        step_due = crossed(self._prev_t, t, self.period)
+        cut = d > self.change_threshold
+        changed = False
+        if crossed(self._prev_t, t, self.min_gap_seconds):
+            changed = self._ref_thumb is not None and thumb_distance(thumb, self._ref_thumb) > self.change_threshold
+            if not first and not self._tick_known:   # compared against a reference it could not see
+                unsure, self._tick_known = True, True
+            self._ref_thumb = thumb
+        settled = False
+        if not first:
             if d > self.busy_level:
                 self._busy_run += 1
             else:
                 settled = self._busy_run >= 3 and d < self.calm_level
                 if d < self.calm_level:
-                    self._busy_run = 0
-        self._prev_thumb = thumb
-        if step_due or changed or settled or not self.candidates:
-            self._spill(frame, thumb)
+                    # the run may have begun before the segment: only the first calm frame can tell
+                    unsure = unsure or (not self._busy_known and not settled)
+                    self._busy_run, self._busy_known = 0, True
+        self._prev_thumb, self._prev_t = thumb, t
+        return step_due or cut or changed or settled, unsure
+
+    # -- segments ----------------------------------------------------------------------------
+    def segment_state(self) -> dict:
+        """Every frame's thumbnail and time, and the candidates spilled (indices in the segment)."""
+        seen = self._seen or []
+        return {"thumbs": np.stack([th for th, _ in seen]) if seen else np.zeros((0, _THUMB[1], _THUMB[0], 3), np.uint8),
+                "times": [t for _, t in seen], "candidates": self.candidates}
+
+    def join_segments(self, states: list[dict], seams: list) -> None:
+        """The candidates one pass picks: its rules replayed over every frame, each chosen frame
+        taken from the spilled ones (a worker spills every frame it could not rule out)."""
+        replay = KeyframeSelector.__new__(KeyframeSelector)
+        vars(replay).update(vars(self))
+        replay.segment, replay._prev_index = False, -2
+        self.candidates = []
+        offset = 0
+        for k, st in enumerate(states):
+            offset = seams[k - 1].offset if k else 0
+            spilled = {c.frame: c for c in st["candidates"]}
+            for i, (thumb, t) in enumerate(zip(st["thumbs"], st["times"])):
+                if replay._decide(thumb, t, offset + i)[0]:
+                    c = spilled.get(i)
+                    if c is None:
+                        raise RuntimeError(f"keyframe candidate {offset + i} was not spilled by its segment")
+                    self.candidates.append(Candidate(offset + i, c.pts_time, c.thumb, c.file, c.width, c.height))
 
     def _spill(self, frame: Frame, thumb: np.ndarray) -> None:
         import cv2

@@ -38,8 +38,26 @@ class MotionScorer(Scorer):
     def process(self, frame: Frame) -> None:
         s = self.tracker.observe(frame)
         if s is not None:
-            per_s = 100.0 / math.hypot(s.width, s.height) / s.dt   # px -> % of diagonal per second
-            self.log.add(s.frame, s.magnitude * per_s, s.peak * per_s)
+            self._add(s)
+
+    def _add(self, s) -> None:
+        per_s = 100.0 / math.hypot(s.width, s.height) / s.dt   # px -> % of diagonal per second
+        self.log.add(s.frame, s.magnitude * per_s, s.peak * per_s)
+
+    segmentable = True
+
+    def segment_state(self) -> SampleLog:
+        return self.log
+
+    def join_segments(self, states: list[SampleLog], seams: list) -> None:
+        """Segments' flow pairs, plus the pair across each seam where one pass takes it."""
+        self.log = SampleLog(2)
+        for k, log in enumerate(states):
+            if k:
+                s = self.tracker.seam_sample(seams[k - 1])
+                if s is not None:
+                    self._add(s)
+            self.log.append_log(log, seams[k - 1].offset if k else 0)
 
     def finish(self, ctx: ShotContext) -> list[dict]:
         frames, values = self.log.arrays()

@@ -6,31 +6,48 @@ sources, and it is deterministic (the same file gives the same samples on any ma
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 
+def grid_slot(t: float, period: float) -> int:
+    """Which `period`-long slot of the PTS timeline (from time 0) the time `t` (s) falls in."""
+    return math.floor(t / period + 1e-7)
+
+
+def crossed(prev_t: float | None, t: float, period: float) -> bool:
+    """True when a frame at `t` is the first one at or after a multiple of `period` seconds,
+    given the previous frame's time `prev_t` (None: the pass's first frame, always due).
+
+    A function of the two neighbouring times only, so a video analysed in segments samples
+    exactly the frames one pass samples (engine/segments.py decides a segment's first frame
+    once the previous segment's last time is known)."""
+    return prev_t is None or period <= 0.0 or grid_slot(t, period) > grid_slot(prev_t, period)
+
+
 class RateSampler:
-    """Says which frames to sample at about `rate_hz` samples per second of video (0 = every frame)."""
+    """Says which frames to sample at about `rate_hz` samples per second of video (0 = every frame).
+
+    A frame is sampled when it is the first at or after a multiple of 1 / `rate_hz` seconds
+    of PTS (and the pass's first frame): a fixed grid on the timeline, so the samples do not
+    depend on where a pass started; a gap in PTS does not cause a burst.
+    """
 
     def __init__(self, rate_hz: float):
         self.period = 1.0 / rate_hz if rate_hz and rate_hz > 0 else 0.0
-        self.next_t: float | None = None
+        self.prev_t: float | None = None
         self.last_index = -2
 
     def due(self, index: int, pts_time: float) -> bool:
         """True when the frame at `index` (PTS `pts_time`, s) is to be sampled."""
         if index != self.last_index + 1:   # a new video (or a skip): start over
-            self.next_t = None
+            self.prev_t = None
         self.last_index = index
-        if self.period == 0.0:
-            return True
-        if self.next_t is None or pts_time + 1e-9 >= self.next_t:
-            # Next sample one period on from this one; a gap in PTS does not cause a burst.
-            self.next_t = max((self.next_t or pts_time) + self.period, pts_time + 0.5 * self.period)
-            return True
-        return False
+        due = crossed(self.prev_t, pts_time, self.period)
+        self.prev_t = pts_time
+        return due
 
 
 class SampleLog:
@@ -48,11 +65,37 @@ class SampleLog:
     def __len__(self) -> int:
         return len(self._frames)
 
+    def append_log(self, other: "SampleLog", offset: int, skip_frame: int | None = None) -> None:
+        """Append `other`'s samples (a later segment's), frame indices shifted by `offset`,
+        leaving out the one logged at `other`'s frame `skip_frame`."""
+        for f, row in zip(other._frames, other._rows):
+            if f != skip_frame:
+                self._frames.append(f + offset)
+                self._rows.append(row)
+
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(frames (n,), values (n, width)) as NumPy arrays."""
         f = np.asarray(self._frames, dtype=np.int64)
         v = np.asarray(self._rows, dtype=np.float64).reshape(len(self._frames), self.width)
         return f, v
+
+
+def join_sampled(logs: Sequence[SampleLog], seams: Sequence, period: float) -> SampleLog:
+    """One log from consecutive segments' logs of a `RateSampler`-sampled scorer.
+
+    A segment's first frame was sampled speculatively (its worker could not know the time of
+    the frame before it); it stays only where one pass samples it too (`crossed`).
+    `seams[k - 1]` joins segment k - 1 to segment k (engine/segments.py: offset, before, after).
+    """
+    out = SampleLog(logs[0].width)
+    for k, log in enumerate(logs):
+        if k == 0:
+            out.append_log(log, 0)
+            continue
+        seam = seams[k - 1]
+        keep = crossed(seam.before.pts_time, seam.after.pts_time, period)
+        out.append_log(log, seam.offset, None if keep else 0)
+    return out
 
 
 def split_by_shot(frames: np.ndarray, shots: Sequence, first_offset: int = 0) -> list[slice]:

@@ -14,7 +14,7 @@ import numpy as np
 
 from videoforge.io.decode import Frame
 from videoforge.metrics.base import Scorer, ShotContext
-from videoforge.metrics.sampling import RateSampler, SampleLog, reduce_or_none, split_by_shot
+from videoforge.metrics.sampling import RateSampler, SampleLog, join_sampled, reduce_or_none, split_by_shot
 
 
 def laplacian_variance(luma: np.ndarray, max_side: int = 1280) -> float:
@@ -42,6 +42,14 @@ class SharpnessScorer(Scorer):
     def process(self, frame: Frame) -> None:
         if self.sampler.due(frame.index, frame.pts_time):
             self.log.add(frame.index, laplacian_variance(frame.full_luma(), self.max_side))
+
+    segmentable = True
+
+    def segment_state(self) -> SampleLog:
+        return self.log
+
+    def join_segments(self, states: list[SampleLog], seams: list) -> None:
+        self.log = join_sampled(states, seams, self.sampler.period)
 
     def finish(self, ctx: ShotContext) -> list[dict]:
         frames, values = self.log.arrays()
