@@ -151,17 +151,25 @@ def _clip_frames(name: str, max_frames: int = 400, width: int = 640) -> np.ndarr
     return np.stack(out)
 
 
-def _clip_stretch(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n consecutive frames without a cut of their own (largest frame-to-frame change kept small)."""
+def clip_runs(name: str, max_step: float = 12.0) -> list[tuple[int, int]]:
+    """[start, end) runs of a clip with no cut of its own (mean change between frames < max_step levels)."""
     frames = _clip_frames(name)
     small = frames[:, ::8, ::8].astype(np.float32)
-    step = np.r_[0.0, np.abs(np.diff(small, axis=0)).mean(axis=(1, 2, 3))]
-    starts = [s for s in range(0, max(1, len(frames) - n)) if step[s + 1: s + n].max(initial=0) < 25]
-    s = int(rng.choice(starts)) if starts else 0
-    seg = frames[s: s + n]
-    if len(seg) < n:   # short clip: play it back and forth
-        seg = np.concatenate([seg, seg[::-1]] * (n // max(1, len(seg)) + 1))[:n]
-    return seg
+    step = np.abs(np.diff(small, axis=0)).mean(axis=(1, 2, 3))
+    cuts = [0] + [i + 1 for i in np.flatnonzero(step >= max_step)] + [len(frames)]
+    return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b - a >= 12]
+
+
+def _clip_stretch(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to n consecutive frames inside one cut-free run of the clip (a shot never spans the
+    source's own cuts; a run shorter than n makes a shorter shot)."""
+    frames = _clip_frames(name)
+    runs = clip_runs(name) or [(0, len(frames))]
+    lengths = np.array([b - a for a, b in runs], float)
+    a, b = runs[int(rng.choice(len(runs), p=lengths / lengths.sum()))]
+    n = min(n, b - a)
+    s = int(rng.integers(a, b - n + 1))
+    return frames[s: s + n]
 
 
 # -- words ------------------------------------------------------------------------------------------
@@ -362,7 +370,9 @@ def make_text_video(path: str, split: str, seed: int, shots: int = 5, size=(640,
         bg = str(rng.choice(clips if use_clip else [p for p in have["photos"] if p != last_bg]))
         last_bg = bg
         if use_clip:
-            src = ClipShot(_clip_stretch(bg, n, rng), W, H)
+            seg = _clip_stretch(bg, n, rng)
+            n = len(seg)
+            src = ClipShot(seg, W, H)
         else:
             pic = load_picture(bg)
             if style == "bright":
@@ -394,6 +404,12 @@ def make_text_video(path: str, split: str, seed: int, shots: int = 5, size=(640,
             if rng.random() < mid_p:
                 a = int(n * rng.uniform(0.3, 0.55))
                 b = n - 1 if rng.random() < 0.5 else min(n - 1, a + max(int(fps * 1.0), int(n * rng.uniform(0.25, 0.4))))
+            if style == "busy":   # a title is drawn to be read: its colour against the picture under it
+                first = src.render(a)[y: y + ph, max(0, x): x + pw].astype(np.float32)
+                luma = float((first @ np.float32([0.299, 0.587, 0.114])).mean()) if first.size else 128.0
+                patch, used = word_patch(word, used, height, (255, 255, 255) if luma < 128 else (0, 0, 0))
+                ph, pw = patch.shape[:2]
+                x, y = min(max(x, 0), max(0, W - pw)), min(max(y, 0), max(0, H - ph))
             t.word, t.style, t.font, t.text_height, t.angle = word, style, used, height, angle
             speed = max(2.0, (W + pw) / max(1, (b - a + 1)) * 0.8) if place == "ticker" else 0.0
         for k in range(n):
