@@ -116,6 +116,7 @@ class Gate:
 GATE_WIDTHS = (320, 160, 80)
 GATE_LEVELS = (32, 128)
 CHROMA_LEVEL = 32
+GATE_SHEAR = 0.15       # tan(8.5 degrees): rotated words are looked for on sheared copies too
 GATE_MIN_STD = 20.0     # luma spread inside a cluster, 8-bit levels (tune split: 22 keeps every positive)
 CHROMA_MIN_STD = 12.0
 
@@ -182,6 +183,17 @@ def gate_planes(luma: np.ndarray, chroma: tuple[np.ndarray, np.ndarray] | None =
         grad = _gradient(g)
         for level in levels:
             add(_clusters(grad, level, (g,), GATE_MIN_STD), g.shape)
+        if width == widths[0]:
+            # words rotated by up to ~10 degrees: the finest scale again, sheared by +-GATE_SHEAR so a
+            # slanted baseline runs along the rows (the row-wise closing and stroke count need that)
+            for k in (GATE_SHEAR, -GATE_SHEAR):
+                m = np.float32([[1, 0, 0], [k, 1, -k * g.shape[1] / 2]])
+                gs = cv2.warpAffine(g, m, (g.shape[1], g.shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                for x, y, bw, bh in _clusters(_gradient(gs), levels[0], (gs,), GATE_MIN_STD):
+                    # back to the unsheared picture: y_orig = y_sheared - k * (x - w/2)
+                    ys = [y - k * (xx - g.shape[1] / 2) for xx in (x, x + bw)]
+                    y0, y1 = max(0.0, min(ys)), min(float(g.shape[0]), max(ys) + bh)
+                    add([(x, int(y0), bw, max(1, int(np.ceil(y1 - y0))))], g.shape)
         if chroma is not None and width == widths[0]:
             u, v = (c if c.shape[1] == width else cv2.resize(c, size, interpolation=cv2.INTER_AREA) for c in chroma)
             cg = np.maximum(_gradient(u), _gradient(v))
