@@ -63,10 +63,10 @@ def groups_of(t: dict) -> list[str]:
     """Labels a truth transition is reported under, beside its kind."""
     out = [f"length {bucket(t)}"]
     if t.get("style"):
-        st = t["style"]
+        st = t["style"]   # second generator: fades "<style>_<colour>"; first generator: fades to black only
         out.append(f"{t['kind']} {st}" if t["kind"] == "wipe" else f"fade {st.split('_')[0]}")
         if t["kind"] == "fade":
-            out.append(f"fade colour {st.split('_')[1]}")
+            out.append(f"fade colour {st.split('_')[1] if '_' in st else 'black'}")
     if t.get("easing"):
         out.append(f"easing {t['easing']}")
     return out

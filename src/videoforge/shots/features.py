@@ -6,8 +6,8 @@ feature rows with vectorised NumPy: colour distance (HSV histograms), structure 
 (gradient-map correlation), luma distance, brightness/contrast (fades), spatial-split
 differences (wipes), distances across a few frames (gradual change vs. a flash that comes
 back), consecutive-difference correlation (a dissolve moves every pixel the same way each
-frame), and Kling's 3-sigma score: each frame's change against a Gaussian fitted to the
-changes of the preceding running window.
+frame), and Kling's 3-sigma score: each frame's change against a robust Gaussian (median,
+MAD) fitted to the changes of the preceding running window.
 """
 
 from __future__ import annotations
@@ -108,15 +108,37 @@ def _window_sums(d: np.ndarray, before: int, after: int) -> np.ndarray:
     return sliding_window_view(padded, before + after).sum(1)[: len(d)]
 
 
+def _row_median(a: np.ndarray) -> np.ndarray:
+    """np.median(a, 1), the same values: one vectorised sort of short rows is ~8x faster here."""
+    s = np.sort(a, axis=1)
+    k = a.shape[1]
+    return s[:, k // 2] if k % 2 else (s[:, k // 2 - 1] + s[:, k // 2]) * np.float32(0.5)
+
+
 def _zscore(d: np.ndarray, w: int = SIGMA_WINDOW) -> np.ndarray:
-    """Kling's rule: (d[t] - mean) / std of d over the `w` frames before t (Gaussian of recent change)."""
-    t = np.arange(len(d))
-    n = np.maximum(1, np.minimum(t, w))
-    mu = _window_sums(d, w, 0) / n
-    var = np.maximum(0.0, _window_sums(d * d, w, 0) / n - mu * mu)
-    sd = np.sqrt(var) + 0.004  # floor: static shots have near-zero spread
-    z = (d - mu) / sd
-    z[t < 3] = 0.0
+    """Kling's rule made robust: (d[t] - median) / (1.4826 * MAD) of d over the `w` frames
+    before t. A mean and standard deviation (the original rule) let one earlier cut inside the
+    window inflate the spread, so in fast-cut real footage (cuts 7-30 frames apart) the next
+    cut scored ~1 sigma; the median and MAD ignore it. Each row depends on its window alone,
+    so segments join bit-identically."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    n = len(d)
+    d = d.astype(np.float32)
+    med = np.zeros(n, np.float32)
+    mad = np.zeros(n, np.float32)
+    if n > w:
+        win = sliding_window_view(d[:-1], w)          # win[k] = d[k : k + w], the window of row k + w
+        m = _row_median(win)
+        med[w:] = m
+        mad[w:] = _row_median(np.abs(win - m[:, None]))
+    for t in range(1, min(n, w + 1)):                 # the first rows see fewer frames
+        m = np.median(d[:t])
+        med[t] = m
+        mad[t] = np.median(np.abs(d[:t] - m))
+    sd = 1.4826 * mad + 0.004  # floor: static shots have near-zero spread
+    z = (d - med) / sd
+    z[np.arange(n) < 3] = 0.0
     return np.clip(z, -5, 50) / 10.0
 
 

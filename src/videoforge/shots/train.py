@@ -3,7 +3,9 @@
     python -m videoforge.shots.train --out src/videoforge/shots/models/css.npz
 
 Generates labelled videos from TRAIN footage and train generator settings
-(`synth.transitions.train_settings`: small frames, shorter shots/transitions, train seeds),
+(`synth.transitions.train_settings_v2`, the default `--preset v2`: small frames, shorter
+shots/transitions, train seeds, plus per-video production looks, fast-cut videos and cuts
+between two framings of one picture; `--preset v1` is the preset of the model before issue 19),
 decodes them through the same path as `videoforge shots`, fits scikit-learn's
 HistGradientBoostingClassifier on windowed frame-change features and writes the flattened
 trees. Held-out evaluation is `benchmarks/shots_benchmark.py`, on other footage and settings.
@@ -48,11 +50,11 @@ def video_features(path: str) -> np.ndarray:
 
 
 def _make(args):
-    out_dir, seed = args
-    from videoforge.synth.transitions import generate, train_settings
+    out_dir, seed, preset = args
+    from videoforge.synth.transitions import generate, train_settings, train_settings_v2
 
     rng = np.random.default_rng(seed)
-    st = train_settings(rng)
+    st = (train_settings_v2 if preset == "v2" else train_settings)(rng)
     st.height = st.width * 9 // 16 // 2 * 2
     path = os.path.join(out_dir, f"train_{seed:05d}.mp4")
     if not os.path.exists(path):
@@ -81,6 +83,7 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=None, help="keep generated videos here (default: a temp dir)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--iters", type=int, default=100)
+    ap.add_argument("--preset", choices=["v1", "v2"], default="v2", help="training generator preset (see above)")
     a = ap.parse_args(argv)
 
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -91,7 +94,7 @@ def main(argv=None) -> int:
     t0 = time.time()
     data = a.data or tempfile.mkdtemp(prefix="vf-shots-train-")
     os.makedirs(data, exist_ok=True)
-    jobs = [(data, a.seed + i) for i in range(a.videos)]
+    jobs = [(data, a.seed + i, a.preset) for i in range(a.videos)]
     with Pool(a.workers) as pool:
         parts = pool.map(_make, jobs)
     x = np.concatenate([p[0] for p in parts])

@@ -41,6 +41,13 @@ class GenSettings:
     same_source_prob: float = 0.1                   # next shot from the same picture (hard cut)
     crf: int = 23
     sequence: list[str] | None = None               # explicit kinds between shots (tests); else random
+    # Training only (defaults leave the held-out preset untouched): real edited footage shares
+    # a production look across its cuts (black bars, vignette, one colour grade) and is often
+    # cut fast, so cuts there change colour and structure far less than between two unrelated
+    # photos. `look` draws such a look per video; `fast_pace_prob` makes a video's shots short.
+    look: bool = False
+    fast_pace_prob: float = 0.0
+    fast_shot_len: tuple[int, int] = (8, 30)
 
 
 def _mask(direction: str, p: float, w: int, h: int) -> np.ndarray:
@@ -110,8 +117,12 @@ def generate(path: str, seed: int, settings: GenSettings | None = None) -> dict:
     probs = np.array([s.kind_weights[k] for k in kinds], dtype=float)
     probs /= probs.sum()
     plan = []  # (shot, pure_len, transition-after or None)
+    # a separate stream, so the presets that use neither knob draw exactly as before
+    style_rng = np.random.default_rng([seed, 19])
+    shot_len = s.fast_shot_len if style_rng.random() < s.fast_pace_prob else s.shot_len
+    post = production_look(style_rng, s.width, s.height) if s.look else None
     for i in range(s.shots):
-        n = int(rng.integers(*s.shot_len))
+        n = int(rng.integers(*shot_len))
         shot, _ = fac.make(n, 0)
         nxt = None
         if i < s.shots - 1:
@@ -180,10 +191,48 @@ def generate(path: str, seed: int, settings: GenSettings | None = None) -> dict:
 
     from videoforge.io.encode import write_video
 
-    write_video(path, frames(), fps=s.fps, crf=s.crf)
+    write_video(path, frames() if post is None else (post(f) for f in frames()), fps=s.fps, crf=s.crf)
     with open(os.path.splitext(path)[0] + ".json", "w") as f:
         json.dump(truth, f, indent=1)
     return truth
+
+
+def production_look(rng: np.random.Generator, w: int, h: int):
+    """A per-video frame filter: any of letterbox/pillarbox bars, a vignette, a colour grade
+    (tint towards one hue plus a contrast curve) shared by every shot of the video."""
+    bars = rng.random() < 0.4
+    bar_frac = rng.uniform(0.04, 0.14)
+    pillar = rng.random() < 0.4
+    vignette = rng.random() < 0.5
+    tint = rng.random() < 0.6
+    tint_col = rng.uniform(0.3, 1.0, 3).astype(np.float32)
+    tint_a = rng.uniform(0.3, 0.7)
+    gamma = rng.uniform(0.7, 1.4)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    r2 = ((xs / w - 0.5) ** 2 + (ys / h - 0.5) ** 2) / 0.5
+    vmask = (1 - rng.uniform(0.3, 0.7) * r2)[..., None].astype(np.float32)
+
+    def post(frame: np.ndarray) -> np.ndarray:
+        f = frame.astype(np.float32) / 255.0
+        if tint:
+            lum = f.mean(2, keepdims=True)
+            f = f * (1 - tint_a) + tint_a * lum * tint_col / tint_col.mean()
+        f = np.clip(f, 0, 1) ** gamma
+        if vignette:
+            f = f * vmask
+        out = np.clip(f * 255.0, 0, 255).astype(np.uint8)
+        if bars:
+            if pillar:
+                k = int(w * bar_frac)
+                out[:, :k] = 0
+                out[:, w - k:] = 0
+            else:
+                k = int(h * bar_frac)
+                out[:k] = 0
+                out[h - k:] = 0
+        return out
+
+    return post
 
 
 def ft_mask(direction: str, p: float, w: int, h: int) -> np.ndarray:
@@ -195,6 +244,18 @@ def train_settings(rng: np.random.Generator) -> GenSettings:
     return GenSettings(width=int(rng.choice([192, 256, 320])) // 2 * 2, height=0, shots=int(rng.integers(10, 16)),
                        shot_len=(25, 90), gradual_len=(6, 32), footage=str(rng.choice(["train", "train", "synthetic"])),
                        distractor_rate=0.8, crf=int(rng.integers(20, 28)))
+
+
+def train_settings_v2(rng: np.random.Generator) -> GenSettings:
+    """Training preset of the shipped model since issue 19: `train_settings` plus production
+    looks, fast-cut videos and more cuts between two framings of one picture (a cut inside one
+    scene). Same footage pool, seeds and sizes as before; nothing of the held-out presets."""
+    s = train_settings(rng)
+    s.look = True
+    s.fast_pace_prob = 0.4
+    s.same_source_prob = 0.35
+    s.kind_weights = {"cut": 0.5, "dissolve": 0.17, "fade": 0.16, "wipe": 0.17}
+    return s
 
 
 def heldout_settings(rng: np.random.Generator, width: int = 640, height: int = 360) -> GenSettings:
