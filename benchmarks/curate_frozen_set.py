@@ -46,6 +46,7 @@ VF = [sys.executable, "-m", "videoforge"]
 SPEC = {"train": dict(clean=260, per_clean=2, combo_every=4, seed=7),
         "frozen": dict(clean=160, per_clean=1, combo_every=5, seed=7)}
 FOLDS = 3
+MIN_CLEAN_FRAMES = 18   # synth.suitability_set's "short" kind keeps at most 17 frames
 
 
 def sh(cmd: list[str]) -> None:
@@ -93,8 +94,13 @@ def build(work: str) -> None:
             p = path_of[sid]
             if p not in longest or length[sid] > length[longest[p]]:
                 longest[p] = sid
-        keep = set(longest.values())
-        print(f"{split}: {len(current & set(lab.shot_ids)) - len(keep)} detector fragments dropped, "
+        # A clean video whose longest detected shot is as short as the "short" degradation makes is
+        # no clean shot any more (the detector cut it up): neither label holds, so it is dropped.
+        short = {sid for p, sid in longest.items() if by_path[p]["label"] == "1" and length[sid] + 1 < MIN_CLEAN_FRAMES}
+        keep = set(longest.values()) - short
+        print(f"{split}: {len(short)} clean videos dropped: longest detected shot < {MIN_CLEAN_FRAMES} frames",
+              file=sys.stderr)
+        print(f"{split}: {len(current & set(lab.shot_ids)) - len(keep) - len(short)} detector fragments dropped, "
               f"{len(set(lab.shot_ids) - current)} shots of earlier versions of the files ignored", file=sys.stderr)
         lab.labels = [v for s, v in zip(lab.shot_ids, lab.labels) if s in keep]
         lab.shot_ids = [s for s in lab.shot_ids if s in keep]
