@@ -85,7 +85,8 @@ def analyze_video(path: str, catalog_root: str, config: AnalysisConfig | None = 
         raise VideoError(path, "no shots found (no decodable frames outside transitions)", stage="shots")
     pc = time.perf_counter
 
-    ctx = ShotContext(info=info, stats=stats, shots=shots, video_id=video_id, catalog_root=catalog_root)
+    ctx = ShotContext(info=info, stats=stats, shots=shots, video_id=video_id, catalog_root=catalog_root,
+                      workers=config.segment_workers if done is not None else 1)
     a = pc()
     ctx.keyframes = keyframer.finish(ctx)
     timer.add("keyframes", pc() - a)

@@ -24,6 +24,9 @@ class ShotContext:
     video_id: str
     keyframes: list[list[dict]] = field(default_factory=list)  # per shot: rows with 'frame','pts_time','path'
     catalog_root: str | None = None
+    # cores this video's finish may use (the engine sets it when the video has the machine to
+    # itself, e.g. after a segmented pass); how fast, never what: results must not depend on it
+    workers: int = 1
 
 
 @dataclass
