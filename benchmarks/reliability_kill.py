@@ -14,8 +14,10 @@ changed recorded. Then for each stage, until `--kills` kills have landed: a fres
 catalog as it was before the stage, the stage started in its own process group and
 SIGKILLed (all its processes at once) at an offset from its first change to its files (half
 uniform over the reference's writing span, half within 50 ms of a moment the reference
-wrote: commits are short and uniform points rarely hit one; a run that finishes first is
-drawn again); then the same command rerun to completion, and the
+wrote: commits are short and uniform points rarely hit one; for `score` and `dedup`, which
+compute first and then write once within ~50 ms, from the process start, uniform over the
+1.5 s before the reference's write to 0.2 s after it; a run that finishes first is drawn
+again); then the same command rerun to completion, and the
 result compared with the reference:
   lost     rows of the reference missing after the rerun (any table, and manifest lines)
   doubled  rows present more often than in the reference (or not in it at all)
@@ -146,7 +148,7 @@ def snapshot(cat: str, out: str) -> dict[str, collections.Counter]:
         for t, sql in TABLES.items():
             try:
                 rows = con.execute(sql).fetchall()
-            except duckdb.CatalogException:
+            except duckdb.Error:   # killed before this table or column was made (migrations are transactional)
                 rows = []
             snap[t] = collections.Counter(tuple(_norm(v) for v in r) for r in rows)
     finally:
@@ -230,18 +232,16 @@ def run_to_end(cmd: list[str], watch: list[str] | None = None) -> tuple[float, l
             state = now
     err = p.communicate()[1]
     wall = time.perf_counter() - t
-    if "Traceback" in err:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
     return wall, events, p.returncode, err
 
 
-def kill_at(cmd: list[str], watch: list[str], offset: float) -> bool:
+def kill_at(cmd: list[str], watch: list[str], offset: float, from_start: bool = False) -> bool:
     """Start cmd in its own session; SIGKILL its whole process group `offset` s after it first
     changes the watched folders (so start-up time, which varies on a busy machine, does not
-    move the kill point). True if it was still running then."""
+    move the kill point), or after it started (`from_start`). True if it was still running then."""
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     state = _files_state(watch)
-    t_first = None
+    t_first = time.perf_counter() if from_start else None
     while p.poll() is None:
         now = time.perf_counter()
         if t_first is None:
@@ -273,7 +273,7 @@ def main() -> int:
         make_inputs(inputs, args.videos)
         # the reference: each stage uninterrupted, the catalog kept before each
         ref_cat, ref_out = os.path.join(work, "ref", "cat"), os.path.join(work, "ref", "out")
-        before, after, wall, events, broken = {}, {}, {}, {}, {}
+        before, after, wall, events, broken, abs_events = {}, {}, {}, {}, {}, {}
         for st in STAGES:
             before[st] = os.path.join(work, f"before-{st}")
             if os.path.isdir(ref_cat):
@@ -286,6 +286,7 @@ def main() -> int:
             # kill offsets are measured from the stage's first change to its files (start-up and
             # imports before it write nothing, and their length varies on a busy machine)
             events[st] = [e - ev[0] for e in ev] if ev else [0.0]
+            abs_events[st] = ev or [wall[st]]
             after[st] = snapshot(ref_cat, ref_out if st == "export" else os.path.join(work, "none"))
             print(f"reference {st}: {wall[st]:.1f} s, {len(ev)} file changes over {events[st][-1]:.2f} s",
                   file=sys.stderr, flush=True)
@@ -311,9 +312,16 @@ def main() -> int:
                 # half the kill points uniform over the writing span, half within 50 ms of a
                 # moment the reference wrote (commits are short: uniform points rarely hit one)
                 span = events[st][-1] + 0.2
-                offset = rng.uniform(0.0, span) if rng.random() < 0.5 else max(0.0, rng.choice(events[st]) + rng.uniform(-0.05, 0.05))
+                short = events[st][-1] < 0.5   # compute first, then one short write (score, dedup)
+                if short:
+                    # from the process start, over the last 1.5 s before the write and just after
+                    # it: start-up time varies by a few 100 ms on a busy machine, which spreads
+                    # the points over the computation, the commit and just past it
+                    offset = rng.uniform(max(0.0, abs_events[st][0] - 1.5), abs_events[st][-1] + 0.2)
+                else:
+                    offset = rng.uniform(0.0, span) if rng.random() < 0.5 else max(0.0, rng.choice(events[st]) + rng.uniform(-0.05, 0.05))
                 cmd = commands(st, inputs, cat, out, server.url)
-                killed = kill_at(cmd, [out] if st == "export" else [os.path.join(work, "t")], offset)
+                killed = kill_at(cmd, [out] if st == "export" else [os.path.join(work, "t")], offset, from_start=short)
                 if not killed:
                     continue   # it finished first: draw again
                 mid = {"torn_videos": 0, "duplicate_shot_ids": 0, "dangling_keyframes": 0}
@@ -324,12 +332,15 @@ def main() -> int:
                               "after its writes" if now == after[st] else "midway")
                 else:
                     landed = "before any write"
-                run_to_end(cmd)
+                _, _, rerun_rc, rerun_err = run_to_end(cmd)
                 got = snapshot(cat, out_dir)
                 cmp = compare(got, after[st], cat)
-                trials.append({"offset_s": round(offset, 3), "killed": killed, "landed": landed, **cmp,
+                trials.append({"offset_s": round(offset, 3), "from": "start" if short else "first write", "killed": killed,
+                               "landed": landed, "rerun_rc": rerun_rc, "rerun_traceback": "Traceback" in rerun_err, **cmp,
                                **{f"at_kill_{k}": v for k, v in mid.items()}})
-                print(f"{st} #{i + 1}: kill {offset:.2f} s after its first write ({landed}) -> lost {cmp['lost']} "
+                if rerun_rc != 0 or "Traceback" in rerun_err:
+                    print(f"  rerun rc {rerun_rc}: {rerun_err.strip()[-600:]}", file=sys.stderr, flush=True)
+                print(f"{st} #{i + 1}: kill {offset:.2f} s after its {'start' if short else 'first write'} ({landed}) -> lost {cmp['lost']} "
                       f"doubled {cmp['doubled']} orphaned {cmp['orphaned_keyframes']} dangling {cmp['dangling_keyframes']}"
                       f" | at kill: {mid}", file=sys.stderr, flush=True)
             agg = {k: sum(t[k] for t in trials) for k in ("lost", "doubled", "orphaned_keyframes", "dangling_keyframes",
@@ -337,9 +348,14 @@ def main() -> int:
                                                            "at_kill_duplicate_shot_ids", "at_kill_dangling_keyframes")}
             results[st] = {"kills": sum(t["killed"] for t in trials), "trials": len(trials),
                            "landed": dict(collections.Counter(t["landed"] for t in trials)),
+                           "reruns_failed": sum(t["rerun_rc"] != 0 for t in trials),
+                           "reruns_with_traceback": sum(t["rerun_traceback"] for t in trials),
                            "reference_wall_s": round(wall[st], 2), "reference_write_span_s": round(events[st][-1], 2),
                            "attempts": attempts,
                            **agg, "per_trial": trials}
+            if args.json:   # after every stage: a late failure loses nothing measured
+                with open(args.json, "w") as f:
+                    json.dump({"stages": results, "partial": True}, f, indent=1)
         doc = {"videos": args.videos + 2, "reference_rows": ref_counts, "caption_requests": server.requests,
                "stages": results, "seed": args.seed, "cpus": os.cpu_count()}
         print("| stage | kills | landed before / midway / after writes | lost | doubled | orphaned kf | dangling kf (after rerun / at kill) | torn at kill |")
