@@ -302,3 +302,15 @@ def test_api_force_run_keeps_curation(tmp_path):
         run = wait_run(c, r.json()["run_id"])
     assert run["status"] == "finished" and run["summary"]["analyzed"] == 1, run
     assert _curation(cat) == before
+
+
+def test_any_later_curation_column_is_carried_too(cut_video, tmp_path):
+    """User labels or any column a later stage adds to `shots` survive like the known ones."""
+    cat = str(tmp_path / "cat")
+    run_videos([cut_video], cat, config=SPLIT, progress=False, workers=1)
+    with Catalog(cat).write() as con:
+        con.execute("ALTER TABLE shots ADD COLUMN user_label DOUBLE")
+        con.execute("UPDATE shots SET user_label = 4.0 + start_frame / 40")
+    run_videos([cut_video], cat, config=SPLIT, progress=False, workers=1, force=True)
+    assert rows(cat, "SELECT start_frame, user_label, curation_stale FROM shots ORDER BY start_frame") == [
+        (0, 4.0, False), (40, 5.0, False)]
