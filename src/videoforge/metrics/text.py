@@ -320,6 +320,26 @@ class Candidate:
     crop: tuple[int, int, int, int]  # in the OCR picture's px
     frame_size: tuple[int, int]     # (w, h) of the OCR picture (text_area is relative to it)
     jpeg: bytes | str | None        # the crop as JPEG: a temp file's path in one pass, bytes from a segment
+    boxes: tuple = ()               # the gate's text-like boxes (x0, y0, x1, y1), frame px
+
+
+def _steady_area(boxes: tuple, others: list[tuple], min_iou: float = 0.5) -> float:
+    """Area (px) of `boxes` found again (IoU >= min_iou) among a neighbouring sample's boxes."""
+    if not boxes or not others:
+        return 0.0
+    a = np.asarray(boxes, np.float32)
+    area = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    keep = np.zeros(len(a), bool)
+    for o in others:
+        if not o:
+            continue
+        b = np.asarray(o, np.float32)
+        ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+        iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+        inter = ix * iy
+        union = area[:, None] + ((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]))[None, :] - inter
+        keep |= (inter / np.maximum(union, 1e-6) >= min_iou).any(axis=1)
+    return float(area[keep].sum())
 
 
 class TextScorer(Scorer):
@@ -357,6 +377,8 @@ class TextScorer(Scorer):
         self.samples: list[tuple[int, int]] = []      # (frame index, candidate index or -1: nothing text-like)
         self.cands: list[Candidate] = []
         self._slot: int | None = None
+        self._steady: dict[int, float] = {}             # candidate -> steady text-like area (after the pass)
+        self._shot_span: dict[int, tuple[int, int]] = {}  # candidate -> its shot's frames
 
     # -- during the pass -------------------------------------------------------------------
     def _slot_of(self, frame) -> int:
@@ -392,7 +414,8 @@ class TextScorer(Scorer):
             where = os.path.join(self._spill_dir(), f"{frame.index}.jpg")
             with open(where, "wb") as f:
                 f.write(buf.tobytes())
-        self.cands.append(Candidate(frame.index, frame.pts_time, g.score, ocrop, (img.shape[1], img.shape[0]), where))
+        self.cands.append(Candidate(frame.index, frame.pts_time, g.score, ocrop, (img.shape[1], img.shape[0]), where,
+                                    tuple(g.boxes)))
         self.samples.append((frame.index, len(self.cands) - 1))
 
     def _spill_dir(self) -> str:
@@ -420,7 +443,7 @@ class TextScorer(Scorer):
             if isinstance(data, str):
                 with open(data, "rb") as f:
                     data = f.read()
-            cands.append(Candidate(c.frame, c.pts_time, c.score, c.crop, c.frame_size, data))
+            cands.append(Candidate(c.frame, c.pts_time, c.score, c.crop, c.frame_size, data, c.boxes))
         self.close()
         return {"samples": self.samples, "cands": cands, "counts": (self.sampled, self.passed)}
 
@@ -443,7 +466,7 @@ class TextScorer(Scorer):
             for j, c in enumerate(cands):
                 if c is not None:
                     index[j] = len(self.cands)
-                    self.cands.append(Candidate(c.frame + off, c.pts_time, c.score, c.crop, c.frame_size, c.jpeg))
+                    self.cands.append(Candidate(c.frame + off, c.pts_time, c.score, c.crop, c.frame_size, c.jpeg, c.boxes))
             self.samples += [(i + off, index[c] if c >= 0 else -1) for i, c in samples]
             self.sampled += sampled
             self.passed += passed
@@ -459,14 +482,22 @@ class TextScorer(Scorer):
         n_frames = shot.end_frame - shot.start_frame + 1
         n_slices = max(1, min(self.max_per_shot, 1 + int(n_frames / max(fps, 1e-6) // self.slice_seconds)))
         edges = np.linspace(shot.start_frame, shot.end_frame + 1, n_slices + 1)
-        picks: list[tuple[float, int]] = []
+        # Burned-in text stays put while the picture under it moves: a candidate whose text-like
+        # boxes are also found at the same place in the neighbouring samples ranks first.
+        seq = [c for _, c in inside]
+        steady = {c: _steady_area(self.cands[c].boxes, [self.cands[n].boxes for n in seq[max(0, k - 1): k] + seq[k + 1: k + 2]])
+                  for k, c in enumerate(seq)}
+        self._steady.update(steady)
+        for c in seq:
+            self._shot_span[c] = (shot.start_frame, shot.end_frame)
+        picks: list[tuple[tuple, int]] = []
         for a, b in zip(edges[:-1], edges[1:]):
             part = [c for i, c in readable if a <= i < b]
             if part:
-                best = max(part, key=lambda c: (self.cands[c].score, -c))
+                best = max(part, key=lambda c: (steady[c], self.cands[c].score, -c))
                 if best not in [p for _, p in picks]:
-                    picks.append((self.cands[best].score, best))
-        return [c for _, c in sorted(picks, key=lambda t: -t[0])]
+                    picks.append(((steady[best], self.cands[best].score), best))
+        return [c for _, c in sorted(picks, key=lambda t: (-t[0][0], -t[0][1]))]
 
     def _read(self, c: int) -> tuple[float, list[str]]:
         import cv2
@@ -507,16 +538,22 @@ class TextScorer(Scorer):
                 extra += 1
             to_read.append(c)
             self.calls += 1
-        # The reads do not depend on each other: with cores to spare they run in threads
-        # (ONNX Runtime releases the GIL; each thread has its own OCR engine), same results.
-        threads = min(max(1, getattr(ctx, "workers", 1)), len(to_read))
-        if threads > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(threads) as ex:
-                results.update(zip(to_read, ex.map(self._read, to_read)))
-        else:
-            results.update((c, self._read(c)) for c in to_read)
+        self._read_all(to_read, results, ctx)
+        # 3. a shot whose reads found nothing gets one more (its next candidate by rank, from the
+        #    budget): OCR on a moving picture is flaky from frame to frame
+        again = []
+        for p in plans:
+            if p and not any(results.get(c, (0, []))[1] for c in p) and extra < budget:
+                spare = self._spare(p)
+                if spare is not None and spare not in results and spare not in again:
+                    again.append(spare)
+                    extra += 1
+        self.calls += len(again)
+        self._read_all(again, results, ctx)
+        for i, c in enumerate(again):
+            for p in plans:
+                if p and not any(results.get(x, (0, []))[1] for x in p) and self._spare(p) == c:
+                    p.append(c)
         out = []
         fallback = self._keyframe_fallback(ctx, [not s for s in sampled])
         for i, plan in enumerate(plans):
@@ -533,6 +570,29 @@ class TextScorer(Scorer):
         self._reset()
         self.close()
         return out
+
+    def _read_all(self, to_read: list[int], results: dict, ctx: ShotContext) -> None:
+        # The reads do not depend on each other: with cores to spare they run in threads
+        # (ONNX Runtime releases the GIL; each thread has its own OCR engine), same results.
+        threads = min(max(1, getattr(ctx, "workers", 1)), len(to_read))
+        if threads > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(threads) as ex:
+                results.update(zip(to_read, ex.map(self._read, to_read)))
+        else:
+            results.update((c, self._read(c)) for c in to_read)
+
+    def _spare(self, plan: list[int]) -> int | None:
+        """The best-ranked candidate of the plan's shot that the plan does not read (None if none)."""
+        first = self.cands[plan[0]]
+        inside = [c for i, c in self.samples if c >= 0 and c not in plan and self.cands[c].jpeg is not None
+                  and abs(self.cands[c].frame - first.frame) <= 10 * 25]
+        shot_of_first = self._shot_span.get(plan[0])
+        if shot_of_first is not None:
+            lo, hi = shot_of_first
+            inside = [c for c in inside if lo <= self.cands[c].frame <= hi]
+        return max(inside, key=lambda c: (self._steady.get(c, 0.0), self.cands[c].score, -c)) if inside else None
 
     def _keyframe_fallback(self, ctx: ShotContext, unsampled: list[bool]) -> dict[int, dict]:
         """Shots too short to hold a grid sample: their keyframe JPEGs go through the same gate and OCR."""
