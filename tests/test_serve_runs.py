@@ -91,6 +91,7 @@ def test_retry_errors_after_the_file_is_fixed(setup):
     with TestClient(create_app(cat, TOKEN, media_root=media, run_config=FAST)) as c:
         errs = c.get("/api/errors", headers=H).json()
         assert [e["path"] for e in errs["items"]] == [broken]
+        assert errs["items"][0]["kind"] == "input"   # a bad file, told apart from internal errors
         first = wait_run(c, c.post("/api/errors/retry", headers=H).json()["run_id"])
         assert first["summary"]["failed"] == 1 and c.get("/api/errors", headers=H).json()["total"] == 1
         write_video(broken, gradient_clip(20, seed=7), fps=25)   # the user repairs the file

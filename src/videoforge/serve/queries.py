@@ -227,8 +227,11 @@ def list_errors(catalog: Reader, page: Page) -> dict:
     page.check()
     with catalog.read() as con:
         total = con.execute("SELECT count(*) FROM errors").fetchone()[0]
+        # `kind` (input / internal) came with schema 4; a catalog not yet migrated has none.
+        kind = "kind" if "kind" in column_types(con, "errors") else "NULL AS kind"
         items = _dicts(con.execute(
-            "SELECT path, stage, message, logged_at, fingerprint FROM errors ORDER BY logged_at DESC, path LIMIT ? OFFSET ?",
+            f"SELECT path, stage, message, {kind}, logged_at, fingerprint FROM errors "
+            "ORDER BY logged_at DESC, path LIMIT ? OFFSET ?",
             [page.limit, page.offset],
         ))
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
