@@ -8,7 +8,9 @@ shots/transitions, train seeds, plus per-video production looks, fast-cut videos
 between two framings of one picture; `--preset v1` is the preset of the model before issue 19),
 decodes them through the same path as `videoforge shots`, fits scikit-learn's
 HistGradientBoostingClassifier on windowed frame-change features and writes the flattened
-trees. Held-out evaluation is `benchmarks/shots_benchmark.py`, on other footage and settings.
+trees. Held-out evaluation: `benchmarks/shots_heldout2.py` (a second, independently written
+generator) and `benchmarks/shots_real.py` (hand-annotated real footage); `benchmarks/shots_benchmark.py`
+uses this generator's code with other footage and settings.
 """
 
 from __future__ import annotations
