@@ -186,7 +186,8 @@ def load_model(path: str | None = None) -> SuitabilityModel:
         raise FileNotFoundError(f"{path}: no suitability model here ({hint})")
     with open(path, "rb") as f:
         magic = f.read(4)
-    if magic[:1] == b"\x80" or magic[:2] in (b"x\x9c", b"x\xda"):   # a (zlib-compressed) pickle: joblib's format
+    zlib_head = len(magic) >= 2 and magic[0] == 0x78 and (magic[0] * 256 + magic[1]) % 31 == 0
+    if magic[:1] == b"\x80" or zlib_head:   # a pickle, or a zlib-compressed one: joblib's format
         raise ModelFileError(f"{path}: an old pickled (joblib) suitability model (format version 1); this videoforge "
                              f"reads format version {FORMAT_VERSION} (arrays, no pickle) and will not unpickle it: "
                              f"retrain it with `videoforge train-scorer`")
