@@ -102,12 +102,12 @@ def plain_decode(files: list[str], thread_type: str | None) -> tuple[int, float]
     return n, time.perf_counter() - t
 
 
-def cli_run(target: str) -> tuple[float, dict]:
+def cli_run(target: str, extra: list[str]) -> tuple[float, dict]:
     """Wall seconds of a fresh `videoforge run TARGET --catalog NEW -q --json`, and its summary."""
     cat = tempfile.mkdtemp(prefix="vf-bench-run-")
     try:
         t = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "videoforge", "run", target, "--catalog", cat, "-q", "--json"],
+        out = subprocess.run([sys.executable, "-m", "videoforge", "run", target, "--catalog", cat, "-q", "--json", *extra],
                              check=True, capture_output=True, text=True, cwd=ROOT)
         return time.perf_counter() - t, json.loads(out.stdout)
     finally:
@@ -120,6 +120,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="interleaved repeats (default 3)")
     ap.add_argument("--inputs", default="long,folder", help="comma-separated: long, folder")
     ap.add_argument("--json", dest="json_out", help="also write the results here")
+    ap.add_argument("--no-ocr", action="store_true", help="time `videoforge run --no-ocr` (diagnosis: not the target)")
     args = ap.parse_args(argv)
 
     data = ensure_data(args.data)
@@ -132,7 +133,7 @@ def main(argv=None) -> int:
             files = data[name]
             n_def, t_def = plain_decode(files, None)
             n_auto, t_auto = plain_decode(files, "AUTO")
-            dt, summary = cli_run(targets[name])
+            dt, summary = cli_run(targets[name], ["--no-ocr"] if args.no_ocr else [])
             assert n_def == n_auto, (n_def, n_auto)
             if summary.get("frames") != n_def or summary.get("failed"):
                 raise SystemExit(f"{name}: run analysed {summary.get('frames')} frames "
@@ -146,7 +147,7 @@ def main(argv=None) -> int:
                   f"{row['plain_default_fps']:.0f} fps, AUTO {row['plain_auto_fps']:.0f} fps; videoforge run "
                   f"{dt:.1f} s = {row['run_fps']:.0f} fps; ratio {row['ratio']:.3f} (load {row['loadavg_1min']:.1f})",
                   file=sys.stderr, flush=True)
-    result = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
+    result = {"ocr": not args.no_ocr, "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
                           "python": platform.python_version(), "loadavg_start": load_start,
                           "loadavg_end": os.getloadavg()},
               "inputs": {}}
