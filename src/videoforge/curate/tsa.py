@@ -218,7 +218,8 @@ def load_shipped_tsa() -> TSAModel:
         raise TSANotShipped(
             "the TSA network is not shipped with this videoforge: on the frozen suitability test set it did not beat "
             "the default gradient-boosted model (figures: docs/benchmarks/curate.md, section 6), so "
-            "`videoforge score` without --model uses that one; train a TSA model with benchmarks/curate_tsa.py")
+            "`videoforge score` without --model uses that one; train and judge one with "
+            "`benchmarks/curate_frozen_set.py tsa --ship` (it ships the weights only if the network wins)")
     return load_npz(SHIPPED_TSA)
 
 
