@@ -116,6 +116,54 @@ def _text(img: np.ndarray, s: float, variant: str, t: int, rng: np.random.Genera
     return img
 
 
+def bars(frames: list[np.ndarray], frac: float, variant: str) -> list[np.ndarray]:
+    """Black bars covering `frac` of the height at top and bottom (variant "a", letterbox) or of
+    the width at left and right (otherwise, pillarbox)."""
+    h, w = frames[0].shape[:2]
+    out = []
+    for f in frames:
+        x = f.copy()
+        if variant == "a":
+            b = int(round(h * frac))
+            x[:b], x[h - b:] = 0, 0
+        else:  # pillarbox
+            b = int(round(w * frac))
+            x[:, :b], x[:, w - b:] = 0, 0
+        out.append(x)
+    return out
+
+
+def shake(frames: list[np.ndarray], s: float, variant: str, rng: np.random.Generator,
+          amp0: float = 0.012, rot_max: float = 2.5) -> list[np.ndarray]:
+    """Camera shake at severity s: amplitude (amp0 + 0.05 s) of the width; variant "a" hand-held
+    jitter (independent jumps every frame), otherwise a wobble of fast sinusoids plus a rotation of
+    up to rot_max * s degrees. Draws 4 phases from `rng`, then (variant "a") 2 normals a frame."""
+    h, w = frames[0].shape[:2]
+    out = []
+    amp = (amp0 + 0.05 * s) * w
+    phase = rng.uniform(0, 2 * np.pi, 4)
+    for t, f in enumerate(frames):
+        if variant == "a":  # handheld jitter: independent jumps every frame
+            dx, dy, rot = rng.normal(0, amp), rng.normal(0, amp), 0.0
+        else:  # wobble: fast sinusoids plus a little rotation
+            dx = amp * np.sin(1.3 * t + phase[0]) + 0.3 * amp * np.sin(3.1 * t + phase[1])
+            dy = amp * np.sin(1.7 * t + phase[2])
+            rot = rot_max * s * np.sin(0.9 * t + phase[3])
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), rot, 1.08)
+        m[:, 2] += (dx, dy)
+        out.append(cv2.warpAffine(f, m, (w, h), borderMode=cv2.BORDER_REFLECT_101))
+    return out
+
+
+def write_labels(out_dir: str, samples: list) -> None:
+    """`out_dir`/labels.csv: one row per sample (a dataclass), its fields as the columns."""
+    with open(os.path.join(out_dir, "labels.csv"), "w", newline="") as f:
+        wr = csv.DictWriter(f, fieldnames=list(asdict(samples[0]).keys()))
+        wr.writeheader()
+        for s in samples:
+            wr.writerow(asdict(s))
+
+
 def degrade(frames: list[np.ndarray], kind: str, s: float, variant: str, rng: np.random.Generator) -> tuple[list[np.ndarray], int]:
     """Degraded frames and the x264 CRF to encode them with; severity s in (0, 1]."""
     h, w = frames[0].shape[:2]
@@ -188,31 +236,9 @@ def degrade(frames: list[np.ndarray], kind: str, s: float, variant: str, rng: np
             grey = float(rng.uniform(110, 190))
             out = [np.clip(f * (1 - a) + grey * a, 0, 255).astype(np.uint8) for f in frames]
     elif kind == "letterbox":
-        out = []
-        frac = 0.06 + 0.16 * s
-        for f in frames:
-            x = f.copy()
-            if variant == "a":
-                b = int(round(h * frac))
-                x[:b], x[h - b:] = 0, 0
-            else:  # pillarbox
-                b = int(round(w * frac))
-                x[:, :b], x[:, w - b:] = 0, 0
-            out.append(x)
+        out = bars(frames, 0.06 + 0.16 * s, variant)
     elif kind == "shake":
-        out = []
-        amp = (0.012 + 0.05 * s) * w
-        phase = rng.uniform(0, 2 * np.pi, 4)
-        for t, f in enumerate(frames):
-            if variant == "a":  # handheld jitter: independent jumps every frame
-                dx, dy, rot = rng.normal(0, amp), rng.normal(0, amp), 0.0
-            else:  # wobble: fast sinusoids plus a little rotation
-                dx = amp * np.sin(1.3 * t + phase[0]) + 0.3 * amp * np.sin(3.1 * t + phase[1])
-                dy = amp * np.sin(1.7 * t + phase[2])
-                rot = 2.5 * s * np.sin(0.9 * t + phase[3])
-            m = cv2.getRotationMatrix2D((w / 2, h / 2), rot, 1.08)
-            m[:, 2] += (dx, dy)
-            out.append(cv2.warpAffine(f, m, (w, h), borderMode=cv2.BORDER_REFLECT_101))
+        out = shake(frames, s, variant, rng, amp0=0.012, rot_max=2.5)
     elif kind == "short":
         keep = max(3, int(round((20 if variant == "a" else 24) * (1 - s) + 4)))
         out = frames[:keep]
@@ -279,11 +305,7 @@ def generate_set(out_dir: str, split: str = "train", clean: int = 40, per_clean:
             p = os.path.join(out_dir, f"{split}_{i:04d}_{kind}_{int(sev * 100):03d}.mp4")
             write_video(p, bad, fps=fps, crf=crf)
             samples.append(Sample(os.path.abspath(p), severity_to_label(sev), 1, kind, sev, variant, source, split))
-    with open(os.path.join(out_dir, "labels.csv"), "w", newline="") as f:
-        wr = csv.DictWriter(f, fieldnames=list(asdict(samples[0]).keys()))
-        wr.writeheader()
-        for s in samples:
-            wr.writerow(asdict(s))
+    write_labels(out_dir, samples)
     return samples
 
 

@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from videoforge.io.encode import write_video
+from videoforge.synth import degrade as dg
 from videoforge.synth import footage as ft
 
 FAMILIES = ("skimage", "opencv_img", "opencv_clip", "generated")
@@ -384,32 +385,10 @@ def degrade(frames: list[np.ndarray], kind: str, s: float, variant: str, rng: np
         else:  # lifted gamma plus offset, then clipped
             lut = np.clip(255 * (np.arange(256) / 255) ** (0.5 - 0.3 * s) + 40 * s, 0, 255).astype(np.uint8)
             out = [lut[x] for x in frames]
-    elif kind == "bars":
-        frac = 0.08 + 0.14 * s
-        out = []
-        for x in frames:
-            x = x.copy()
-            if variant == "a":  # letterbox
-                b = int(round(h * frac))
-                x[:b], x[h - b:] = 0, 0
-            else:  # pillarbox (a 4:3 picture in a wide frame)
-                b = int(round(w * frac))
-                x[:, :b], x[:, w - b:] = 0, 0
-            out.append(x)
-    elif kind == "shake":
-        out = []
-        amp = (0.015 + 0.05 * s) * w
-        ph = rng.uniform(0, 2 * np.pi, 4)
-        for t, x in enumerate(frames):
-            if variant == "a":  # hand-held jitter: independent jumps
-                dx, dy, rot = rng.normal(0, amp), rng.normal(0, amp), 0.0
-            else:  # wobble: fast sinusoids and rotation
-                dx = amp * np.sin(1.3 * t + ph[0]) + 0.3 * amp * np.sin(3.1 * t + ph[1])
-                dy = amp * np.sin(1.7 * t + ph[2])
-                rot = 3.0 * s * np.sin(0.9 * t + ph[3])
-            m = cv2.getRotationMatrix2D((w / 2, h / 2), rot, 1.08)
-            m[:, 2] += (dx, dy)
-            out.append(cv2.warpAffine(x, m, (w, h), borderMode=cv2.BORDER_REFLECT_101))
+    elif kind == "bars":  # "a" letterbox, "b" pillarbox (a 4:3 picture in a wide frame)
+        out = dg.bars(frames, 0.08 + 0.14 * s, variant)
+    elif kind == "shake":  # "a" hand-held jitter, "b" wobble: fast sinusoids and rotation
+        out = dg.shake(frames, s, variant, rng, amp0=0.015, rot_max=3.0)
     elif kind == "short":
         keep = max(3, int(round((14 if variant == "a" else 16) * (1 - s) + 3)))
         out = frames[:keep]
@@ -482,11 +461,7 @@ def generate(out_dir: str, split: str = "train", clean: int = 200, per_clean: in
             p = os.path.join(out_dir, f"{split}_{i:04d}_{name.replace('+', '-')}_{int(sev * 100):03d}.mp4")
             write_video(p, bad, fps=fps, crf=max(crf, crf0))
             samples.append(Sample(os.path.abspath(p), 0, 1, name, sev, variant, fam, source, group, ck, split))
-    with open(os.path.join(out_dir, "labels.csv"), "w", newline="") as f:
-        wr = csv.DictWriter(f, fieldnames=list(asdict(samples[0]).keys()))
-        wr.writeheader()
-        for s in samples:
-            wr.writerow(asdict(s))
+    dg.write_labels(out_dir, samples)
     return samples
 
 
