@@ -20,9 +20,8 @@ import math
 
 import numpy as np
 
-from videoforge.io.decode import Frame
-from videoforge.metrics.base import Scorer, ShotContext
-from videoforge.metrics.flow import DEFAULT_FLOW_RATE_HZ, shared_tracker
+from videoforge.metrics.base import ShotContext
+from videoforge.metrics.flow import DEFAULT_FLOW_RATE_HZ, FlowLogScorer, shared_tracker
 from videoforge.metrics.sampling import SampleLog, split_by_shot
 
 COLUMNS = ("camera_pan", "camera_tilt", "camera_zoom", "camera_shake", "camera_move")
@@ -52,7 +51,7 @@ def classify(pan: float, tilt: float, zoom: float, shake: float,
     return kind if amount >= move_threshold else "static"
 
 
-class CameraScorer(Scorer):
+class CameraScorer(FlowLogScorer):
     name = "camera"
     columns = COLUMNS
 
@@ -63,11 +62,6 @@ class CameraScorer(Scorer):
         self.shake_threshold = shake_threshold
         self.log = SampleLog(6)  # pan %W/s, tilt %H/s, zoom %/s, dx %diag/frame, dy %diag/frame
 
-    def process(self, frame: Frame) -> None:
-        s = self.tracker.observe(frame)
-        if s is not None:
-            self._add(s)
-
     def _add(self, s) -> None:
         diag = math.hypot(s.width, s.height)
         self.log.add(s.frame,
@@ -77,21 +71,6 @@ class CameraScorer(Scorer):
                      100.0 * s.tx / diag,
                      100.0 * s.ty / diag,
                      0.0)
-
-    segmentable = True
-
-    def segment_state(self) -> SampleLog:
-        return self.log
-
-    def join_segments(self, states: list[SampleLog], seams: list) -> None:
-        """Segments' flow pairs, plus the pair across each seam where one pass takes it."""
-        self.log = SampleLog(6)
-        for k, log in enumerate(states):
-            if k:
-                s = self.tracker.seam_sample(seams[k - 1])
-                if s is not None:
-                    self._add(s)
-            self.log.append_log(log, seams[k - 1].offset if k else 0)
 
     def finish(self, ctx: ShotContext) -> list[dict]:
         frames, v = self.log.arrays()

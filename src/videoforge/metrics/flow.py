@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from videoforge.io.decode import Frame
-from videoforge.metrics.sampling import RateSampler, crossed
+from videoforge.metrics.base import Scorer
+from videoforge.metrics.sampling import RateSampler, SampleLog, crossed
 
 DEFAULT_FLOW_RATE_HZ = 4.0  # flow pairs per second of video
 # `motion_peak` reads this quantile of |flow|: high enough to see a small moving subject, low
@@ -146,3 +147,35 @@ def shared_tracker(rate_hz: float = DEFAULT_FLOW_RATE_HZ) -> FlowTracker:
     if t is None:
         t = trackers[rate_hz] = FlowTracker(rate_hz)
     return t
+
+
+class FlowLogScorer(Scorer):
+    """A scorer fed by a shared tracker's flow samples: subclasses set `self.tracker`
+    (`shared_tracker(rate)`) and `self.log` (a SampleLog) and define `_add(sample)`, which adds
+    one sample's row to `self.log`. Segmentable: a segment's state is its log."""
+
+    tracker: FlowTracker
+    log: SampleLog
+
+    def _add(self, s: FlowSample) -> None:
+        raise NotImplementedError
+
+    def process(self, frame: Frame) -> None:
+        s = self.tracker.observe(frame)
+        if s is not None:
+            self._add(s)
+
+    segmentable = True
+
+    def segment_state(self) -> SampleLog:
+        return self.log
+
+    def join_segments(self, states: list[SampleLog], seams: list) -> None:
+        """Segments' flow pairs, plus the pair across each seam where one pass takes it."""
+        self.log = SampleLog(self.log.width)
+        for k, log in enumerate(states):
+            if k:
+                s = self.tracker.seam_sample(seams[k - 1])
+                if s is not None:
+                    self._add(s)
+            self.log.append_log(log, seams[k - 1].offset if k else 0)

@@ -21,13 +21,12 @@ import math
 
 import numpy as np
 
-from videoforge.io.decode import Frame
-from videoforge.metrics.base import Scorer, ShotContext
-from videoforge.metrics.flow import DEFAULT_FLOW_RATE_HZ, shared_tracker
+from videoforge.metrics.base import ShotContext
+from videoforge.metrics.flow import DEFAULT_FLOW_RATE_HZ, FlowLogScorer, shared_tracker
 from videoforge.metrics.sampling import SampleLog, reduce_or_none, split_by_shot
 
 
-class MotionScorer(Scorer):
+class MotionScorer(FlowLogScorer):
     name = "motion"
     columns = ("motion", "motion_peak")
 
@@ -35,29 +34,9 @@ class MotionScorer(Scorer):
         self.tracker = shared_tracker(rate_hz)
         self.log = SampleLog(2)
 
-    def process(self, frame: Frame) -> None:
-        s = self.tracker.observe(frame)
-        if s is not None:
-            self._add(s)
-
     def _add(self, s) -> None:
         per_s = 100.0 / math.hypot(s.width, s.height) / s.dt   # px -> % of diagonal per second
         self.log.add(s.frame, s.magnitude * per_s, s.peak * per_s)
-
-    segmentable = True
-
-    def segment_state(self) -> SampleLog:
-        return self.log
-
-    def join_segments(self, states: list[SampleLog], seams: list) -> None:
-        """Segments' flow pairs, plus the pair across each seam where one pass takes it."""
-        self.log = SampleLog(2)
-        for k, log in enumerate(states):
-            if k:
-                s = self.tracker.seam_sample(seams[k - 1])
-                if s is not None:
-                    self._add(s)
-            self.log.append_log(log, seams[k - 1].offset if k else 0)
 
     def finish(self, ctx: ShotContext) -> list[dict]:
         frames, values = self.log.arrays()
