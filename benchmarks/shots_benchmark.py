@@ -23,23 +23,18 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 
 import numpy as np
 
-TOL = 2
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PY = sys.executable
+sys.path.insert(0, os.path.join(ROOT, "src"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-PSD_SNIPPET = r"""
-import json, sys
-from scenedetect import detect, ContentDetector, AdaptiveDetector
-det = ContentDetector() if sys.argv[2] == "content" else AdaptiveDetector()
-scenes = detect(sys.argv[1], det)
-print(json.dumps([s[0].frame_num for s in scenes[1:]]))
-"""
+from shots_real import run_detector as _run_detector  # noqa: E402
+
+from videoforge.shots.evaluate import TOL, match  # noqa: E402  (one matching rule for every benchmark)
 
 
 def ensure_data(data: str, videos: int, seed0: int) -> list[str]:
@@ -63,37 +58,8 @@ def ensure_data(data: str, videos: int, seed0: int) -> list[str]:
 
 
 def run_detector(name: str, path: str) -> tuple[list[dict], float]:
-    """(transitions, wall seconds) from a fresh process."""
-    if name in ("content", "adaptive"):
-        cmd = [PY, "-c", PSD_SNIPPET, path, name]
-    else:
-        cmd = [PY, "-m", "videoforge", "shots", path, "--json"] + (["--detector", name] if name != "videoforge" else [])
-    t0 = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    wall = time.perf_counter() - t0
-    if out.returncode != 0:
-        raise RuntimeError(f"{name} failed on {path}: {out.stderr[-2000:]}")
-    doc = json.loads(out.stdout)
-    if name in ("content", "adaptive"):
-        return [{"kind": "cut", "start_frame": c, "end_frame": c} for c in doc], wall
-    return doc["transitions"], wall
-
-
-def match(truth: list[dict], pred: list[dict], tol: int = TOL) -> list[tuple[int, int]]:
-    """One-to-one pairs (truth index, prediction index), greedy by centre distance."""
-    cands = []
-    for i, t in enumerate(truth):
-        for j, p in enumerate(pred):
-            if p["start_frame"] <= t["end_frame"] + tol and p["end_frame"] >= t["start_frame"] - tol:
-                dc = abs((t["start_frame"] + t["end_frame"]) - (p["start_frame"] + p["end_frame"])) / 2
-                cands.append((dc, i, j))
-    used_t, used_p, pairs = set(), set(), []
-    for _, i, j in sorted(cands):
-        if i not in used_t and j not in used_p:
-            used_t.add(i)
-            used_p.add(j)
-            pairs.append((i, j))
-    return pairs
+    """(transitions, wall seconds) from a fresh process (`shots_real.run_detector`, no cache)."""
+    return _run_detector(name, path, None)
 
 
 def score(rows: list[tuple[list[dict], list[dict]]]) -> dict:
