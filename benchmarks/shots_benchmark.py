@@ -37,24 +37,33 @@ from shots_real import run_detector as _run_detector  # noqa: E402
 from videoforge.shots.evaluate import TOL, match  # noqa: E402  (one matching rule for every benchmark)
 
 
-def ensure_data(data: str, videos: int, seed0: int) -> list[str]:
-    from videoforge.synth.transitions import generate, heldout_settings
-
+def ensure_videos(data: str, videos: int, seed0: int, prefix: str, make) -> list[str]:
+    """DATA/<prefix>_<seed>.mp4 for seeds seed0 .. seed0 + videos - 1; a file without its .mp4 or
+    .json (truth) is made by `make(path, seed)`, which writes both and returns the truth."""
     os.makedirs(data, exist_ok=True)
     paths = []
     for k in range(videos):
         seed = seed0 + k
-        path = os.path.join(data, f"heldout_{seed:05d}.mp4")
+        path = os.path.join(data, f"{prefix}_{seed:05d}.mp4")
         if not os.path.exists(path) or not os.path.exists(path[:-4] + ".json"):
-            rng = np.random.default_rng(seed)
-            st = heldout_settings(rng)
-            st.shots = int(rng.integers(36, 46))  # several thousand frames per file
             t0 = time.time()
-            t = generate(path, seed, st)
+            t = make(path, seed)
             print(f"generated {path}: {t['frames']} frames, {len(t['transitions'])} transitions "
                   f"({time.time() - t0:.0f} s)", file=sys.stderr)
         paths.append(path)
     return paths
+
+
+def ensure_data(data: str, videos: int, seed0: int) -> list[str]:
+    from videoforge.synth.transitions import generate, heldout_settings
+
+    def make(path: str, seed: int) -> dict:
+        rng = np.random.default_rng(seed)
+        st = heldout_settings(rng)
+        st.shots = int(rng.integers(36, 46))  # several thousand frames per file
+        return generate(path, seed, st)
+
+    return ensure_videos(data, videos, seed0, "heldout", make)
 
 
 def run_detector(name: str, path: str) -> tuple[list[dict], float]:

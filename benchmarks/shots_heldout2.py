@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -33,6 +32,7 @@ sys.path.insert(0, os.path.join(ROOT, "src"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from shots_real import run_detector  # noqa: E402
+from shots_benchmark import ensure_videos  # noqa: E402
 
 from videoforge.shots import evaluate as E  # noqa: E402
 
@@ -40,18 +40,7 @@ from videoforge.shots import evaluate as E  # noqa: E402
 def ensure_data(data: str, videos: int, seed0: int) -> list[str]:
     from videoforge.synth.transitions_alt import generate, heldout2_settings
 
-    os.makedirs(data, exist_ok=True)
-    paths = []
-    for k in range(videos):
-        seed = seed0 + k
-        path = os.path.join(data, f"alt_{seed:05d}.mp4")
-        if not os.path.exists(path) or not os.path.exists(path[:-4] + ".json"):
-            t0 = time.time()
-            t = generate(path, seed, heldout2_settings(seed))
-            print(f"generated {path}: {t['frames']} frames, {len(t['transitions'])} transitions "
-                  f"({time.time() - t0:.0f} s)", file=sys.stderr)
-        paths.append(path)
-    return paths
+    return ensure_videos(data, videos, seed0, "alt", lambda path, seed: generate(path, seed, heldout2_settings(seed)))
 
 
 def bucket(t: dict) -> str:
