@@ -311,6 +311,11 @@ def test_any_later_curation_column_is_carried_too(cut_video, tmp_path):
     with Catalog(cat).write() as con:
         con.execute("ALTER TABLE shots ADD COLUMN user_label DOUBLE")
         con.execute("UPDATE shots SET user_label = 4.0 + start_frame / 40")
+        # a name that is an SQL keyword and one with a space must be carried as well
+        con.execute('ALTER TABLE shots ADD COLUMN "order" INTEGER')
+        con.execute('ALTER TABLE shots ADD COLUMN "my label" VARCHAR')
+        con.execute('UPDATE shots SET "order" = start_frame + 1, "my label" = \'keep\'')
     run_videos([cut_video], cat, config=SPLIT, progress=False, workers=1, force=True)
     assert rows(cat, "SELECT start_frame, user_label, curation_stale FROM shots ORDER BY start_frame") == [
         (0, 4.0, False), (40, 5.0, False)]
+    assert rows(cat, 'SELECT "order", "my label" FROM shots ORDER BY start_frame') == [(1, "keep"), (41, "keep")]

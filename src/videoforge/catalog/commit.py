@@ -69,7 +69,7 @@ def commit_video(con: duckdb.DuckDBPyConnection, result) -> None:
         has_old = con.execute("SELECT count(*) FROM shots WHERE video_id = ?", [vid]).fetchone()[0] > 0
         if has_old:
             con.execute("DROP TABLE IF EXISTS vf_old_shots")
-            cols = ", ".join(["shot_id", "start_frame", "end_frame", "curation_stale", *carried])
+            cols = ", ".join(["shot_id", "start_frame", "end_frame", "curation_stale", *map(_quote, carried)])
             con.execute(f"CREATE TEMP TABLE vf_old_shots AS SELECT {cols} FROM shots WHERE video_id = ?", [vid])
         for table in ("keyframes", "transitions", "shots", "videos"):
             con.execute(f"DELETE FROM {table} WHERE video_id = ?", [vid])
@@ -87,11 +87,17 @@ def commit_video(con: duckdb.DuckDBPyConnection, result) -> None:
         raise
 
 
+def _quote(name: str) -> str:
+    """A column name as a DuckDB identifier, whatever it holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _carry_curation(con: duckdb.DuckDBPyConnection, carried: list[str], content_changed: bool) -> None:
     """Copy curation from vf_old_shots onto the new rows with the same shot_id; flag what changed."""
-    has_value = " OR ".join(f"o.{c} IS NOT NULL" for c in carried) or "FALSE"
+    q = {c: _quote(c) for c in carried}   # user-added columns may be keywords or hold spaces
+    has_value = " OR ".join(f"o.{q[c]} IS NOT NULL" for c in carried) or "FALSE"
     changed = "TRUE" if content_changed else "(o.end_frame IS DISTINCT FROM shots.end_frame)"
-    sets = [f"{c} = o.{c}" for c in carried]
+    sets = [f"{q[c]} = o.{q[c]}" for c in carried]
     sets.append(f"curation_stale = coalesce(o.curation_stale, FALSE) OR (({changed}) AND ({has_value}))")
     con.execute(f"UPDATE shots SET {', '.join(sets)} FROM vf_old_shots o WHERE shots.shot_id = o.shot_id")
     if "duplicate_of" in carried:

@@ -386,7 +386,9 @@ def _decode_items(path, width: int, stats: DecodeStats | None, want_audio: bool,
             """Time the oldest pending frame and hand it out."""
             frame, label, dur = pending.popleft()
             prev = emitted["t"]
-            t = heapq.heappop(window) if window else None
+            # A frame without a label of its own takes none from the window: popping would hand
+            # every later frame its successor's time (presentation_times places it between neighbours).
+            t = heapq.heappop(window) if label is not None and window else None
             if t is None or (prev is not None and t <= prev):
                 t = prev + nominal_step if prev is not None else (label if label is not None else 0.0)
             frame.pts_time = t
