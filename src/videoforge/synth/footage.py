@@ -189,23 +189,33 @@ class ClipShot:
         return apply_flashes(f, t, self.distractors)
 
 
-def real_clip_segments(path: str, seg_len: int, max_segments: int, rng: np.random.Generator,
-                       max_step_change: float = 0.25) -> list[np.ndarray]:
-    """Cut-free stretches of a real video: windows of `seg_len` frames whose frame-to-frame
-    HSV histogram change stays small everywhere and whose end-to-end change is moderate
-    (so no cut and no gradual transition of the source sits inside). RGB arrays."""
+def decode_hist_steps(path: str, max_width: int | None = None) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Every frame of a video (RGB; downscaled to <= max_width on decode where given), its
+    normalised 3x16-bin HSV histogram, and the frame-to-frame histogram change (0 for frame 0)."""
     import av
 
     frames, hists = [], []
     with av.open(path) as c:
         for vf in c.decode(video=0):
             rgb = vf.to_ndarray(format="rgb24")
+            if max_width is not None and rgb.shape[1] > max_width:
+                rgb = cv2.resize(rgb, (max_width, int(round(rgb.shape[0] * max_width / rgb.shape[1]))),
+                                 interpolation=cv2.INTER_AREA)
             frames.append(rgb)
             hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
             h = np.concatenate([cv2.calcHist([hsv], [i], None, [16], [0, 256 if i else 180]).ravel() for i in range(3)])
             hists.append(h / max(1.0, h.sum() / 3))
     hists = np.asarray(hists)
     step = np.r_[0.0, 0.5 * np.abs(np.diff(hists, axis=0)).sum(1) / 3]
+    return frames, hists, step
+
+
+def real_clip_segments(path: str, seg_len: int, max_segments: int, rng: np.random.Generator,
+                       max_step_change: float = 0.25) -> list[np.ndarray]:
+    """Cut-free stretches of a real video: windows of `seg_len` frames whose frame-to-frame
+    HSV histogram change stays small everywhere and whose end-to-end change is moderate
+    (so no cut and no gradual transition of the source sits inside). RGB arrays."""
+    frames, hists, step = decode_hist_steps(path)
     ok = step < max_step_change
     starts, out = [], []
     i = 1

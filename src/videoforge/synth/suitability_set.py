@@ -104,21 +104,7 @@ def clip_path(name: str) -> str | None:
 def clip_pieces(path: str, seg_len: int = 48, max_pieces: int = 40, max_width: int = 320) -> list[np.ndarray]:
     """Cut-free pieces of a real clip (frames downscaled to <= max_width on decode to bound memory):
     windows whose frame-to-frame HSV-histogram change stays small, spaced apart."""
-    import av
-
-    frames, hists = [], []
-    with av.open(path) as c:
-        for vf in c.decode(video=0):
-            rgb = vf.to_ndarray(format="rgb24")
-            if rgb.shape[1] > max_width:
-                rgb = cv2.resize(rgb, (max_width, int(round(rgb.shape[0] * max_width / rgb.shape[1]))),
-                                 interpolation=cv2.INTER_AREA)
-            frames.append(rgb)
-            hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
-            h = np.concatenate([cv2.calcHist([hsv], [i], None, [16], [0, 256 if i else 180]).ravel() for i in range(3)])
-            hists.append(h / max(1.0, h.sum() / 3))
-    hists = np.asarray(hists)
-    step = np.r_[0.0, 0.5 * np.abs(np.diff(hists, axis=0)).sum(1) / 3]
+    frames, _, step = ft.decode_hist_steps(path, max_width)
     # a clean piece carries no letterbox / pillarbox bars (they are one of the degradations)
     y0, y1, x0, x1 = _bar_crop(np.mean(frames[:: max(1, len(frames) // 50)], axis=0))
     frames = [f[y0:y1, x0:x1] for f in frames]
