@@ -153,3 +153,33 @@ def test_segment_join_samples_and_keyframes_match_one_pass_at_every_seam(source_
     motion = next(s for s in scorers if s.name == "motion")
     seconds = stats.pts[-1] - stats.pts[0]
     assert abs(len(motion.log) - 4 * seconds) <= 3
+
+
+def _fail_or_hang(path, config, spill_dir, start, stop):
+    """A segment worker that fails on the video's first segment and hangs on every other."""
+    import time
+
+    if start is None or start <= 0:
+        raise RuntimeError("planted failure in the first segment")
+    time.sleep(600)
+
+
+def test_a_failed_segment_stops_the_others_instead_of_waiting_for_them(source_frames, tmp_path, small_segments,
+                                                                         monkeypatch):
+    """One worker fails while the others are stuck (e.g. in their decoder): the pass gives up at
+    once (one pass then decides) instead of waiting on the stuck workers while the run holds the
+    catalog lock."""
+    import time
+
+    from videoforge.engine import segments as engine_segments
+    from videoforge.engine.analyze import _build_components
+    from videoforge.engine.config import AnalysisConfig
+
+    path = _encode(tmp_path, source_frames, "h264_bframes_audio")
+    config = AnalysisConfig(ocr=False)
+    monkeypatch.setattr(engine_segments, "_segment_work", _fail_or_hang)   # forked workers inherit it
+    monkeypatch.setattr(engine_segments, "_audio_work", lambda *a: time.sleep(600))
+    det, scorers, kf = _build_components(config)
+    t0 = time.monotonic()
+    assert engine_segments.analyze_in_segments(path, config, det, scorers, kf, workers=3) is None
+    assert time.monotonic() - t0 < 120   # not the 600 s the stuck workers would take

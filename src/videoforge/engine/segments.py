@@ -137,6 +137,15 @@ def _audio_work(path: str, config: AnalysisConfig) -> dict:
             "timings": {"audio": time.perf_counter() - t0}}
 
 
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's running workers: leaving the `with` block waits for them, and a
+    worker stuck in its decoder would otherwise hang the run (and its catalog lock) for good.
+    The executor has no public way to do this; `_processes` is its pid -> Process map."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        if proc.is_alive():
+            proc.terminate()
+
+
 def analyze_in_segments(path: str, config: AnalysisConfig, detector, scorers: list, keyframer,
                         workers: int) -> SegmentedPass | None:
     """Decode and analyse `path` in up to `workers` processes at a time; None = do one pass."""
@@ -179,6 +188,7 @@ def analyze_in_segments(path: str, config: AnalysisConfig, detector, scorers: li
                     i = pending.pop(fut)
                     if fut.exception() is not None:   # the rest would be wasted: one pass redoes it all
                         pool.shutdown(wait=False, cancel_futures=True)
+                        _stop_workers(pool)
                         raise fut.exception()
                     if i < 0:
                         audio = fut.result()
