@@ -264,7 +264,9 @@ def test_parallel_detection_leaves_the_callers_garbage_collector_as_it_was(label
     try:
         frozen = gc.get_freeze_count()
         assert detect(path, with_info=False, workers=2)[2].segments >= 2
-        assert gc.get_freeze_count() == frozen
+        # still frozen (an unfreeze would empty it); a frozen object that the run released by
+        # reference counting leaves the permanent generation, so allow a handful of those
+        assert frozen - 1000 <= gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
 
