@@ -5,8 +5,9 @@ A filter is pasted into a larger statement (`... WHERE (<filter>) ...`). Pasted 
 statement and runs others (DuckDB runs every statement of a multi-statement string). So a
 filter is parsed on its own with DuckDB's expression parser, which accepts exactly one
 expression (no `;`, no FROM / UNION / ORDER BY, no unbalanced parenthesis), and what goes
-into the query is DuckDB's own rendering of the parsed expression, never the raw text
-(a trailing `--` comment in the raw text would otherwise swallow the rest of our query).
+into the query is the parsed expression's own text (`str(SQLExpression)`: the typed text cut
+to that one expression, trailing `--` comments dropped), never the raw input (a trailing
+comment in the raw text would otherwise swallow the rest of our query).
 
 A single expression can still be slow (a subquery over `range(10^12)`): `time_limit`
 interrupts a connection's query after a deadline.
