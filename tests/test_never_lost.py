@@ -319,3 +319,22 @@ def test_any_later_curation_column_is_carried_too(cut_video, tmp_path):
     assert rows(cat, "SELECT start_frame, user_label, curation_stale FROM shots ORDER BY start_frame") == [
         (0, 4.0, False), (40, 5.0, False)]
     assert rows(cat, 'SELECT "order", "my label" FROM shots ORDER BY start_frame') == [(1, "keep"), (41, "keep")]
+
+
+def test_lock_from_another_pid_namespace_is_honoured(tmp_path):
+    """Two containers on one host share hostname and boot id but number processes apart: a lock
+    whose pid is not alive *here* but was written in another pid namespace is not stale."""
+    import json as _json
+
+    from videoforge.catalog.lock import RunLock, _pid_ns
+
+    lock = RunLock(str(tmp_path))
+    dead = {**lock._mine(), "pid": 2 ** 22 + 12345, "start_ticks": 1}   # no such pid in this namespace
+    assert lock.is_stale(dead)                                          # same namespace: stale
+    if _pid_ns():
+        assert not lock.is_stale({**dead, "pid_ns": "pid:[1]"})          # another namespace: honoured
+    (tmp_path / "run.lock").write_text(_json.dumps({**dead, "pid_ns": "pid:[1]"}))
+    from videoforge.catalog.lock import CatalogLockedError
+
+    with pytest.raises(CatalogLockedError, match="another run is writing this catalog"):
+        RunLock(str(tmp_path), wait=0, on_wait=lambda info: None).acquire()

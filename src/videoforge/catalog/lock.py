@@ -4,8 +4,9 @@
 command). A second run waits for it (saying who holds it) or, with a time limit, gives up
 naming the holder. A lock whose holder is gone is stale and taken over: same host and boot,
 and the pid is not alive or is now another process (its start time differs), or the machine
-rebooted since. So `kill -9` then rerun just works. A holder on another host cannot be
-checked from here; its lock is honoured until it is removed.
+rebooted since. So `kill -9` then rerun just works. A holder on another host, or in another
+pid namespace (container) on this one, cannot be checked from here; its lock is honoured until
+it is removed.
 
 Deciding "stale" and replacing the file happen under a short `flock` on `run.lock.guard`, so
 two waiters never both take over (the kernel drops a flock when its process dies).
@@ -36,6 +37,15 @@ def _boot_id() -> str:
     try:
         with open("/proc/sys/kernel/random/boot_id") as f:
             return f.read().strip()
+    except OSError:
+        return ""
+
+
+def _pid_ns() -> str:
+    """This process's pid namespace (e.g. 'pid:[4026531836]'): containers sharing a hostname
+    and boot id still number their processes apart, so a pid is only checkable in its own."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
     except OSError:
         return ""
 
@@ -82,7 +92,8 @@ class RunLock:
 
     def _mine(self) -> dict:
         pid = os.getpid()
-        return {"pid": pid, "host": socket.gethostname(), "boot_id": _boot_id(), "start_ticks": _start_ticks(pid),
+        return {"pid": pid, "host": socket.gethostname(), "boot_id": _boot_id(), "pid_ns": _pid_ns(),
+                "start_ticks": _start_ticks(pid),
                 "started": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
                 "command": " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))[:300]}
 
@@ -102,6 +113,8 @@ class RunLock:
             return False   # another machine's process: cannot be checked from here
         if info.get("boot_id") and info["boot_id"] != _boot_id():
             return True    # the machine rebooted since
+        if info.get("pid_ns") and info["pid_ns"] != _pid_ns():
+            return False   # another container on this host: its pid means nothing here
         pid = int(info["pid"])
         if not _alive(pid):
             return True
