@@ -167,8 +167,8 @@ def _fail_or_hang(path, config, spill_dir, start, stop):
 def test_a_failed_segment_stops_the_others_instead_of_waiting_for_them(source_frames, tmp_path, small_segments,
                                                                          monkeypatch):
     """One worker fails while the others are stuck (e.g. in their decoder): the pass gives up at
-    once (one pass then decides) instead of waiting on the stuck workers while the run holds the
-    catalog lock."""
+    once (one pass then decides) and terminates the stuck workers, which would otherwise outlive
+    it and hang the interpreter's exit while the run holds the catalog lock."""
     import time
 
     from videoforge.engine import segments as engine_segments
@@ -180,6 +180,13 @@ def test_a_failed_segment_stops_the_others_instead_of_waiting_for_them(source_fr
     monkeypatch.setattr(engine_segments, "_segment_work", _fail_or_hang)   # forked workers inherit it
     monkeypatch.setattr(engine_segments, "_audio_work", lambda *a: time.sleep(600))
     det, scorers, kf = _build_components(config)
+    import multiprocessing
+
     t0 = time.monotonic()
     assert engine_segments.analyze_in_segments(path, config, det, scorers, kf, workers=3) is None
     assert time.monotonic() - t0 < 120   # not the 600 s the stuck workers would take
+    # and no stuck worker outlives the pass (the interpreter's exit would wait on it)
+    deadline = time.monotonic() + 30
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert multiprocessing.active_children() == []

@@ -138,9 +138,10 @@ def _audio_work(path: str, config: AnalysisConfig) -> dict:
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Terminate the pool's running workers: leaving the `with` block waits for them, and a
-    worker stuck in its decoder would otherwise hang the run (and its catalog lock) for good.
-    The executor has no public way to do this; `_processes` is its pid -> Process map."""
+    """Terminate the pool's running workers. Otherwise a worker stuck in its decoder outlives
+    the pass, and the interpreter's exit (which joins every pool's workers) hangs on it, with
+    the catalog lock held. The executor has no public way to do this; `_processes` is its
+    pid -> Process map (shutdown() sets it to None, so call this first)."""
     for proc in list((getattr(pool, "_processes", None) or {}).values()):
         if proc.is_alive():
             proc.terminate()
@@ -187,8 +188,8 @@ def analyze_in_segments(path: str, config: AnalysisConfig, detector, scorers: li
                 for fut in finished:
                     i = pending.pop(fut)
                     if fut.exception() is not None:   # the rest would be wasted: one pass redoes it all
+                        _stop_workers(pool)   # before shutdown(), which forgets the processes
                         pool.shutdown(wait=False, cancel_futures=True)
-                        _stop_workers(pool)
                         raise fut.exception()
                     if i < 0:
                         audio = fut.result()
