@@ -52,9 +52,10 @@ def available_photos(names: list[str]) -> list[str]:
     return [n for n in names if photo_path(n)]
 
 
-def load_photo(name: str, min_side: int = 400) -> np.ndarray:
-    """RGB uint8 picture, grey ones stacked to 3 channels, upscaled so its short side >= min_side."""
-    img = cv2.imread(photo_path(name), cv2.IMREAD_COLOR)
+def load_photo(name: str, min_side: int = 400, path: str | None = None) -> np.ndarray:
+    """RGB uint8 picture, grey ones stacked to 3 channels, upscaled so its short side >= min_side.
+    `path`: read this file instead of looking `name` up (FileNotFoundError(name) if unreadable)."""
+    img = cv2.imread(path if path is not None else photo_path(name), cv2.IMREAD_COLOR)
     if img is None:
         raise FileNotFoundError(name)
     img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-from videoforge.synth.footage import CameraShot, ClipShot
+from videoforge.synth.footage import CameraShot, ClipShot, load_photo
 
 OPENCV_DATA = "/usr/share/doc/opencv-doc/examples/data"
 _FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation")
@@ -120,14 +120,7 @@ def _photo_file(name: str) -> str | None:
 @functools.lru_cache(maxsize=64)
 def load_picture(name: str, min_side: int = 720) -> np.ndarray:
     """RGB uint8 photograph, upscaled so its short side >= min_side (a camera can move over it)."""
-    img = cv2.imread(_photo_file(name) or "", cv2.IMREAD_COLOR)
-    if img is None:
-        raise FileNotFoundError(name)
-    img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-    s = min_side / min(img.shape[:2])
-    if s > 1:
-        img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
-    return img
+    return load_photo(name, min_side, path=_photo_file(name) or "")
 
 
 def available(split: str) -> dict:
