@@ -75,6 +75,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(base: str, server: subprocess.Popen, seconds: float = 60) -> None:
+    """Poll the server's login page until it answers; exit if it died or never came up."""
+    import httpx
+
+    deadline = time.time() + seconds
+    while True:
+        try:
+            httpx.get(base + "/login", timeout=1)
+            return
+        except httpx.HTTPError:
+            if time.time() > deadline or server.poll() is not None:
+                raise SystemExit("server did not start")
+            time.sleep(0.2)
+
+
 def percentile(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(q / 100 * (len(xs) - 1))))] if xs else float("nan")
@@ -138,17 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                               env=dict(os.environ, VIDEOFORGE_TOKEN=token), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        import httpx
-
-        deadline = time.time() + 60
-        while True:
-            try:
-                httpx.get(base + "/login", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.time() > deadline or server.poll() is not None:
-                    raise SystemExit("server did not start")
-                time.sleep(0.2)
+        wait_until_up(base, server)
         results, wall = asyncio.run(run_load(base, token, shot_ids, args.clients, args.seconds))
     finally:
         server.terminate()

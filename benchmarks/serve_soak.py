@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from serve_load import WORDS, build_catalog, free_port, percentile
+from serve_load import WORDS, build_catalog, free_port, percentile, wait_until_up
 
 
 def rss_mb(pid: int) -> float:
@@ -152,15 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             import httpx
 
-            deadline = time.time() + 60
-            while True:
-                try:
-                    httpx.get(base + "/login", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    if time.time() > deadline or server.poll() is not None:
-                        raise SystemExit("server did not start")
-                    time.sleep(0.2)
+            wait_until_up(base, server)
             # warm-up: every route once, so "start" memory is the running server's, not a cold import
             h = {"Authorization": f"Bearer {token}"}
             for p in ("/api/videos", "/api/shots", f"/api/shots/{shot_ids[0]}", "/api/search?q=sale", "/api/status", "/"):
