@@ -274,6 +274,10 @@ def cut_clips(
                 if isinstance(outcome, av.error.FFmpegError):
                     results[i] = VideoError(source, f"cannot re-encode frames {start}-{end} ({outcome})", stage="export")
                     continue
+                if isinstance(outcome, VideoError):
+                    results[i] = VideoError(source, f"cannot cut frames {start}-{end}: the source stops decoding "
+                                                    f"({outcome.problem})", stage="export")
+                    continue
                 got = _count_packets(part) if os.path.exists(part) else 0  # no frame muxed: no file
                 if got != want or isinstance(outcome, _Unreliable):
                     why = f" ({outcome})" if isinstance(outcome, _Unreliable) else ""
@@ -503,7 +507,8 @@ def _encode_ranges_by_index(idx: PacketIndex, items: list[tuple[int, int, str]],
     """Encode each (start_frame, end_frame, part_path) from one decode pass that counts frames
     from the first (the analysis pass's own decode, so the indices are the catalog's), with
     timestamps regenerated from presentation order. Per item: its source time span (s), an
-    FFmpegError that stopped it, or _Unreliable when the decoder delivers none of its frames."""
+    FFmpegError that stopped it, the VideoError that stopped the whole decode part-way, or
+    _Unreliable when the decoder delivers none of its frames."""
     audio_params = None
     if audio and idx.has_audio:
         with av.open(idx.path) as src:
@@ -516,37 +521,47 @@ def _encode_ranges_by_index(idx: PacketIndex, items: list[tuple[int, int, str]],
     nxt = 0
     last_end = max(e for _, e, _ in items)
     prev_t = None
+    failure: VideoError | None = None
     frames = decode_frames(idx.path, width=16, prefetch=0)
     try:
-        for fr in frames:
-            for k, clip in list(active.items()):   # ranges that ended on the previous frame
-                if fr.index > items[k][1]:
-                    del active[k]
+        try:
+            for fr in frames:
+                for k, clip in list(active.items()):   # ranges that ended on the previous frame
+                    if fr.index > items[k][1]:
+                        del active[k]
+                        try:
+                            outcome[k] = clip.finish(idx.path, fr.pts_time)
+                        except av.error.FFmpegError as e:
+                            outcome[k] = e
+                if fr.index > last_end:
+                    break
+                while nxt < len(order) and items[order[nxt]][0] <= fr.index:
+                    k = order[nxt]
+                    nxt += 1
+                    if items[k][0] == fr.index:
+                        try:
+                            active[k] = _Clip(idx, items[k][2], audio_params, crf, preset)
+                        except av.error.FFmpegError as e:
+                            outcome[k] = e
+                for k, clip in list(active.items()):
                     try:
-                        outcome[k] = clip.finish(idx.path, fr.pts_time)
+                        clip.encode(fr)
                     except av.error.FFmpegError as e:
+                        del active[k]
+                        clip.abandon()
                         outcome[k] = e
-            if fr.index > last_end:
-                break
-            while nxt < len(order) and items[order[nxt]][0] <= fr.index:
-                k = order[nxt]
-                nxt += 1
-                if items[k][0] == fr.index:
-                    try:
-                        active[k] = _Clip(idx, items[k][2], audio_params, crf, preset)
-                    except av.error.FFmpegError as e:
-                        outcome[k] = e
-            for k, clip in list(active.items()):
-                try:
-                    clip.encode(fr)
-                except av.error.FFmpegError as e:
-                    del active[k]
-                    clip.abandon()
-                    outcome[k] = e
-            prev_t = fr.pts_time
+                prev_t = fr.pts_time
+        except VideoError as e:
+            # The source stops decoding part-way: ranges finished before keep their clips; the
+            # rest fail with the decoder's reason instead of the whole call (and every clip) failing.
+            failure = e
     finally:
         frames.close()
         for k, clip in active.items():   # the stream ended inside these ranges
+            if failure is not None:
+                clip.abandon()
+                outcome[k] = failure
+                continue
             try:
                 outcome[k] = clip.finish(idx.path, prev_t + step)
             except av.error.FFmpegError as e:
@@ -554,5 +569,5 @@ def _encode_ranges_by_index(idx: PacketIndex, items: list[tuple[int, int, str]],
                 outcome[k] = e
     for k, (start, _, _) in enumerate(items):
         if outcome[k] is None:
-            outcome[k] = _Unreliable(f"the decoder delivers no frame {start}")
+            outcome[k] = failure or _Unreliable(f"the decoder delivers no frame {start}")
     return outcome
