@@ -25,6 +25,7 @@ import uuid
 from dataclasses import dataclass, field
 
 MAX_EVENTS = 500
+KEEP_FINISHED = 100   # finished runs kept for GET /api/runs; older ones are forgotten (a server lives for months)
 
 
 class RunConflict(Exception):
@@ -107,6 +108,7 @@ class RunManager:
                 raise
             self._runs[run.run_id] = run
             self._procs[run.run_id] = proc
+            self._forget_old()
         threading.Thread(target=self._follow, args=(run, proc, request_file), daemon=True,
                          name=f"run-{run.run_id}").start()
         return run
@@ -149,6 +151,14 @@ class RunManager:
                 run.status = "failed"
                 run.message = run.message or ("; ".join(stderr_tail[-3:]) or f"run process exited with code {rc}")
             self._procs.pop(run.run_id, None)
+
+    def _forget_old(self) -> None:
+        """Drop all but the KEEP_FINISHED most recently finished runs (caller holds the lock):
+        each keeps up to MAX_EVENTS events and its input list, so the record must not grow forever."""
+        done = sorted((r for r in self._runs.values() if r.finished_at is not None),
+                      key=lambda r: r.finished_at, reverse=True)
+        for r in done[KEEP_FINISHED:]:
+            del self._runs[r.run_id]
 
     def get(self, run_id: str) -> RunState | None:
         with self._lock:
