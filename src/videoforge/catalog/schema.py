@@ -148,6 +148,38 @@ MIGRATIONS.append([
     "ALTER TABLE errors ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'input'",
 ])
 
+# 5: the decision center (plan/, issue 25). `stages`: each stage variant's measured cost per
+# unit (running averages from `calibrate` and every `run --plan`) and its quality figures with
+# their source; `plan_runs`: each executed plan with its predicted and actual cost.
+MIGRATIONS.append([
+    """CREATE TABLE IF NOT EXISTS stages (
+        stage VARCHAR NOT NULL,
+        variant VARCHAR NOT NULL,
+        unit VARCHAR,
+        cpu_seconds DOUBLE,
+        fixed_cpu_seconds DOUBLE,
+        usd DOUBLE,
+        quality_json VARCHAR,
+        quality_source VARCHAR,
+        cost_source VARCHAR,
+        samples INTEGER,
+        units_measured DOUBLE,
+        updated_at TIMESTAMP,
+        PRIMARY KEY (stage, variant)
+    )""",
+    """CREATE TABLE IF NOT EXISTS plan_runs (
+        run_id VARCHAR PRIMARY KEY,
+        goal VARCHAR,
+        plan_json VARCHAR,
+        predicted_cpu_seconds DOUBLE,
+        predicted_usd DOUBLE,
+        actual_cpu_seconds DOUBLE,
+        actual_usd DOUBLE,
+        actual_wall_seconds DOUBLE,
+        finished_at TIMESTAMP
+    )""",
+])
+
 # Columns of `shots` that analysis writes (everything else on `shots` is curation, which a
 # re-analysis carries over for every shot_id that survives).
 ANALYSIS_SHOT_COLUMNS: frozenset[str] = frozenset([
