@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import cv2
 import numpy as np
@@ -103,6 +103,7 @@ class TextShot:
     text_start: int | None = None    # first frame (video index) showing the word
     text_end: int | None = None      # last frame showing it
     boxes: dict | None = None        # video frame index -> visible ink box (x0, y0, x1, y1) in px
+    extra: list = field(default_factory=list)   # a second word of the shot (TextShot), when drawn
 
 
 # -- pictures ---------------------------------------------------------------------------------------
@@ -333,19 +334,121 @@ def _brighten(img: np.ndarray) -> np.ndarray:
     return (255 - (255 - img.astype(np.float32)) * 0.35).astype(np.uint8)
 
 
+@dataclass
+class _Layer:
+    """One word to draw over a shot: its patch, where, from which frame to which, how it moves."""
+
+    patch: np.ndarray
+    x: int
+    y: int
+    place: str
+    a: int
+    b: int
+    speed: float
+    truth: TextShot
+
+    def rect(self, W: int) -> tuple[int, int, int, int]:
+        """The area this word may cover (a ticker: its whole bar)."""
+        ph, pw = self.patch.shape[:2]
+        if self.place == "ticker":
+            return 0, self.y - 4, W, self.y + ph + 4
+        return self.x, self.y, self.x + pw, self.y + ph
+
+    def draw(self, img: np.ndarray, k: int, frame_index: int) -> None:
+        if not self.a <= k <= self.b:
+            return
+        ph = self.patch.shape[0]
+        if self.place == "ticker":   # a full-width bar, the word scrolling right to left through it
+            img[self.y - 4: self.y + ph + 4] = (img[self.y - 4: self.y + ph + 4] * 0.25).astype(np.uint8)
+            box = composite(img, self.patch, int(self.x - self.speed * (k - self.a)), self.y)
+        else:
+            box = composite(img, self.patch, self.x, self.y)
+        if box is not None:
+            t = self.truth
+            t.boxes = t.boxes or {}
+            t.boxes[frame_index] = box
+            t.text_start = frame_index if t.text_start is None else t.text_start
+            t.text_end = frame_index
+
+
+def _overlaps(r, others, margin: int = 10) -> bool:
+    return any(r[0] < o[2] + margin and o[0] < r[2] + margin and r[1] < o[3] + margin and o[1] < r[3] + margin
+               for o in others)
+
+
+def _make_layer(style: str, word: str, cfg: dict, rng: np.random.Generator, W: int, H: int, n: int, fps: float,
+                mid_p: float, src, truth: TextShot, case_mix: bool, avoid=()) -> _Layer | None:
+    """Draw a word's font, look, place and time from `rng` (this order of draws is part of every
+    recorded set's identity: do not reorder). With `avoid`, a place clear of those rectangles is
+    searched (a second word of a shot); None when there is none."""
+    if case_mix:
+        word = [word.upper(), word.capitalize(), word.lower()][int(rng.integers(3))]
+    font = str(rng.choice(cfg["fonts"]))
+    patch, used, height, angle, place = _style_patch(style, word, font, rng, W, H)
+    ph, pw = patch.shape[:2]
+    for attempt in range(20 if avoid else 1):
+        if place == "centre":
+            x, y = (W - pw) // 2 + int(rng.integers(-W // 10, W // 10 + 1)), (H - ph) // 2 + int(rng.integers(-H // 8, H // 8 + 1))
+        elif place == "bottom":
+            x, y = (W - pw) // 2, int(H * 0.92) - ph
+        elif place == "lower_left":
+            x, y = int(W * rng.uniform(0.03, 0.1)), int(H * rng.uniform(0.72, 0.82))
+        elif place == "ticker":
+            x, y = W, H - ph - 6
+        else:
+            x, y = int(rng.uniform(0.02, 0.98) * max(1, W - pw)), int(rng.uniform(0.05, 0.95) * max(1, H - ph))
+        if place != "ticker":
+            x = min(max(x, 0), max(0, W - pw))
+        y = min(max(y, 0), max(0, H - ph))
+        if not avoid:
+            break
+        r = (0, y - 4, W, y + ph + 4) if place == "ticker" else (x, y, x + pw, y + ph)
+        if not _overlaps(r, avoid):
+            break
+        if style == "ticker":
+            return None     # a ticker's bar cannot move
+        if attempt >= 7 and place in ("centre", "lower_left", "bottom"):
+            place = "any"   # the usual place stays taken: anywhere clear
+    else:
+        return None
+    a, b = 0, n - 1
+    if rng.random() < mid_p:
+        a = int(n * rng.uniform(0.3, 0.55))
+        b = n - 1 if rng.random() < 0.5 else min(n - 1, a + max(int(fps * 1.0), int(n * rng.uniform(0.25, 0.4))))
+    if style == "busy":   # a title is drawn to be read: its colour against the picture under it
+        first = src.render(a)[y: y + ph, max(0, x): x + pw].astype(np.float32)
+        luma = float((first @ np.float32([0.299, 0.587, 0.114])).mean()) if first.size else 128.0
+        patch, used = word_patch(word, used, height, (255, 255, 255) if luma < 128 else (0, 0, 0))
+        ph, pw = patch.shape[:2]
+        x, y = min(max(x, 0), max(0, W - pw)), min(max(y, 0), max(0, H - ph))
+    truth.word, truth.style, truth.font, truth.text_height, truth.angle = word, style, used, height, angle
+    speed = max(2.0, (W + pw) / max(1, (b - a + 1)) * 0.8) if place == "ticker" else 0.0
+    return _Layer(patch, x, y, place, a, b, speed, truth)
+
+
+# styles a second word of a shot can take: over a brightened picture only dark text or text on its own bar
+_SECOND_ON_BRIGHT = ("bright", "lower_third", "ticker")
+
+
 def make_text_video(path: str, split: str, seed: int, shots: int = 5, size=(640, 360), fps: float = 25.0,
                     shot_seconds=(2.0, 4.0), text_prob: float = 0.7, mid_shot_prob: float | None = None,
-                    words: list[str] | None = None, case_mix: bool = True) -> list[TextShot]:
+                    words: list[str] | None = None, case_mix: bool = True,
+                    second_word_prob: float = 0.0) -> list[TextShot]:
     """Write an H.264 video of `shots` hard-cut shots over real pictures/clips; returns per-shot truth.
 
     A shot carries one word with probability `text_prob`. In the held-out split a share
     (`mid_shot_prob`, default 0.35) of the words appear mid-shot and may leave before the
-    cut. `words` (drawn without replacement) defaults to the split's list.
+    cut. `words` (drawn without replacement) defaults to the split's list. A shot with a word
+    gets a second word (another style of the split, placed clear of the first, with its own
+    time) with probability `second_word_prob`; its truth is in the shot's `extra`. The second
+    words draw from their own random stream, so `second_word_prob=0` gives the very videos
+    earlier versions made for the same arguments.
     """
     from videoforge.io.encode import write_video
 
     cfg = SPLITS[split]
     rng = np.random.default_rng(seed)
+    rng2 = np.random.default_rng([seed, 2]) if second_word_prob > 0 else None
     W, H = size
     have = available(split)
     pool = list(words if words is not None else cfg["words"])
@@ -372,53 +475,23 @@ def make_text_video(path: str, split: str, seed: int, shots: int = 5, size=(640,
                 pic = _brighten(pic)
             src = CameraShot(pic, W, H, rng)
         t = TextShot(si, len(frames), len(frames) + n - 1, bg)
-        patch = None
+        layers: list[_Layer] = []
         if pool and rng.random() < text_prob:
-            word = pool.pop()
-            if case_mix:
-                word = [word.upper(), word.capitalize(), word.lower()][int(rng.integers(3))]
-            font = str(rng.choice(cfg["fonts"]))
-            patch, used, height, angle, place = _style_patch(style, word, font, rng, W, H)
-            ph, pw = patch.shape[:2]
-            if place == "centre":
-                x, y = (W - pw) // 2 + int(rng.integers(-W // 10, W // 10 + 1)), (H - ph) // 2 + int(rng.integers(-H // 8, H // 8 + 1))
-            elif place == "bottom":
-                x, y = (W - pw) // 2, int(H * 0.92) - ph
-            elif place == "lower_left":
-                x, y = int(W * rng.uniform(0.03, 0.1)), int(H * rng.uniform(0.72, 0.82))
-            elif place == "ticker":
-                x, y = W, H - ph - 6
-            else:
-                x, y = int(rng.uniform(0.02, 0.98) * max(1, W - pw)), int(rng.uniform(0.05, 0.95) * max(1, H - ph))
-            if place != "ticker":
-                x = min(max(x, 0), max(0, W - pw))
-            y = min(max(y, 0), max(0, H - ph))
-            a, b = 0, n - 1
-            if rng.random() < mid_p:
-                a = int(n * rng.uniform(0.3, 0.55))
-                b = n - 1 if rng.random() < 0.5 else min(n - 1, a + max(int(fps * 1.0), int(n * rng.uniform(0.25, 0.4))))
-            if style == "busy":   # a title is drawn to be read: its colour against the picture under it
-                first = src.render(a)[y: y + ph, max(0, x): x + pw].astype(np.float32)
-                luma = float((first @ np.float32([0.299, 0.587, 0.114])).mean()) if first.size else 128.0
-                patch, used = word_patch(word, used, height, (255, 255, 255) if luma < 128 else (0, 0, 0))
-                ph, pw = patch.shape[:2]
-                x, y = min(max(x, 0), max(0, W - pw)), min(max(y, 0), max(0, H - ph))
-            t.word, t.style, t.font, t.text_height, t.angle = word, style, used, height, angle
-            speed = max(2.0, (W + pw) / max(1, (b - a + 1)) * 0.8) if place == "ticker" else 0.0
+            layers.append(_make_layer(style, pool.pop(), cfg, rng, W, H, n, fps, mid_p, src, t, case_mix))
+            if rng2 is not None and pool and rng2.random() < second_word_prob:
+                choices = [s for s in (_SECOND_ON_BRIGHT if style == "bright" else cfg["styles"])
+                           if s != "bright" or style == "bright"]
+                choices = [s for s in choices if s != style or s == "bright"] or choices
+                t2 = TextShot(si, t.start_frame, t.end_frame, bg)
+                lay = _make_layer(str(rng2.choice(choices)), pool.pop(), cfg, rng2, W, H, n, fps, mid_p, src, t2,
+                                  case_mix, avoid=[layers[0].rect(W)])
+                if lay is not None:
+                    layers.append(lay)
+                    t.extra.append(t2)
         for k in range(n):
             img = np.ascontiguousarray(src.render(k))
-            if patch is not None and a <= k <= b:
-                if place == "ticker":   # a full-width bar, the word scrolling right to left through it
-                    img[y - 4: y + ph + 4] = (img[y - 4: y + ph + 4] * 0.25).astype(np.uint8)
-                    xx = int(x - speed * (k - a))
-                    box = composite(img, patch, xx, y)
-                else:
-                    box = composite(img, patch, x, y)
-                if box is not None:
-                    t.boxes = t.boxes or {}
-                    t.boxes[len(frames)] = box
-                    t.text_start = len(frames) if t.text_start is None else t.text_start
-                    t.text_end = len(frames)
+            for lay in layers:
+                lay.draw(img, k, len(frames))
             frames.append(img)
         truth.append(t)
     write_video(path, frames, fps=fps)
