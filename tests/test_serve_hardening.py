@@ -278,3 +278,16 @@ def test_server_requests_are_time_limited(built):
             assert cur.execute("SELECT count(*) FROM shots").fetchone()[0] == 5
     finally:
         gate.close()
+
+
+def test_a_guesser_cannot_lock_out_other_clients(built):
+    # Past the server-wide limit, the guessing address is locked but an address that never sent
+    # a wrong token is still checked: the right token works, a wrong one counts against it.
+    app = create_app(built[0], TOKEN)
+    guesser, other = TestClient(app, client=("203.0.113.7", 5000)), TestClient(app, client=("198.51.100.2", 5000))
+    for i in range(20):
+        assert guesser.get("/api/videos", headers={"Authorization": f"Bearer guess-{i}-xxxxxxxxxxxx"}).status_code == 401
+    assert guesser.get("/api/videos", headers=H).status_code == 429
+    assert other.get("/api/videos", headers=H).status_code == 200
+    assert other.get("/api/videos", headers={"Authorization": "Bearer guess-x-xxxxxxxxxxxx"}).status_code == 401
+    assert other.get("/api/videos", headers=H).status_code == 429   # now it guessed wrong too, under the lock

@@ -96,9 +96,10 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
             return _harden(_error(403, refusal))
         allowed = path in PUBLIC_PATHS or auth.check_session(request.cookies.get(SESSION_COOKIE))
         if not allowed:
-            verdict = auth.bearer_attempt(request.headers.get("authorization"))
+            client = request.client.host if request.client else None
+            verdict = auth.bearer_attempt(request.headers.get("authorization"), client)
             if verdict == "locked":
-                wait = max(1, round(auth.failures.retry_after()))
+                wait = max(1, round(auth.failures.retry_after(client)))
                 return _harden(_error(429, f"too many failed logins on this server: no token is checked for {wait} s",
                                       retry_after_s=wait))
             allowed = verdict == "ok"
@@ -151,7 +152,7 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
         form = await request.form()
         token = str(form.get("token") or "")
         nxt = safe_next(str(form.get("next") or request.query_params.get("next") or "/"))
-        verdict = auth.attempt(token)
+        verdict = auth.attempt(token, request.client.host if request.client else None)
         if verdict != "ok":
             await asyncio.sleep(0.5)   # each wrong try costs its sender time too
             code = "locked" if verdict == "locked" else "1"

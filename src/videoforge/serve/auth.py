@@ -9,8 +9,11 @@ no query-string tokens, no unsigned cookies.
 
 Guessing is bounded twice: the token must be strong (`token_weakness`, checked when the
 server starts), and failed attempts are counted across all clients (`FailureLimit`): past
-the limit no token is checked at all until the window has passed, so guessing from many
-connections at once is no faster than from one.
+the limit no token is checked until the window has passed for any client address that sent a
+wrong token in the window, so guessing from many connections of one address is no faster
+than from one, and a guesser cannot lock out the clients that never guessed wrong (their
+tokens are still checked). Behind a proxy that hides client addresses everyone shares one
+address, and the limit falls back to locking all token checks.
 """
 
 from __future__ import annotations
@@ -111,31 +114,37 @@ def generate_token() -> str:
 
 
 class FailureLimit:
-    """Wrong tokens from all clients together: at most `limit` per `window` seconds."""
+    """Wrong tokens: at most `limit` per `window` seconds from one client address, and past
+    `limit` from all clients together, every address with a wrong token in the window is
+    locked too; an address without one is still checked (so a guesser cannot lock it out)."""
 
     def __init__(self, limit: int = FAILURES_PER_WINDOW, window: float = FAILURE_WINDOW_S):
         self.limit, self.window = limit, window
-        self._times: collections.deque[float] = collections.deque()
+        self._times: collections.deque[tuple[float, str | None]] = collections.deque()
         self._lock = threading.Lock()
 
     def _prune(self, now: float) -> None:
-        while self._times and now - self._times[0] >= self.window:
+        while self._times and now - self._times[0][0] >= self.window:
             self._times.popleft()
 
-    def retry_after(self) -> float:
-        """0 when tokens may be checked now, else the seconds until the oldest failure ages out."""
+    def retry_after(self, client: str | None = None) -> float:
+        """0 when a token from `client` (its address; None = unknown) may be checked now, else the
+        seconds until enough failures age out."""
         with self._lock:
             now = time.monotonic()
             self._prune(now)
-            if len(self._times) < self.limit:
+            own = [t for t, who in self._times if who == client] if client is not None else []
+            if client is not None and len(own) >= self.limit:
+                return max(0.0, self.window - (now - own[-self.limit]))
+            if len(self._times) < self.limit or (client is not None and not own):
                 return 0.0
-            return max(0.0, self.window - (now - self._times[0]))
+            return max(0.0, self.window - (now - self._times[-self.limit][0]))
 
-    def record(self) -> None:
+    def record(self, client: str | None = None) -> None:
         with self._lock:
             now = time.monotonic()
             self._prune(now)
-            self._times.append(now)
+            self._times.append((now, client))
 
     @property
     def failures(self) -> int:
@@ -170,14 +179,15 @@ class Auth:
             return False
         return hmac.compare_digest(candidate.encode(), self.token.encode())
 
-    def attempt(self, candidate: str | None) -> str:
-        """Check a presented token under the global failure limit: 'ok', 'wrong' or 'locked'.
-        While locked, not even the right token is checked (else the limit would leak answers)."""
-        if self.failures.retry_after() > 0:
+    def attempt(self, candidate: str | None, client: str | None = None) -> str:
+        """Check a token presented by `client` (its address) under the failure limit: 'ok',
+        'wrong' or 'locked'. While locked, not even the right token is checked (else the limit
+        would leak answers)."""
+        if self.failures.retry_after(client) > 0:
             return "locked"
         if self.check_token(candidate):
             return "ok"
-        self.failures.record()
+        self.failures.record(client)
         return "wrong"
 
     def check_bearer(self, header: str | None) -> bool:
@@ -186,12 +196,12 @@ class Auth:
         scheme, _, value = header.partition(" ")
         return scheme.lower() == "bearer" and self.check_token(value.strip())
 
-    def bearer_attempt(self, header: str | None) -> str | None:
+    def bearer_attempt(self, header: str | None, client: str | None = None) -> str | None:
         """None without an Authorization header, else `attempt`'s answer for it."""
         if not header:
             return None
         scheme, _, value = header.partition(" ")
-        return self.attempt(value.strip() if scheme.lower() == "bearer" else "")
+        return self.attempt(value.strip() if scheme.lower() == "bearer" else "", client)
 
     def make_session(self) -> str:
         """A new server-side session; returns its signed cookie value, valid for `max_age` seconds."""
