@@ -134,3 +134,118 @@ def test_second_generator_truth_is_where_pixels_change(tmp_path):
     for t in truth["transitions"]:
         if t["kind"] != "cut":
             assert 6 <= t["duration"] <= 60
+
+
+def test_real_split_is_frozen_and_disjoint():
+    """TRAIN and TEST sides of the real set never share a frame of a file, Megamind's two files
+    (one source) sit on one side, and no annotated shot crosses the music video's split point."""
+    real = E.load_real_set()
+    sides = {s: E.split_parts(real, s) for s in E.SPLIT_SIDES}
+    ids = {f["id"] for f in real["files"] + real["assembled"]}
+    covered: dict[str, list] = {}
+    for side, parts in sides.items():
+        for e, lo, hi in parts:
+            assert 0 <= lo < hi <= e["decoded_frames"], e["id"]
+            for s2, lo2, hi2 in covered.get(e["id"], []):
+                assert s2 != side and (hi <= lo2 or hi2 <= lo), e["id"]
+            covered.setdefault(e["id"], []).append((side, lo, hi))
+    assert set(covered) == ids   # every file is on a side
+    for e, lo, hi in sides["test"]:
+        assert sum(h - l for _, l, h in covered[e["id"]]) == e["decoded_frames"]
+    assert {e["id"] for e, _, _ in sides["train"]} == {"rick_clip", "megamind", "megamind_bugy"}
+    rick = _entry("rick_clip")
+    split = next(lo for e, lo, _ in sides["test"] if e["id"] == "rick_clip")
+    assert split not in rick["cuts"] and not any(g["start_frame"] <= split <= g["end_frame"] for g in rick["gradual"])
+    with pytest.raises(ValueError):
+        E.split_parts(real, "dev")
+    # scoring a range counts only what starts inside it
+    ev = E.events_in_range([{"kind": "cut", "start_frame": 5, "end_frame": 5},
+                            {"kind": "cut", "start_frame": 20, "end_frame": 20}],
+                           [{"kind": "cut", "start_frame": 19, "end_frame": 19},
+                            {"kind": "cut", "start_frame": 30, "end_frame": 30}], None, 10, 25)
+    assert ev.hit == [True] and ev.fp == 0
+
+
+def test_training_rows_stay_on_the_train_side():
+    """The real rows the classifier is trained on come from TRAIN frames only, and stop the
+    classifier's look-ahead before the music video's TEST half begins."""
+    from videoforge.shots.features import CONTEXT_AFTER
+    from videoforge.shots.train import real_rows
+
+    if E.resolve(_entry("rick_clip")["locator"]) is None or E.resolve(_entry("megamind")["locator"]) is None:
+        pytest.skip("real clips not installed")
+    rows = real_rows("train")
+    assert set(rows) == {"rick_clip:0", "megamind:0", "megamind_bugy:0"}
+    x, y, idx = rows["rick_clip:0"]
+    assert idx.max() < 2650 - CONTEXT_AFTER and len(x) == len(y) == len(idx)
+    truth_cuts = [c for c in _entry("rick_clip")["cuts"] if c < 2650 - CONTEXT_AFTER]
+    assert sorted(idx[y == 1].tolist()) == truth_cuts          # every train-side cut is a candidate row
+    assert (y[~np.isin(idx, truth_cuts)] == 0).all()
+    assert not np.isin(idx, [0, 1, 2]).any()                  # the ignore span stays out
+
+
+def test_held_fade_rule_merges_only_across_solid_colour():
+    """The decision rule alone: a gradual transition and a neighbouring boundary with only solid
+    frames between them become one fade; the same pair with picture between them stays two; two
+    cuts around a held colour stay two cuts."""
+    from videoforge.shots.base import Transition
+    from videoforge.shots.css import ColorStructDetector
+
+    rng = np.random.default_rng(0)
+    thumb = rng.uniform(0, 255, (100, 18, 32)).astype(np.float32)   # textured picture
+    thumb[40:48] = 250.0                                             # held white after a fade out
+    thumb[88:93] = 0.0                                               # held black between two cuts
+    det = ColorStructDetector(fade_merge=10)
+    det._arrays = (None, thumb, None)
+    trans = [Transition("fade", 30, 39, 0.9), Transition("cut", 48, 48, 0.9),     # fade out, hold, cut in
+             Transition("fade", 60, 66, 0.9), Transition("cut", 70, 70, 0.9),     # picture between: two
+             Transition("cut", 80, 80, 0.9), Transition("cut", 84, 84, 0.9),      # no solid frames: two
+             Transition("cut", 88, 88, 0.9), Transition("cut", 93, 93, 0.9)]      # two cuts: two
+    out = det._merge_held_fades(trans)
+    assert [(t.kind, t.start_frame, t.end_frame) for t in out] == [
+        ("fade", 30, 47), ("fade", 60, 66), ("cut", 70, 70), ("cut", 80, 80), ("cut", 84, 84),
+        ("cut", 88, 88), ("cut", 93, 93)]
+    trans[0] = Transition("dissolve", 30, 39, 0.9)    # a "dissolve" into white is a fade
+    assert (det._merge_held_fades(trans)[0].kind, det._merge_held_fades(trans)[0].end_frame) == ("fade", 47)
+    det.fade_merge = 0
+    assert det._merge_held_fades(trans) == trans
+    det.fade_merge = 5     # the hold is longer than the rule's reach
+    assert len(det._merge_held_fades(trans)) == len(trans)
+
+
+def _photo_pan(img: np.ndarray, n: int, w: int = 192, h: int = 108) -> list[np.ndarray]:
+    import cv2
+
+    img = cv2.resize(img, (int(w * 1.4), int(h * 1.4)), interpolation=cv2.INTER_AREA)
+    return [np.ascontiguousarray(img[k // 3:k // 3 + h, k // 2:k // 2 + w]) for k in range(n)]
+
+
+def test_fades_that_hold_a_colour_are_one_transition(tmp_path):
+    """A real-codec video (H.264) of panning photographs: a fade out to white held 8 frames then
+    a hard cut in, and a fade to black held 6 frames then a fade in, are each found as one fade
+    (the rule's case: a second boundary beside a held colour); the cut between is found."""
+    from skimage import data as skd
+
+    from videoforge.io.encode import write_video
+
+    a, b, c, d = (_photo_pan(im, 60) for im in (skd.astronaut(), skd.coffee(), skd.chelsea(), skd.rocket()))
+    white, black = np.full_like(a[0], 255), np.zeros_like(a[0])
+
+    def mix(f, colour, k, n):   # k/n of the way from picture f to a solid colour
+        return (f.astype(np.float32) * (1 - k / n) + colour * (k / n)).astype(np.uint8)
+
+    frames = a[:30]                                                          # 0..29
+    frames += [mix(f, 255.0, k, 10) for k, f in enumerate(a[30:40], 1)]       # 30..39 ramp to white
+    frames += [white] * 8                                                    # 40..47 held
+    frames += b[:28] + c[:30]                                                # cut at 48; cut at 76
+    frames += [mix(f, 0.0, k, 8) for k, f in enumerate(c[30:38], 1)]          # 106..113 ramp to black
+    frames += [black] * 6                                                    # 114..119 held
+    frames += [mix(f, 0.0, 9 - k, 9) for k, f in enumerate(d[:8], 1)]         # 120..127 fade in
+    frames += d[8:30] + a[40:52]                                             # cut at 150
+    path = str(tmp_path / "held_fades.mp4")
+    write_video(path, frames, fps=25, crf=18)
+    truth = [{"kind": "fade", "start_frame": 30, "end_frame": 47}, {"kind": "cut", "start_frame": 76, "end_frame": 76},
+             {"kind": "fade", "start_frame": 106, "end_frame": 127}, {"kind": "cut", "start_frame": 150, "end_frame": 150}]
+    pred = _detect(path)
+    ev = E.events(truth, pred)
+    assert ev.hit == [True] * 4 and ev.fp == 0, pred

@@ -55,7 +55,8 @@ class ColorStructDetector(ShotDetector):
     def __init__(self, cut_threshold: float = 0.2, gradual_threshold: float = 0.5, min_gradual: int = 5,
                  sigma: float = 3.0, bridge: int = 6, trust: float = 0.9, model_path: str = MODEL_PATH,
                  strong_cut: float = 0.8, spike_min: float = 0.10, spike_ratio: float = 3.0,
-                 spike_keep: float = 0.6, few_ref_factor: float = 4.0, few_ref_channels: int = 2):
+                 spike_keep: float = 0.6, few_ref_factor: float = 4.0, few_ref_channels: int = 2,
+                 fade_merge: int = 10, flat_std: float = 0.03):
         self.cut_threshold = cut_threshold
         # Real edited footage (issue 19; chosen on a development part of the real set, checked on
         # the training generator's validation videos): a confident cut next to fast in-shot motion
@@ -65,6 +66,11 @@ class ColorStructDetector(ShotDetector):
         self.strong_cut = strong_cut
         self.spike_min, self.spike_ratio, self.spike_keep = spike_min, spike_ratio, spike_keep
         self.few_ref_factor, self.few_ref_channels = few_ref_factor, few_ref_channels
+        # A fade that rests on a solid colour (black, white, any colour) and then cuts or ramps into
+        # the new shot is one transition: boundaries at most `fade_merge` frames apart with only
+        # solid frames (thumbnail luma spread < flat_std) between them, one of them gradual, are
+        # merged into one fade. Chosen by cross-validation on the training side (benchmarks/shots_select.py).
+        self.fade_merge, self.flat_std = int(fade_merge), flat_std
         self.gradual_threshold = gradual_threshold
         self.min_gradual = min_gradual
         self.sigma = sigma
@@ -249,7 +255,29 @@ class ColorStructDetector(ShotDetector):
                  if t.kind == "cut" or not any(t.start_frame - 4 <= c <= t.end_frame + 4 for c in sure)]
         trans += self._spike_cuts(trans)
         trans.sort(key=lambda t: t.start_frame)
+        trans = self._merge_held_fades(trans)
         return shots_from_transitions(n, trans), trans
+
+    def _merge_held_fades(self, trans: list[Transition]) -> list[Transition]:
+        """One fade from a fade and its neighbouring boundary when only a held solid colour lies
+        between them (fade out, hold, cut in; cut to a colour, hold, fade in; fade out, hold,
+        fade in), instead of two boundaries around the held colour."""
+        if self.fade_merge <= 0 or len(trans) < 2:
+            return trans
+        thumb = self._arrays[1]
+        flat = thumb.reshape(len(thumb), -1).std(1) / 255.0 < self.flat_std
+        out = [trans[0]]
+        for t in trans[1:]:
+            a = out[-1]
+            gap = range(a.end_frame + 1, t.start_frame)
+            # a gradual change into or out of a solid colour is a fade whatever the classifier called it
+            if ((a.kind, t.kind) != ("cut", "cut") and t.start_frame - a.end_frame - 1 <= self.fade_merge
+                    and all(flat[g] for g in gap) and (len(gap) or flat[a.end_frame])):
+                out[-1] = Transition("fade", a.start_frame, t.end_frame - (1 if t.kind == "cut" else 0),
+                                     max(a.confidence, t.confidence))
+            else:
+                out.append(t)
+        return out
 
     def _spike_cuts(self, trans: list[Transition]) -> list[Transition]:
         """Cuts the classifier doubted: a colour-histogram change into frame t far above the

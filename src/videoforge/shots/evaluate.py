@@ -177,3 +177,28 @@ def truth_transitions(entry: dict) -> list[dict]:
     out += [{"kind": g["kind"], "start_frame": g["start_frame"], "end_frame": g["end_frame"]}
             for g in entry.get("gradual", [])]
     return sorted(out, key=lambda t: t["start_frame"])
+
+
+# -- the real set's frozen train/test split (issue 19) ------------------------------------------
+SPLIT_SIDES = ("train", "test")
+
+
+def split_parts(real: dict, side: str) -> list[tuple[dict, int, int]]:
+    """(entry, first frame, end frame) of every part of the real set on one side of its frozen
+    split (`real["split"]`): TRAIN is for training and model selection, TEST is scored once."""
+    if side not in SPLIT_SIDES:
+        raise ValueError(f"split side must be one of {SPLIT_SIDES}, not {side!r}")
+    by_id = {e["id"]: e for e in real["files"] + real.get("assembled", [])}
+    out = []
+    for part in real["split"][side]:
+        e = by_id[part["id"]]
+        lo, hi = part.get("frames", [0, e["decoded_frames"]])
+        out.append((e, int(lo), int(hi)))
+    return out
+
+
+def events_in_range(truth: list[dict], pred: list[dict], ignore: list[list[int]] | None,
+                    lo: int, hi: int, tol: int = TOL) -> Events:
+    """Outcomes of the frames [lo, hi) of one file: truth and predictions that start there."""
+    inside = lambda t: lo <= t["start_frame"] < hi  # noqa: E731
+    return events([t for t in truth if inside(t)], [p for p in pred if inside(p)], ignore, tol)

@@ -27,6 +27,9 @@ import numpy as np
 from videoforge.shots.base import TRANSITION_KINDS
 
 CLASSES = ("none",) + TRANSITION_KINDS  # label 0 none, 1 cut, 2 dissolve, 3 fade, 4 wipe
+# weight of a real TRAIN row against a synthetic one (preset v3), chosen by cross-validation on the
+# training side (benchmarks/shots_select.py; docs/benchmarks/shots.md)
+REAL_WEIGHT = 4.0
 
 
 def frame_labels(truth: dict, n: int) -> np.ndarray:
@@ -53,12 +56,16 @@ def video_features(path: str) -> np.ndarray:
 
 def _make(args):
     out_dir, seed, preset = args
-    from videoforge.synth.transitions import generate, train_settings, train_settings_v2
+    from videoforge.synth.transitions import generate, train_settings, train_settings_v2, train_settings_v3
 
+    rows = os.path.join(out_dir, f"rows_{preset}_{seed:05d}.npz")
+    if os.path.exists(rows):   # cached by an earlier run with the same --data (features are deterministic)
+        z = np.load(rows)
+        return z["x"], z["y"], int(z["missed"])
     rng = np.random.default_rng(seed)
-    st = (train_settings_v2 if preset == "v2" else train_settings)(rng)
+    st = {"v1": train_settings, "v2": train_settings_v2, "v3": train_settings_v3}[preset](rng)
     st.height = st.width * 9 // 16 // 2 * 2
-    path = os.path.join(out_dir, f"train_{seed:05d}.mp4")
+    path = os.path.join(out_dir, f"train_{preset}_{seed:05d}.mp4")
     if not os.path.exists(path):
         generate(path, seed, st)
     x, cand = video_features(path)
@@ -74,7 +81,74 @@ def _make(args):
     for ev in truth["transitions"] + truth["distractors"]:
         near[max(0, ev["start_frame"] - 20) : ev["end_frame"] + 21] = True
     keep = cand & (near | (y > 0) | (np.arange(len(y)) % 3 == 0))
+    np.savez(rows, x=x[keep], y=y[keep], missed=missed)
     return x[keep], y[keep], missed
+
+
+def real_rows(side: str = "train", cache: str | None = None) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Feature rows and labels from the TRAIN side of the real set's frozen split
+    (`benchmarks/data/real_cuts.json`, `split`): real cuts, and real in-shot motion (dancing, whip
+    pans, zooms, a corrupted frame) as 'none'. Per part: candidate rows of its frame range only,
+    stopping CONTEXT_AFTER frames before a range that ends inside a file, so no frame of the TEST
+    side enters a row; ignore spans are left out. Keys: "<id>:<first frame>"; values (rows, labels,
+    frame index of each row)."""
+    from videoforge.shots import evaluate as E
+    from videoforge.shots.features import CONTEXT_AFTER
+
+    out = {}
+    for entry, lo, hi in E.split_parts(E.load_real_set(), side):
+        key = f"{entry['id']}:{lo}"
+        path = E.resolve(entry["locator"])
+        if path is None:
+            raise FileNotFoundError(f"{entry['locator']}: real training clip not installed")
+        cf = os.path.join(cache, f"real_{entry['id']}.npz") if cache else None
+        if cf and os.path.exists(cf):
+            z = np.load(cf)
+            x, cand = z["x"], z["cand"]
+        else:
+            x, cand = video_features(path)
+            if cf:
+                np.savez(cf, x=x, cand=cand)
+        n = len(x)
+        y = np.zeros(n, np.int64)
+        for t in E.truth_transitions(entry):
+            y[t["start_frame"] : t["end_frame"] + 1] = CLASSES.index(t["kind"])
+        keep = cand.copy()
+        keep[:lo] = False
+        keep[hi - (CONTEXT_AFTER if hi < n else 0):] = False
+        for a, b in entry.get("ignore", []):
+            keep[a : b + 1] = False
+        out[key] = (x[keep], y[keep], np.flatnonzero(keep))
+    return out
+
+
+def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray, iters: int = 100):
+    """The boosted trees, class imbalance softened (square root of inverse frequency)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    counts = np.bincount(y, minlength=len(CLASSES)).astype(float)
+    w = (counts.sum() / (len(CLASSES) * np.maximum(counts, 1))) ** 0.5
+    clf = HistGradientBoostingClassifier(max_iter=iters, learning_rate=0.15, max_leaf_nodes=15, max_depth=6,
+                                         l2_regularization=1.0, early_stopping=False, random_state=0)
+    clf.fit(x, y, sample_weight=w[y] * weight)
+    return clf
+
+
+def save(clf, out: str) -> None:
+    from videoforge.shots.features import FEATURE_NAMES, WINDOW_OFFSETS
+    from videoforge.shots.forest import export_hgb
+
+    names = [f"{f}@{o}" for o in WINDOW_OFFSETS for f in FEATURE_NAMES]
+    arrays = export_hgb(clf, names)
+    arrays["class_names"] = np.asarray(CLASSES)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    np.savez_compressed(out, **arrays)
+
+
+def synthetic_parts(data: str, seed: int, videos: int, preset: str, workers: int) -> list:
+    jobs = [(data, seed + i, preset) for i in range(videos)]
+    with Pool(workers) as pool:
+        return pool.map(_make, jobs)
 
 
 def main(argv=None) -> int:
@@ -82,43 +156,41 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True, help="model file to write (.npz)")
     ap.add_argument("--videos", type=int, default=96, help="training videos to generate")
     ap.add_argument("--seed", type=int, default=100000, help="first training seed (held-out sets use < 100000)")
-    ap.add_argument("--data", default=None, help="keep generated videos here (default: a temp dir)")
+    ap.add_argument("--data", default=None, help="keep generated videos and their feature rows here (default: a temp dir)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--iters", type=int, default=100)
-    ap.add_argument("--preset", choices=["v1", "v2"], default="v2", help="training generator preset (see above)")
+    ap.add_argument("--preset", choices=["v1", "v2", "v3"], default="v3", help="training generator preset (see above)")
+    ap.add_argument("--real-weight", type=float, default=None,
+                    help="weight of the rows from the TRAIN side of the real set (0: none; default: 4 with "
+                         "preset v3, the value benchmarks/shots_select.py chose by cross-validation; 0 otherwise)")
     a = ap.parse_args(argv)
-
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    from videoforge.shots.features import FEATURE_NAMES, WINDOW_OFFSETS
-    from videoforge.shots.forest import export_hgb
+    real_w = a.real_weight if a.real_weight is not None else (REAL_WEIGHT if a.preset == "v3" else 0.0)
 
     t0 = time.time()
     data = a.data or tempfile.mkdtemp(prefix="vf-shots-train-")
     os.makedirs(data, exist_ok=True)
-    jobs = [(data, a.seed + i, a.preset) for i in range(a.videos)]
-    with Pool(a.workers) as pool:
-        parts = pool.map(_make, jobs)
-    x = np.concatenate([p[0] for p in parts])
-    y = np.concatenate([p[1] for p in parts])
+    parts = synthetic_parts(data, a.seed, a.videos, a.preset, a.workers)
     print(f"transition frames outside the candidate gate: {sum(p[2] for p in parts)}")
-    print(f"{len(parts)} videos, {len(x)} candidate frames, class counts {np.bincount(y, minlength=len(CLASSES)).tolist()} "
-          f"({time.time() - t0:.0f} s)")
     # last videos as a validation split of the *training* footage (not the held-out report)
     n_val = max(1, len(parts) // 8)
-    n_tr = sum(len(p[1]) for p in parts[:-n_val])
-    counts = np.bincount(y[:n_tr], minlength=len(CLASSES)).astype(float)
-    w = (counts.sum() / (len(CLASSES) * np.maximum(counts, 1))) ** 0.5  # soften the class imbalance
-    clf = HistGradientBoostingClassifier(max_iter=a.iters, learning_rate=0.15, max_leaf_nodes=15, max_depth=6,
-                                         l2_regularization=1.0, early_stopping=False, random_state=0)
-    clf.fit(x[:n_tr], y[:n_tr], sample_weight=w[y[:n_tr]])
-    acc = float((clf.predict(x[n_tr:]) == y[n_tr:]).mean())
+    xs = [p[0] for p in parts[:-n_val]]
+    ys = [p[1] for p in parts[:-n_val]]
+    ws = [np.ones(len(p[1])) for p in parts[:-n_val]]
+    if real_w > 0:
+        for key, (x, y, _) in real_rows("train", data).items():
+            print(f"real TRAIN rows {key}: {len(y)} (cuts {int((y == 1).sum())}), weight {real_w:g}")
+            xs.append(x)
+            ys.append(y)
+            ws.append(np.full(len(y), real_w))
+    x, y, w = np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
+    print(f"{len(parts)} videos, {len(x)} training rows, class counts {np.bincount(y, minlength=len(CLASSES)).tolist()} "
+          f"({time.time() - t0:.0f} s)")
+    clf = fit(x, y, w, a.iters)
+    xv = np.concatenate([p[0] for p in parts[-n_val:]])
+    yv = np.concatenate([p[1] for p in parts[-n_val:]])
+    acc = float((clf.predict(xv) == yv).mean())
     print(f"frame accuracy on validation videos of the training footage: {acc:.4f} ({time.time() - t0:.0f} s)")
-    names = [f"{f}@{o}" for o in WINDOW_OFFSETS for f in FEATURE_NAMES]
-    arrays = export_hgb(clf, names)
-    arrays["class_names"] = np.asarray(CLASSES)
-    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    np.savez_compressed(a.out, **arrays)
+    save(clf, a.out)
     print(f"wrote {a.out} ({os.path.getsize(a.out) / 1e6:.2f} MB)")
     return 0
 

@@ -48,6 +48,13 @@ class GenSettings:
     look: bool = False
     fast_pace_prob: float = 0.0
     fast_shot_len: tuple[int, int] = (8, 30)
+    # Training only (preset v3): fades through a solid colour that is held for a while (black,
+    # white or any colour, held 3-14 frames, whatever the fade style), so one fade that rests on
+    # its colour and then cuts or ramps into the new shot is learned as one transition, not two.
+    # Drawn from their own stream: presets with fade_hold_prob 0 generate exactly as before.
+    fade_hold_prob: float = 0.0
+    fade_colour_prob: float = 0.0
+    fade_hold_len: tuple[int, int] = (3, 15)
 
 
 def _mask(direction: str, p: float, w: int, h: int) -> np.ndarray:
@@ -121,6 +128,7 @@ def generate(path: str, seed: int, settings: GenSettings | None = None) -> dict:
     style_rng = np.random.default_rng([seed, 19])
     shot_len = s.fast_shot_len if style_rng.random() < s.fast_pace_prob else s.shot_len
     post = production_look(style_rng, s.width, s.height) if s.look else None
+    fade_rng = np.random.default_rng([seed, 23])
     for i in range(s.shots):
         n = int(rng.integers(*shot_len))
         shot, _ = fac.make(n, 0)
@@ -131,6 +139,11 @@ def generate(path: str, seed: int, settings: GenSettings | None = None) -> dict:
             sub = {"cut": "", "dissolve": "", "fade": str(rng.choice(FADE_STYLES)),
                    "wipe": str(rng.choice(WIPE_DIRECTIONS))}[kind]
             nxt = (kind, length, sub, int(rng.integers(0, 6)))
+            if kind == "fade" and s.fade_hold_prob > 0:
+                held = fade_rng.random() < s.fade_hold_prob
+                colour = (np.full(3, 255.0) if fade_rng.random() < 0.5 else fade_rng.uniform(0, 255, 3)) \
+                    if fade_rng.random() < s.fade_colour_prob else np.zeros(3)
+                nxt = nxt + (int(fade_rng.integers(*s.fade_hold_len)) if held else None, colour.astype(np.float32))
         plan.append((shot, n, nxt))
 
     truth = {"video": os.path.basename(path), "seed": seed, "fps": s.fps, "width": s.width, "height": s.height,
@@ -151,7 +164,8 @@ def generate(path: str, seed: int, settings: GenSettings | None = None) -> dict:
                 idx += 1
             if nxt is None:
                 continue
-            kind, length, sub, hold = nxt
+            kind, length, sub, hold = nxt[:4]
+            long_hold, colour = nxt[4:] if len(nxt) > 4 else (None, np.zeros(3, np.float32))
             b = plan[i + 1][0]
             if kind == "cut":
                 truth["transitions"].append({"kind": "cut", "start_frame": idx, "end_frame": idx})
@@ -166,14 +180,16 @@ def generate(path: str, seed: int, settings: GenSettings | None = None) -> dict:
                     idx += 1
                 t_in[i + 1] = length
             else:  # fade: out to black, in from black, or through black (with a held black)
-                black = np.zeros((s.height, s.width, 3), np.uint8)
+                # (preset v3: through any solid colour, which may be held for long_hold frames)
+                black = np.broadcast_to(colour, (s.height, s.width, 3)).astype(np.uint8)
                 if sub in ("out", "through"):
                     lo = length if sub == "out" else max(3, length // 2)
                     for j in range(lo):
                         a = 1 - (j + 1) / lo  # last frame of the ramp is black
-                        yield (shot.render(t_in[i] + j).astype(np.float32) * a).astype(np.uint8)
+                        yield (shot.render(t_in[i] + j).astype(np.float32) * a + colour * (1 - a)).astype(np.uint8)
                         idx += 1
-                for _ in range(hold if sub == "through" else min(hold, 2)):
+                n_hold = long_hold if long_hold is not None else (hold if sub == "through" else min(hold, 2))
+                for _ in range(n_hold):
                     yield black
                     idx += 1
                 if sub in ("in", "through"):
@@ -183,7 +199,7 @@ def generate(path: str, seed: int, settings: GenSettings | None = None) -> dict:
                         idx += 1
                     for j in range(li):
                         a = (j + 1) / (li + 1)
-                        yield (b.render(j).astype(np.float32) * a).astype(np.uint8)
+                        yield (b.render(j).astype(np.float32) * a + colour * (1 - a)).astype(np.uint8)
                         idx += 1
                     t_in[i + 1] = li
             truth["transitions"].append({"kind": kind, "start_frame": start, "end_frame": idx - 1, "style": sub})
@@ -255,6 +271,16 @@ def train_settings_v2(rng: np.random.Generator) -> GenSettings:
     s.fast_pace_prob = 0.4
     s.same_source_prob = 0.35
     s.kind_weights = {"cut": 0.5, "dissolve": 0.17, "fade": 0.16, "wipe": 0.17}
+    return s
+
+
+def train_settings_v3(rng: np.random.Generator) -> GenSettings:
+    """`train_settings_v2` plus fades through held solid colours (black, white, any colour; held
+    3-14 frames in 60 % of fades). Same footage pool, seeds and sizes; nothing of the held-out
+    presets or of the second generator's code."""
+    s = train_settings_v2(rng)
+    s.fade_hold_prob = 0.6
+    s.fade_colour_prob = 0.6
     return s
 
 
