@@ -338,3 +338,33 @@ def test_lock_from_another_pid_namespace_is_honoured(tmp_path):
 
     with pytest.raises(CatalogLockedError, match="another run is writing this catalog"):
         RunLock(str(tmp_path), wait=0, on_wait=lambda info: None).acquire()
+
+
+def test_rewriting_every_stale_column_clears_the_flag(cut_video, tmp_path):
+    from videoforge.curate.store import write_shot_columns
+
+    cat = str(tmp_path / "cat")
+    run_videos([cut_video], cat, config=SPLIT, progress=False, workers=1)
+    _curate(cat)
+    run_videos([cut_video], cat, config=WHOLE, progress=False, workers=1)   # the first shot grows: stale
+    sid, stale = rows(cat, "SELECT shot_id, stale_columns FROM shots")[0]
+    assert sorted(stale) == sorted(CURATION)
+    write_shot_columns(Catalog(cat), [sid], {"suitability": [0.5]})   # re-scored: captions still stale
+    assert rows(cat, "SELECT curation_stale, list_contains(stale_columns, 'suitability') FROM shots") == [(True, False)]
+    write_shot_columns(Catalog(cat), [sid], {k: [v] for k, v in CURATION.items() if k != "suitability"})
+    assert rows(cat, "SELECT curation_stale, stale_columns FROM shots") == [(False, [])]
+
+
+def test_new_analysis_version_marks_curation_stale_even_with_same_boundaries(cut_video, tmp_path):
+    cat = str(tmp_path / "cat")
+    run_videos([cut_video], cat, config=SPLIT, progress=False, workers=1)
+    _curate(cat)
+    before = _curation(cat)
+    other = AnalysisConfig(detector="videoforge", scorers=["sharpness"], ocr=False)   # same cuts, other metrics
+    assert other.signature() != SPLIT.signature()
+    assert run_videos([cut_video], cat, config=other, progress=False, workers=1).analyzed == 1
+    after = _curation(cat)
+    assert after.keys() == before.keys()
+    for sid, r in after.items():
+        assert r[:2] == before[sid][:2] and r[3:] == tuple(CURATION.values())   # same shot, values kept
+        assert r[2] is True                                                      # but made from other metrics

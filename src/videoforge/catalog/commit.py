@@ -49,27 +49,30 @@ def _carried_columns(con: duckdb.DuckDBPyConnection, result) -> list[str]:
     written = set(ANALYSIS_SHOT_COLUMNS)
     for r in result.shots:
         written.update(r)
-    return [c for c in column_types(con, "shots") if c not in written and c != "curation_stale"]
+    return [c for c in column_types(con, "shots") if c not in written and c not in ("curation_stale", "stale_columns")]
 
 
 def commit_video(con: duckdb.DuckDBPyConnection, result) -> None:
     """Replace one video's rows (videos, shots, transitions, keyframes) in one transaction.
 
     Curation survives re-analysis: for every shot_id that is still there, the curation columns
-    are carried over in the same transaction; `curation_stale` is set where the shot's
-    boundaries or the file's content changed (the values describe the old shot), and on shots
-    whose `duplicate_of` points at a shot that vanished or changed."""
+    are carried over in the same transaction; `curation_stale` is set (and the columns named in
+    `stale_columns`) where the shot's boundaries, the file's content or the analysis version
+    changed (the values describe the old shot), and on shots whose `duplicate_of` points at a
+    shot that vanished or changed."""
     vid = result.video["video_id"]
     carried = _carried_columns(con, result)
     con.execute("BEGIN TRANSACTION")
     try:
-        old_hash = con.execute("SELECT content_hash FROM videos WHERE video_id = ?", [vid]).fetchone()
-        new_hash = result.video.get("content_hash")
-        content_changed = bool(old_hash and old_hash[0] and new_hash and old_hash[0] != new_hash)
+        old = con.execute("SELECT content_hash, analysis_version FROM videos WHERE video_id = ?", [vid]).fetchone()
+        new_hash, new_version = result.video.get("content_hash"), result.video.get("analysis_version")
+        content_changed = bool(old and old[0] and new_hash and old[0] != new_hash)
+        # metrics computed another way: scores and labels made from them describe the old values
+        version_changed = bool(old and old[1] and new_version and old[1] != new_version)
         has_old = con.execute("SELECT count(*) FROM shots WHERE video_id = ?", [vid]).fetchone()[0] > 0
         if has_old:
             con.execute("DROP TABLE IF EXISTS vf_old_shots")
-            cols = ", ".join(["shot_id", "start_frame", "end_frame", "curation_stale", *map(_quote, carried)])
+            cols = ", ".join(["shot_id", "start_frame", "end_frame", "curation_stale", "stale_columns", *map(_quote, carried)])
             con.execute(f"CREATE TEMP TABLE vf_old_shots AS SELECT {cols} FROM shots WHERE video_id = ?", [vid])
         for table in ("keyframes", "transitions", "shots", "videos"):
             con.execute(f"DELETE FROM {table} WHERE video_id = ?", [vid])
@@ -79,7 +82,7 @@ def commit_video(con: duckdb.DuckDBPyConnection, result) -> None:
         _insert(con, "transitions", result.transitions)
         _insert(con, "keyframes", result.keyframes)
         if has_old:
-            _carry_curation(con, carried, content_changed)
+            _carry_curation(con, carried, content_changed or version_changed)
             con.execute("DROP TABLE vf_old_shots")
         con.execute("COMMIT")
     except BaseException:
@@ -95,18 +98,41 @@ def _quote(name: str) -> str:
 def _carry_curation(con: duckdb.DuckDBPyConnection, carried: list[str], content_changed: bool) -> None:
     """Copy curation from vf_old_shots onto the new rows with the same shot_id; flag what changed."""
     q = {c: _quote(c) for c in carried}   # user-added columns may be keywords or hold spaces
-    has_value = " OR ".join(f"o.{q[c]} IS NOT NULL" for c in carried) or "FALSE"
     changed = "TRUE" if content_changed else "(o.end_frame IS DISTINCT FROM shots.end_frame)"
+    # the carried columns that hold a value: they describe the old shot if it changed
+    valued = ("list_filter([" + ", ".join(f"CASE WHEN o.{q[c]} IS NOT NULL THEN {_literal(c)} END" for c in carried)
+              + "], lambda x: x IS NOT NULL)") if carried else "[]::VARCHAR[]"
+    stale = (f"list_distinct(list_concat(coalesce(o.stale_columns, []::VARCHAR[]), "
+             f"CASE WHEN {changed} THEN {valued} ELSE []::VARCHAR[] END))")
     sets = [f"{q[c]} = o.{q[c]}" for c in carried]
-    sets.append(f"curation_stale = coalesce(o.curation_stale, FALSE) OR (({changed}) AND ({has_value}))")
+    sets.append(f"stale_columns = {stale}")
+    # a flag set before stale_columns existed (NULL list) is kept as it was
+    sets.append(f"curation_stale = len({stale}) > 0 OR (coalesce(o.curation_stale, FALSE) AND o.stale_columns IS NULL)")
     con.execute(f"UPDATE shots SET {', '.join(sets)} FROM vf_old_shots o WHERE shots.shot_id = o.shot_id")
     if "duplicate_of" in carried:
         # other shots named a shot of this video as their original: flag them if it is gone or changed
         con.execute(f"""
-            UPDATE shots SET curation_stale = TRUE
+            UPDATE shots SET curation_stale = TRUE,
+                stale_columns = list_distinct(list_append(coalesce(stale_columns, []::VARCHAR[]), 'duplicate_of'))
             WHERE duplicate_of IN (
                 SELECT o.shot_id FROM vf_old_shots o LEFT JOIN shots n ON n.shot_id = o.shot_id
                 WHERE n.shot_id IS NULL OR {"TRUE" if content_changed else "n.end_frame IS DISTINCT FROM o.end_frame"})""")
+
+
+def _literal(text: str) -> str:
+    """A string as a DuckDB literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def revalidate(con: duckdb.DuckDBPyConnection, columns: list[str], ids_relation: str) -> None:
+    """Curation `columns` were just written for the shots whose ids `ids_relation` (a registered
+    table or view with a `shot_id` column) holds: they are fresh, so they leave `stale_columns`,
+    and `curation_stale` clears once nothing stale is left. Call inside the writer's transaction."""
+    names = "[" + ", ".join(_literal(c) for c in columns) + "]::VARCHAR[]"
+    con.execute(f"""
+        UPDATE shots SET stale_columns = list_filter(stale_columns, lambda x: NOT list_contains({names}, x)),
+                         curation_stale = len(list_filter(stale_columns, lambda x: NOT list_contains({names}, x))) > 0
+        WHERE stale_columns IS NOT NULL AND shot_id IN (SELECT shot_id FROM {ids_relation})""")
 
 
 def record_error(con: duckdb.DuckDBPyConnection, path: str, stage: str, message: str, fingerprint: str | None = None,

@@ -180,6 +180,14 @@ MIGRATIONS.append([
     )""",
 ])
 
+# 6: which curation values are stale (leftover of issue 20). `stale_columns` names the carried
+# curation columns whose values describe an older version of the shot (its boundaries, the
+# file's content or the analysis version changed); writing a column again (score, dedup,
+# caption) takes it off the list, and `curation_stale` is TRUE while the list is not empty.
+MIGRATIONS.append([
+    "ALTER TABLE shots ADD COLUMN IF NOT EXISTS stale_columns VARCHAR[]",
+])
+
 # Columns of `shots` that analysis writes (everything else on `shots` is curation, which a
 # re-analysis carries over for every shot_id that survives).
 ANALYSIS_SHOT_COLUMNS: frozenset[str] = frozenset([

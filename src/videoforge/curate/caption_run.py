@@ -8,6 +8,7 @@ import json
 import os
 import time
 
+from videoforge.catalog.commit import revalidate
 from videoforge.curate.captions.base import Caption, Captioner, CaptionStopped, ShotInput, flatten
 from videoforge.curate.cascade import CascadePolicy, select
 
@@ -55,6 +56,7 @@ def _commit_batch(catalog, captions: list[Caption], key_of: dict[str, str], writ
         try:
             con.execute("UPDATE shots SET caption = n.caption, caption_json = n.caption_json, "
                         "caption_backend = n.caption_backend FROM vf_caption_batch n WHERE shots.shot_id = n.shot_id")
+            revalidate(con, ["caption", "caption_json", "caption_backend"], "vf_caption_batch")
             if fresh:
                 con.execute("INSERT OR REPLACE INTO caption_cache SELECT * FROM vf_caption_cache")
             con.execute("COMMIT")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from videoforge.catalog import Catalog
+from videoforge.catalog.commit import revalidate
 
 
 def write_shot_columns(catalog: Catalog, shot_ids: Sequence[str], columns: dict[str, Sequence]) -> int:
@@ -23,6 +24,7 @@ def write_shot_columns(catalog: Catalog, shot_ids: Sequence[str], columns: dict[
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(f"UPDATE shots SET {sets} FROM vf_new_values n WHERE shots.shot_id = n.shot_id")
+            revalidate(con, list(columns), "vf_new_values")   # freshly written: no longer stale
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
