@@ -11,6 +11,7 @@ import datetime as _dt
 import duckdb
 
 from videoforge.catalog.store import column_types
+from videoforge.catalog.transaction import transaction
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
     if not rows:
@@ -26,15 +27,6 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> Non
         f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({placeholders})",
         [[r.get(c) for c in cols] for r in rows],
     )
-
-
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    """Undo an open transaction; a failed COMMIT (e.g. disk full) has already ended it, so the
-    original error, not "cannot rollback", is what the caller sees."""
-    try:
-        con.execute("ROLLBACK")
-    except duckdb.Error:
-        pass
 
 
 def now() -> _dt.datetime:
@@ -62,8 +54,7 @@ def commit_video(con: duckdb.DuckDBPyConnection, result) -> None:
     shot that vanished or changed."""
     vid = result.video["video_id"]
     carried = _carried_columns(con, result)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         old = con.execute("SELECT content_hash, analysis_version FROM videos WHERE video_id = ?", [vid]).fetchone()
         new_hash, new_version = result.video.get("content_hash"), result.video.get("analysis_version")
         content_changed = bool(old and old[0] and new_hash and old[0] != new_hash)
@@ -84,10 +75,6 @@ def commit_video(con: duckdb.DuckDBPyConnection, result) -> None:
         if has_old:
             _carry_curation(con, carried, content_changed or version_changed)
             con.execute("DROP TABLE vf_old_shots")
-        con.execute("COMMIT")
-    except BaseException:
-        _rollback(con)
-        raise
 
 
 def _quote(name: str) -> str:
@@ -139,14 +126,9 @@ def record_error(con: duckdb.DuckDBPyConnection, path: str, stage: str, message:
                  kind: str = "input") -> None:
     """Replace the error row of `path` (one current error per file) in one transaction.
     `kind`: 'input' (the file is bad) or 'internal' (a videoforge bug or a resource failure)."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM errors WHERE path = ?", [path])
         con.execute(
             "INSERT INTO errors (path, stage, message, logged_at, fingerprint, kind) VALUES (?, ?, ?, ?, ?, ?)",
             [path, stage, message, now(), fingerprint, kind],
         )
-        con.execute("COMMIT")
-    except Exception:
-        _rollback(con)
-        raise

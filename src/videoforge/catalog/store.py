@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import duckdb
 
 from videoforge.catalog.schema import MIGRATIONS, SCHEMA_VERSION
+from videoforge.catalog.transaction import transaction
 
 DB_NAME = "catalog.duckdb"
 
@@ -158,15 +159,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     if current > SCHEMA_VERSION:
         raise CatalogError(f"catalog schema version {current} is newer than this videoforge ({SCHEMA_VERSION}); upgrade videoforge")
     for version in range(current + 1, SCHEMA_VERSION + 1):
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             for stmt in MIGRATIONS[version - 1]:
                 con.execute(stmt)
-            con.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)]
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
     return SCHEMA_VERSION

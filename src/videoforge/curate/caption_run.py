@@ -9,6 +9,7 @@ import os
 import time
 
 from videoforge.catalog.commit import revalidate
+from videoforge.catalog.transaction import transaction
 from videoforge.curate.captions.base import Caption, Captioner, CaptionStopped, ShotInput, flatten
 from videoforge.curate.cascade import CascadePolicy, select
 
@@ -52,17 +53,13 @@ def _commit_batch(catalog, captions: list[Caption], key_of: dict[str, str], writ
     with catalog.write() as con:
         con.register("vf_caption_batch", shots)
         con.register("vf_caption_cache", cache)
-        con.execute("BEGIN TRANSACTION")
         try:
-            con.execute("UPDATE shots SET caption = n.caption, caption_json = n.caption_json, "
-                        "caption_backend = n.caption_backend FROM vf_caption_batch n WHERE shots.shot_id = n.shot_id")
-            revalidate(con, ["caption", "caption_json", "caption_backend"], "vf_caption_batch")
-            if fresh:
-                con.execute("INSERT OR REPLACE INTO caption_cache SELECT * FROM vf_caption_cache")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            with transaction(con):
+                con.execute("UPDATE shots SET caption = n.caption, caption_json = n.caption_json, "
+                            "caption_backend = n.caption_backend FROM vf_caption_batch n WHERE shots.shot_id = n.shot_id")
+                revalidate(con, ["caption", "caption_json", "caption_backend"], "vf_caption_batch")
+                if fresh:
+                    con.execute("INSERT OR REPLACE INTO caption_cache SELECT * FROM vf_caption_cache")
         finally:
             con.unregister("vf_caption_batch")
             con.unregister("vf_caption_cache")

@@ -8,6 +8,7 @@ import pyarrow as pa
 
 from videoforge.catalog import Catalog
 from videoforge.catalog.commit import revalidate
+from videoforge.catalog.transaction import transaction
 
 
 def write_shot_columns(catalog: Catalog, shot_ids: Sequence[str], columns: dict[str, Sequence]) -> int:
@@ -21,14 +22,10 @@ def write_shot_columns(catalog: Catalog, shot_ids: Sequence[str], columns: dict[
     sets = ", ".join(f"{c} = n.{c}" for c in columns)
     with catalog.write() as con:
         con.register("vf_new_values", table)   # zero-copy view of the Arrow table
-        con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(f"UPDATE shots SET {sets} FROM vf_new_values n WHERE shots.shot_id = n.shot_id")
-            revalidate(con, list(columns), "vf_new_values")   # freshly written: no longer stale
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+            with transaction(con):
+                con.execute(f"UPDATE shots SET {sets} FROM vf_new_values n WHERE shots.shot_id = n.shot_id")
+                revalidate(con, list(columns), "vf_new_values")   # freshly written: no longer stale
         finally:
             con.unregister("vf_new_values")
     return len(shot_ids)
