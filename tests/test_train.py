@@ -106,6 +106,34 @@ def test_shape_scorer_reads_rendered_ground_truth(tmp_path, size):
     assert max(shapes.read_clip(bar).shape_scores.values()) < 0.6
 
 
+def test_demo_sized_shapes_fit_read_back_and_survive_the_x4_latent():
+    """The demo's larger shapes (radius 1/4 of the side): the whole path stays in the frame, the
+    checker reads every attribute and the travel, fast still outruns slow; and the x4 latent's
+    block means (the demo AE's shortcut) keep their shape where they lose the 1/7 shapes'."""
+    from videoforge.models.autoencoder import pool_shortcut, unpool_shortcut
+
+    def shape_hits(clips):
+        x = np.stack([shapes.render_clip(c, 17, 64)[:, ::2, ::2] for c in clips])    # 32 x 32, as trained
+        xt = torch.from_numpy(x).permute(0, 4, 1, 2, 3).float() / 127.5 - 1
+        rec = unpool_shortcut(pool_shortcut(xt, 4, 4), 4, 4)
+        rec = ((rec.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).numpy()
+        return np.mean([shapes.read_clip(r).shape == c.shape for r, c in zip(rec, clips)])
+
+    big = shapes.sample_clips(1, seed=4, radius=0.25)
+    sp = shapes.speeds_for(0.25)
+    assert sp["slow"][1] == sp["fast"][0] and sp["fast"][1] <= 1 - 0.5 - 2 / 64 + 1e-9   # the path fits
+    for c in big[::3]:
+        frames = shapes.render_clip(c, 16, 64)
+        colour = np.all(np.abs(frames.astype(float) - np.array(shapes.COLOURS[c.colour])) < 1, axis=-1)
+        # the whole shape in frame on the first and last frame (area of a 16-px-radius shape, not cut)
+        assert min(colour[0].sum(), colour[-1].sum()) > 0.9 * {"circle": np.pi, "square": 3.24, "triangle": 2.2}[c.shape] * 16 ** 2
+        r = shapes.read_clip(frames)
+        assert (r.colour, r.shape, r.direction) == (c.colour, c.shape, c.direction)
+        assert abs(r.travel - c.travel) < 0.05
+    small = shapes.sample_clips(1, seed=4)
+    assert shape_hits(big[::2]) >= 0.9 > 0.7 > shape_hits(small[::2])          # 24 clips each
+
+
 def test_checker_rejects_an_empty_clip():
     r = shapes.read_clip(np.full((16, 32, 32, 3), 120, np.uint8))
     assert r.colour is None and r.direction is None

@@ -25,6 +25,21 @@ DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
 # ranges meet, so speeds cover one continuous range: the motion metric the generator is
 # conditioned on then has training clips at every level a user can ask for, not two clusters.
 SPEEDS = {"slow": (0.12, 0.37), "fast": (0.37, 0.62)}
+# The shape's radius as a fraction of the side. 1/7 is the original size: at the demo's 32 x 32
+# training size that is a 9-pixel shape, about two cells of a x4 latent, which is too small for
+# the latent to keep circle / square / triangle apart (docs/notes/train.md, issue 19).
+DEFAULT_RADIUS = 1 / 7
+
+
+def speeds_for(radius: float = DEFAULT_RADIUS) -> dict[str, tuple[float, float]]:
+    """SPEEDS shrunk so the longest travel still fits in the frame with a shape of `radius`.
+
+    The room a shape can travel is the side minus its diameter (and a pixel each side at 64 px);
+    SPEEDS were chosen for the default radius, so larger shapes get proportionally shorter
+    travels (the same fraction of the room they have)."""
+    room = lambda r: 1 - 2 * r - 2 / 64          # noqa: E731
+    k = min(1.0, room(radius) / room(DEFAULT_RADIUS))
+    return {name: (lo * k, hi * k) for name, (lo, hi) in SPEEDS.items()}
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,7 @@ class ShapeClip:
     travel: float
     caption: str
     seed: int
+    radius: float = DEFAULT_RADIUS     # the shape's radius, fraction of the side
 
 
 def combos() -> list[tuple[str, str, str]]:
@@ -161,10 +177,11 @@ def _mask(shape: str, cx: float, cy: float, r: float, h: int, w: int) -> np.ndar
 
 
 def render_clip(clip: ShapeClip, frames: int = 16, size: int = 64) -> np.ndarray:
-    """Frames (frames, size, size, 3) uint8 RGB of `clip`; the shape's radius is size/7."""
+    """Frames (frames, size, size, 3) uint8 RGB of `clip`; the shape's radius is `clip.radius` x size
+    (size/7 by default)."""
     rng = np.random.default_rng(clip.seed)
     bg = _background(rng, size, size)
-    r = size / 7
+    r = size * clip.radius
     dx, dy = DIRECTIONS[clip.direction]
     travel = clip.travel * size
     lo, hi = r + 1, size - r - 1
@@ -188,10 +205,13 @@ def render_clip(clip: ShapeClip, frames: int = 16, size: int = 64) -> np.ndarray
 
 
 def sample_clips(n_per_combo: int, exclude: list[tuple[str, str, str]] = (), seed: int = 0,
-                 include: list[tuple[str, str, str]] | None = None) -> list[ShapeClip]:
+                 include: list[tuple[str, str, str]] | None = None,
+                 radius: float = DEFAULT_RADIUS) -> list[ShapeClip]:
     """`n_per_combo` clips for every (colour, shape, direction) in `include` (default: all) and
-    not in `exclude`, speeds alternating."""
+    not in `exclude`, speeds alternating; shapes of `radius` (fraction of the side) with travels
+    from `speeds_for(radius)`."""
     rng = np.random.default_rng(seed)
+    speeds = speeds_for(radius)
     out = []
     chosen = combos() if include is None else [tuple(c) for c in include]
     for colour, shape, direction in chosen:
@@ -199,10 +219,10 @@ def sample_clips(n_per_combo: int, exclude: list[tuple[str, str, str]] = (), see
             continue
         for k in range(n_per_combo):
             speed = "slow" if k % 2 == 0 else "fast"
-            travel = float(rng.uniform(*SPEEDS[speed]))
+            travel = float(rng.uniform(*speeds[speed]))
             fast_word = speed == "fast" and rng.random() < 0.5
             out.append(ShapeClip(colour, shape, direction, speed, travel,
-                                 caption_for(colour, shape, direction, fast_word), int(rng.integers(2**31))))
+                                 caption_for(colour, shape, direction, fast_word), int(rng.integers(2**31)), radius))
     return out
 
 
