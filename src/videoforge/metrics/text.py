@@ -146,11 +146,14 @@ def _clusters(grad: np.ndarray, level: int, planes: tuple[np.ndarray, ...], min_
     _, _, stats, _ = cv2.connectedComponentsWithStats(words, connectivity=8)
     out = []
     H = grad.shape[0]
-    for x, y, bw, bh, px in stats[1:]:
-        if not (4 <= bh <= min(H // 2, 36) and bw >= 1.3 * bh and bw >= 10 and px >= 0.2 * bw * bh):
-            continue
+    # the shape test on every component at once (a busy picture has ~100 per pass; a Python
+    # loop over all of them was a fifth of the gate's time); the stroke count only on the rest
+    s = stats[1:].astype(np.int64)
+    bw_, bh_ = s[:, 2], s[:, 3]
+    ok = (bh_ >= 4) & (bh_ <= min(H // 2, 36)) & (bw_ >= 1.3 * bh_) & (bw_ >= 10) & (s[:, 4] >= 0.2 * bw_ * bh_)
+    for x, y, bw, bh, px in s[ok].tolist():
         box = strokes[y: y + bh, x: x + bw]
-        starts = int(np.max(np.count_nonzero(np.diff(box, axis=1) == 1, axis=1)))
+        starts = int(np.count_nonzero(box[:, 1:] > box[:, :-1], axis=1).max())   # 0 -> 1 steps along rows
         if starts >= max(2.0, bw / bh) and max(float(p[y: y + bh, x: x + bw].std()) for p in planes) >= min_std:
             out.append((int(x), int(y), int(bw), int(bh)))
     return out
