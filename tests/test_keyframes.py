@@ -109,3 +109,20 @@ def test_candidates_left_by_a_killed_process_are_swept(tmp_path):
     assert not stale.exists() and live.exists() and os.path.isdir(sel._tmp)
     sel.close()
     assert not os.path.exists(sel._tmp)
+
+
+def test_candidates_over_the_memory_allowance_wait_on_disk_with_the_same_result(tmp_path, monkeypatch):
+    """Candidate JPEGs are held in memory up to keyframes.MEMORY_BYTES, then written to the
+    temp folder; the chosen keyframes (rows and file bytes) do not depend on where they waited."""
+    from videoforge.metrics import keyframes as kfmod
+
+    frames = still(1, 30) + pan(2, 60) + still(3, 20)
+    shots = [Shot(0, 29), Shot(30, 89), Shot(90, 109)]
+    in_memory = select(tmp_path / "a", frames, shots)
+    monkeypatch.setattr(kfmod, "MEMORY_BYTES", 0)   # every candidate waits on disk
+    on_disk = select(tmp_path / "b", frames, shots)
+    assert in_memory == on_disk
+    for kfs in in_memory:
+        for kf in kfs:
+            a = (tmp_path / "a" / "cat" / kf["path"]).read_bytes()
+            assert a and a == (tmp_path / "b" / "cat" / kf["path"]).read_bytes()

@@ -1,8 +1,9 @@
 """Keyframes: a few small JPEGs per shot that represent it, chosen in the same decode pass.
 
-During the pass (shots are not known yet) candidate frames are written as JPEGs to a
+During the pass (shots are not known yet) candidate frames are encoded as JPEGs of at most
+`max_side` px and held in memory up to `MEMORY_BYTES`; beyond that they are written to a
 private temp folder (removed after selection, or by the next selector if the process was
-killed), so memory stays bounded for hour-long and 4K input (in memory: a
+killed), so memory stays bounded for hour-long and 4K input (beyond the allowance: a
 16x9 thumbnail per candidate, ~0.5 KB). Candidates are:
 - the first frame, then the first frame at or after each multiple of `1 / candidate_rate_hz`
   seconds of PTS (fixed step on a grid of the timeline),
@@ -45,6 +46,10 @@ from videoforge.metrics.sampling import crossed
 
 _THUMB = (16, 9)
 _PREFIX = "vf-keyframes-"
+# Candidate JPEGs are held in memory up to this many bytes per selector (~1,500 candidates of
+# 384 px; writing and later deleting a file per candidate cost more CPU than encoding it),
+# then spilled to the temp folder, so memory stays bounded on hour-long input.
+MEMORY_BYTES = 32 << 20
 
 
 def _sweep_dead(tmp_dir: str | None) -> None:
@@ -72,7 +77,7 @@ class Candidate:
     frame: int
     pts_time: float
     thumb: np.ndarray   # (9, 16, 3) uint8
-    file: str           # temp JPEG
+    file: str | bytes   # the JPEG: its bytes while the selector's memory allowance lasts, else a temp file
     width: int
     height: int
 
@@ -105,6 +110,7 @@ class KeyframeSelector:
         self.busy_level = busy_level
         self.calm_level = calm_level
         self.candidates: list[Candidate] = []
+        self._held = 0   # bytes of candidate JPEGs held in memory
         if spill_dir is None:
             _sweep_dead(tmp_dir)
             self._tmp = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=tmp_dir)
@@ -199,10 +205,15 @@ class KeyframeSelector:
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
         if not ok:
             return
-        path = os.path.join(self._tmp, f"{frame.index}.jpg")
-        with open(path, "wb") as f:
-            f.write(buf.tobytes())
-        self.candidates.append(Candidate(frame.index, frame.pts_time, thumb, path, img.shape[1], img.shape[0]))
+        data = buf.tobytes()
+        if self._held + len(data) <= MEMORY_BYTES:
+            self._held += len(data)
+            where: str | bytes = data
+        else:
+            where = os.path.join(self._tmp, f"{frame.index}.jpg")
+            with open(where, "wb") as f:
+                f.write(data)
+        self.candidates.append(Candidate(frame.index, frame.pts_time, thumb, where, img.shape[1], img.shape[0]))
 
     # -- after the pass --------------------------------------------------------------------
     def select(self, shots) -> list[list[Candidate]]:
@@ -255,7 +266,11 @@ class KeyframeSelector:
                 if c.frame not in written:
                     dst = os.path.join(out_dir, name)
                     tmp = dst + ".tmp"
-                    shutil.copyfile(c.file, tmp)
+                    if isinstance(c.file, bytes):
+                        with open(tmp, "wb") as f:
+                            f.write(c.file)
+                    else:
+                        shutil.copyfile(c.file, tmp)
                     os.replace(tmp, dst)   # readers never see a half-written JPEG
                     written.add(c.frame)
                 # the pass's final times (stats.pts): exact also where the decoder's labels were rebuilt

@@ -8,7 +8,7 @@ wider than tall and crossed by several separate strokes) at three scales of the 
 luma plane and in its chroma planes, at a faint and a strong gradient level. The gate is
 tuned for recall on the `tune` split of `synth/text_scenes.py`; busy photographs pass it
 often, which costs OCR time but never a word. A passing frame's padded text region (from the
-frame at <= `ocr_side` px) waits on disk as a JPEG.
+frame at <= `ocr_side` px) waits as a JPEG (in memory up to `MEMORY_BYTES`, then on disk).
 
 After the pass, with the shots known, each shot's candidates are planned: the shot is cut
 into time slices of `slice_seconds` (at most `max_per_shot`), and the most text-like
@@ -42,6 +42,9 @@ from videoforge.io.decode import Frame
 from videoforge.metrics.base import Scorer, ShotContext
 
 COLUMNS = ("text_area", "ocr_text")
+# Candidates' crops are held in memory (JPEG bytes) up to this many bytes per scorer, then wait
+# on disk: memory stays bounded on long videos, and a short one pays no file writes and deletes.
+MEMORY_BYTES = 48 << 20
 _ENGINES = threading.local()   # RapidOCR keeps per-call state: one instance per thread
 
 
@@ -368,7 +371,7 @@ class TextScorer(Scorer):
         self.slice_seconds = slice_seconds
         self.jpeg_quality = jpeg_quality
         self.tmp_dir = tmp_dir
-        self._tmp: str | None = None   # candidates' crops wait on disk (memory stays flat on long videos)
+        self._tmp: str | None = None   # crops over the memory allowance wait here (memory stays flat on long videos)
         self._cleanup = None
         self.calls = 0          # OCR calls made for the last video (for benchmarks)
         self.reused = 0         # shots served by a reading made for another shot
@@ -382,6 +385,7 @@ class TextScorer(Scorer):
         self._slot: int | None = None
         self._steady: dict[int, float] = {}             # candidate -> steady text-like area (after the pass)
         self._shot_span: dict[int, tuple[int, int]] = {}  # candidate -> its shot's frames
+        self._held = 0                                  # bytes of crops held in memory
 
     # -- during the pass -------------------------------------------------------------------
     def _slot_of(self, frame) -> int:
@@ -412,11 +416,16 @@ class TextScorer(Scorer):
         ocrop = (int(c[0] * sx), int(c[1] * sy), int(np.ceil(c[2] * sx)), int(np.ceil(c[3] * sy)))
         ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(img[ocrop[1]: ocrop[3], ocrop[0]: ocrop[2]]),
                                [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
-        where = None
+        where: bytes | str | None = None
         if ok:
-            where = os.path.join(self._spill_dir(), f"{frame.index}.jpg")
-            with open(where, "wb") as f:
-                f.write(buf.tobytes())
+            where = buf.tobytes()
+            if self._held + len(where) <= MEMORY_BYTES:
+                self._held += len(where)
+            else:   # over the allowance: this crop waits on disk
+                path = os.path.join(self._spill_dir(), f"{frame.index}.jpg")
+                with open(path, "wb") as f:
+                    f.write(where)
+                where = path
         self.cands.append(Candidate(frame.index, frame.pts_time, g.score, ocrop, (img.shape[1], img.shape[0]), where,
                                     tuple(g.boxes)))
         self.samples.append((frame.index, len(self.cands) - 1))
