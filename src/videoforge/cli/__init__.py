@@ -20,6 +20,8 @@ COMMANDS = [
     "index", "search",
     "serve",
     "train", "generate",
+    "matte",
+    "stages", "plan", "calibrate",
 ]
 
 

@@ -16,7 +16,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
             "videos already analysed with the same settings and retries the ones that failed."
         ),
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, folders (searched recursively) or globs")
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="video files, folders (searched recursively) or globs (none with --plan: the plan names them)")
     p.add_argument("--catalog", required=True, metavar="DIR", help="catalog folder (created if missing)")
     p.add_argument("--workers", type=int, default=None, metavar="N", help="parallel videos (default: CPU cores)")
     p.add_argument("--force", action="store_true", help="re-analyse videos already in the catalog")
@@ -29,6 +30,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--lock-wait", type=float, default=None, metavar="SECONDS",
                    help="one run writes a catalog at a time: wait at most this long for another run to finish "
                         "(default: wait until it does; a killed run's lock is taken over at once)")
+    p.add_argument("--plan", default=None, metavar="PLAN.json",
+                   help="execute a plan made by `videoforge plan` (its inputs and stage variants) and report "
+                        "predicted vs actual cost; measured costs feed the catalog's stage registry")
     p.add_argument("--json", action="store_true", help="print the run summary as JSON on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
@@ -40,6 +44,12 @@ def main(args) -> int:
     from videoforge.engine.config import AnalysisConfig
     from videoforge.engine.run import run_videos
 
+    if args.plan:
+        from videoforge.cli.plan_run import run_plan
+
+        return run_plan(args)
+    if not args.inputs:
+        raise UsageError("give at least one INPUT (or --plan PLAN.json)")
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
     if args.address and args.engine != "ray":

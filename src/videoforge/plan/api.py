@@ -1,0 +1,57 @@
+"""One entry point for planning, shared by `videoforge plan` and `POST /api/plans`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from videoforge.plan.planner import DEFAULT_MARGIN, PlanError, Problem, plan
+
+SAMPLE_INPUTS = 8   # inputs whose decode is timed when no measured figure exists (the rest share their median)
+
+
+@dataclass
+class PlanRequest:
+    inputs: list[str]
+    goal: str
+    budget_cpu_hours: float | None = None
+    budget_usd: float | None = None
+    mins: dict[str, float] = field(default_factory=dict)
+    margin: float | None = None
+    catalog: str | None = None
+    sample: bool = True
+
+
+def make_plan(req: PlanRequest) -> dict:
+    """Discover and probe the inputs, load the registry, solve; the plan document.
+
+    Raises PlanError (bad request, nothing to plan) or planner.Infeasible."""
+    from videoforge.catalog import Catalog
+    from videoforge.engine.discover import discover
+    from videoforge.plan.costs import probe_input, sample_decode
+    from videoforge.plan.store import load_registry
+
+    paths, missing = discover(list(req.inputs))
+    bad = [{"path": m, "error": f"{m}: no such file, folder or glob match"} for m in missing]
+    infos = []
+    for p in paths:
+        i = probe_input(p)
+        if i.error or i.frames <= 0:
+            bad.append({"path": i.path, "error": i.error or f"{i.path}: no video frames"})
+        else:
+            infos.append(i)
+    if not infos:
+        raise PlanError("no usable video among the inputs" + (f" ({bad[0]['error']})" if bad else ""))
+    catalog = Catalog(req.catalog) if req.catalog else None
+    reg = load_registry(catalog)
+    if req.sample and reg["decode/default"].samples == 0:
+        timed = infos[:SAMPLE_INPUTS]
+        for i in timed:
+            sample_decode(i)
+        got = sorted(i.decode_cpu_per_mpx for i in timed if i.decode_cpu_per_mpx is not None)
+        if got:
+            for i in infos[SAMPLE_INPUTS:]:
+                i.decode_cpu_per_mpx = got[len(got) // 2]
+    budget_cpu = None if req.budget_cpu_hours is None else req.budget_cpu_hours * 3600.0
+    p = Problem(req.goal, infos, reg, budget_cpu, req.budget_usd, dict(req.mins),
+                DEFAULT_MARGIN if req.margin is None else req.margin)
+    return plan(p, bad)

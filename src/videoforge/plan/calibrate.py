@@ -1,0 +1,118 @@
+"""`videoforge calibrate CATALOG --sample N`: re-measure every variant's cost on the user's footage.
+
+A sample of the catalog's videos is analysed into a scratch catalog (the user's own rows are
+never touched) once per calibration chain: the default chain, then each other variant swapped
+in one at a time. Each engine call is measured (process-tree CPU) and folded into the
+registry like a real run (plan/feedback.py). Fixed costs are measured directly in fresh
+processes: a spawned worker's imports, a model's loading, an engine call with nothing to do.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+from videoforge.catalog import Catalog
+from videoforge.plan.costs import InputInfo, Timer, probe_input, reap_children
+from videoforge.plan.feedback import observe_group
+from videoforge.plan.registry import Variant, apply_to_config, available
+from videoforge.plan.store import fold, load_registry, save_registry
+
+BASE_CHAIN = {"metrics": "full", "ocr": "on", "shots": "videoforge"}
+
+
+def calibration_chains(reg: dict[str, Variant]) -> list[dict[str, str]]:
+    out = [dict(BASE_CHAIN)]
+    for v in reg.values():
+        if v.optional and available(v) and BASE_CHAIN.get(v.stage) != v.variant:
+            out.append({**BASE_CHAIN, v.stage: v.variant})
+    return out
+
+
+def _child_cpu(code: str) -> float:
+    """Process-tree CPU of a fresh interpreter running `code`."""
+    before = Timer.tree_cpu()
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    return Timer.tree_cpu() - before
+
+
+def measure_fixed(reg: dict[str, Variant]) -> dict[str, float]:
+    """Worker start-up and model loading, each in a fresh process, less a bare interpreter."""
+    bare = min(_child_cpu("pass") for _ in range(2))
+    engine = min(_child_cpu("import videoforge.engine.jobs, videoforge.engine.analyze, videoforge.metrics") for _ in range(2))
+    out = {"overhead/worker": max(engine, 0.0)}
+    fold(reg["overhead/worker"], out["overhead/worker"], 1.0, "measured: calibrate")
+    for v in reg.values():
+        if v.stage != "shots" or not available(v):
+            continue
+        code = ("import videoforge.engine.jobs, videoforge.engine.analyze, videoforge.metrics\n"
+                "from videoforge.shots.base import get_detector\n"
+                f"get_detector({v.variant!r})")
+        load = max(_child_cpu(code) - engine, 0.0)
+        fixed = load if load > 0.25 else 0.0   # below noise: no model to speak of
+        v.fixed_cpu_seconds = fixed
+        out[v.key + ":fixed"] = fixed
+    del bare
+    return out
+
+
+def sample_paths(catalog: Catalog, n: int, seed: int = 0) -> list[str]:
+    rows = catalog.query("SELECT path FROM videos ORDER BY path")[1]
+    paths = [r[0] for r in rows if r[0] and os.path.exists(r[0])]
+    random.Random(seed).shuffle(paths)
+    return sorted(paths[:n])
+
+
+def calibrate(catalog_dir: str | None, sample: list[str] | int = 3, progress: bool = False, save: bool = True,
+              rounds: int = 1) -> dict:
+    """Measure; fold into the registry; save it to the catalog (`save`). Returns a report."""
+    from videoforge.engine.config import AnalysisConfig
+    from videoforge.engine.run import run_videos
+
+    catalog = Catalog(catalog_dir) if catalog_dir else None
+    reg = load_registry(catalog)
+    if isinstance(sample, int):
+        if catalog is None or not catalog.exists():
+            raise ValueError("calibrate needs a catalog with videos (or explicit sample paths)")
+        paths = sample_paths(catalog, sample)
+    else:
+        paths = [os.path.abspath(p) for p in sample]
+    if not paths:
+        raise ValueError(f"{catalog_dir}: no readable videos to calibrate on (run `videoforge run` first)")
+    infos: list[InputInfo] = [probe_input(p) for p in paths]
+    bad = [i for i in infos if i.error]
+    infos = [i for i in infos if not i.error]
+    report = {"sample": [i.path for i in infos], "skipped": [{"path": i.path, "error": i.error} for i in bad],
+              "fixed": measure_fixed(reg), "calls": []}
+    with tempfile.TemporaryDirectory(prefix="vf-calibrate-") as scratch:
+        for _ in range(rounds):
+            for chain in calibration_chains(reg):
+                cat = os.path.join(scratch, "c")
+                config = apply_to_config(AnalysisConfig(), chain)
+                before = Timer.tree_cpu()
+                s = run_videos([i.path for i in infos], cat, workers=None if len(infos) <= 1 else min(len(infos), os.cpu_count() or 1),
+                               force=True, config=config, progress=progress)
+                reap_children()
+                cpu = Timer.tree_cpu() - before
+                if s.analyzed != len(infos):
+                    report["calls"].append({"chain": chain, "cpu_seconds": cpu, "error": "not every sample video analysed"})
+                    continue
+                obs = observe_group(reg, chain, infos, cpu, s.timings, "measured: calibrate")
+                report["calls"].append({"chain": chain, "cpu_seconds": cpu, "per_unit": obs})
+            # an engine call with nothing to do (all skipped): the call's own fixed cost
+            before = Timer.tree_cpu()
+            run_videos([i.path for i in infos], cat, workers=1, config=config, progress=False)
+            reap_children()
+            fold(reg["overhead/group"], Timer.tree_cpu() - before, 1.0, "measured: calibrate")
+    # a `run --plan` process's own start-up: interpreter, CLI and engine imports
+    run_cpu = _child_cpu("import videoforge.cli, videoforge.cli.run, videoforge.engine.run, videoforge.plan.execute")
+    fold(reg["overhead/run"], run_cpu, 1.0, "measured: calibrate")
+    report["overhead_run"] = run_cpu
+    if save and catalog is not None:
+        save_registry(catalog, reg)
+    report["registry"] = {k: {"cpu_seconds": v.cpu_seconds, "fixed_cpu_seconds": v.fixed_cpu_seconds, "unit": v.unit,
+                              "samples": v.samples} for k, v in reg.items()}
+    return report

@@ -1,0 +1,158 @@
+"""What each input is (probe) and what a chain of stage variants costs on it.
+
+A chain's CPU cost on one input is the sum over its stages of cost-per-unit x the input's
+units (megapixels decoded, frames, seconds); an engine call adds its fixed costs (one per
+distinct chain in a plan: the call itself, model loading, spawned workers) and the plan's
+process adds its start-up once. All per-unit figures come from the registry (shipped, or
+the catalog's measured running averages); decode, which varies most between codecs, is
+refined per input by timing the decode of its first seconds when nothing was measured.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from dataclasses import asdict, dataclass, field
+
+from videoforge.plan.registry import Variant
+
+BASE_STAGES = [("decode", "default"), ("keyframes", "default")]
+
+
+@dataclass
+class InputInfo:
+    path: str
+    duration: float
+    frames: int
+    width: int
+    height: int
+    decode_cpu_per_mpx: float | None = None   # measured on a sample of this input (None: not sampled)
+    error: str | None = None
+
+    @property
+    def mpx(self) -> float:
+        return self.frames * self.width * self.height / 1e6
+
+    def units(self, unit: str) -> float:
+        return {"mpx": self.mpx, "frame": float(self.frames), "second": self.duration, "video": 1.0}.get(unit, 0.0)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["mpx"] = self.mpx
+        return d
+
+
+def probe_input(path: str) -> InputInfo:
+    """Duration, frame count and size from the container (no decode). A file that cannot be
+    probed is returned with `error` set (the planner leaves it out and says so)."""
+    from videoforge.io.errors import VideoError
+    from videoforge.io.probe import probe
+
+    path = os.path.abspath(path)
+    try:
+        info = probe(path)
+    except VideoError as e:
+        return InputInfo(path, 0.0, 0, 0, 0, error=str(e))
+    except OSError as e:
+        return InputInfo(path, 0.0, 0, 0, 0, error=f"{path}: cannot read file ({e.strerror or e})")
+    duration = float(info.duration or 0.0)
+    frames = int(info.frames or 0) or int(round(duration * float(info.fps or 0.0)))
+    return InputInfo(path, duration, frames, int(info.width or 0), int(info.height or 0))
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def sample_decode(info: InputInfo, seconds: float = 2.0, max_frames: int = 90) -> None:
+    """Time decoding the first `seconds` of an input the way the engine does (analysis width);
+    sets `decode_cpu_per_mpx`. The first frames are excluded (opening the container and the
+    decoder's start are paid once per file, not per megapixel)."""
+    from videoforge.io.decode import decode_frames
+
+    if info.error or not info.width:
+        return
+    n, t_start = 0, None
+    px = info.width * info.height / 1e6
+    try:
+        for frame in decode_frames(info.path, threads=1, prefetch=0):
+            n += 1
+            if n == 3:
+                t_start = _cpu()
+            if n >= max_frames or getattr(frame, "pts_time", 0.0) >= seconds:
+                break
+    except Exception:   # noqa: BLE001 - a file that fails here fails the run too; keep the shipped figure
+        return
+    if t_start is not None and n > 8:
+        info.decode_cpu_per_mpx = max(_cpu() - t_start, 0.0) / ((n - 3) * px)
+
+
+def chain_cost(info: InputInfo, chain: dict[str, str], reg: dict[str, Variant]) -> float:
+    """CPU seconds of a chain's per-unit work on one input (no fixed costs)."""
+    total = 0.0
+    for stage, variant in [*BASE_STAGES, *chain.items()]:
+        v = reg[f"{stage}/{variant}"]
+        per = v.cpu_seconds
+        if stage == "decode" and info.decode_cpu_per_mpx is not None and v.samples == 0:
+            per = info.decode_cpu_per_mpx
+        total += per * info.units(v.unit)
+    return total
+
+
+def chain_usd(info: InputInfo, chain: dict[str, str], reg: dict[str, Variant]) -> float:
+    return sum(reg[f"{s}/{v}"].usd * (1.0 if reg[f"{s}/{v}"].unit in ("call", "video") else info.units(reg[f"{s}/{v}"].unit))
+               for s, v in chain.items())
+
+
+def workers_for(n_videos: int) -> int:
+    """Spawned workers of one engine call: a single video runs in the calling process."""
+    return 0 if n_videos <= 1 else min(n_videos, os.cpu_count() or 1)
+
+
+def group_fixed(chain: dict[str, str], n_videos: int, reg: dict[str, Variant]) -> float:
+    """Fixed CPU of one engine call running `chain` over `n_videos` videos."""
+    fixed = reg["overhead/group"].cpu_seconds
+    fixed += workers_for(n_videos) * reg["overhead/worker"].cpu_seconds
+    # a model is loaded once per process that analyses (each worker, or the caller)
+    procs = max(1, workers_for(n_videos))
+    fixed += procs * sum(reg[f"{s}/{v}"].fixed_cpu_seconds for s, v in chain.items())
+    return fixed
+
+
+def reap_children(timeout: float = 60.0) -> None:
+    """Wait until every child process the engine started has exited and been reaped.
+
+    The local pool shuts down without waiting for its workers; a child's CPU reaches
+    RUSAGE_CHILDREN only once it is reaped, so a measurement taken before that would miss
+    it (and the next one would count it)."""
+    import multiprocessing
+
+    deadline = time.monotonic() + timeout
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+@dataclass
+class Timer:
+    """Process-tree CPU (user + system of this process and its reaped children) and wall time."""
+
+    cpu0: float = field(default=0.0)
+    wall0: float = field(default=0.0)
+
+    @staticmethod
+    def tree_cpu() -> float:
+        s = resource.getrusage(resource.RUSAGE_SELF)
+        c = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+    def start(self) -> "Timer":
+        self.cpu0, self.wall0 = self.tree_cpu(), time.perf_counter()
+        return self
+
+    def cpu(self) -> float:
+        return self.tree_cpu() - self.cpu0
+
+    def wall(self) -> float:
+        return time.perf_counter() - self.wall0

@@ -1,0 +1,141 @@
+"""`run --plan`: execute a plan document through the engine, measure it, feed the costs back.
+
+Each distinct chain in the plan is one engine call (`run_videos` with the chain's switches
+on AnalysisConfig) over the inputs the plan gave it. `actual.cpu_seconds` is the user +
+system CPU of this whole process tree: start-up and imports included (getrusage of this
+process from its start, plus every child the engine started and joined), the catalog
+commits and the feedback write included.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+
+from videoforge.catalog import Catalog
+from videoforge.plan.costs import InputInfo, Timer, probe_input, reap_children, workers_for
+from videoforge.plan.feedback import observe_group
+from videoforge.plan.registry import apply_to_config
+from videoforge.plan.store import fold, load_registry, save_registry
+
+REQUIRED = ("goal", "inputs", "budget", "stages", "predicted")
+
+
+class PlanFileError(Exception):
+    """The plan document is unreadable or not a plan; the message names the file and the problem."""
+
+
+def read_plan(path: str) -> dict:
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except OSError as e:
+        raise PlanFileError(f"{path}: cannot read plan ({e.strerror or e})") from e
+    except ValueError as e:
+        raise PlanFileError(f"{path}: not a JSON plan ({e})") from e
+    if not isinstance(doc, dict):
+        raise PlanFileError(f"{path}: not a plan document (expected a JSON object)")
+    missing = [k for k in REQUIRED if k not in doc]
+    if missing:
+        raise PlanFileError(f"{path}: not a plan document (missing {', '.join(missing)})")
+    return doc
+
+
+def chains_of(doc: dict, reg: dict) -> dict[tuple, list[str]]:
+    """(chain as sorted (stage, variant) pairs) -> inputs, from the document's `stages`."""
+    per_input: dict[str, dict[str, str]] = {p: {} for p in doc["inputs"]}
+    for entry in doc["stages"]:
+        key = f"{entry.get('stage')}/{entry.get('variant')}"
+        if key not in reg:
+            raise PlanFileError(f"plan names an unknown stage variant {key!r}")
+        if not reg[key].optional:
+            continue
+        for p in entry.get("applies_to") or []:
+            if p not in per_input:
+                raise PlanFileError(f"plan stage {key} applies to {p!r}, which is not among its inputs")
+            per_input[p][entry["stage"]] = entry["variant"]
+    groups: dict[tuple, list[str]] = {}
+    for p, chain in per_input.items():
+        groups.setdefault(tuple(sorted(chain.items())), []).append(p)
+    return groups
+
+
+def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: bool = True, timer: Timer | None = None,
+            on_event=None) -> dict:
+    """Run the plan; returns the document with `actual` (and `run`: the engine summaries).
+
+    `whole_process`: count CPU from this process's start (the CLI); otherwise from `timer`
+    (or from this call), for callers that run several plans in one process."""
+    from videoforge.engine.config import AnalysisConfig
+    from videoforge.engine.run import run_videos
+
+    timer = timer or Timer().start()
+    if whole_process:
+        timer.cpu0 = 0.0
+    catalog = Catalog(catalog_dir).create()
+    reg = load_registry(catalog)
+    groups = chains_of(doc, reg)
+    info_by_path = {d["path"]: InputInfo(**{k: d[k] for k in ("path", "duration", "frames", "width", "height")})
+                    for d in doc.get("inputs_info", []) if isinstance(d, dict) and "path" in d}
+    summaries, engine_cpu, observed = [], 0.0, {}
+    for chain_items, paths in groups.items():
+        chain = dict(chain_items)
+        config = apply_to_config(AnalysisConfig(), chain)
+        k = len(paths)
+        before = Timer.tree_cpu()
+        s = run_videos(paths, catalog.root, workers=None if k <= 1 else workers_for(k), config=config,
+                       progress=progress, on_event=on_event)
+        reap_children()
+        cpu = Timer.tree_cpu() - before
+        engine_cpu += cpu
+        summaries.append({"chain": chain, "inputs": paths, "cpu_seconds": cpu, **s.to_dict()})
+        # only a call that analysed every one of its inputs is a clean measurement of the chain
+        if s.analyzed == k and not s.failed:
+            infos = [info_by_path.get(p) or probe_input(p) for p in paths]
+            observed.update(observe_group(reg, chain, infos, cpu, s.timings, "measured: run --plan"))
+    predicted = doc.get("predicted", {})
+    usd = float(predicted.get("usd") or 0.0)   # no paid stage runs yet: what was predicted is what is owed
+    analysed_all = all(g["analyzed"] == len(g["inputs"]) and not g["failed"] for g in summaries)
+    run_id = uuid.uuid4().hex[:12]
+    pre_write = timer.cpu()
+    if analysed_all:
+        fold(reg["overhead/run"], max(pre_write - engine_cpu, 0.0), 1.0, "measured: run --plan")
+    save_registry(catalog, reg)
+    with catalog.write() as con:
+        con.execute("INSERT INTO plan_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [run_id, doc.get("goal"), json.dumps(doc), float(predicted.get("cpu_seconds") or 0.0), usd,
+                     pre_write, usd, timer.wall(), datetime.now(timezone.utc).replace(tzinfo=None)])
+    actual = {"cpu_seconds": timer.cpu(), "usd": usd, "wall_seconds": timer.wall()}
+    with catalog.write() as con:   # the final figure, the commit above included
+        con.execute("UPDATE plan_runs SET actual_cpu_seconds = ?, actual_wall_seconds = ? WHERE run_id = ?",
+                    [actual["cpu_seconds"], actual["wall_seconds"], run_id])
+    out = dict(doc)
+    out["actual"] = actual
+    out["run_id"] = run_id
+    out["catalog"] = catalog.root
+    out["feedback"] = {"folded": analysed_all, "observed_cpu_per_unit": observed}
+    out["run"] = [{k: g[k] for k in ("chain", "inputs", "cpu_seconds", "total", "analyzed", "skipped", "failed",
+                                     "shots", "frames", "seconds", "errors")} for g in summaries]
+    pred = float(predicted.get("cpu_seconds") or 0.0)
+    out["actual"]["cpu_vs_predicted"] = actual["cpu_seconds"] / pred if pred > 0 else None
+    return out
+
+
+def plan_runs(catalog_dir: str, limit: int = 50) -> list[dict]:
+    """Executed plans, newest first (for the API and the page)."""
+    catalog = Catalog(catalog_dir)
+    if not catalog.exists():
+        return []
+    try:
+        rows = catalog.query_dicts(
+            "SELECT run_id, goal, predicted_cpu_seconds, predicted_usd, actual_cpu_seconds, actual_usd, "
+            "actual_wall_seconds, finished_at FROM plan_runs ORDER BY finished_at DESC LIMIT ?", [int(limit)])
+    except Exception:   # noqa: BLE001 - a catalog from before migration 5
+        return []
+    for r in rows:
+        r["finished_at"] = r["finished_at"].isoformat() if r["finished_at"] else None
+    return rows
+
+
+__all__ = ["PlanFileError", "execute", "plan_runs", "read_plan"]

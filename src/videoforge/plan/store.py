@@ -1,0 +1,74 @@
+"""The catalog's `stages` table: the registry as measured on this user's machine and footage.
+
+Rows override the shipped figures; a variant without a row keeps the shipped one. Costs are
+running averages: each observation (a calibration or a real run) moves the figure by
+1 / (n + 1) with n capped at `RECENT`, so the figure settles as runs accumulate yet follows a
+real change (a faster engine) within a few runs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime, timezone
+
+from videoforge.catalog import Catalog
+from videoforge.plan.registry import Variant, shipped_registry
+
+RECENT = 8   # the running average's memory, in observations
+
+
+def load_registry(catalog: Catalog | None) -> dict[str, Variant]:
+    """Shipped registry, with the catalog's measured rows on top when there is a catalog."""
+    reg = shipped_registry()
+    if catalog is None or not catalog.exists():
+        return reg
+    try:
+        rows = catalog.query_dicts("SELECT * FROM stages")
+    except Exception:   # noqa: BLE001 - a catalog from before migration 5: shipped figures
+        return reg
+    for r in rows:
+        key = f"{r['stage']}/{r['variant']}"
+        v = reg.get(key)
+        if v is None:
+            continue   # a variant this version no longer has
+        if r.get("samples"):
+            v.cpu_seconds = float(r["cpu_seconds"] or 0.0)
+            v.fixed_cpu_seconds = float(r["fixed_cpu_seconds"] or 0.0)
+            v.samples = int(r["samples"])
+            v.units_measured = float(r["units_measured"] or 0.0)
+            v.cost_source = r["cost_source"] or "measured"
+        if r.get("usd") is not None:
+            v.usd = float(r["usd"])
+    return reg
+
+
+def _row(v: Variant) -> list:
+    return [v.stage, v.variant, v.unit, v.cpu_seconds, v.fixed_cpu_seconds, v.usd, json.dumps(v.quality, sort_keys=True),
+            v.quality_source, v.cost_source, v.samples, v.units_measured, datetime.now(timezone.utc).replace(tzinfo=None)]
+
+
+def save_registry(catalog: Catalog, reg: dict[str, Variant]) -> None:
+    """Write every variant's row (one transaction)."""
+    catalog.create()
+    with catalog.write() as con:
+        con.execute("BEGIN TRANSACTION")
+        con.executemany("INSERT OR REPLACE INTO stages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [_row(v) for v in reg.values()])
+        con.execute("COMMIT")
+
+
+def fold(v: Variant, per_unit: float, units: float, source: str, fixed: float | None = None) -> None:
+    """One observation of a variant's cost per unit into its running average."""
+    n = min(v.samples, RECENT)
+    v.cpu_seconds = (v.cpu_seconds * n + per_unit) / (n + 1)
+    if fixed is not None:
+        v.fixed_cpu_seconds = (v.fixed_cpu_seconds * n + fixed) / (n + 1)
+    v.samples += 1
+    v.units_measured += units
+    v.cost_source = source
+
+
+def registry_rows(reg: dict[str, Variant]) -> list[dict]:
+    """Rows for `videoforge stages` and `GET /api/stages`, in registry order."""
+    return [asdict(v) for v in reg.values()]

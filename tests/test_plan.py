@@ -1,0 +1,164 @@
+"""Decision center (issue 25): registry, planner (real milp vs exhaustive oracle), run --plan, feedback."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import duckdb
+import pytest
+
+from conftest import run_cli
+from videoforge.plan.costs import InputInfo
+from videoforge.plan.planner import GOALS, Infeasible, Problem, always_best_chain, plan
+from videoforge.plan.registry import Variant, shipped_registry
+from videoforge.plan.store import RECENT, fold
+
+
+def _reg():
+    """The shipped registry with fixed, known costs (the planner's logic, not this machine's speed)."""
+    reg = shipped_registry()
+    per = {"decode/default": 0.004, "keyframes/default": 0.004, "shots/videoforge": 0.0002,
+           "shots/pyscenedetect": 0.0009, "shots/transnetv2": 0.006, "shots/none": 0.0,
+           "metrics/full": 0.012, "metrics/half": 0.007, "metrics/quarter": 0.004, "metrics/none": 0.0,
+           "ocr/on": 0.06, "ocr/off": 0.0, "overhead/run": 2.0, "overhead/worker": 0.8, "overhead/group": 0.05}
+    for k, v in reg.items():
+        v.cpu_seconds = per[k]
+        v.fixed_cpu_seconds = 0.0
+        if k.startswith("metrics/") and "metric_agreement" not in v.quality:
+            v.quality["metric_agreement"] = {"half": 0.9, "quarter": 0.8}[v.variant]
+    return reg
+
+
+def _inputs():
+    return [InputInfo("/a.mp4", 60.0, 1500, 640, 360), InputInfo("/b.mp4", 20.0, 600, 1280, 720),
+            InputInfo("/c.mp4", 120.0, 2880, 320, 240)]
+
+
+def test_registry_has_every_variant_with_quality_sources():
+    reg = shipped_registry()
+    for stage in ("shots", "metrics", "ocr"):
+        vs = [v for v in reg.values() if v.stage == stage]
+        assert len(vs) >= 2, stage
+        for v in vs:
+            assert v.quality and v.quality_source, v.key
+    assert reg["shots/videoforge"].quality["shot_f1"] == pytest.approx(0.944)
+    assert reg["shots/videoforge"].cpu_seconds > 0, "shipped costs are loaded"
+
+
+@pytest.mark.parametrize("goal", sorted(GOALS))
+def test_milp_matches_exhaustive_oracle_and_keeps_the_budget(goal):
+    reg, ins = _reg(), _inputs()
+    full = Problem(goal, ins, reg, None, None, {})
+    top = full.evaluate(full.best_unconstrained())
+    for frac in (1.2, 0.6, 0.35, 0.2):
+        p = Problem(goal, ins, reg, top["cpu_seconds"] * frac, None, {})
+        ilp, orc = p.solve(), p.oracle()
+        assert (ilp is None) == (orc is None)
+        if ilp is None:
+            continue
+        e_ilp, e_orc = p.evaluate(ilp), p.evaluate(orc)
+        assert e_ilp["quality"]["goal"] == pytest.approx(e_orc["quality"]["goal"], abs=1e-9)
+        assert e_ilp["cpu_seconds"] <= p.budget_cpu * (1 - p.margin) + 1e-9
+
+
+def test_min_constraint_forces_the_expensive_variant():
+    reg, ins = _reg(), _inputs()
+    p = Problem("catalog", ins, reg, None, None, {})
+    doc = plan(p)
+    ocr = {s["variant"]: s["applies_to"] for s in doc["stages"] if s["stage"] == "ocr"}
+    assert set(ocr) == {"off"}, "catalog quality ignores text: OCR is dropped"
+    doc2 = plan(Problem("catalog", ins, reg, None, None, {"text_recall": 0.9}))
+    assert doc2["predicted"]["quality"]["text_recall"] >= 0.9
+    assert doc2["predicted"]["cpu_seconds"] > doc["predicted"]["cpu_seconds"]
+
+
+def test_gating_per_input_under_a_tight_budget():
+    """Between the cheapest and the best plan, the budget buys OCR for some inputs, not all."""
+    reg, ins = _reg(), _inputs()
+    lo = Problem("search", ins, reg, None, None, {})
+    cheap, best = lo.evaluate(lo.cheapest()), lo.evaluate(lo.best_unconstrained())
+    budget = (cheap["cpu_seconds"] + best["cpu_seconds"]) / 2 / (1 - lo.margin)
+    doc = plan(Problem("search", ins, reg, budget, None, {}))
+    on = [s for s in doc["stages"] if s["stage"] == "ocr" and s["variant"] == "on"]
+    assert on and 0 < len(on[0]["applies_to"]) < len(ins)
+    assert doc["predicted"]["cpu_seconds"] <= budget * (1 - doc["margin"]) + 1e-9
+    assert set(doc) >= {"goal", "inputs", "budget", "stages", "predicted"}
+    assert set(doc["budget"]) == {"cpu_hours", "usd"} and set(doc["predicted"]) >= {"cpu_seconds", "usd", "quality"}
+
+
+def test_infeasible_says_what_the_budget_buys():
+    reg, ins = _reg(), _inputs()
+    with pytest.raises(Infeasible) as e:
+        plan(Problem("search", ins, reg, 1.0, None, {}))
+    assert "cheapest plan needs" in str(e.value)
+    lo = Problem("search", ins, reg, None, None, {})
+    budget = lo.evaluate(lo.cheapest())["cpu_seconds"] * 1.5
+    with pytest.raises(Infeasible) as e:
+        plan(Problem("search", ins, reg, budget, None, {"text_recall": 0.95}))
+    assert "best_within_budget" in e.value.info and "budget buys instead" in str(e.value)
+
+
+def test_always_best_is_the_best_variant_per_stage():
+    chain = always_best_chain(_reg(), "catalog")
+    assert chain["ocr"] == "on" and chain["metrics"] == "full"
+
+
+def test_running_average_converges_and_follows_change():
+    v = Variant("metrics", "full", "second", cpu_seconds=1.0)
+    for _ in range(30):
+        fold(v, 0.1, 10.0, "test")
+    assert v.cpu_seconds == pytest.approx(0.1, rel=1e-6) and v.samples == 30
+    for _ in range(4 * RECENT):
+        fold(v, 0.05, 10.0, "test")
+    assert math.isclose(v.cpu_seconds, 0.05, rel_tol=0.05), "a changed engine is followed within a few runs"
+
+
+def test_cli_plan_run_feedback_end_to_end(tiny_videos, tmp_path):
+    cat = tmp_path / "cat"
+    r = run_cli("stages", "--json")
+    assert r.returncode == 0, r.stderr
+    keys = {(s["stage"], s["variant"]) for s in json.loads(r.stdout)["stages"]}
+    assert ("shots", "videoforge") in keys and ("ocr", "on") in keys
+
+    planfile = tmp_path / "plan.json"
+    r = run_cli("plan", tiny_videos, "--goal", "catalog", "--json", "-o", planfile)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert len(doc["inputs"]) == 3 and doc["predicted"]["cpu_seconds"] > 0
+    assert {(s["stage"], s["variant"]) for s in doc["stages"]} >= {("ocr", "off")}
+
+    r = run_cli("run", "--plan", planfile, "--catalog", cat, "--json", "-q")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert set(out["actual"]) >= {"cpu_seconds", "usd", "wall_seconds"}
+    assert out["actual"]["cpu_seconds"] > 0 and out["feedback"]["folded"]
+    con = duckdb.connect(str(cat / "catalog.duckdb"), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM videos").fetchone()[0] == 3
+        params = {json.loads(p)["ocr"] for (p,) in con.execute("SELECT analysis_params FROM videos").fetchall()}
+        assert params == {False}, "the plan's OCR-off switch reached the engine"
+        samples = dict(con.execute("SELECT stage || '/' || variant, samples FROM stages").fetchall())
+        assert samples["ocr/off"] >= 1 and samples["decode/default"] >= 1 and samples["overhead/run"] >= 1
+        pr = con.execute("SELECT predicted_cpu_seconds, actual_cpu_seconds FROM plan_runs").fetchall()
+        assert len(pr) == 1 and pr[0][1] == pytest.approx(out["actual"]["cpu_seconds"])
+    finally:
+        con.close()
+    r = run_cli("stages", "--catalog", cat, "--json")
+    rows = {(s["stage"], s["variant"]): s for s in json.loads(r.stdout)["stages"]}
+    assert rows[("decode", "default")]["cost_source"].startswith("measured")
+
+    # a plan with a budget below its cheapest chain: exit 1, and what it would take
+    r = run_cli("plan", tiny_videos, "--goal", "search", "--budget-cpu-hours", "0.00001", "--json")
+    assert r.returncode == 1 and "cheapest plan needs" in r.stderr
+    assert json.loads(r.stdout)["error"] == "infeasible"
+
+
+def test_run_plan_rejects_bad_plan_files(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    r = run_cli("run", "--plan", bad, "--catalog", tmp_path / "c")
+    assert r.returncode == 2 and "bad.json" in r.stderr
+    bad.write_text(json.dumps({"goal": "search"}))
+    r = run_cli("run", "--plan", bad, "--catalog", tmp_path / "c")
+    assert r.returncode == 2 and "missing" in r.stderr
