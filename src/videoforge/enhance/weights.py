@@ -1,0 +1,46 @@
+"""Matting weights on disk: a plain .npz of float32 arrays (no pickle: loading runs no code).
+
+The network's constructor arguments travel in the same file as a JSON string array, so a
+file always rebuilds the network it was trained as.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
+DEFAULT_MATTE = os.path.join(WEIGHTS_DIR, "matte.npz")
+NOREC_MATTE = os.path.join(WEIGHTS_DIR, "matte_norec.npz")   # the no-recurrence baseline, for the figures
+
+
+def save(model, path: str, meta: dict) -> str:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    arrays = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
+    arrays["__meta__"] = np.array(json.dumps(meta))
+    tmp = path + ".tmp.npz"
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+    return path
+
+
+def load(path: str = DEFAULT_MATTE):
+    """(model in eval mode, meta). ValueError naming the file when it is not a matting weights file."""
+    import torch
+
+    from videoforge.enhance.matte_model import MatteNet
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["__meta__"]))
+            state = {k: torch.from_numpy(z[k].copy()) for k in z.files if k != "__meta__"}
+    except (OSError, KeyError, ValueError) as e:
+        raise ValueError(f"{path}: not a matting weights file ({e})") from e
+    model = MatteNet(recurrent=bool(meta.get("recurrent", True)), width=int(meta.get("width", 1)))
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        raise ValueError(f"{path}: weights do not fit the matting network ({e})") from e
+    return model.eval(), meta
