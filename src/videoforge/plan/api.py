@@ -21,9 +21,10 @@ class PlanRequest:
     sample: bool = True
 
 
-def make_plan(req: PlanRequest) -> dict:
+def make_plan(req: PlanRequest, reader=None) -> dict:
     """Discover and probe the inputs, load the registry, solve; the plan document.
 
+    `reader`: where the measured costs are read (the server's ReadGate); default req.catalog.
     Raises PlanError (bad request, nothing to plan) or planner.Infeasible."""
     from videoforge.catalog import Catalog
     from videoforge.engine.discover import discover
@@ -41,8 +42,7 @@ def make_plan(req: PlanRequest) -> dict:
             infos.append(i)
     if not infos:
         raise PlanError("no usable video among the inputs" + (f" ({bad[0]['error']})" if bad else ""))
-    catalog = Catalog(req.catalog) if req.catalog else None
-    reg = load_registry(catalog)
+    reg = load_registry(reader if reader is not None else (Catalog(req.catalog) if req.catalog else None))
     if req.sample and reg["decode/default"].samples == 0:
         timed = infos[:SAMPLE_INPUTS]
         for i in timed:

@@ -122,16 +122,23 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
     return out
 
 
-def plan_runs(catalog_dir: str, limit: int = 50) -> list[dict]:
-    """Executed plans, newest first (for the API and the page)."""
-    catalog = Catalog(catalog_dir)
-    if not catalog.exists():
+def plan_runs(catalog, limit: int = 50) -> list[dict]:
+    """Executed plans with predicted and actual cost, newest first (the API and the page).
+    `catalog`: a folder, a Catalog, or the server's ReadGate."""
+    import duckdb
+
+    if isinstance(catalog, str):
+        catalog = Catalog(catalog)
+    if isinstance(catalog, Catalog) and not catalog.exists():
         return []
     try:
-        rows = catalog.query_dicts(
-            "SELECT run_id, goal, predicted_cpu_seconds, predicted_usd, actual_cpu_seconds, actual_usd, "
-            "actual_wall_seconds, finished_at FROM plan_runs ORDER BY finished_at DESC LIMIT ?", [int(limit)])
-    except Exception:   # noqa: BLE001 - a catalog from before migration 5
+        with catalog.read() as con:
+            cur = con.execute(
+                "SELECT run_id, goal, predicted_cpu_seconds, predicted_usd, actual_cpu_seconds, actual_usd, "
+                "actual_wall_seconds, finished_at FROM plan_runs ORDER BY finished_at DESC LIMIT ?", [int(limit)])
+            cols = [d[0] for d in cur.description]
+            rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+    except duckdb.CatalogException:   # a catalog from before migration 5
         return []
     for r in rows:
         r["finished_at"] = r["finished_at"].isoformat() if r["finished_at"] else None

@@ -129,40 +129,13 @@ class Problem:
                 g[c, k] = group_fixed(chain, k, self.reg)
         return g
 
-    def _undominated(self, with_mins: bool) -> list[int]:
-        """Chains not dominated by another (no better in goal quality or any --min quality,
-        no cheaper on any input or in fixed cost): dropping the rest keeps the optimum and
-        spares the solver many equivalent choices."""
-        g = self._fixed_by_count()
-        names = list(self.mins) if with_mins else []
-        qual = np.array([[self.G[c], *[self.Q[c].get(k, 0.0) for k in names]] for c in range(len(self.chains))])
-        cost = np.concatenate([self.C.T, self.U.T, g], axis=1)
-        keep = []
-        for c in range(len(self.chains)):
-            dom = False
-            for d in range(len(self.chains)):
-                if d == c:
-                    continue
-                if (qual[d] >= qual[c]).all() and (cost[d] <= cost[c]).all() and (
-                        (qual[d] > qual[c]).any() or (cost[d] < cost[c]).any() or d < c):
-                    dom = True
-                    break
-            if not dom:
-                keep.append(c)
-        return keep
-
     def solve(self, with_mins: bool = True) -> list[int] | None:
         """Exact: the fixed cost of each chain's engine call is modelled by how many inputs it
-        gets (one-hot count 0..K-1, or >= K), so the ILP and the oracle price plans alike."""
-        keep = self._undominated(with_mins)
-        full = (self.C, self.U, self.G, self.Q, self.chains)
-        self.C, self.U, self.G = self.C[:, keep], self.U[:, keep], self.G[keep]
-        self.Q, self.chains = [self.Q[c] for c in keep], [self.chains[c] for c in keep]
-        try:
-            got = self._solve(with_mins)
-        finally:
-            self.C, self.U, self.G, self.Q, self.chains = full
-        return None if got is None else [keep[c] for c in got]
+        gets (one-hot count 0..K-1, or >= K), so the ILP and the oracle price plans alike.
+
+        No chain is pruned as 'dominated': one video runs inline while two spawn workers, so
+        a chain that is worse per input can still be part of the cheapest plan."""
+        return self._solve(with_mins)
 
     def _solve(self, with_mins: bool) -> list[int] | None:
         from scipy.optimize import Bounds, LinearConstraint, milp

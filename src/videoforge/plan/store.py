@@ -12,20 +12,26 @@ import json
 from dataclasses import asdict
 from datetime import datetime, timezone
 
+import duckdb
+
 from videoforge.catalog import Catalog
 from videoforge.plan.registry import Variant, shipped_registry
 
 RECENT = 8   # the running average's memory, in observations
 
 
-def load_registry(catalog: Catalog | None) -> dict[str, Variant]:
-    """Shipped registry, with the catalog's measured rows on top when there is a catalog."""
+def load_registry(catalog) -> dict[str, Variant]:
+    """Shipped registry, with the catalog's measured rows on top. `catalog`: None, a Catalog,
+    or anything with the same `read()` (the server's ReadGate)."""
     reg = shipped_registry()
-    if catalog is None or not catalog.exists():
+    if catalog is None or (isinstance(catalog, Catalog) and not catalog.exists()):
         return reg
     try:
-        rows = catalog.query_dicts("SELECT * FROM stages")
-    except Exception:   # noqa: BLE001 - a catalog from before migration 5: shipped figures
+        with catalog.read() as con:
+            cur = con.execute("SELECT * FROM stages")
+            cols = [d[0] for d in cur.description]
+            rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+    except duckdb.CatalogException:   # a catalog from before migration 5: shipped figures
         return reg
     for r in rows:
         key = f"{r['stage']}/{r['variant']}"

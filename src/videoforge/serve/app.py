@@ -383,6 +383,11 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
             raise HTTPException(409, str(e)) from None
         return _json(job.to_dict(), status=202)
 
+    # -- decision center (issue 25): /api/stages, /api/plans, the /plans page --------------
+    from videoforge.serve.plans import add_plan_routes
+
+    add_plan_routes(app, gate, media_root, _json, _static_text)
+
     @app.on_event("shutdown")
     def _stop_runs():
         runs.shutdown()

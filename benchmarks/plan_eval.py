@@ -1,0 +1,231 @@
+"""Evaluation of the decision center (issue 25), two parts.
+
+A. Planning (no execution): goals x budgets x footage mixes (>= 50 requests) priced with the
+   registry's figures. For each: the ILP plan against an exhaustive oracle over every
+   assignment of chains to inputs (quality ratio), the predicted cost against the budget,
+   and per goal and mix the cost of "always the best variant of every stage" against the
+   cheapest plan the planner finds within 2 % of that quality.
+B. Execution: plans made by the real CLI (`videoforge plan ... --json`) and executed by the
+   real CLI (`videoforge run --plan ... --json`) on small generated videos (real libx264
+   files from our transition generator) in one catalog, one after another, so each plan is
+   priced with the costs the previous runs fed back: actual vs predicted CPU (whole process
+   tree), budget violations, and the prediction error over successive runs (convergence).
+
+    nice -n 5 .venv/bin/python benchmarks/plan_eval.py [--runs 8] [--json out.json]
+
+The machine is shared and busy while this runs: CPU time (not wall time) is what is compared,
+and it still varies with cache and memory contention.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from videoforge.plan.costs import InputInfo
+from videoforge.plan.planner import GOALS, Problem, always_best_chain
+from videoforge.plan.registry import shipped_registry
+
+VF = [sys.executable, "-m", "videoforge"]
+
+# footage mixes for part A: (duration s, fps, width, height) per input
+MIXES = {
+    "short-sd": [(12, 25, 640, 360), (20, 25, 640, 360), (9, 30, 854, 480)],
+    "long-hd+short": [(600, 25, 1920, 1080), (30, 25, 640, 360), (45, 30, 1280, 720)],
+    "mixed": [(120, 24, 1280, 720), (300, 10, 768, 576), (60, 30, 320, 240)],
+}
+BUDGET_FRACTIONS = [None, 1.0, 0.75, 0.5, 0.35, 0.25, 0.15]
+
+
+def wilson(k: int, n: int) -> tuple[float, float]:
+    if n == 0:
+        return (float("nan"), float("nan"))
+    z, p = 1.96, k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return (max(0.0, c - h), min(1.0, c + h))
+
+
+def boot_mean(x, rng, n=4000) -> tuple[float, float]:
+    x = np.asarray(x, float)
+    if len(x) == 0:
+        return (float("nan"), float("nan"))
+    m = [x[rng.integers(0, len(x), len(x))].mean() for _ in range(n)]
+    return tuple(float(v) for v in np.percentile(m, [2.5, 97.5]))
+
+
+def part_a(reg) -> dict:
+    rows = []
+    for mix, spec in MIXES.items():
+        ins = [InputInfo(f"/{mix}/{k}.mp4", d, int(d * fps), w, h) for k, (d, fps, w, h) in enumerate(spec)]
+        for goal in GOALS:
+            base = Problem(goal, ins, reg, None, None, {})
+            top = base.evaluate(base.best_unconstrained())
+            for frac in BUDGET_FRACTIONS:
+                budget = None if frac is None else top["cpu_seconds"] * frac
+                p = Problem(goal, ins, reg, budget, None, {})
+                t = time.perf_counter()
+                a = p.solve()
+                dt = time.perf_counter() - t
+                o = p.oracle()
+                row = {"mix": mix, "goal": goal, "budget_fraction": frac, "budget_cpu": budget, "ilp_seconds": dt}
+                row["feasible_ilp"], row["feasible_oracle"] = a is not None, o is not None
+                if a is not None and o is not None:
+                    ea, eo = p.evaluate(a), p.evaluate(o)
+                    row["quality_ilp"], row["quality_oracle"] = ea["quality"]["goal"], eo["quality"]["goal"]
+                    row["ratio"] = ea["quality"]["goal"] / eo["quality"]["goal"] if eo["quality"]["goal"] > 0 else 1.0
+                    row["predicted_cpu"] = ea["cpu_seconds"]
+                    row["violation"] = budget is not None and ea["cpu_seconds"] > budget
+                rows.append(row)
+    # always-best vs the cheapest plan within 2 % of its quality
+    savings = []
+    for mix, spec in MIXES.items():
+        ins = [InputInfo(f"/{mix}/{k}.mp4", d, int(d * fps), w, h) for k, (d, fps, w, h) in enumerate(spec)]
+        for goal in GOALS:
+            p = Problem(goal, ins, reg, None, None, {})
+            best_chain = always_best_chain(reg, goal)
+            c = p.chains.index(best_chain)
+            eb = p.evaluate([c] * len(ins))
+            target = 0.98 * eb["quality"]["goal"]
+            lo, hi = 0.0, eb["cpu_seconds"] / (1 - p.margin)
+            found = None
+            for _ in range(40):   # smallest budget whose plan reaches the target (bisection)
+                mid = (lo + hi) / 2
+                q = Problem(goal, ins, reg, mid, None, {})
+                a = q.solve()
+                if a is not None and q.evaluate(a)["quality"]["goal"] >= target - 1e-12:
+                    hi, found = mid, q.evaluate(a)
+                else:
+                    lo = mid
+            savings.append({"mix": mix, "goal": goal, "always_best_chain": best_chain,
+                            "always_best_cpu": eb["cpu_seconds"], "always_best_quality": eb["quality"]["goal"],
+                            "plan_cpu": found["cpu_seconds"] if found else None,
+                            "plan_quality": found["quality"]["goal"] if found else None,
+                            "cheaper_x": eb["cpu_seconds"] / found["cpu_seconds"] if found else None})
+    return {"requests": rows, "savings": savings}
+
+
+def gen_footage(folder: str, k: int, rng: np.random.Generator) -> str:
+    from videoforge.synth.transitions import GenSettings, generate
+
+    w, h = [(320, 180), (480, 270), (640, 360)][k % 3]
+    p = os.path.join(folder, f"v{k:02d}.mp4")
+    generate(p, seed=7300 + k, settings=GenSettings(width=w, height=h, shots=int(rng.integers(3, 6)), footage="synthetic"))
+    return p
+
+
+def part_b(runs: int, tmp: str) -> dict:
+    rng = np.random.default_rng(25)
+    cat = os.path.join(tmp, "catalog")
+    # goal, budget as a fraction of the unconstrained plan, videos per request
+    schedule = [("search", None, 2), ("catalog", None, 2), ("dataset", 0.5, 2), ("search", 0.6, 3),
+                ("catalog", 0.5, 2), ("search", None, 1), ("dataset", None, 2), ("search", 0.5, 2),
+                ("catalog", None, 3), ("search", 0.7, 2)]
+    out, k = [], 0
+    for r in range(runs):
+        goal, frac, nvid = schedule[r % len(schedule)]
+        folder = os.path.join(tmp, f"req{r:02d}")
+        os.makedirs(folder)
+        for _ in range(nvid):
+            gen_footage(folder, k, rng)
+            k += 1
+        cat_args = ["--catalog", cat] if os.path.exists(os.path.join(cat, "catalog.duckdb")) else []
+        budget_args = []
+        if frac is not None:
+            free = json.loads(subprocess.run([*VF, "plan", folder, "--goal", goal, "--json", *cat_args],
+                                             capture_output=True, text=True, check=True).stdout)
+            budget_args = ["--budget-cpu-hours", str(free["predicted"]["cpu_seconds"] * frac / 3600 / (1 - free["margin"]))]
+        pr = subprocess.run([*VF, "plan", folder, "--goal", goal, "--json", *cat_args, *budget_args],
+                            capture_output=True, text=True)
+        if pr.returncode != 0:
+            out.append({"run": r, "goal": goal, "budget_fraction": frac, "infeasible": True, "stderr": pr.stderr[-300:]})
+            continue
+        plan = json.loads(pr.stdout)
+        pf = os.path.join(folder, "plan.json")
+        with open(pf, "w") as f:
+            json.dump(plan, f)
+        rr = subprocess.run(["nice", "-n", "5", *VF, "run", "--plan", pf, "--catalog", cat, "--json", "-q"],
+                            capture_output=True, text=True)
+        if rr.returncode != 0:
+            out.append({"run": r, "goal": goal, "error": rr.stderr[-500:]})
+            continue
+        res = json.loads(rr.stdout)
+        budget = plan["budget"]["cpu_hours"]
+        row = {"run": r, "goal": goal, "budget_fraction": frac, "videos": nvid,
+               "used_catalog_costs": bool(cat_args),
+               "chains": [c["chain"] for c in plan["chains"]],
+               "predicted_cpu": plan["predicted"]["cpu_seconds"], "actual_cpu": res["actual"]["cpu_seconds"],
+               "wall": res["actual"]["wall_seconds"], "budget_cpu": None if budget is None else budget * 3600}
+        row["ratio"] = row["actual_cpu"] / row["predicted_cpu"]
+        row["violation"] = row["budget_cpu"] is not None and row["actual_cpu"] > row["budget_cpu"]
+        print(json.dumps(row), file=sys.stderr, flush=True)
+        out.append(row)
+    return {"runs": out}
+
+
+def summarise(a: dict, b: dict | None) -> dict:
+    rng = np.random.default_rng(0)
+    s: dict = {}
+    both = [r for r in a["requests"] if "ratio" in r]
+    s["A_requests"] = len(a["requests"])
+    s["A_feasible"] = len(both)
+    s["A_feasibility_agrees"] = sum(r["feasible_ilp"] == r["feasible_oracle"] for r in a["requests"])
+    ratios = [r["ratio"] for r in both]
+    s["A_quality_vs_oracle_min"] = min(ratios) if ratios else None
+    s["A_quality_vs_oracle_mean"] = float(np.mean(ratios)) if ratios else None
+    k = sum(r >= 0.95 for r in ratios)
+    s["A_at_least_95pct"] = [k, len(ratios), wilson(k, len(ratios))]
+    s["A_budget_violations"] = sum(bool(r.get("violation")) for r in both)
+    s["A_ilp_seconds_max"] = max(r["ilp_seconds"] for r in a["requests"])
+    half = [r for r in a["requests"] if r["budget_fraction"] == 0.5]
+    s["A_half_budget_feasible"] = [sum(r["feasible_ilp"] for r in half), len(half)]
+    sv = [x["cheaper_x"] for x in a["savings"] if x["cheaper_x"]]
+    s["A_cheaper_than_always_best_x"] = {"min": min(sv), "median": float(np.median(sv)), "max": max(sv), "n": len(sv)}
+    if b:
+        runs = [r for r in b["runs"] if "ratio" in r]
+        errs = [abs(r["ratio"] - 1) for r in runs]
+        s["B_runs"] = len(runs)
+        s["B_infeasible_or_failed"] = len(b["runs"]) - len(runs)
+        k = sum(e <= 0.15 for e in errs)
+        s["B_within_15pct"] = [k, len(errs), wilson(k, len(errs))]
+        s["B_mean_abs_error"] = [float(np.mean(errs)) if errs else None, boot_mean(errs, rng)]
+        s["B_budget_violations"] = sum(bool(r["violation"]) for r in runs)
+        s["B_budgeted_runs"] = sum(r["budget_cpu"] is not None for r in runs)
+        h = len(errs) // 2
+        if h:
+            s["B_error_first_half"] = [float(np.mean(errs[:h])), boot_mean(errs[:h], rng)]
+            s["B_error_second_half"] = [float(np.mean(errs[h:])), boot_mean(errs[h:], rng)]
+        s["B_errors_in_order"] = [round(e, 3) for e in errs]
+    return s
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=8, help="plans executed for real in part B (0: none)")
+    ap.add_argument("--json", default=None, metavar="PATH", help="write every row and the summary here")
+    args = ap.parse_args(argv)
+    reg = shipped_registry()
+    a = part_a(reg)
+    b = None
+    if args.runs:
+        with tempfile.TemporaryDirectory(prefix="plan-eval-") as tmp:
+            b = part_b(args.runs, tmp)
+    s = summarise(a, b)
+    print(json.dumps(s, indent=1, default=str))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"summary": s, "A": a, "B": b}, f, indent=1, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
