@@ -280,6 +280,33 @@ def build(data: str, real: dict) -> None:
               file=sys.stderr)
 
 
+def piece_spans(pieces: list[dict]) -> list[tuple[int, int]]:
+    """Output frame range [start, end) of each piece of a recipe (a transition overlaps two pieces)."""
+    spans, frame = [], 0
+    for k, p in enumerate(pieces):
+        tr = p.get("transition", {"kind": "cut"})
+        start = frame - tr["frames"] if k and tr["kind"] != "cut" else frame
+        spans.append((start, start + p["frames"]))
+        frame = start + p["frames"]
+    return spans
+
+
+def test_source_view(entry: dict, train_spans: dict[str, list]) -> tuple[list[dict], list[list[int]]]:
+    """Truth and ignore spans of an assembled edit with every piece cut from a TRAIN-side source
+    (by the split's frame ranges) left out: its frames are ignored, and so is each boundary
+    touching it."""
+    def from_train(p: dict) -> bool:
+        if "clip" not in p:
+            return False
+        return any(p["start"] < hi and p["start"] + p["frames"] > lo for lo, hi in train_spans.get(p["clip"], []))
+
+    spans = piece_spans(entry["pieces"])
+    ignore = [[s, e - 1] for (s, e), p in zip(spans, entry["pieces"]) if from_train(p)]
+    truth = [t for t in E.truth_transitions(entry)
+             if not any(t["start_frame"] <= b + 1 and t["end_frame"] >= a - 1 for a, b in ignore)]
+    return truth, ignore + [list(x) for x in entry.get("ignore", [])]
+
+
 # -- detectors ---------------------------------------------------------------------------------
 def run_detector(name: str, path: str, cache_dir: str | None) -> tuple[list[dict], float]:
     cache = None
@@ -317,6 +344,9 @@ def main(argv=None) -> int:
                     help="(once) write a new seeded recipe for the assembled set into the JSON")
     ap.add_argument("--detectors", default="videoforge,content,adaptive,transnetv2")
     ap.add_argument("--only", default=None, help="comma-separated file ids")
+    ap.add_argument("--split", choices=["all", "test", "train"], default="all",
+                    help="score one side of the frozen train/test split (`split` in the JSON) only: "
+                         "'test' is the figure to report for a model trained on the TRAIN side")
     ap.add_argument("--json-out", default=None)
     a = ap.parse_args(argv)
     real = E.load_real_set()
@@ -331,11 +361,20 @@ def main(argv=None) -> int:
         return 0
     names = a.detectors.split(",")
     entries = real["files"] + real.get("assembled", [])
+    ranges: dict[str, tuple[int, int]] = {}
+    train_spans: dict[str, list] = {}     # locator -> frame ranges on the TRAIN side
+    if a.split != "all":
+        ranges = {e["id"]: (lo, hi) for e, lo, hi in E.split_parts(real, a.split)}
+        entries = [e for e in entries if e["id"] in ranges]
+        for e, lo, hi in E.split_parts(real, "train"):
+            train_spans.setdefault(e["locator"], []).append((lo, hi))
+    strict = {n: E.Events() for n in names}   # TEST assembled edits, pieces from TEST sources only
     if a.only:
         keep = set(a.only.split(","))
         entries = [e for e in entries if e["id"] in keep]
-    groups = {"shipped clips (hand-annotated)": [e for e in entries if not e["locator"].startswith("assembled:")],
-              "assembled edits of real clips/photos": [e for e in entries if e["locator"].startswith("assembled:")]}
+    side = "" if a.split == "all" else f"{a.split.upper()} side: "
+    groups = {side + "shipped clips (hand-annotated)": [e for e in entries if not e["locator"].startswith("assembled:")],
+              side + "assembled edits of real clips/photos": [e for e in entries if e["locator"].startswith("assembled:")]}
     per = {n: {g: E.Events() for g in groups} for n in names}
     per_file = {}
     wall = {n: 0.0 for n in names}
@@ -347,12 +386,17 @@ def main(argv=None) -> int:
                 print(f"skip {entry['id']}: {entry['locator']} not found", file=sys.stderr)
                 continue
             truth = E.truth_transitions(entry)
-            frames += entry["decoded_frames"]
+            lo, hi = ranges.get(entry["id"], (0, entry["decoded_frames"]))
+            frames += hi - lo
             for n in names:
                 pred, w = run_detector(n, path, a.data)
                 wall[n] += w
-                ev = E.events(truth, pred, entry.get("ignore"))
+                lo, hi = ranges.get(entry["id"], (0, entry["decoded_frames"]))
+                ev = E.events_in_range(truth, pred, entry.get("ignore"), lo, hi)
                 per[n][g].extend(ev)
+                if a.split == "test" and "pieces" in entry:
+                    t_s, ign_s = test_source_view(entry, train_spans)
+                    strict[n].extend(E.events(t_s, pred, ign_s))
                 m = E.metrics(ev)
                 per_file[(entry["id"], n)] = m
                 print(f"{entry['id']:22s} {n:10s} cuts {len(entry['cuts']):3d} gradual {len(entry.get('gradual', [])):2d} "
@@ -361,7 +405,7 @@ def main(argv=None) -> int:
     summary = {}
     print(f"\nreal footage, tolerance +-{E.TOL} frames; 95 % bootstrap intervals over events; machine busy "
           f"(2 cores shared by 8 engineers: speed figures are indicative only)")
-    for label, sel in list(groups.items()) + [("all real footage", None)]:
+    for label, sel in list(groups.items()) + [(side + "all real footage", None)]:
         print(f"\n### {label}")
         print("| detector | cut F1 | cut precision | cut recall | gradual recall | all-boundary F1 | n cuts | n gradual | FP |")
         print("|---|---|---|---|---|---|---|---|---|")
@@ -372,6 +416,17 @@ def main(argv=None) -> int:
                     ev.extend(per[n][g])
             m = E.with_intervals(ev)
             summary.setdefault(label, {})[n] = m
+            gr = E.fmt(m, "gradual_recall") if m["n_gradual"] else "-"
+            print(f"| {n} | {E.fmt(m, 'cut_f1')} | {E.fmt(m, 'cut_precision')} | {E.fmt(m, 'cut_recall')} | {gr} | "
+                  f"{E.fmt(m, 'f1')} | {m['n_cuts']} | {m['n_gradual']} | {m['false_positives']} |")
+    if a.split == "test":
+        print("\n### TEST assembled edits, only boundaries between pieces from TEST sources (photos, vtest, tree, the "
+              "music video's second half); frames of pieces cut from TRAIN sources are not scored")
+        print("| detector | cut F1 | cut precision | cut recall | gradual recall | all-boundary F1 | n cuts | n gradual | FP |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for n in names:
+            m = E.with_intervals(strict[n])
+            summary.setdefault("TEST assembled, TEST sources only", {})[n] = m
             gr = E.fmt(m, "gradual_recall") if m["n_gradual"] else "-"
             print(f"| {n} | {E.fmt(m, 'cut_f1')} | {E.fmt(m, 'cut_precision')} | {E.fmt(m, 'cut_recall')} | {gr} | "
                   f"{E.fmt(m, 'f1')} | {m['n_cuts']} | {m['n_gradual']} | {m['false_positives']} |")

@@ -9,12 +9,15 @@ only by benchmarks/shots_real.py / shots_heldout2.py, once per released model.
 Training side:
 * synthetic: `python -m videoforge.shots.train`'s videos (preset v3, seeds 100000..100095):
   the first 84 are fitted, the last 12 are validation videos scored by F1 (+-2 frames);
-* real TRAIN side, three folds by source and time: music video frames 0-1324, 1325-2649, and
-  the Megamind trailer (both files, one source). Each fold is predicted by a model fitted
+* real TRAIN side, two folds by source and time: (music video frames 0-1324 + the Megamind
+  trailer, both files, one source) and music video frames 1325-2649. Each fold is predicted by a model fitted
   without it (rows within the classifier's context of a held-out fold are left out too), so
   its cut F1 is out of fold.
 
-For each weight of the real rows (`--weights`; 0 = synthetic only) the script fits the folds,
+The model is fitted on the synthetic rows (`--iters` rounds, cached), then, for each weight of
+the real rows (`--weights`; 0 = the synthetic fit alone), continued by `--real-iters` rounds on
+every third synthetic row + the real rows outside the held-out fold (`python -m videoforge.shots.train` does the
+same with all real TRAIN rows). The script
 then scores the decision settings of `--grid` on the same out-of-fold probabilities, and
 prints a table; the chosen configuration maximises the mean of the real out-of-fold cut F1
 and the synthetic validation F1. Intervals: 95 % bootstrap over events.
@@ -40,7 +43,8 @@ from videoforge.shots import evaluate as E  # noqa: E402
 from videoforge.shots import features as F  # noqa: E402
 from videoforge.shots import train as T  # noqa: E402
 
-FOLDS = [("rick_clip", 0, 1325), ("rick_clip", 1325, 2650), ("megamind*", 0, 270)]
+# (file id or prefix*, first frame, end frame): a fold may hold parts of several files
+FOLDS = [[("rick_clip", 0, 1325), ("megamind*", 0, 270)], [("rick_clip", 1325, 2650)]]
 N_VAL = 12
 
 
@@ -58,8 +62,10 @@ def signatures(path: str, cache: str) -> tuple:
     return z["h"], z["t"], z["g"]
 
 
-def in_fold(fid: str, fold: tuple) -> bool:
-    return fid == fold[0] or (fold[0].endswith("*") and fid.startswith(fold[0][:-1]))
+def fold_ranges(fid: str, fold: list) -> list[tuple[int, int]]:
+    """Frame ranges of file `fid` inside a fold."""
+    return [(lo, hi) for name, lo, hi in fold
+            if fid == name or (name.endswith("*") and fid.startswith(name[:-1]))]
 
 
 def main(argv=None) -> int:
@@ -69,9 +75,16 @@ def main(argv=None) -> int:
     ap.add_argument("--videos", type=int, default=96)
     ap.add_argument("--seed", type=int, default=100000)
     ap.add_argument("--iters", type=int, default=100)
-    ap.add_argument("--weights", default="0,4", help="weights of the real TRAIN rows to compare")
+    ap.add_argument("--weights", default="0,4,12", help="weights of the real TRAIN rows to compare (0: the "
+                    "synthetic-only fit)")
+    ap.add_argument("--real-iters", type=int, default=T.REAL_ITERS,
+                    help="boosting rounds on synthetic + real rows that continue the synthetic fit")
     ap.add_argument("--grid", default="cut_threshold=0.2,0.35;fade_merge=0,10",
                     help="decision settings to compare on the out-of-fold probabilities")
+    ap.add_argument("--model", default=None,
+                    help="score the decision settings with this already trained model instead of fitting (a "
+                         "model that never saw real footage, e.g. the one shipped before, makes every real TRAIN "
+                         "part out of sample)")
     ap.add_argument("--json-out", default=None)
     a = ap.parse_args(argv)
     t0 = time.time()
@@ -100,27 +113,33 @@ def main(argv=None) -> int:
         grid_vals.append([float(x) for x in v.split(",")])
     settings = [dict(zip(grid_keys, combo)) for combo in itertools.product(*grid_vals)]
     tmp = tempfile.mkdtemp(prefix="vf-shots-select-")
+    t1 = time.time()
+    base = None if a.model else T.base_model(a.data, xs, ys, a.iters, a.preset)
+    print(f"synthetic-only fit ready ({time.time() - t1:.0f} s)", file=sys.stderr)
     results = []
-    for w in [float(x) for x in a.weights.split(",")]:
+    for w in ([0.0] if a.model else [float(x) for x in a.weights.split(",")]):
         # per fold: the model that did not see it -> probabilities of that fold's files
         fold_proba: list[dict] = []
         models = []
         for k, fold in enumerate(FOLDS if w > 0 else [None]):
-            x_parts, y_parts, w_parts = [xs], [ys], [np.ones(len(ys))]
+            x_parts, y_parts = [xs[::T.SYNTH_EVERY]], [ys[::T.SYNTH_EVERY]]
+            w_parts = [np.ones(len(y_parts[0]))]
+            t1 = time.time()
             for key, (x, y, idx) in real.items():
                 fid = key.split(":")[0]
                 if w <= 0:
                     continue
                 keep = np.ones(len(y), bool)
-                if in_fold(fid, fold):
-                    keep &= ~((idx >= fold[1] - F.CONTEXT_AFTER) & (idx < fold[2] + F.CONTEXT_BEFORE))
+                for lo, hi in fold_ranges(fid, fold):
+                    keep &= ~((idx >= lo - F.CONTEXT_AFTER) & (idx < hi + F.CONTEXT_BEFORE))
                 x_parts.append(x[keep])
                 y_parts.append(y[keep])
                 w_parts.append(np.full(int(keep.sum()), w))
-            t1 = time.time()
-            clf = T.fit(np.concatenate(x_parts), np.concatenate(y_parts), np.concatenate(w_parts), a.iters)
-            path = os.path.join(tmp, f"w{w:g}_f{k}.npz")
-            T.save(clf, path)
+            clf = base if w <= 0 or a.model else T.fit(np.concatenate(x_parts), np.concatenate(y_parts),
+                                            np.concatenate(w_parts), a.real_iters, init=base)
+            path = a.model or os.path.join(tmp, f"w{w:g}_f{k}.npz")
+            if not a.model:
+                T.save(clf, path)
             models.append(path)
             det = css.ColorStructDetector(model_path=path)
             fold_proba.append({fid: det.probabilities(sigs[fid]) for fid in sigs})
@@ -133,12 +152,12 @@ def main(argv=None) -> int:
             for k, fold in enumerate(FOLDS):
                 probs = fold_proba[k if w > 0 else 0]
                 for fid, (e, lo, hi) in entries.items():
-                    if not in_fold(fid, fold):
-                        continue
-                    _, trans = det.decide(sigs[fid], probs[fid])
-                    pred = [{"kind": t.kind, "start_frame": t.start_frame, "end_frame": t.end_frame} for t in trans]
-                    ev_real.extend(E.events_in_range(E.truth_transitions(e), pred, e.get("ignore"),
-                                                     max(lo, fold[1]), min(hi, fold[2])))
+                    for flo, fhi in fold_ranges(fid, fold):
+                        _, trans = det.decide(sigs[fid], probs[fid])
+                        pred = [{"kind": t.kind, "start_frame": t.start_frame, "end_frame": t.end_frame}
+                                for t in trans]
+                        ev_real.extend(E.events_in_range(E.truth_transitions(e), pred, e.get("ignore"),
+                                                         max(lo, flo), min(hi, fhi)))
             ev_val = E.Events()
             for (s, truth), p in zip(val, val_proba):
                 _, trans = det.decide(s, p)
@@ -150,7 +169,8 @@ def main(argv=None) -> int:
             print(f"weight {w:g} {st}: real TRAIN out-of-fold cut F1 {E.fmt(mr, 'cut_f1')} (n {mr['n_cuts']}, "
                   f"FP {mr['false_positives']}); synthetic validation F1 {E.fmt(mv, 'f1')} gradual recall "
                   f"{E.fmt(mv, 'gradual_recall')} (n {mv['n_truth']}, FP {mv['false_positives']})", file=sys.stderr)
-    print("\n| real-row weight | " + " | ".join(grid_keys) + " | real TRAIN out-of-fold cut F1 | n cuts | FP | "
+    real_label = "real TRAIN cut F1 (model never trained on real footage)" if a.model else "real TRAIN out-of-fold cut F1"
+    print("\n| real-row weight | " + " | ".join(grid_keys) + f" | {real_label} | n cuts | FP | "
           "synthetic validation F1 | gradual recall | n | FP | mean |")
     print("|---" * (len(grid_keys) + 9) + "|")
     for r in results:

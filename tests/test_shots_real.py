@@ -195,22 +195,24 @@ def test_held_fade_rule_merges_only_across_solid_colour():
     thumb = rng.uniform(0, 255, (100, 18, 32)).astype(np.float32)   # textured picture
     thumb[40:48] = 250.0                                             # held white after a fade out
     thumb[88:93] = 0.0                                               # held black between two cuts
+    thumb[52:57] = thumb[52]                                         # a held frame (black bars, vignette)
     det = ColorStructDetector(fade_merge=10)
     det._arrays = (None, thumb, None)
     trans = [Transition("fade", 30, 39, 0.9), Transition("cut", 48, 48, 0.9),     # fade out, hold, cut in
+             Transition("wipe", 50, 51, 0.9), Transition("fade", 57, 58, 0.9),    # held picture: one
              Transition("fade", 60, 66, 0.9), Transition("cut", 70, 70, 0.9),     # picture between: two
              Transition("cut", 80, 80, 0.9), Transition("cut", 84, 84, 0.9),      # no solid frames: two
              Transition("cut", 88, 88, 0.9), Transition("cut", 93, 93, 0.9)]      # two cuts: two
     out = det._merge_held_fades(trans)
     assert [(t.kind, t.start_frame, t.end_frame) for t in out] == [
-        ("fade", 30, 47), ("fade", 60, 66), ("cut", 70, 70), ("cut", 80, 80), ("cut", 84, 84),
+        ("fade", 30, 47), ("fade", 50, 58), ("fade", 60, 66), ("cut", 70, 70), ("cut", 80, 80), ("cut", 84, 84),
         ("cut", 88, 88), ("cut", 93, 93)]
     trans[0] = Transition("dissolve", 30, 39, 0.9)    # a "dissolve" into white is a fade
     assert (det._merge_held_fades(trans)[0].kind, det._merge_held_fades(trans)[0].end_frame) == ("fade", 47)
     det.fade_merge = 0
     assert det._merge_held_fades(trans) == trans
-    det.fade_merge = 5     # the hold is longer than the rule's reach
-    assert len(det._merge_held_fades(trans)) == len(trans)
+    det.fade_merge = 5     # the white hold (8 frames) is longer than the rule's reach
+    assert [(t.start_frame, t.end_frame) for t in det._merge_held_fades(trans)[:2]] == [(30, 39), (48, 48)]
 
 
 def _photo_pan(img: np.ndarray, n: int, w: int = 192, h: int = 108) -> list[np.ndarray]:
