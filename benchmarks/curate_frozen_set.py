@@ -10,6 +10,8 @@ build     writes both splits with `python -m videoforge.synth.suitability_set` (
           paths, degradation variants, severities, sizes and frame rates differ between them;
           see that module), analyses each with the real engine (`videoforge run`) and caches the
           shot feature matrix in WORK/features_<split>.npz (the engine is the expensive part).
+extend    adds the features model_features() names that the cached matrices lack (new measures on an
+          existing build: same catalogs and videos, no labels read).
 select    reads TRAIN only: grouped 3-fold CV (a group = one picture / clip piece / procedural
           seed with all its degraded copies), leave-one-family-out and leave-one-kind-out
           (on a grouped half split) inside TRAIN for each candidate configuration; picks the best by the mean of pooled CV
@@ -20,7 +22,7 @@ tsa       trains the optional TSA network on TRAIN and scores FROZEN beside the 
 evaluate  scores FROZEN once with the model (default: the packaged one): pooled ROC-AUC, medians
           per class, per kind / family, every single feature column, and the same configuration
           refitted with each degradation kind / footage family left out of TRAIN. Every figure
-          carries a 95 % bootstrap interval and n. The model's SHA-256 goes into the committed
+          carries a 95 % bootstrap interval (resampling sources, not shots) and n. The model's SHA-256 goes into the committed
           ledger benchmarks/curate_frozen_evaluations.json; a model already in the ledger is
           not evaluated again (its recorded figures are printed) unless --again is given.
 """
@@ -112,6 +114,29 @@ def build(work: str) -> None:
         print(f"{split}: {len(lab.shot_ids)} labelled shots cached in {cache}", file=sys.stderr)
 
 
+def extend(work: str) -> None:
+    """Add the features model_features() names that a cached matrix lacks (computed from the same
+    catalog and videos, for every cached shot of both splits; labels are not read)."""
+    from videoforge.catalog import Catalog
+    from videoforge.curate.features import load_features, model_features
+
+    for split in SPEC:
+        p = os.path.join(work, f"features_{split}.npz")
+        with np.load(p, allow_pickle=False) as z:
+            d = {k: z[k] for k in z.files}
+        names = [str(n) for n in d["names"]]
+        new = [f for f in model_features() if f not in names]
+        if not new:
+            continue
+        t = time.perf_counter()
+        ids, x, _ = load_features(Catalog(os.path.join(work, f"cat_{split}")), new)
+        pos = {s: i for i, s in enumerate(ids)}
+        d["x"] = np.column_stack([d["x"], x[[pos[s] for s in d["shot_id"]]]])
+        d["names"] = np.array(names + new)
+        np.savez_compressed(p, **d)
+        print(f"{split}: added {', '.join(new)} ({time.perf_counter() - t:.0f} s)", file=sys.stderr)
+
+
 def load(work: str, split: str) -> dict:
     p = os.path.join(work, f"features_{split}.npz")
     if not os.path.exists(p):
@@ -132,7 +157,9 @@ def feature_sets(names: list[str]) -> dict[str, list[str]]:
     from videoforge.curate.features import model_features
 
     allf = model_features()
-    return {"all": allf, "no fps": [f for f in allf if f != "fps"]}
+    v3 = [f for f in model_features("v3") if f != "fps"]
+    # "all" / "no fps" are the feature sets of the models released before the quality measures
+    return {"all": model_features("v3"), "no fps": v3, "no fps + quality": [f for f in allf if f != "fps"]}
 
 
 PARAMS = {
@@ -143,6 +170,11 @@ PARAMS = {
 # (feature set, hyper-parameters, clean-range penalty weight): the candidates CV on TRAIN chooses from.
 # Few on purpose: every candidate costs ~20 fits and the machine is shared.
 CANDIDATES = [
+    # with the general quality measures (quality_features.py); first, so `--candidates 3` runs only these
+    ("no fps + quality", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 2.5),
+    ("no fps + quality", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 4.0),
+    ("no fps + quality", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 6.0),
+    # the candidates of the models released before (ad35ca655c2b: no fps, p4, 2.5)
     ("all", "p1 (lr .05, 200 it, 15 leaves, l2 .1)", 0.0),          # close to the previous configuration
     ("no fps", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 0.0),
     ("no fps", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 1.0),
@@ -268,11 +300,13 @@ def evaluate(work: str, model_path: str | None, again: bool, old_model: str | No
     feats = model.features
     xf = _cols(fz, feats)
     y, deg, fam = fz["y"], fz["degradation"], fz["family"]
+    G = fz["group"]   # intervals resample sources (picture / clip piece / seed with its copies), not shots
     s = model.predict(xf)
     print(f"FROZEN: {len(y)} shots ({y.sum()} clean, {(1 - y).sum()} degraded), model {os.path.basename(model_path)} "
           f"sha256 {digest[:12]}\n")
-    pooled = auc_ci(y, s)
-    mc, md = median_ci(s[y == 1]), median_ci(s[y == 0])
+    pooled = auc_ci(y, s, groups=G)
+    mc, md = median_ci(s[y == 1], groups=G[y == 1]), median_ci(s[y == 0], groups=G[y == 0])
+    print(f"95 % intervals: bootstrap over {pooled.get('n_groups')} sources (groups of shots), 1000 resamples\n")
     print("| figure (FROZEN) | value [95 % CI] | n |\n|---|---|---|")
     print(f"| ROC-AUC pooled | {fmt(pooled)} | {pooled['n']} ({pooled['n_pos']} clean) |")
     print(f"| median score, clean shots | {fmt(mc, 'median')} | {mc['n']} |")
@@ -285,17 +319,17 @@ def evaluate(work: str, model_path: str | None, again: bool, old_model: str | No
         if np.isnan(fz["x"][:, j]).all():
             continue
         dirn = metric_direction(tr["y"], tr["x"][:, tr["names"].index(f)])
-        singles.append((f, "higher" if dirn > 0 else "lower", auc_ci(y, dirn * fz["x"][:, j])))
+        singles.append((f, "higher" if dirn > 0 else "lower", auc_ci(y, dirn * fz["x"][:, j], groups=G)))
     singles.sort(key=lambda r: -r[2]["auc"])
 
     def row(name, m):
-        r = auc_ci(y[m], s[m])
-        return r
+        return auc_ci(y[m], s[m], groups=G[m])
 
     per_kind = {k: row(k, (y == 1) | (deg == k)) for k in DEGRADATIONS}
     per_kind["combinations of two"] = row("combo", (y == 1) | np.array(["+" in str(g) for g in deg]))
     per_family = {f: row(f, fam == f) for f in sorted(set(fam))}
-    per_clean = {c: median_ci(s[(y == 1) & (fz["clean_kind"] == c)]) for c in sorted(set(fz["clean_kind"]))}
+    per_clean = {c: median_ci(s[(y == 1) & (fz["clean_kind"] == c)], groups=G[(y == 1) & (fz["clean_kind"] == c)])
+                 for c in sorted(set(fz["clean_kind"]))}
 
     # the same configuration refitted with one kind / one family left out of TRAIN
     sel = json.load(open(os.path.join(work, "selection.json")))
@@ -306,12 +340,12 @@ def evaluate(work: str, model_path: str | None, again: bool, old_model: str | No
         keep = ~has_kind(tr["degradation"], k)
         m = fit_model(xt[keep], tr["y"][keep], feats, params=params, novelty=nov)
         te = (y == 1) | has_kind(deg, k)
-        loko[k] = auc_ci(y[te], m.margin(xf[te]))
+        loko[k] = auc_ci(y[te], m.margin(xf[te]), groups=G[te])
     for f in sorted(set(fam)):
         keep = tr["family"] != f
         m = fit_model(xt[keep], tr["y"][keep], feats, params=params, novelty=nov)
         te = fam == f
-        lofo[f] = auc_ci(y[te], m.margin(xf[te]))
+        lofo[f] = auc_ci(y[te], m.margin(xf[te]), groups=G[te])
 
     print("\n| degradation kind (FROZEN, variant b) | shipped model: clean vs kind | kind held out of TRAIN | n (clean + kind) |\n|---|---|---|---|")
     for k in DEGRADATIONS:
@@ -348,7 +382,8 @@ def evaluate(work: str, model_path: str | None, again: bool, old_model: str | No
     summary = {"pooled": pooled, "median_clean": mc, "median_degraded": md, "per_kind": per_kind, "loko": loko,
                "per_family": per_family, "lofo": lofo, "per_clean_style": per_clean,
                "best_single": {"feature": best_single[0], "direction": best_single[1], **best_single[2]},
-               "previous_model": old, "targets": targets}
+               "previous_model": old, "targets": targets,
+               "bootstrap": "1000 resamples of sources (group: picture / clip piece / procedural seed with its copies)"}
     with open(os.path.join(work, f"frozen_eval_{digest[:12]}.json"), "w") as f:
         json.dump({"singles": [{"feature": a, "direction": b, **c} for a, b, c in singles], **summary}, f, indent=1)
     ledger.append({"model_sha256": digest, "model": os.path.relpath(os.path.abspath(model_path), ROOT),
@@ -417,7 +452,7 @@ def tsa(work: str, epochs: int, n: int, size: int, ship: bool) -> None:
     p = m.predict(ffz, _cols(fz, feats))
     y = fz["y"]
     tab = load_model().predict(_cols(fz, load_model().features))
-    a_tsa, a_tab = auc_ci(y, p), auc_ci(y, tab)
+    a_tsa, a_tab = auc_ci(y, p, groups=fz["group"]), auc_ci(y, tab, groups=fz["group"])
     print(f"frames {t1 - t0:.0f} s, training {t2 - t1:.0f} s ({epochs} epochs, {len(tr['y'])} TRAIN shots, {n} frames of {size}x{size})")
     print("| method (FROZEN) | ROC-AUC [95 % CI] | median clean | median degraded | n |\n|---|---|---|---|---|")
     print(f"| TSA network (frames + metrics) | {fmt(a_tsa)} | {fmt(median_ci(p[y == 1]), 'median')} | "
@@ -434,7 +469,7 @@ def tsa(work: str, epochs: int, n: int, size: int, ship: bool) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("step", choices=["build", "select", "evaluate", "tsa"])
+    ap.add_argument("step", choices=["build", "extend", "select", "evaluate", "tsa"])
     ap.add_argument("--work", default="/tmp/vfE")
     ap.add_argument("--save-default", action="store_true", help="select: the chosen model becomes the packaged default")
     ap.add_argument("--model", default=None, help="evaluate: model file (default: the packaged one)")
@@ -450,6 +485,8 @@ def main() -> int:
         tsa(a.work, a.epochs, a.frames, a.size, a.ship)
     elif a.step == "build":
         build(a.work)
+    elif a.step == "extend":
+        extend(a.work)
     elif a.step == "select":
         select(a.work, a.save_default, a.candidates)
     else:

@@ -243,7 +243,10 @@ MONOTONE = {"text_area": -1, "border_ratio": -1, "black_ratio": -1, "frozen_rati
             "clip_dark": -1, "clip_bright": -1, "clipped": -1, "kf_blockiness": -1, "duration": 1, "num_frames": 1,
             # OCR-free overlay / bar / flash measures (keyframe_features.SHOT_FEATURES)
             "kf_text_band": -1, "kf_static_strokes": -1, "kf_bars": -1, "kf_bright_spread": -1,
-            "fr_flash_jump": -1, "fr_bright_dev": -1}
+            "fr_flash_jump": -1, "fr_bright_dev": -1,
+            # general picture / motion quality measures (quality_features.QUALITY_FEATURES)
+            "q_edge_steep": 1, "q_blur": -1, "q_grid": -1, "q_black_level": -1, "q_bright_frac": -1,
+            "q_dup_frac": -1, "q_step_irreg": -1, "q_reversal": -1}
 
 
 # The side of each measure that is bad by its meaning (+1: high is bad, -1: low is bad). The
@@ -254,7 +257,9 @@ BAD_SIDE = {"text_area": 1, "border_ratio": 1, "black_ratio": 1, "frozen_ratio":
             "clip_bright": 1, "kf_blockiness": 1, "kf_noise": 1, "kf_text_band": 1, "kf_static_strokes": 1, "kf_bars": 1,
             "fr_flash_jump": 1, "fr_bright_dev": 1, "kf_bright_spread": 1, "motion_beyond_camera": 1,
             "duration": -1, "num_frames": -1, "contrast": -1, "kf_detail_ratio": -1, "sharpness_per_contrast": -1,
-            "kf_dynamic_range": -1}
+            "kf_dynamic_range": -1,
+            "q_edge_steep": -1, "q_blur": 1, "q_grid": 1, "q_black_level": 1, "q_bright_frac": 1, "q_dup_frac": 1,
+            "q_step_irreg": 1, "q_reversal": 1}
 
 
 def fit_novelty(x_clean: np.ndarray, features: list[str], weight: float, q: float = 0.99, cap: float = 3.0) -> dict | None:
