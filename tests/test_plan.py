@@ -162,3 +162,26 @@ def test_run_plan_rejects_bad_plan_files(tmp_path):
     bad.write_text(json.dumps({"goal": "search"}))
     r = run_cli("run", "--plan", bad, "--catalog", tmp_path / "c")
     assert r.returncode == 2 and "missing" in r.stderr
+
+
+def test_calibrate_measures_on_the_catalogs_footage(tiny_videos, tmp_path):
+    cat = tmp_path / "cat"
+    r = run_cli("run", tiny_videos, "--catalog", cat, "-q", "--no-ocr")
+    assert r.returncode == 0, r.stderr
+    skip = [a for k in ("shots/transnetv2", "shots/pyscenedetect", "shots/none", "metrics/quarter", "metrics/none")
+            for a in ("--skip", k)]
+    r = run_cli("calibrate", cat, "--sample", "1", *skip, "--json", "-q")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert len(rep["sample"]) == 1 and len(rep["calls"]) == 3 and all(c["cpu_seconds"] > 0 for c in rep["calls"])
+    con = duckdb.connect(str(cat / "catalog.duckdb"), read_only=True)
+    try:
+        rows = dict(con.execute("SELECT stage || '/' || variant, cost_source FROM stages WHERE samples > 0").fetchall())
+        assert rows["metrics/half"] == "measured: calibrate" and rows["ocr/on"] == "measured: calibrate"
+        assert "shots/transnetv2" not in rows
+        assert con.execute("SELECT count(*) FROM videos").fetchone()[0] == 3   # the user's rows are untouched
+        assert {json.loads(p)["ocr"] for (p,) in con.execute("SELECT analysis_params FROM videos").fetchall()} == {False}
+    finally:
+        con.close()
+    r = run_cli("calibrate", cat, "--skip", "shots/nope")
+    assert r.returncode == 2 and "shots/nope" in r.stderr

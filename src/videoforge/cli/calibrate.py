@@ -17,6 +17,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     p.add_argument("catalog", metavar="CATALOG", help="catalog folder (made by `videoforge run`)")
     p.add_argument("--sample", type=int, default=3, metavar="N", help="videos to measure on (default 3)")
+    p.add_argument("--skip", action="append", default=[], metavar="STAGE/VARIANT",
+                   help="a variant not to measure, e.g. shots/transnetv2 (keeps its current figure; repeatable)")
     p.add_argument("--json", action="store_true", help="print the measurements as JSON on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
@@ -30,10 +32,15 @@ def main(args) -> int:
 
     if args.sample < 1:
         raise UsageError("--sample must be at least 1")
+    from videoforge.plan.registry import shipped_registry
+
+    unknown = [k for k in args.skip if k not in shipped_registry()]
+    if unknown:
+        raise UsageError(f"--skip {unknown[0]!r}: no such stage variant (see `videoforge stages`)")
     if not Catalog(args.catalog).exists():
         raise UsageError(f"{args.catalog}: no catalog here (run `videoforge run INPUT --catalog {args.catalog}` first)")
     try:
-        report = calibrate(args.catalog, args.sample, progress=not args.quiet)
+        report = calibrate(args.catalog, args.sample, progress=not args.quiet, skip=tuple(args.skip))
     except ValueError as e:
         raise UsageError(str(e)) from None
     if args.json:

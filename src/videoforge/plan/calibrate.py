@@ -24,10 +24,10 @@ from videoforge.plan.store import fold, load_registry, save_registry
 BASE_CHAIN = {"metrics": "full", "ocr": "on", "shots": "videoforge"}
 
 
-def calibration_chains(reg: dict[str, Variant]) -> list[dict[str, str]]:
+def calibration_chains(reg: dict[str, Variant], skip: tuple = ()) -> list[dict[str, str]]:
     out = [dict(BASE_CHAIN)]
     for v in reg.values():
-        if v.optional and available(v) and BASE_CHAIN.get(v.stage) != v.variant:
+        if v.optional and available(v) and BASE_CHAIN.get(v.stage) != v.variant and v.key not in skip:
             out.append({**BASE_CHAIN, v.stage: v.variant})
     return out
 
@@ -39,14 +39,14 @@ def _child_cpu(code: str) -> float:
     return Timer.tree_cpu() - before
 
 
-def measure_fixed(reg: dict[str, Variant]) -> dict[str, float]:
+def measure_fixed(reg: dict[str, Variant], skip: tuple = ()) -> dict[str, float]:
     """Worker start-up and model loading, each in a fresh process, less a bare interpreter."""
     bare = min(_child_cpu("pass") for _ in range(2))
     engine = min(_child_cpu("import videoforge.engine.jobs, videoforge.engine.analyze, videoforge.metrics") for _ in range(2))
     out = {"overhead/worker": max(engine, 0.0)}
     fold(reg["overhead/worker"], out["overhead/worker"], 1.0, "measured: calibrate")
     for v in reg.values():
-        if v.stage != "shots" or not available(v):
+        if v.stage != "shots" or not available(v) or v.key in skip:
             continue
         code = ("import videoforge.engine.jobs, videoforge.engine.analyze, videoforge.metrics\n"
                 "from videoforge.shots.base import get_detector\n"
@@ -67,8 +67,9 @@ def sample_paths(catalog: Catalog, n: int, seed: int = 0) -> list[str]:
 
 
 def calibrate(catalog_dir: str | None, sample: list[str] | int = 3, progress: bool = False, save: bool = True,
-              rounds: int = 1) -> dict:
-    """Measure; fold into the registry; save it to the catalog (`save`). Returns a report."""
+              rounds: int = 1, skip: tuple = ()) -> dict:
+    """Measure; fold into the registry; save it to the catalog (`save`). Returns a report.
+    `skip`: variant keys ("shots/transnetv2") not to measure (they keep their figures)."""
     from videoforge.engine.config import AnalysisConfig
     from videoforge.engine.run import run_videos
 
@@ -86,10 +87,10 @@ def calibrate(catalog_dir: str | None, sample: list[str] | int = 3, progress: bo
     bad = [i for i in infos if i.error]
     infos = [i for i in infos if not i.error]
     report = {"sample": [i.path for i in infos], "skipped": [{"path": i.path, "error": i.error} for i in bad],
-              "fixed": measure_fixed(reg), "calls": []}
+              "fixed": measure_fixed(reg, tuple(skip)), "calls": []}
     with tempfile.TemporaryDirectory(prefix="vf-calibrate-") as scratch:
         for _ in range(rounds):
-            for chain in calibration_chains(reg):
+            for chain in calibration_chains(reg, tuple(skip)):
                 cat = os.path.join(scratch, "c")
                 config = apply_to_config(AnalysisConfig(), chain)
                 before = Timer.tree_cpu()
