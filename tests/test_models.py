@@ -187,6 +187,27 @@ def test_flow_overfits_one_clip():
     assert torch.mean((z - x0) ** 2) < 0.2 * torch.mean(x0 ** 2)
 
 
+def test_subject_weight_picks_the_moving_blob_and_weighted_loss_reduces_to_mse():
+    """The loss weight is high where a latent differs from its clip's background and 1 there; a
+    uniform weight gives exactly the plain MSE (same noise and t), a subject weight a different one."""
+    from videoforge.models.flow import subject_weight
+
+    torch.manual_seed(0)
+    x0 = 0.1 * torch.randn(2, 4, 3, 8, 8)
+    x0[:, :, :, 2:5, 3:6] += 2.0                     # the "shape": 9 of 64 positions
+    w = subject_weight(x0, 4.0)
+    assert w.shape == (2, 1, 3, 8, 8) and float(w.min()) >= 1.0
+    assert float(w[:, :, :, 2:5, 3:6].min()) > 4.0 > 1.5 > float(w[:, :, :, 6:, :].max())
+    m = tiny_dit(hidden_size=32, metrics=())
+    y, mask = torch.randn(2, 3, 16), torch.ones(2, 3, dtype=torch.bool)
+    t = torch.tensor([0.3, 0.7])
+    def run(weight):
+        torch.manual_seed(5)
+        return flow_loss(m, x0, y, mask, t=t, weight=weight)
+    assert torch.allclose(run(None), run(torch.ones(2, 1, 3, 8, 8)), atol=1e-6)
+    assert not torch.allclose(run(None), run(w), atol=1e-4)
+
+
 def test_tiny_text_encoder():
     enc = TinyTextEncoder(TinyTextEncoder.build_vocab(["a red circle moves left, fast"]), dim=16, depth=1)
     h, mask = enc.encode(["a red circle moves left", "a purple circle moves left, fast"])

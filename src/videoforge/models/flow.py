@@ -20,15 +20,37 @@ def sample_t(n: int, device, logit_normal: bool = True) -> torch.Tensor:
     return torch.rand(n, device=device)
 
 
-def flow_loss(model, x0, y, y_mask, metrics=None, t=None) -> torch.Tensor:
-    """Mean squared error between predicted and true velocity for latents x0 (B, C, T, H, W)."""
+def subject_weight(x0: torch.Tensor, strength: float) -> torch.Tensor:
+    """Per-position loss weight (B, 1, T, H, W): 1 + strength x how far the position's latent lies
+    from the clip's median latent (its static background), scaled to [0, 1] per clip.
+
+    A small subject over a large background gets a small share of a plain MSE: the background's
+    many positions dominate the loss, and the subject's outline (what tells a circle from a
+    square) is the smallest part of it. This weights the positions where the subject is without
+    knowing what it is."""
+    B, C = x0.shape[:2]
+    med = x0.reshape(B, C, -1).median(-1).values.view(B, C, 1, 1, 1)
+    dev = (x0 - med).abs().mean(1, keepdim=True)
+    dev = dev / dev.amax(dim=(2, 3, 4), keepdim=True).clamp_min(1e-6)
+    return 1 + strength * dev
+
+
+def flow_loss(model, x0, y, y_mask, metrics=None, t=None, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean squared error between predicted and true velocity for latents x0 (B, C, T, H, W).
+
+    `weight` (broadcastable to x0, e.g. `subject_weight`) makes it a weighted mean; None is the
+    plain MSE."""
     B = x0.shape[0]
     t = sample_t(B, x0.device) if t is None else t
     noise = torch.randn_like(x0)
     tt = t.view(B, 1, 1, 1, 1)
     xt = (1 - tt) * x0 + tt * noise
     v = model(xt, t, y, y_mask, metrics)
-    return F.mse_loss(v.float(), (noise - x0).float())
+    if weight is None:
+        return F.mse_loss(v.float(), (noise - x0).float())
+    err = (v.float() - (noise - x0).float()) ** 2
+    w = weight.float().expand_as(err)
+    return (err * w).sum() / w.sum()
 
 
 @torch.no_grad()

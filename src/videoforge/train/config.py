@@ -58,6 +58,10 @@ class TrainConfig:
     # also keep the exported weights of these steps as out_dir/<task>-step<N>.pt (a learning
     # curve of the released model's own measures, e.g. the demo's accuracy against training length)
     keep_steps: tuple[int, ...] = ()
+    # stdit task: extra flow-loss weight on latent positions that differ from the clip's median,
+    # i.e. the moving subject rather than the static background (models/flow.py subject_weight);
+    # 0 = plain MSE, the default, so older configs train as before
+    subject_weight: float = 0.0
     seed: int = 0
     device: str = "auto"                # "auto", "cpu", "cuda"
 

@@ -30,6 +30,11 @@ import time
 import numpy as np
 
 CONFIG_DIR = os.path.join(os.path.dirname(__file__), "configs")
+# The demo's shape radius (fraction of the side). At 1/7 (synth/shapes.py's default) a shape is
+# 9 pixels across at the 32 x 32 training size, about two cells of the x4 latent: the latent's
+# 4x4 block means read back circle / square / triangle right 44 % of the time, so no generator on
+# it can follow the shape word. At 1/4 (16 pixels, 4 latent cells) they read back 97 %.
+DEMO_RADIUS = 0.25
 
 
 def log(msg: str):
@@ -46,14 +51,16 @@ def _cli(*args: str):
     return r.stdout
 
 
-def prepare_data(out: str, per_combo: int, held_out: list, seed: int, train_combos: list | None = None) -> tuple[str, dict]:
+def prepare_data(out: str, per_combo: int, held_out: list, seed: int, train_combos: list | None = None,
+                 radius: float | None = None) -> tuple[str, dict]:
     """Videos -> catalog -> Open-Sora export -> training manifest with captions; returns (manifest, info)."""
     from videoforge.synth import shapes
 
     vid_dir, cat_dir, exp_dir = (os.path.join(out, d) for d in ("videos", "catalog", "export"))
     captions_path = os.path.join(out, "captions.json")
     if not os.path.exists(captions_path):
-        clips = shapes.sample_clips(per_combo, exclude=held_out, seed=seed, include=train_combos)
+        clips = shapes.sample_clips(per_combo, exclude=held_out, seed=seed, include=train_combos,
+                                    radius=radius or shapes.DEFAULT_RADIUS)
         log(f"rendering {len(clips)} clips ({len(held_out)} combinations held out)")
         paths = shapes.write_clips(clips, vid_dir, frames=17, size=64, fps=8.0)
         with open(captions_path + ".tmp", "w") as f:
@@ -97,6 +104,10 @@ def main(argv=None) -> int:
     p.add_argument("--ae-steps", type=int, default=None, help="override the autoencoder config's steps")
     p.add_argument("--dit-steps", type=int, default=None, help="override the STDiT config's steps")
     p.add_argument("--eval-seeds", type=int, default=6, help="samples per held-out combination")
+    p.add_argument("--shape-radius", type=float, default=DEMO_RADIUS,
+                   help="the shapes' radius as a fraction of the side (default 1/4: at the 32 x 32 training size "
+                        "a 16-pixel shape, 4 cells of the x4 latent; the original 1/7 is 9 pixels, which the "
+                        "latent cannot keep apart: docs/notes/train.md)")
     p.add_argument("--quick", action="store_true", help="a few steps of everything (tests)")
     p.add_argument("--eval-only", action="store_true", help="only re-run the evaluation of OUT/stdit/stdit.pt")
     p.add_argument("--checkpoint", default=None,
@@ -135,6 +146,7 @@ def main(argv=None) -> int:
         t0 = time.time()
         results = evaluate_demo(out, ckpt, held_out, args)
         results.update(checkpoint=ckpt, held_out=[list(c) for c in held_out], eval_seconds=round(time.time() - t0, 1),
+                       shape_radius=args.shape_radius,
                        held_out_pairs={k: [list(p) for p in v] for k, v in (pairs or {}).items()})
         tag = os.path.splitext(os.path.basename(args.checkpoint))[0] + "-" if args.checkpoint else ""
         name = f"results-{tag}cfg{args.cfg_text:g}-{args.cfg_metric:g}.json"
@@ -143,7 +155,7 @@ def main(argv=None) -> int:
         log(json.dumps({k: results[k] for k in ("held_out_accuracy", "motion_control", "ae_psnr_db")}))
         print(ckpt)
         return 0
-    manifest, data_info = prepare_data(out, args.per_combo, held_out, args.seed, train_combos)
+    manifest, data_info = prepare_data(out, args.per_combo, held_out, args.seed, train_combos, args.shape_radius)
     t_data = time.time()
 
     def stage_config(toml: str, sub: str, steps: int | None, quick: list[str], extra: tuple[str, ...] = ()):
@@ -174,7 +186,7 @@ def main(argv=None) -> int:
                    seconds={"data": round(t_data - t_start, 1), "autoencoder": round(t_ae - t_data, 1),
                             "stdit": round(t_dit - t_ae, 1), "eval": round(time.time() - t_dit, 1),
                             "total": round(time.time() - t_start, 1)},
-                   steps={"autoencoder": ae_cfg.steps, "stdit": dit_cfg.steps},
+                   steps={"autoencoder": ae_cfg.steps, "stdit": dit_cfg.steps}, shape_radius=args.shape_radius,
                    torch_threads=torch.get_num_threads())
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
@@ -199,11 +211,13 @@ def evaluate_demo(out: str, ckpt: str, held_out: list, args) -> dict:
     # codec at the training size: the checker's own accuracy on truth, and on the autoencoder's
     # reconstructions of them (can the latent carry the shape at all?) + AE PSNR
     rng = np.random.default_rng(args.seed + 99)
+    radius = getattr(args, "shape_radius", None) or shapes.DEFAULT_RADIUS
+    speeds = shapes.speeds_for(radius)
     gt = []
     for c in held_out:
         for sp in ("slow", "fast"):
-            gt.append(shapes.ShapeClip(c[0], c[1], c[2], sp, float(rng.uniform(*shapes.SPEEDS[sp])),
-                                       shapes.caption_for(c[0], c[1], c[2], False), int(rng.integers(2**31))))
+            gt.append(shapes.ShapeClip(c[0], c[1], c[2], sp, float(rng.uniform(*speeds[sp])),
+                                       shapes.caption_for(c[0], c[1], c[2], False), int(rng.integers(2**31)), radius))
     paths = shapes.write_clips(gt, os.path.join(out, "heldout_videos"), frames=17, size=64, fps=8.0)
     frames = [decode_rgb(p, 17, H, H) for p in paths]
     with torch.no_grad():

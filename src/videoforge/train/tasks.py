@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from videoforge.models.autoencoder import AutoencoderConfig, CausalVideoAutoencoder, valid_frames
-from videoforge.models.flow import flow_loss
+from videoforge.models.flow import flow_loss, subject_weight
 from videoforge.models.pipeline import FORMAT, MetricScaler, VideoGenerator, autoencoder_from
 from videoforge.models.stdit import STDIT_SIZES, STDiTConfig
 from videoforge.models.text import TinyTextEncoder
@@ -153,7 +153,9 @@ class DiffusionTask:
         def velocity(xt, t, y_unused, mask_unused, metrics):
             return gen(xt, t, batch["prompts"], metrics)
 
-        loss = flow_loss(velocity, batch["x0"], None, None, batch["metrics"])
+        # subject_weight > 0: positions away from the clip's static background weigh more (flow.subject_weight)
+        w = subject_weight(batch["x0"], self.cfg.subject_weight) if self.cfg.subject_weight > 0 else None
+        loss = flow_loss(velocity, batch["x0"], None, None, batch["metrics"], weight=w)
         return loss, {}
 
     def export(self, state: dict) -> dict:
