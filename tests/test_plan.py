@@ -21,7 +21,7 @@ def _reg():
     per = {"decode/default": 0.004, "keyframes/default": 0.004, "shots/videoforge": 0.0002,
            "shots/pyscenedetect": 0.0009, "shots/transnetv2": 0.006, "shots/none": 0.0,
            "metrics/full": 0.012, "metrics/half": 0.007, "metrics/quarter": 0.004, "metrics/none": 0.0,
-           "ocr/on": 0.06, "ocr/off": 0.0, "overhead/run": 2.0, "overhead/worker": 0.8, "overhead/group": 0.05}
+           "ocr/on": 0.06, "ocr/off": 0.0, "overhead/run": 2.0, "overhead/video": 0.1, "overhead/worker": 0.8, "overhead/group": 0.05}
     for k, v in reg.items():
         v.cpu_seconds = per[k]
         v.fixed_cpu_seconds = 0.0

@@ -32,30 +32,63 @@ def calibration_chains(reg: dict[str, Variant], skip: tuple = ()) -> list[dict[s
     return out
 
 
-def _child_cpu(code: str) -> float:
+def _child_cpu(code: str, *args: str) -> float:
     """Process-tree CPU of a fresh interpreter running `code`."""
     before = Timer.tree_cpu()
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True)
     return Timer.tree_cpu() - before
 
 
+CHEAPEST = {"metrics": "none", "ocr": "off", "shots": "none"}
+_ANALYSE = ("import json, sys\n"
+            "from videoforge.engine.analyze import analyze_video\n"
+            "from videoforge.engine.config import AnalysisConfig\n"
+            "from videoforge.plan.registry import apply_to_config\n"
+            "analyze_video(sys.argv[1], sys.argv[2], apply_to_config(AnalysisConfig(), json.loads(sys.argv[3])))\n")
+
+
+def _probe_clip(folder: str) -> str:
+    """A near-empty clip (24 small frames) with large text on it, so that every component
+    loads what it loads on real footage (the OCR model loads only once the text gate passes)."""
+    import cv2
+    import numpy as np
+
+    from videoforge.io.encode import write_video
+
+    frames = []
+    for i in range(24):
+        f = np.full((180, 320, 3), 40, np.uint8)
+        cv2.putText(f, "CALIBRATE", (12, 110), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (255, 255, 255), 4)
+        f[:, :8] = (i * 10) % 255
+        frames.append(f)
+    path = os.path.join(folder, "probe.mp4")
+    write_video(path, frames, fps=24)
+    return path
+
+
 def measure_fixed(reg: dict[str, Variant], skip: tuple = ()) -> dict[str, float]:
-    """Worker start-up and model loading, each in a fresh process, less a bare interpreter."""
-    bare = min(_child_cpu("pass") for _ in range(2))
-    engine = min(_child_cpu("import videoforge.engine.jobs, videoforge.engine.analyze, videoforge.metrics") for _ in range(2))
-    out = {"overhead/worker": max(engine, 0.0)}
-    fold(reg["overhead/worker"], out["overhead/worker"], 1.0, "measured: calibrate")
-    for v in reg.values():
-        if v.stage != "shots" or not available(v) or v.key in skip:
-            continue
-        code = ("import videoforge.engine.jobs, videoforge.engine.analyze, videoforge.metrics\n"
-                "from videoforge.shots.base import get_detector\n"
-                f"get_detector({v.variant!r})")
-        load = max(_child_cpu(code) - engine, 0.0)
-        fixed = load if load > 0.25 else 0.0   # below noise: no model to speak of
-        v.fixed_cpu_seconds = fixed
-        out[v.key + ":fixed"] = fixed
-    del bare
+    """Per-process fixed costs, each in fresh processes analysing a near-empty clip: the
+    cheapest chain gives what any analysing process pays (interpreter, engine imports:
+    `overhead/worker`); each variant swapped in adds its own loading (`fixed_cpu_seconds`).
+    The minimum of two tries: noise from a busy machine only ever adds."""
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="vf-fixed-") as tmp:
+        clip = _probe_clip(tmp)
+
+        def cost(chain: dict) -> float:
+            import json
+
+            return min(_child_cpu(_ANALYSE, clip, tmp, json.dumps(chain)) for _ in range(2))
+
+        base = cost(CHEAPEST)
+        out["overhead/worker"] = base
+        fold(reg["overhead/worker"], base, 1.0, "measured: calibrate")
+        for v in reg.values():
+            if not v.optional or not available(v) or v.key in skip or CHEAPEST.get(v.stage) == v.variant:
+                continue
+            extra = max(cost({**CHEAPEST, v.stage: v.variant}) - base, 0.0)
+            v.fixed_cpu_seconds = extra
+            out[v.key + ":fixed"] = extra
     return out
 
 
@@ -107,7 +140,15 @@ def calibrate(catalog_dir: str | None, sample: list[str] | int = 3, progress: bo
             before = Timer.tree_cpu()
             run_videos([i.path for i in infos], cat, workers=1, config=config, progress=False)
             reap_children()
-            fold(reg["overhead/group"], Timer.tree_cpu() - before, 1.0, "measured: calibrate")
+            group = Timer.tree_cpu() - before
+            fold(reg["overhead/group"], group, 1.0, "measured: calibrate")
+            # one near-empty video, cheapest chain, in this warm process: the per-video part
+            clip = _probe_clip(scratch)
+            before = Timer.tree_cpu()
+            run_videos([clip], os.path.join(scratch, "v"), workers=1, force=True,
+                       config=apply_to_config(AnalysisConfig(), CHEAPEST), progress=False)
+            reap_children()
+            fold(reg["overhead/video"], max(Timer.tree_cpu() - before - group, 0.0), 1.0, "measured: calibrate")
     # a `run --plan` process's own start-up: interpreter, CLI and engine imports
     run_cpu = _child_cpu("import videoforge.cli, videoforge.cli.run, videoforge.engine.run, videoforge.plan.execute")
     fold(reg["overhead/run"], run_cpu, 1.0, "measured: calibrate")

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 from videoforge.plan.registry import Variant
 
-BASE_STAGES = [("decode", "default"), ("keyframes", "default")]
+BASE_STAGES = [("overhead", "video"), ("decode", "default"), ("keyframes", "default")]
 
 
 @dataclass
@@ -112,13 +112,12 @@ def workers_for(n_videos: int) -> int:
 
 
 def group_fixed(chain: dict[str, str], n_videos: int, reg: dict[str, Variant]) -> float:
-    """Fixed CPU of one engine call running `chain` over `n_videos` videos."""
-    fixed = reg["overhead/group"].cpu_seconds
-    fixed += workers_for(n_videos) * reg["overhead/worker"].cpu_seconds
-    # a model is loaded once per process that analyses (each worker, or the caller)
+    """Fixed CPU of one engine call running `chain` over `n_videos` videos: the call itself,
+    and per analysing process (each spawned worker, or the caller for a single video) the
+    engine's imports and each variant's loading (models, OCR)."""
     procs = max(1, workers_for(n_videos))
-    fixed += procs * sum(reg[f"{s}/{v}"].fixed_cpu_seconds for s, v in chain.items())
-    return fixed
+    per_proc = reg["overhead/worker"].cpu_seconds + sum(reg[f"{s}/{v}"].fixed_cpu_seconds for s, v in chain.items())
+    return reg["overhead/group"].cpu_seconds + procs * per_proc
 
 
 def reap_children(timeout: float = 60.0) -> None:

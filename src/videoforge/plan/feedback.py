@@ -35,12 +35,14 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
                   timings: dict, source: str) -> dict[str, float]:
     """Fold one engine call (all `infos` analysed with `chain`, `cpu` process-tree seconds) into
     the registry; returns the per-unit observations made (key -> CPU-s per unit)."""
-    fixed = group_fixed(chain, len(infos), reg)
+    fixed = group_fixed(chain, len(infos), reg) + len(infos) * reg["overhead/video"].cpu_seconds
     # the fixed part is predicted, not measured here; never let it swallow the whole call
     work = max(cpu - fixed, 0.5 * cpu)
     shares = stage_split(timings)
     seen: dict[str, float] = {}
     for stage, variant in [*BASE_STAGES, *chain.items()]:
+        if stage == "overhead":
+            continue   # measured by calibrate, not divisible from one call's total
         v = reg[f"{stage}/{variant}"]
         units = sum(i.units(v.unit) for i in infos)
         if units <= 0:

@@ -266,6 +266,8 @@ def document(p: Problem, assign: list[int], bad_inputs: list[dict] | None = None
     e = p.evaluate(assign)
     stages: list[dict] = []
     for stage, variant in BASE_STAGES:
+        if stage == "overhead":
+            continue   # a cost, not a stage one chooses or runs
         stages.append({"stage": stage, "variant": variant, "applies_to": [i.path for i in p.inputs]})
     for stage in sorted(p.chains[0]) if p.chains else []:
         used: dict[str, list[str]] = {}

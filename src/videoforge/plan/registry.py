@@ -13,7 +13,9 @@ Units (how a cost scales with an input):
   run     once per `run --plan` process: interpreter start-up, imports, catalog, feedback
   worker  once per spawned worker process (the local pool imports the engine in each)
   group   once per engine call (one per distinct chain in a plan): run lock, discovery, catalog open
-`fixed_cpu_seconds` is paid once per engine call that uses the variant (model loading).
+  video   once per video: fingerprint, the commit, keyframe publishing
+`fixed_cpu_seconds` is paid once per analysing process (each spawned worker, or the caller
+for a single video) that runs the variant: model and OCR loading, imports.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ _VARIANTS: list[Variant] = [
     Variant("overhead", "run", "run", optional=False, description="process start-up, imports, catalog and feedback"),
     Variant("overhead", "worker", "worker", optional=False, description="one spawned worker process's imports"),
     Variant("overhead", "group", "group", optional=False, description="one engine call: lock, discovery, catalog open"),
+    Variant("overhead", "video", "video", optional=False,
+            description="per video: fingerprint, probe, the commit, keyframe publishing"),
     Variant("decode", "default", "mpx", optional=False, description="decode and scale to analysis size; probe"),
     Variant("keyframes", "default", "second", optional=False, description="keyframe candidates and JPEGs"),
     Variant("shots", "videoforge", "frame", {"shot_f1": 0.944, "gradual_recall": 0.794}, _BENCH,
