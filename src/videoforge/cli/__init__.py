@@ -19,7 +19,7 @@ COMMANDS = [
     "score", "train_scorer", "dedup", "caption",
     "index", "search",
     "serve",
-    "train", "generate",
+    "train", "generate", "train_text_adapter",
     "matte",
     "stages", "plan", "calibrate",
 ]

@@ -37,6 +37,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--cfg-text", type=float, default=4.0, help="guidance scale on the text (default 4)")
     p.add_argument("--cfg-metric", type=float, default=2.0, help="guidance scale on the metrics (default 2)")
     p.add_argument("--fps", type=float, default=None, help="frame rate of the file (default: the training data's)")
+    p.add_argument("--text-adapter", metavar="ADAPTER", default=None,
+                   help="a prompt adapter from `videoforge train-text-adapter` for this checkpoint: Chinese prompts "
+                        "(一个红色的圆形向左移动) go through it, English ones are unchanged")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     return p
 
@@ -65,6 +68,15 @@ def main(args) -> int:
         pipe = Pipeline.load(args.checkpoint)
     except ValueError as e:   # unreadable, not a generator checkpoint, or holding code: bad input
         raise UsageError(str(e)) from e
+    if args.text_adapter:
+        from videoforge.adapt.text_adapter import apply_text_adapter
+
+        if not os.path.exists(args.text_adapter):
+            raise UsageError(f"{args.text_adapter}: no such text adapter")
+        try:
+            apply_text_adapter(pipe, args.text_adapter)
+        except ValueError as e:   # unreadable, not an adapter, or trained for another checkpoint
+            raise UsageError(str(e)) from e
     if getattr(args, "metrics", None) and "motion" in args.metrics and "motion" not in pipe.scaler.names \
             and "motion_peak" in pipe.scaler.names and "motion_peak" not in metrics:
         metrics["motion_peak"] = metrics.pop("motion")   # --motion drives whichever motion metric it knows

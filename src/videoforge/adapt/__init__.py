@@ -1,0 +1,1 @@
+"""Adapting a trained generator without retraining it: a Chinese prompt adapter (issue 22)."""

@@ -1,0 +1,295 @@
+"""A Chinese prompt adapter for a trained generator, learned by distillation (issue 22).
+
+OPPO added Chinese prompts to an English-prompt generator by training a student text encoder
+to reproduce the English encoder's output for the English counterpart of each Chinese prompt,
+leaving the generator untouched. Here the student is character-level (Chinese has no spaces
+to split words on): a small transformer over the prompt's characters, then learned position
+queries that cross-attend to it and emit the teacher's token states one position at a time,
+plus a head that predicts how many tokens the English prompt has (the generator's
+cross-attention mask). Loss: MSE to the teacher's states + a contrastive term on the pooled
+states (so two prompts that differ in one word stay apart) + the length's cross-entropy.
+
+`AdaptedTextEncoder` routes Chinese prompts to the student and everything else to the
+teacher untouched: English prompts give bit-identical embeddings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from videoforge.adapt import zh_prompts
+from videoforge.models.text import TextEncoder
+
+FORMAT = "videoforge-text-adapter/1"
+
+
+@dataclass
+class AdapterConfig:
+    dim: int = 64
+    depth: int = 2           # character encoder layers
+    decoder_depth: int = 1   # position-query decoder layers
+    heads: int = 4
+    max_chars: int = 40
+    out_len: int = 8         # teacher positions predicted (the demo's prompts have 5-7 tokens)
+    out_dim: int = 64        # the teacher's state width
+
+
+def teacher_hash(teacher: TextEncoder) -> str:
+    """SHA-256 of the teacher's spec and weights: the adapter only fits the encoder it learned from."""
+    h = hashlib.sha256(repr(sorted(teacher.spec().items())).encode())
+    for name, t in sorted(teacher.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _corrupt(ids: list[int], p: float, rng: random.Random) -> list[int]:
+    """Training noise, each with probability `p` per character: replace it by <unk>, delete it, or
+    put an <unk> before it. New phrasings bring characters the student never saw (connectives,
+    synonyms sharing only one character with a trained word): it learns to read past them."""
+    out = []
+    for i in ids:
+        u = rng.random()
+        if u < p:
+            out.append(1)
+        elif u < 2 * p:
+            continue
+        elif u < 3 * p:
+            out += [1, i]
+        else:
+            out.append(i)
+    return out
+
+
+class CharStudent(nn.Module):
+    """Characters -> (out_len, out_dim) token states + a length distribution."""
+
+    def __init__(self, vocab: list[str], cfg: AdapterConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.vocab = ["<pad>", "<unk>"] + [c for c in vocab if c not in ("<pad>", "<unk>")]
+        self.index = {c: i for i, c in enumerate(self.vocab)}
+        self.embed = nn.Embedding(len(self.vocab), cfg.dim)
+        self.pos = nn.Parameter(torch.randn(cfg.max_chars, cfg.dim) * 0.02)
+        enc = nn.TransformerEncoderLayer(cfg.dim, cfg.heads, 4 * cfg.dim, dropout=0.0, batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(enc, cfg.depth, enable_nested_tensor=False)
+        self.queries = nn.Parameter(torch.randn(cfg.out_len, cfg.dim) * 0.02)
+        dec = nn.TransformerDecoderLayer(cfg.dim, cfg.heads, 4 * cfg.dim, dropout=0.0, batch_first=True, norm_first=True)
+        self.decoder = nn.TransformerDecoder(dec, cfg.decoder_depth)
+        self.out = nn.Sequential(nn.LayerNorm(cfg.dim), nn.Linear(cfg.dim, cfg.out_dim))
+        self.length = nn.Linear(cfg.dim, cfg.out_len)   # class k = k + 1 tokens
+
+    def ids(self, prompts: list[str], drop: float = 0.0, rng: random.Random | None = None) -> torch.Tensor:
+        rows = []
+        for p in prompts:
+            chars = [c for c in p if not c.isspace()][: self.cfg.max_chars] or ["<unk>"]
+            r = [self.index.get(c, 1) for c in chars]
+            if drop and rng is not None:
+                r = _corrupt(r, drop, rng) or r
+            rows.append(r[: self.cfg.max_chars])
+        tok = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long, device=self.embed.weight.device)
+        for k, r in enumerate(rows):
+            tok[k, : len(r)] = torch.tensor(r)
+        return tok
+
+    def forward(self, tok: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mask = tok != 0
+        h = self.encoder(self.embed(tok) + self.pos[: tok.shape[1]], src_key_padding_mask=~mask)
+        q = self.queries.unsqueeze(0).expand(tok.shape[0], -1, -1)
+        states = self.out(self.decoder(q, h, memory_key_padding_mask=~mask))
+        pooled = (h * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)
+        return states, self.length(pooled)
+
+    def encode(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        states, length_logits = self(self.ids(prompts))
+        n = length_logits.argmax(-1) + 1
+        mask = torch.arange(self.cfg.out_len, device=states.device)[None] < n[:, None]
+        return states, mask
+
+
+class AdaptedTextEncoder(TextEncoder):
+    """The generator's text encoder with a Chinese student beside it: Chinese prompts go to the
+    student, all others to the teacher (unchanged, so English embeddings are bit-identical)."""
+
+    def __init__(self, teacher: TextEncoder, student: CharStudent):
+        super().__init__()
+        self.teacher, self.student = teacher, student.requires_grad_(False)
+        self.dim = teacher.dim
+        self.trainable = False
+
+    def encode(self, prompts):
+        # no grad-mode change of its own: the teacher runs exactly as it would alone (PyTorch's
+        # transformer takes another kernel path under no_grad), so English stays bit-identical
+        prompts = list(prompts)
+        zh = [i for i, p in enumerate(prompts) if zh_prompts.is_chinese(p)]
+        if not zh:
+            return self.teacher.encode(prompts)
+        en = [i for i in range(len(prompts)) if i not in set(zh)]
+        parts = {}
+        if en:
+            s, m = self.teacher.encode([prompts[i] for i in en])
+            parts.update({i: (s[k], m[k]) for k, i in enumerate(en)})
+        s, m = self.student.encode([prompts[i] for i in zh])
+        parts.update({i: (s[k], m[k]) for k, i in enumerate(zh)})
+        L = max(v[0].shape[0] for v in parts.values())
+        ref = next(iter(parts.values()))[0]
+        states = ref.new_zeros(len(prompts), L, ref.shape[-1])
+        mask = torch.zeros(len(prompts), L, dtype=torch.bool, device=ref.device)
+        for i, (s, m) in parts.items():
+            states[i, : s.shape[0]], mask[i, : m.shape[0]] = s, m
+        return states, mask
+
+    def spec(self):
+        return self.teacher.spec()
+
+
+def _teacher_targets(teacher: TextEncoder, english: list[str], out_len: int) -> dict[str, tuple[torch.Tensor, int]]:
+    with torch.no_grad():
+        s, m = teacher.encode(english)
+    out = {}
+    for k, p in enumerate(english):
+        n = int(m[k].sum())
+        if n > out_len:
+            raise ValueError(f"prompt {p!r} has {n} tokens; the adapter predicts at most {out_len}")
+        pad = torch.zeros(out_len, s.shape[-1])
+        pad[:n] = s[k, :n]
+        out[p] = (pad, n)
+    return out
+
+
+def train_adapter(teacher: TextEncoder, steps: int = 2000, batch: int = 32, lr: float = 2e-3, seed: int = 0,
+                  cfg: AdapterConfig | None = None, combos: list | None = None, progress: bool = True) -> tuple[CharStudent, dict]:
+    """Distil `teacher` (English) into a character-level Chinese student on the training phrasings
+    of `combos` (default: the adapter's training split). Returns (student, training log)."""
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    train_combos = combos if combos is not None else zh_prompts.adapter_split()[0]
+    english = sorted({zh_prompts.english(c, f) for c in train_combos for f in (False, True)})
+    targets = _teacher_targets(teacher, english, (cfg or AdapterConfig()).out_len)
+    cfg = cfg or AdapterConfig()
+    cfg.out_dim = teacher.dim
+    pool = zh_prompts.all_prompts(train_combos, held_out_phrasing=False)
+    vocab = sorted({ch for _, _, p in pool for ch in p})
+    student = CharStudent(vocab, cfg)
+    opt = torch.optim.AdamW(student.parameters(), lr=lr, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    log, t0 = [], time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=steps, desc="text adapter", unit="step")
+    for step in range(steps):
+        picks = [rng.choice(pool) for _ in range(batch)]
+        zh = [p for _, _, p in picks]
+        en = [zh_prompts.english(c, f) for c, f, _ in picks]
+        tgt = torch.stack([targets[e][0] for e in en])
+        n = torch.tensor([targets[e][1] for e in en])
+        states, length_logits = student(student.ids(zh, drop=0.1, rng=rng))
+        valid = (torch.arange(cfg.out_len)[None] < n[:, None]).float()
+        mse = (((states - tgt) ** 2).mean(-1) * valid).sum() / valid.sum()
+        ps = F.normalize((states * valid[..., None]).sum(1) / n[:, None], dim=-1)
+        pt = F.normalize((tgt * valid[..., None]).sum(1) / n[:, None], dim=-1)
+        # contrastive over the batch; rows sharing an English prompt are not negatives of each other
+        logits = ps @ pt.T / 0.05
+        same = torch.tensor([[a == b for b in en] for a in en])
+        logits = logits.masked_fill(same & ~torch.eye(batch, dtype=torch.bool), -1e4)
+        nce = F.cross_entropy(logits, torch.arange(batch))
+        ce = F.cross_entropy(length_logits, n - 1)
+        loss = mse + 0.1 * nce + 0.1 * ce
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        if step % 100 == 0 or step == steps - 1:
+            log.append({k: float(v.detach()) for k, v in (("loss", loss), ("mse", mse), ("nce", nce), ("length_ce", ce))}
+                       | {"step": step})
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    student.eval()
+    return student, {"steps": steps, "seconds": time.perf_counter() - t0, "log": log,
+                     "parameters": sum(p.numel() for p in student.parameters()),
+                     "train_prompts": len(pool), "train_combos": len(train_combos)}
+
+
+def save_adapter(path: str, student: CharStudent, teacher: TextEncoder, info: dict | None = None) -> str:
+    """Write the adapter (tensors and plain data only: loads with weights_only=True)."""
+    import os
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    torch.save({"format": FORMAT, "teacher_sha256": teacher_hash(teacher), "teacher_spec": teacher.spec(),
+                "config": asdict(student.cfg), "vocab": student.vocab[2:], "state": student.state_dict(),
+                "info": {k: v for k, v in (info or {}).items() if k != "log"}}, path)
+    return path
+
+
+def load_adapter(path: str, teacher: TextEncoder) -> AdaptedTextEncoder:
+    """The adapter at `path` wrapped around `teacher`; refuses an adapter trained for another encoder."""
+    import pickle
+
+    try:
+        d = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise ValueError(f"{path}: refused: holds Python objects other than tensors and plain data") from e
+    except (OSError, RuntimeError) as e:
+        raise ValueError(f"{path}: cannot read text adapter ({e})") from e
+    if not isinstance(d, dict) or d.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a videoforge text adapter (format={d.get('format') if isinstance(d, dict) else None!r})")
+    if d["teacher_sha256"] != teacher_hash(teacher):
+        raise ValueError(f"{path}: this text adapter was trained for another checkpoint's text encoder "
+                         f"(its hash {d['teacher_sha256'][:12]}); train one for this checkpoint with "
+                         "`videoforge train-text-adapter --base CHECKPOINT --out ADAPTER`")
+    student = CharStudent(d["vocab"], AdapterConfig(**d["config"]))
+    student.load_state_dict(d["state"])
+    return AdaptedTextEncoder(teacher, student.eval())
+
+
+def apply_text_adapter(pipe, path: str) -> None:
+    """Make a loaded `Pipeline` understand the adapter's language (the generator is unchanged)."""
+    teacher = pipe.gen.text_encoder
+    if isinstance(teacher, AdaptedTextEncoder):
+        teacher = teacher.teacher
+    pipe.gen.text_encoder = load_adapter(path, teacher).to(next(teacher.parameters()).device)
+
+
+@torch.no_grad()
+def evaluate_adapter(adapted: AdaptedTextEncoder, rows: list[tuple[tuple, bool, str]], candidates: list[tuple[tuple, bool]]) -> dict:
+    """zh -> en retrieval and closeness to the teacher on (combo, fast, chinese) rows.
+
+    recall@1: the student's pooled state for each Chinese prompt is nearest (cosine) to the
+    teacher's pooled state of its own English counterpart among all `candidates`' English
+    prompts. cosine: mean over the English prompt's token positions of the cosine between the
+    student's and the teacher's state (a missing or extra predicted position counts 0)."""
+    teacher, student = adapted.teacher, adapted.student
+    cand_en = [zh_prompts.english(c, f) for c, f in candidates]
+    ts, tm = teacher.encode(cand_en)
+    tpool = F.normalize((ts * tm[..., None]).sum(1) / tm.sum(1, keepdim=True), dim=-1)
+    where = {p: k for k, p in enumerate(cand_en)}
+    hits, cos, length_ok = [], [], []
+    for i in range(0, len(rows), 256):
+        part = rows[i:i + 256]
+        ss, sm = student.encode([p for _, _, p in part])
+        spool = F.normalize((ss * sm[..., None]).sum(1) / sm.sum(1, keepdim=True).clamp(min=1), dim=-1)
+        best = (spool @ tpool.T).argmax(-1)
+        for k, (c, f, _) in enumerate(part):
+            j = where[zh_prompts.english(c, f)]
+            hits.append(int(best[k]) == j)
+            n, m = int(tm[j].sum()), int(sm[k].sum())
+            per = F.cosine_similarity(ss[k, :n], ts[j, :n], dim=-1)
+            per = torch.where(torch.arange(n) < m, per, torch.zeros_like(per))
+            cos.append(float(per.mean()))
+            length_ok.append(n == m)
+    from videoforge.train.evaluate import bootstrap_ci
+
+    return {"n": len(rows), "recall_at_1": sum(hits) / len(hits), "recall_ci95": bootstrap_ci(hits),
+            "mean_cosine": sum(cos) / len(cos), "cosine_ci95": bootstrap_ci(cos), "length_exact": sum(length_ok) / len(rows)}
