@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime, timezone
 
 from videoforge.catalog import Catalog
-from videoforge.plan.costs import InputInfo, Timer, probe_input, reap_children, workers_for
+from videoforge.plan.costs import InputInfo, Timer, fixed_costs, probe_input, reap_children, workers_for
 from videoforge.plan.feedback import observe_group
 from videoforge.plan.registry import apply_to_config
 from videoforge.plan.store import fold, load_registry, save_registry
@@ -79,7 +79,9 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
     info_by_path = {d["path"]: InputInfo(**{k: d[k] for k in ("path", "duration", "frames", "width", "height")})
                     for d in doc.get("inputs_info", []) if isinstance(d, dict) and "path" in d}
     summaries, engine_cpu, observed = [], 0.0, {}
-    for chain_items, paths in groups.items():
+    # one-video calls run here and share this process's loading: price each call in order
+    fixed = fixed_costs([(dict(ch), len(ps)) for ch, ps in groups.items()], reg)
+    for (chain_items, paths), call_fixed in zip(groups.items(), fixed):
         chain = dict(chain_items)
         config = apply_to_config(AnalysisConfig(), chain)
         k = len(paths)
@@ -93,7 +95,7 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
         # only a call that analysed every one of its inputs is a clean measurement of the chain
         if s.analyzed == k and not s.failed:
             infos = [info_by_path.get(p) or probe_input(p) for p in paths]
-            observed.update(observe_group(reg, chain, infos, cpu, s.timings, "measured: run --plan"))
+            observed.update(observe_group(reg, chain, infos, cpu, s.timings, "measured: run --plan", call_fixed))
     predicted = doc.get("predicted", {})
     usd = float(predicted.get("usd") or 0.0)   # no paid stage runs yet: what was predicted is what is owed
     analysed_all = all(g["analyzed"] == len(g["inputs"]) and not g["failed"] for g in summaries)

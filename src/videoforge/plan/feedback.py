@@ -32,10 +32,13 @@ def stage_split(timings: dict) -> dict[str, float]:
 
 
 def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[InputInfo], cpu: float,
-                  timings: dict, source: str) -> dict[str, float]:
+                  timings: dict, source: str, fixed: float | None = None) -> dict[str, float]:
     """Fold one engine call (all `infos` analysed with `chain`, `cpu` process-tree seconds) into
-    the registry; returns the per-unit observations made (key -> CPU-s per unit)."""
-    fixed = group_fixed(chain, len(infos), reg) + len(infos) * reg["overhead/video"].cpu_seconds
+    the registry; returns the per-unit observations made (key -> CPU-s per unit). `fixed`:
+    the call's predicted fixed cost when it shares the caller's loading with earlier calls."""
+    if fixed is None:
+        fixed = group_fixed(chain, len(infos), reg)
+    fixed += len(infos) * reg["overhead/video"].cpu_seconds
     # the fixed part is predicted, not measured here; never let it swallow the whole call
     work = max(cpu - fixed, 0.5 * cpu)
     shares = stage_split(timings)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from videoforge.plan.costs import BASE_STAGES, InputInfo, chain_cost, chain_usd, group_fixed, workers_for
+from videoforge.plan.costs import BASE_STAGES, InputInfo, chain_cost, chain_usd, fixed_costs, group_fixed, workers_for
 from videoforge.plan.registry import Variant, available
 
 PLAN_VERSION = 1
@@ -105,7 +105,7 @@ class Problem:
         for i, c in enumerate(assign):
             groups.setdefault(c, []).append(i)
         cpu = self.run_overhead + sum(self.C[i, c] for i, c in enumerate(assign))
-        cpu += sum(group_fixed(self.chains[c], len(ix), self.reg) for c, ix in groups.items())
+        cpu += sum(fixed_costs([(self.chains[c], len(ix)) for c, ix in sorted(groups.items())], self.reg))
         usd = float(sum(self.U[i, c] for i, c in enumerate(assign)))
         names = sorted({n for q in self.Q for n in q} | set(GOALS[self.goal]))
         quality = {n: float(sum(self.w[i] * self.Q[c].get(n, 0.0) for i, c in enumerate(assign))) for n in names}
@@ -125,9 +125,20 @@ class Problem:
         K = max(2, os.cpu_count() or 1)
         g = np.zeros((len(self.chains), K + 1))
         for c, chain in enumerate(self.chains):
-            for k in range(1, K + 1):
+            for k in range(2, K + 1):
                 g[c, k] = group_fixed(chain, k, self.reg)
+            g[c, 1] = self.reg["overhead/group"].cpu_seconds   # the caller's loading: shared, see _shared
         return g
+
+    def _shared(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """What the calling process loads once for all one-video calls: keys (engine imports,
+        then each variant with a loading cost), their costs, and M[c, f] = chain c needs f."""
+        keys = ["overhead/worker"] + sorted({f"{s}/{v}" for ch in self.chains for s, v in ch.items()
+                                             if self.reg[f"{s}/{v}"].fixed_cpu_seconds > 0})
+        costs = np.array([self.reg[k].cpu_seconds if k == "overhead/worker" else self.reg[k].fixed_cpu_seconds for k in keys])
+        M = np.array([[k == "overhead/worker" or k in {f"{s}/{v}" for s, v in ch.items()} for k in keys]
+                      for ch in self.chains], dtype=float)
+        return keys, costs, M
 
     def solve(self, with_mins: bool = True) -> list[int] | None:
         """Exact: the fixed cost of each chain's engine call is modelled by how many inputs it
@@ -143,16 +154,21 @@ class Problem:
         n, m = self.C.shape
         g = self._fixed_by_count()
         K = g.shape[1] - 1
+        _, shared_cost, M = self._shared()
+        nf = len(shared_cost)
         nx = n * m
         nz = m * (K + 1)             # z[c, k] for k = 0..K-1, then zbig[c] (k >= K)
-        nv = nx + nz + m             # + s[c]: the count when zbig
+        nv = nx + nz + m + nf        # + s[c]: the count when zbig; + u[f]: the caller loaded f
         zi = lambda c, k: nx + c * (K + 1) + k          # noqa: E731 - index helpers
         si = lambda c: nx + nz + c                       # noqa: E731
+        ui = lambda f: nx + nz + m + f                   # noqa: E731
         fixed = np.zeros(nv)
         for c in range(m):
             for k in range(K):
                 fixed[zi(c, k)] = g[c, k]
             fixed[zi(c, K)] = g[c, K]
+        for f in range(nf):
+            fixed[ui(f)] = shared_cost[f]
         cost = np.zeros(nv)
         cost[:nx] = self.C.ravel()
         cost += fixed
@@ -177,6 +193,9 @@ class Problem:
             row(e, 0, 0)                                     # inputs on c = bucket's count (+ s)
             row({si(c): 1, zi(c, K): -K}, 0, np.inf)         # s >= K when zbig
             row({si(c): 1, zi(c, K): -n}, -np.inf, 0)        # s = 0 unless zbig
+            for f in range(nf):
+                if M[c, f]:
+                    row({ui(f): 1, zi(c, 1): -1}, 0, np.inf)     # a one-video call of c: the caller loads f
         if self.budget_cpu is not None:
             A.append(cost), lo.append(-np.inf), hi.append(self.cap_cpu() - self.run_overhead)
         if self.budget_usd is not None:
@@ -190,7 +209,7 @@ class Problem:
                 r[:nx] = (self.w[:, None] * q[None, :]).ravel()
                 A.append(r), lo.append(floor - 1e-9), hi.append(np.inf)
         ub = np.ones(nv)
-        ub[nx + nz:] = n
+        ub[nx + nz:nx + nz + m] = n
         cons = LinearConstraint(np.array(A), lo, hi)
         # two exact phases: the best quality, then the cheapest plan of that quality (a weighted
         # sum would need a cost weight below the solver's optimality gap)
@@ -220,6 +239,8 @@ class Problem:
         for i in range(n):
             np.add.at(counts, (np.arange(len(grids)), grids[:, i]), 1)
         cpu = cpu + g[np.arange(m)[None, :], np.minimum(counts, K)].sum(axis=1)
+        _, shared_cost, M = self._shared()
+        cpu = cpu + (((counts == 1).astype(float) @ M) > 0).astype(float) @ shared_cost
         usd = self.U[rows, grids].sum(axis=1)
         goal = (self.w[None, :] * self.G[grids]).sum(axis=1)
         ok = (cpu <= self.cap_cpu() + 1e-9) & (usd <= self.cap_usd() + 1e-12)
