@@ -11,7 +11,10 @@ B. Execution: plans made by the real CLI (`videoforge plan ... --json`) and exec
    priced with the costs the previous runs fed back: actual vs predicted CPU (whole process
    tree), budget violations, and the prediction error over successive runs (convergence).
 
-    nice -n 5 .venv/bin/python benchmarks/plan_eval.py [--runs 8] [--json out.json]
+C. Feedback convergence: a catalog whose costs start 3x off, then plans on fresh footage
+   priced with what the previous runs fed back: actual / predicted in order.
+
+    nice -n 5 .venv/bin/python benchmarks/plan_eval.py [--runs 12] [--convergence 6] [--json out.json]
 
 The machine is shared and busy while this runs: CPU time (not wall time) is what is compared,
 and it still varies with cache and memory contention.
@@ -172,7 +175,43 @@ def part_b(runs: int, tmp: str) -> dict:
     return {"runs": out}
 
 
-def summarise(a: dict, b: dict | None) -> dict:
+def part_c(runs: int, tmp: str, scale: float = 3.0) -> dict:
+    """Feedback convergence: a catalog whose registry starts `scale` times off (as if its
+    figures came from a slower machine, or the engine got faster since), then `runs` plans of
+    the same goal on fresh footage, each priced with what the previous runs fed back."""
+    from videoforge.catalog import Catalog
+    from videoforge.plan.store import save_registry
+
+    rng = np.random.default_rng(26)
+    cat = os.path.join(tmp, "catalog-c")
+    reg = shipped_registry()
+    for v in reg.values():
+        v.cpu_seconds *= scale
+        v.fixed_cpu_seconds *= scale
+        v.samples, v.cost_source = 1, f"eval: shipped x{scale}"
+    save_registry(Catalog(cat), reg)
+    out, k = [], 1000
+    for r in range(runs):
+        folder = os.path.join(tmp, f"conv{r:02d}")
+        os.makedirs(folder)
+        for _ in range(2):
+            gen_footage(folder, k, rng)
+            k += 1
+        plan = json.loads(subprocess.run([*VF, "plan", folder, "--goal", "search", "--json", "--catalog", cat],
+                                         capture_output=True, text=True, check=True).stdout)
+        pf = os.path.join(folder, "plan.json")
+        with open(pf, "w") as f:
+            json.dump(plan, f)
+        res = json.loads(subprocess.run(["nice", "-n", "5", *VF, "run", "--plan", pf, "--catalog", cat, "--json", "-q"],
+                                        capture_output=True, text=True, check=True).stdout)
+        row = {"run": r, "predicted_cpu": plan["predicted"]["cpu_seconds"], "actual_cpu": res["actual"]["cpu_seconds"]}
+        row["ratio"] = row["actual_cpu"] / row["predicted_cpu"]
+        print(json.dumps(row), file=sys.stderr, flush=True)
+        out.append(row)
+    return {"scale": scale, "runs": out}
+
+
+def summarise(a: dict, b: dict | None, c: dict | None = None) -> dict:
     rng = np.random.default_rng(0)
     s: dict = {}
     both = [r for r in a["requests"] if "ratio" in r]
@@ -205,25 +244,34 @@ def summarise(a: dict, b: dict | None) -> dict:
             s["B_error_first_half"] = [float(np.mean(errs[:h])), boot_mean(errs[:h], rng)]
             s["B_error_second_half"] = [float(np.mean(errs[h:])), boot_mean(errs[h:], rng)]
         s["B_errors_in_order"] = [round(e, 3) for e in errs]
+    if c:
+        s["C_start_scale"] = c["scale"]
+        s["C_ratio_in_order"] = [round(r["ratio"], 3) for r in c["runs"]]
+        errs = [abs(r["ratio"] - 1) for r in c["runs"]]
+        if len(errs) >= 4:
+            s["C_error_last_half"] = [float(np.mean(errs[len(errs) // 2:])), boot_mean(errs[len(errs) // 2:], rng)]
     return s
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=8, help="plans executed for real in part B (0: none)")
+    ap.add_argument("--convergence", type=int, default=6, help="runs in part C (0: none)")
     ap.add_argument("--json", default=None, metavar="PATH", help="write every row and the summary here")
     args = ap.parse_args(argv)
     reg = shipped_registry()
     a = part_a(reg)
-    b = None
-    if args.runs:
-        with tempfile.TemporaryDirectory(prefix="plan-eval-") as tmp:
+    b = c = None
+    with tempfile.TemporaryDirectory(prefix="plan-eval-") as tmp:
+        if args.runs:
             b = part_b(args.runs, tmp)
-    s = summarise(a, b)
+        if args.convergence:
+            c = part_c(args.convergence, tmp)
+    s = summarise(a, b, c)
     print(json.dumps(s, indent=1, default=str))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"summary": s, "A": a, "B": b}, f, indent=1, default=str)
+            json.dump({"summary": s, "A": a, "B": b, "C": c}, f, indent=1, default=str)
     return 0
 
 

@@ -134,7 +134,7 @@ def calibrate(catalog_dir: str | None, sample: list[str] | int = 3, progress: bo
                 if s.analyzed != len(infos):
                     report["calls"].append({"chain": chain, "cpu_seconds": cpu, "error": "not every sample video analysed"})
                     continue
-                obs = observe_group(reg, chain, infos, cpu, s.timings, "measured: calibrate")
+                obs = observe_group(reg, chain, infos, cpu, s.timings, "measured: calibrate", scale_fixed=False)
                 report["calls"].append({"chain": chain, "cpu_seconds": cpu, "per_unit": obs})
             # an engine call with nothing to do (all skipped): the call's own fixed cost
             before = Timer.tree_cpu()

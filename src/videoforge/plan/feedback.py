@@ -32,25 +32,35 @@ def stage_split(timings: dict) -> dict[str, float]:
 
 
 def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[InputInfo], cpu: float,
-                  timings: dict, source: str, fixed: float | None = None) -> dict[str, float]:
+                  timings: dict, source: str, fixed: float | None = None, scale_fixed: bool = True) -> dict[str, float]:
     """Fold one engine call (all `infos` analysed with `chain`, `cpu` process-tree seconds) into
-    the registry; returns the per-unit observations made (key -> CPU-s per unit). `fixed`:
-    the call's predicted fixed cost when it shares the caller's loading with earlier calls."""
+    the registry; returns the observations made (key -> CPU-s per unit).
+
+    `fixed`: the call's predicted fixed cost (given when it shares the caller's loading with
+    earlier calls). One call cannot tell its fixed part from its per-unit part, so with
+    `scale_fixed` both are taken to be off by the same factor (actual / predicted: a slower
+    machine, a faster engine), and the fixed figures involved are folded at that level too;
+    calibration, which measures fixed costs directly, passes scale_fixed=False."""
     if fixed is None:
         fixed = group_fixed(chain, len(infos), reg)
     fixed += len(infos) * reg["overhead/video"].cpu_seconds
+    keys = [(s, v) for s, v in [*BASE_STAGES, *chain.items()] if s != "overhead"]
+    units = {f"{s}/{v}": sum(i.units(reg[f"{s}/{v}"].unit) for i in infos) for s, v in keys}
+    per_unit_pred = sum(reg[k].cpu_seconds * u for k, u in units.items())
+    ratio = cpu / (fixed + per_unit_pred) if scale_fixed and fixed + per_unit_pred > 0 else 1.0
     # the fixed part is predicted, not measured here; never let it swallow the whole call
-    work = max(cpu - fixed, 0.5 * cpu)
+    work = max(cpu - fixed * ratio, 0.5 * cpu)
     shares = stage_split(timings)
     seen: dict[str, float] = {}
-    for stage, variant in [*BASE_STAGES, *chain.items()]:
-        if stage == "overhead":
-            continue   # measured by calibrate, not divisible from one call's total
+    for stage, variant in keys:
         v = reg[f"{stage}/{variant}"]
-        units = sum(i.units(v.unit) for i in infos)
-        if units <= 0:
+        if units[v.key] <= 0:
             continue
-        per_unit = work * shares.get(stage, 0.0) / units
-        fold(v, per_unit, units, source)
+        per_unit = work * shares.get(stage, 0.0) / units[v.key]
+        fold(v, per_unit, units[v.key], source, fixed=v.fixed_cpu_seconds * ratio if scale_fixed else None)
         seen[v.key] = per_unit
+    if scale_fixed:
+        for k in ("overhead/group", "overhead/video", "overhead/worker"):
+            fold(reg[k], reg[k].cpu_seconds * ratio, 1.0, source)
+            seen[k] = reg[k].cpu_seconds
     return seen
