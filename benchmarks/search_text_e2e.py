@@ -86,6 +86,34 @@ def boot(x: np.ndarray, groups: list, n: int = 5000, seed: int = 0) -> tuple[flo
     return float(lo), float(hi)
 
 
+def norm(s: str) -> str:
+    return "".join(c for c in (s or "").casefold() if c.isalnum())
+
+
+def diagnose(video: str, start: float, end: float, word: str, hz: float = 2.0) -> dict:
+    """On the word's frames at `hz` (the engine's sampling rate): how many the text gate passes
+    (`metrics.text.gate_frame`), how many PP-OCR reads the word on (whole frame, the engine's
+    instance, case and spaces ignored), and what it read there. Puts a miss on the gate, the
+    OCR, or the OCR's scheduling (the gate and OCR see the word, the shot's reads did not)."""
+    from videoforge.io.decode import decode_frames
+    from videoforge.metrics import text as T
+
+    want, nxt = norm(word), start
+    out = {"frames": 0, "gate_passed": 0, "ocr_reads_word": 0, "ocr_read": []}
+    for fr in decode_frames(video):
+        if fr.pts_time < nxt:
+            continue
+        if fr.pts_time >= end:
+            break
+        nxt = fr.pts_time + 1.0 / hz
+        out["frames"] += 1
+        out["gate_passed"] += int(T.gate_frame(fr).passed)
+        _, lines = T.ocr_image(fr.bgr())
+        out["ocr_reads_word"] += int(any(want in norm(x) for x in lines))
+        out["ocr_read"].append(" | ".join(lines))
+    return out
+
+
 def generate(a, cfg: dict, vids: str) -> list[dict]:
     from videoforge.synth.text_scenes import make_text_video, pseudo_words, truth_json
 
@@ -124,6 +152,8 @@ def main(argv=None) -> int:
     ap.add_argument("--reuse-catalog", action="store_true",
                     help="skip `run` when OUT/catalog exists (search-side changes only; index is rebuilt)")
     ap.add_argument("--jobs", type=int, default=2, help="search subprocesses at a time")
+    ap.add_argument("--no-diagnose", dest="diagnose", action="store_false",
+                    help="skip the gate / whole-frame OCR look at each miss's frames")
     a = ap.parse_args(argv)
     cfg = dict(SETS[a.set or "1"])
     if a.seed is not None:
@@ -185,6 +215,8 @@ def main(argv=None) -> int:
                 [round(s, 3), round(e, 3), o] for s, e, o in con.execute(
                     "SELECT start_time, end_time, ocr_text FROM shots WHERE video_id = ? AND start_time < ? "
                     "AND end_time > ? ORDER BY start_time", [vid[0] if vid else "", shown[1], shown[0]]).fetchall()]
+            if a.diagnose:
+                row["diagnosis"] = diagnose(t["video"], shown[0], shown[1], t["word"])
         rows.append(row)
     con.close()
 
@@ -218,7 +250,7 @@ def main(argv=None) -> int:
     for r in rows:
         if not r["ok"]:
             print("miss:", json.dumps({k: r[k] for k in ("video", "word", "style", "font", "height", "angle", "mid",
-                                                         "second", "shown", "hit", "catalog_at_word")}))
+                                                         "second", "shown", "hit", "catalog_at_word", "diagnosis") if k in r}))
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "result.json"), "w") as f:
         json.dump({"set": a.set, "config": cfg, "recall_at_1": float(x.mean()),

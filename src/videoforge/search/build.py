@@ -82,13 +82,13 @@ def _index_bm25(folder: str, shots: list[ShotSource]) -> dict:
         h.update(f"{s.shot_id}\x00{s.text}\x01".encode())
     digest = h.hexdigest()
     old = _safe_manifest(folder)
-    if old and old.get("content") == digest:
-        return {"embedder": TEXT_INDEX, "shots": old["bm25"]["count"], "added": 0, "removed": 0, "unchanged": True}
     idx = BM25Index()
+    sig = {"name": TEXT_INDEX, "trigrams": idx.trigrams, "tokenizer": idx.tokenizer}
+    if old and old.get("content") == digest and old.get("signature") == sig:
+        return {"embedder": TEXT_INDEX, "shots": old["bm25"]["count"], "added": 0, "removed": 0, "unchanged": True}
     idx.build([s.shot_id for s in shots], [s.text for s in shots])
     entry = idx.save(folder)
-    store.write_manifest(folder, {"embedder": TEXT_INDEX, "signature": {"name": TEXT_INDEX, "trigrams": idx.trigrams},
-                                  "content": digest, "bm25": entry})
+    store.write_manifest(folder, {"embedder": TEXT_INDEX, "signature": sig, "content": digest, "bm25": entry})
     with_text = sum(1 for s in shots if s.text)
     return {"embedder": TEXT_INDEX, "shots": len(shots), "with_text": with_text, "rebuilt": True}
 

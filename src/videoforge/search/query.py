@@ -22,6 +22,7 @@ from videoforge.search.embedders import TEXT_INDEX, Embedder, from_signature
 from videoforge.search.errors import FilterError, IndexCorruptError, SearchError
 from videoforge.search.ids import shot_id_of, shot_keys
 from videoforge.search.sources import read_image
+from videoforge.search.spans import widen_text_spans
 from videoforge.search.text_index import BM25Index
 from videoforge.search.vector_index import VectorIndex
 
@@ -40,6 +41,8 @@ class Hit:
     video_id: str = ""
     cluster: int | None = None  # coarse cluster of the shot (first image index), for browsing
     branch_scores: dict = field(default_factory=dict)  # branch -> raw score (BM25 or cosine)
+    shot_start_time: float | None = None  # s, the shot's own span; start/end_time of a text hit can be
+    shot_end_time: float | None = None    # wider (search/spans.py: a word shown across a cut in the shot)
 
     def to_json(self) -> dict:
         """The contract keys of `videoforge search --json`."""
@@ -198,7 +201,10 @@ def search(catalog, text: str | None = None, image=None, k: int = 10, where: str
             raise SearchError(f"{cat.root}: no search index yet (run `videoforge index {cat.root}` first)")
         allowed = _allowed_shots(con, where)
         branches, clusters = _run_branches(cat.root, names, text, qimg, allowed, depth or max(4 * k, 50))
-        return _fuse(con, branches, k, rrf_k, clusters)
+        hits = _fuse(con, branches, k, rrf_k, clusters)
+        if text and TEXT_INDEX in branches:
+            widen_text_spans(con, hits, load_index(cat.root, TEXT_INDEX).bm25.query_words(text))
+        return hits
 
 
 def _run_branches(root: str, names: list[str], text: str | None, qimg, allowed, depth: int):
@@ -257,7 +263,8 @@ def _fuse(con, branches: dict, k: int, rrf_k: int, clusters: dict | None) -> lis
         kt = kf_time[sid][0] if sid in kf_time else r[5]
         hits.append(Hit(video=r[2] or "", shot_id=sid, start_time=r[3], end_time=r[4], keyframe_time=kt,
                         score=round(fused[sid], 6), branches=[b for _, b in sorted(matched[sid])], video_id=r[1],
-                        cluster=(clusters or {}).get(int(shot_keys([sid])[0])), branch_scores=raw[sid]))
+                        cluster=(clusters or {}).get(int(shot_keys([sid])[0])), branch_scores=raw[sid],
+                        shot_start_time=r[3], shot_end_time=r[4]))
         if len(hits) == k:
             break
     return hits
