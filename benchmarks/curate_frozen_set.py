@@ -170,10 +170,11 @@ PARAMS = {
 # (feature set, hyper-parameters, clean-range penalty weight): the candidates CV on TRAIN chooses from.
 # Few on purpose: every candidate costs ~20 fits and the machine is shared.
 CANDIDATES = [
-    # with the general quality measures (quality_features.py); first, so `--candidates 3` runs only these
+    # with the general quality measures (quality_features.py); first, so `--candidates 4` runs only these
     ("no fps + quality", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 2.5),
     ("no fps + quality", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 4.0),
     ("no fps + quality", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 6.0),
+    ("no fps + quality", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 10.0),
     # the candidates of the models released before (ad35ca655c2b: no fps, p4, 2.5)
     ("all", "p1 (lr .05, 200 it, 15 leaves, l2 .1)", 0.0),          # close to the previous configuration
     ("no fps", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 0.0),

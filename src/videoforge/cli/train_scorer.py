@@ -13,7 +13,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
             "Fit the training-suitability model on labelled shots of an analysed catalog. LABELS.csv has a "
             "'label' column (0/1, or a 1-5 score where 5 = best) and either 'shot_id', or 'path' with optional "
             "'start_frame'/'end_frame' (inclusive; without them all shots of that video). The model is a "
-            "gradient-boosted classifier over the metric columns and keyframe picture measures; its score is "
+            "gradient-boosted classifier over the metric columns, keyframe picture measures and quality measures of "
+            "decoded frames (blur, blocking, exposure, held or reversed frames); its score is "
             "P(suitable), so it ranks shots. 1-5 scores count as suitable from --suitable-from up."
         ),
     )
