@@ -19,7 +19,7 @@ COMMANDS = [
     "score", "train_scorer", "dedup", "caption",
     "index", "search",
     "serve",
-    "train", "generate", "train_text_adapter",
+    "train", "generate", "train_text_adapter", "codec",
     "matte",
     "stages", "plan", "calibrate",
 ]
