@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import shutil
 import traceback
@@ -50,6 +51,12 @@ def analyze_job(job: Job) -> JobOutcome:
 
     staging = staging_root(job.catalog_root, job.fingerprint, job.staging_dir)
     shutil.rmtree(staging, ignore_errors=True)
+    if multiprocessing.parent_process() is not None:
+        # a pool worker: OpenCV gets this worker's share of the cores, as the decoder does
+        # (its default, one thread per core in every worker, oversubscribes the machine)
+        import cv2
+
+        cv2.setNumThreads(max(1, job.config.decode_threads))
     try:
         hasher = HashWhileDecoding(job.path)   # every byte, read beside the decoder
         result = analyze_video(job.path, staging, job.config, fp=job.fingerprint)

@@ -73,6 +73,8 @@ def _segment_work(path: str, config: AnalysisConfig, spill_dir: str, start: int 
     _INHERITED.append((getattr(flow._SHARED, "trackers", None), decode_module._BGR_SCALERS))
     flow._SHARED.trackers = {}
     decode_module._BGR_SCALERS = threading.local()
+    # Nor is OpenCV's thread count changed here: cv2.setNumThreads in a forked worker waits on
+    # the parent's pool threads, which were not forked (tried: the workers hung).
     detector, scorers, keyframer = _build_components(config, keyframe_extra={"spill_dir": spill_dir, "segment": True})
     video_scorers = [s for s in scorers if not s.audio_only]
     stats = DecodeStats()
