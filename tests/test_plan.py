@@ -185,3 +185,25 @@ def test_calibrate_measures_on_the_catalogs_footage(tiny_videos, tmp_path):
         con.close()
     r = run_cli("calibrate", cat, "--skip", "shots/nope")
     assert r.returncode == 2 and "shots/nope" in r.stderr
+
+
+def test_feedback_restarts_when_far_off_and_then_predicts_the_call():
+    """A registry 3x too expensive: one measured call brings the prediction of the same call back."""
+    from videoforge.plan.costs import chain_cost, group_fixed
+    from videoforge.plan.feedback import observe_group
+
+    reg = _reg()
+    for v in reg.values():
+        v.cpu_seconds *= 3
+        v.samples = 5
+    chain = {"metrics": "full", "ocr": "on", "shots": "videoforge"}
+    infos = _inputs()[:2]
+
+    def predicted():
+        return (group_fixed(chain, 2, reg) + sum(chain_cost(i, chain, reg) for i in infos))
+
+    truth = predicted() / 3
+    timings = {"decode": 1.0, "keyframes": 0.5, "shots": 0.1, "motion": 0.5, "text": 3.0}
+    observe_group(reg, chain, infos, truth, timings, "test")
+    assert predicted() == pytest.approx(truth, rel=0.05)
+    assert reg["ocr/on"].samples == 1   # restarted, not averaged with the wrong figure

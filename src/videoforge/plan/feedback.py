@@ -8,9 +8,13 @@ the units it processed (megapixels, frames, seconds) is one observation of its c
 
 from __future__ import annotations
 
+import math
+
 from videoforge.plan.costs import BASE_STAGES, InputInfo, group_fixed
 from videoforge.plan.registry import Variant
 from videoforge.plan.store import fold
+
+SHIFT = 1.3   # a call this far off its prediction (either way) restarts the running averages
 
 # engine timing name -> registry stage
 TIMING_STAGE = {
@@ -50,6 +54,11 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
     ratio = cpu / (fixed + per_unit_pred) if scale_fixed and fixed + per_unit_pred > 0 else 1.0
     # the fixed part is predicted, not measured here; never let it swallow the whole call
     work = max(cpu - fixed * ratio, 0.5 * cpu)
+    if scale_fixed and abs(math.log(max(ratio, 1e-9))) > math.log(SHIFT):
+        # far beyond run-to-run noise: the machine, the footage or the engine changed; the
+        # averages of what this call ran restart from this observation instead of creeping
+        for k in [*units, "overhead/group", "overhead/video", "overhead/worker"]:
+            reg[k].samples = 0
     shares = stage_split(timings)
     seen: dict[str, float] = {}
     for stage, variant in keys:
