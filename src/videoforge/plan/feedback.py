@@ -14,7 +14,8 @@ from videoforge.plan.costs import BASE_STAGES, InputInfo, group_fixed
 from videoforge.plan.registry import Variant
 from videoforge.plan.store import fold
 
-SHIFT = 1.3   # a call this far off its prediction (either way) restarts the running averages
+SHIFT = 2.0   # a call this far off its prediction (either way) restarts the running averages (1.3 was tried:
+#               run-to-run differences between chains reached 1.5x and kept restarting them)
 
 # engine timing name -> registry stage
 TIMING_STAGE = {
