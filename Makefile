@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DEMO    ?= demo-out
 
-.PHONY: demo test test-fast install demo-train bench clean
+.PHONY: demo test test-fast install demo-train demo-codec bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -59,6 +59,9 @@ test-fast: $(STAMP)
 
 demo-train: $(STAMP)
 	$(BIN)/python -m videoforge.train.demo --out $(DEMO)/train
+
+demo-codec: $(STAMP)
+	$(BIN)/python -m videoforge.codec.demo --out $(DEMO)/codec
 
 clean:
 	rm -rf $(VENV) $(DEMO) build *.egg-info src/*.egg-info

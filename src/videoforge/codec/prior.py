@@ -88,7 +88,7 @@ def train_prior(bit_batches: list[torch.Tensor], planes: int, steps: int = 500, 
         opt.step()
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(bits_per_bit=f"{float(loss) / math.log(2):.3f}")
+            bar.set_postfix(bits_per_bit=f"{loss.item() / math.log(2):.3f}")
     if bar is not None:
         bar.close()
     return prior.eval()
