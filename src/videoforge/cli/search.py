@@ -14,11 +14,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Search a catalog's indexes (build them with `videoforge index CATALOG`). A text query runs "
         "BM25 over ocr_text/captions (and any text-capable vector index: minilm, clip); --image runs "
         "query-by-example over keyframe and shot vectors. Branches are fused by reciprocal rank fusion. "
+        "On-screen text matches OCR misreadings too (one letter off, clipped or glued words), ranked below "
+        "exact readings; a text hit's start_time/end_time span the adjacent shots that show the same word. "
         "Every shot is searchable; use --where to filter, e.g. --where \"suitability > 0.5 AND motion < 2\".",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("catalog", metavar="CATALOG", help="catalog folder")
-    p.add_argument("text", nargs="?", default=None, help="text query (case-insensitive)")
+    p.add_argument("text", nargs="?", default=None, help="text query (case-insensitive, Unicode case folding)")
     p.add_argument("--image", metavar="IMG", help="query image file (a frame, screenshot or crop)")
     p.add_argument("--k", type=int, default=10, help="number of shots to return")
     p.add_argument("--where", metavar="SQL", help="SQL condition on `shots` columns that results must satisfy")
