@@ -27,8 +27,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="new background: a colour (green, #00ff00, 0,255,0), an image file or a video (looped)")
     p.add_argument("--composite", metavar="OUT", help="foreground over --background (.mp4 .mov .mkv .avi .webm)")
     p.add_argument("--weights", help="matting weights (.npz) to use instead of the shipped ones")
-    p.add_argument("--work-side", type=int, default=256,
-                   help="long side (px) the network runs at; the matte is refined at full size (default 256)")
+    p.add_argument("--work-side", type=int, default=96,
+                   help="long side (px) the network runs at; the matte is refined at full size (default 96, "
+                        "the training size, chosen on training-side composites)")
     p.add_argument("--threads", type=int, default=1,
                    help="PyTorch threads for the network (default 1: decoding runs on its own thread)")
     p.add_argument("--json", action="store_true", help="print a JSON summary")

@@ -3,8 +3,9 @@ write the alpha matte, optionally an RGBA WebM and a composite over a new backgr
 
 The video is read by the data engine's decoder (io.decode_frames: the same errors for bad
 inputs as `run`), one frame at a time, so memory does not grow with the video's length.
-The network runs on a copy scaled so its long side is `work_side` (what it was trained at;
-objects then have the pixel sizes it knows) and its guided refinement is applied at the
+The network runs on a copy scaled so its long side is `work_side` (default 96: the size it
+was trained at, chosen among 96/128/192/256 on training-side composites by
+benchmarks/matte_eval.py) and its guided refinement is applied at the
 input's full resolution, so the matte follows the full-resolution edges.
 """
 
@@ -181,7 +182,7 @@ def work_size(width: int, height: int, work_side: int) -> tuple[int, int]:
 class Matter:
     """Stateful per-frame matting: step(rgb uint8 (H,W,3)) -> alpha float32 (H,W) in 0..1."""
 
-    def __init__(self, weights_path: str | None = None, work_side: int = 256, threads: int | None = 1):
+    def __init__(self, weights_path: str | None = None, work_side: int = 96, threads: int | None = 1):
         import torch
 
         from videoforge.enhance import weights
@@ -228,7 +229,7 @@ class MatteResult:
 
 
 def matte_video(video: str, out: str, rgba: str | None = None, background: str | None = None,
-                composite: str | None = None, weights_path: str | None = None, work_side: int = 256,
+                composite: str | None = None, weights_path: str | None = None, work_side: int = 96,
                 progress: bool = False, threads: int | None = 1) -> MatteResult:
     """Matte `video` into `out` (grey, 255 = foreground); see the module docstring.
     Raises VideoError (bad input video/background, named) or MatteUsageError (bad arguments)."""

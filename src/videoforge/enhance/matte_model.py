@@ -22,15 +22,20 @@ from torch import nn
 
 
 class DSConv(nn.Module):
-    """Depthwise 3x3 (optionally strided) then pointwise 1x1, each followed by ReLU."""
+    """Depthwise 3x3 (optionally strided) then pointwise 1x1 + batch norm, then ReLU.
+
+    Without normalisation the signal shrinks layer by layer at initialisation and training
+    settled on a constant matte (measured: validation MAD stayed at the all-background level
+    for 450 steps); at inference the norm is a per-channel affine map."""
 
     def __init__(self, cin: int, cout: int, stride: int = 1):
         super().__init__()
         self.dw = nn.Conv2d(cin, cin, 3, stride, 1, groups=cin)
-        self.pw = nn.Conv2d(cin, cout, 1)
+        self.pw = nn.Conv2d(cin, cout, 1, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
 
     def forward(self, x):
-        return F.relu(self.pw(F.relu(self.dw(x))))
+        return F.relu(self.bn(self.pw(F.relu(self.dw(x)))))
 
 
 class ConvGRU(nn.Module):
@@ -75,7 +80,7 @@ class MatteNet(nn.Module):
         self.gru = ConvGRU(hid)
         self.d2 = nn.Sequential(DSConv(hid + c2, 32), DSConv(32, 32))
         # Guided refinement (as Deep Guided Filter / RVM): at 1/4 the decoder predicts a local
-        # linear model alpha = A . rgb + b; upsampled and applied at full resolution it puts the
+        # linear model logit(alpha) = A . rgb + b; upsampled and applied at full resolution it puts the
         # matte's edges where the picture's edges are. A 3x3 conv then corrects what a linear
         # colour model cannot express (thin structures, blur).
         self.head = nn.Conv2d(32, 4, 1)
@@ -97,11 +102,9 @@ class MatteNet(nn.Module):
         coef = _up(self.head(d2), g)
         lin = (coef[:, :3] * g).sum(1, keepdim=True) + coef[:, 3:]
         r = F.relu(self.r1(torch.cat([lin, g], 1)))
-        raw = lin + self.r2(r)
-        alpha = raw.clamp(0, 1)
-        if self.training:   # straight-through: a value outside 0..1 still gets a gradient back
-            alpha = raw - (raw - alpha).detach()
-        return alpha, h
+        # a logit, not a clamped value: a clamp has no gradient where it saturates, and a
+        # network stuck at "all background" there never recovers
+        return torch.sigmoid(lin + self.r2(r)), h
 
     def forward_clip(self, clip, state=None):
         """clip (N,T,3,H,W) -> alphas (N,T,1,H,W), stepping the memory through time."""

@@ -13,7 +13,7 @@ import numpy as np
 
 WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
 DEFAULT_MATTE = os.path.join(WEIGHTS_DIR, "matte.npz")
-NOREC_MATTE = os.path.join(WEIGHTS_DIR, "matte_norec.npz")   # the no-recurrence baseline, for the figures
+
 
 
 def save(model, path: str, meta: dict) -> str:
