@@ -70,6 +70,25 @@ def test_outputs_keep_size_and_frames(known_clip, tmp_path):
     assert comp[bgpix][:, 1].mean() > 200 and comp[bgpix][:, 0].mean() < 60
 
 
+def test_image_and_video_backgrounds(known_clip, tmp_path):
+    import cv2
+
+    src, _, _ = known_clip
+    img = np.zeros((30, 50, 3), np.uint8)
+    img[:, :, 2] = 255                                    # BGR: pure red picture, any size
+    cv2.imwrite(str(tmp_path / "bg.png"), img)
+    short_bg = write_video(tmp_path / "bg.mp4", [np.full((40, 40, 3), 200, np.uint8)] * 3, fps=12)
+    n = len(_decode(src))
+    for bg, name in ((str(tmp_path / "bg.png"), "img"), (short_bg, "vid")):
+        res = matte_video(src, str(tmp_path / f"a_{name}.mkv"), background=bg, composite=str(tmp_path / f"o_{name}.mp4"))
+        comp = _decode(res.outputs["composite"])
+        alpha = _decode(res.outputs["alpha"], "gray")
+        assert len(comp) == n                             # a 3-frame background video is looped
+        sel = alpha < 10
+        want = np.array([255, 0, 0]) if name == "img" else np.array([200, 200, 200])
+        assert np.abs(comp[sel].mean(0) - want).max() < 25
+
+
 def test_odd_size_and_rotated_inputs_keep_their_display_size(tmp_path):
     for make in (bad_inputs.odd_size, bad_inputs.rotated_phone):
         src = make(str(tmp_path / f"{make.__name__}.mp4"))

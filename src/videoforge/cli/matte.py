@@ -14,7 +14,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                     "qp 0, +-1 level), .webm lossless VP9. --rgba adds a VP9 WebM with an alpha channel; "
                     "--background with --composite puts the foreground over a colour, an image or a video. "
                     "The network was trained on synthetic composites (cut-out objects over moving real "
-                    "footage); see docs/benchmarks/enhance.md for what it does and does not do well.",
+                    "footage). It is an early model: it finds where a moving object is, but its matte is "
+                    "coarse (see docs/benchmarks/enhance.md for its measured accuracy).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  videoforge matte in.mp4 --out alpha.mkv\n"
                "  videoforge matte in.mp4 --out alpha.mkv --rgba cut.webm\n"
