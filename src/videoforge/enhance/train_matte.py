@@ -84,6 +84,7 @@ def main(argv=None) -> int:
                          "work without recurrence (the baseline of the temporal-coherence figure)")
     ap.add_argument("--size", type=int, default=96, help="training clip side (px)")
     ap.add_argument("--frames", type=int, default=6, help="training clip length")
+    ap.add_argument("--init", default=None, help="start from these weights (.npz) instead of random ones")
     ap.add_argument("--width", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
@@ -108,6 +109,8 @@ def main(argv=None) -> int:
     print(f"pool of {len(pool)} clips + {len(val)} validation clips in {time.time() - t0:.0f}s", flush=True)
 
     model = MatteNet(recurrent=not args.no_recurrence, width=args.width)
+    if args.init:
+        model.load_state_dict(weights.load(args.init)[0].state_dict())
     print(f"{n_params(model)} parameters, recurrent={model.recurrent}", flush=True)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     deadline = time.time() + args.minutes * 60
@@ -145,7 +148,7 @@ def main(argv=None) -> int:
     model.load_state_dict(best[1])
     meta = {"recurrent": model.recurrent, "width": args.width, "memoryless_p": args.memoryless_p, "steps": step, "best_step": best[2],
             "val_mad": best[0], "params": n_params(model), "train_settings": settings.__dict__,
-            "batch": args.batch, "lr": args.lr, "seed": args.seed, "minutes": round((time.time() - t_start) / 60, 1)}
+            "batch": args.batch, "lr": args.lr, "init": args.init, "seed": args.seed, "minutes": round((time.time() - t_start) / 60, 1)}
     weights.save(model, args.out, meta)
     print(json.dumps(meta), flush=True)
     return 0
