@@ -224,8 +224,10 @@ def _photo_pan(img: np.ndarray, n: int, w: int = 192, h: int = 108) -> list[np.n
 
 def test_fades_that_hold_a_colour_are_one_transition(tmp_path):
     """A real-codec video (H.264) of panning photographs: a fade out to white held 8 frames then
-    a hard cut in, and a fade to black held 6 frames then a fade in, are each found as one fade
-    (the rule's case: a second boundary beside a held colour); the cut between is found."""
+    a hard cut in, and a fade to black held 6 frames then a fade in, are each found as one fade,
+    not as a fade plus a second boundary beside the held colour (the model shipped before failed
+    this: its fade to white became a "dissolve" and a cut); the cut between is found. Checked
+    with the shipped defaults and with the held-colour merge rule on."""
     from skimage import data as skd
 
     from videoforge.io.encode import write_video
@@ -251,3 +253,14 @@ def test_fades_that_hold_a_colour_are_one_transition(tmp_path):
     pred = _detect(path)
     ev = E.events(truth, pred)
     assert ev.hit == [True] * 4 and ev.fp == 0, pred
+    from videoforge.io.decode import decode_frames
+    from videoforge.shots.css import ColorStructDetector
+    from videoforge.shots.features import SignatureBuffer
+
+    buf = SignatureBuffer()
+    for fr in decode_frames(path):
+        buf.add(fr.small)
+    det = ColorStructDetector(fade_merge=16)
+    _, trans = det.decide(buf.arrays(), det.probabilities(buf.arrays()))
+    ev = E.events(truth, [{"kind": t.kind, "start_frame": t.start_frame, "end_frame": t.end_frame} for t in trans])
+    assert ev.hit == [True] * 4 and ev.fp == 0, trans

@@ -3,16 +3,15 @@
     python -m videoforge.shots.train --out src/videoforge/shots/models/css.npz
 
 Generates labelled videos from TRAIN footage and train generator settings
-(`synth.transitions.train_settings_v2`, the default `--preset v2`, the shipped model's: small
+(`synth.transitions.train_settings_v3`, the default `--preset v3`, the shipped model's: small
 frames, shorter shots/transitions, train seeds, per-video production looks, fast-cut videos,
-cuts between two framings of one picture; `--preset v1` is the preset of the model before issue
-19; `--preset v3` adds fades through held solid colours), decodes them through the same path as
-`videoforge shots`, fits scikit-learn's HistGradientBoostingClassifier on windowed frame-change
-features and writes the flattened trees. `--real-weight W` (> 0) continues the fit with
-`--real-iters` rounds that add the rows of the real set's TRAIN side (`split` in
-benchmarks/data/real_cuts.json: real cuts, real dancing, whip pans and zooms as 'none'; never a
-TEST frame). The v3 + real-row model has not been selected or shipped yet: its
-cross-validation (below) did not finish on the shared machine (docs/benchmarks/shots.md).
+cuts between two framings of one picture, fades through held solid colours; `--preset v2`
+lacks the held fades, `--preset v1` is the preset of the model before issue 19), decodes them
+through the same path as `videoforge shots`, fits scikit-learn's HistGradientBoostingClassifier
+on windowed frame-change features, continues the fit with `--real-iters` rounds that add the
+rows of the real set's TRAIN side at `--real-weight` (`split` in benchmarks/data/real_cuts.json:
+real cuts, real dancing, whip pans and zooms as 'none'; never a TEST frame) and writes the
+flattened trees.
 Model selection: `benchmarks/shots_select.py` (cross-validation on the training side only). Held-out evaluation: `benchmarks/shots_heldout2.py` (a second, independently written
 generator) and `benchmarks/shots_real.py` (hand-annotated real footage); `benchmarks/shots_benchmark.py`
 uses this generator's code with other footage and settings.
@@ -32,9 +31,10 @@ import numpy as np
 from videoforge.shots.base import TRANSITION_KINDS
 
 CLASSES = ("none",) + TRANSITION_KINDS  # label 0 none, 1 cut, 2 dissolve, 3 fade, 4 wipe
-# With --real-weight, the real TRAIN rows enter as REAL_ITERS further boosting rounds on synthetic
-# + real rows after the synthetic-only fit. Candidate settings for benchmarks/shots_select.py's
-# cross-validation, not yet selected (its run did not finish; the shipped model uses no real rows).
+# The real TRAIN rows enter as REAL_ITERS further boosting rounds on synthetic + real rows after
+# the synthetic-only fit, each real row weighing REAL_WEIGHT synthetic ones; chosen by
+# cross-validation on the training side (benchmarks/shots_select.py --weights 0,4: out-of-fold
+# real TRAIN cut F1 0.949 -> 0.994; docs/benchmarks/shots.md)
 REAL_WEIGHT = 4.0
 REAL_ITERS = 30
 # the continuation sees every SYNTH_EVERY-th synthetic training row beside all real rows: enough
@@ -190,10 +190,9 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=None, help="keep generated videos and their feature rows here (default: a temp dir)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--iters", type=int, default=100)
-    ap.add_argument("--preset", choices=["v1", "v2", "v3"], default="v2", help="training generator preset (see above)")
-    ap.add_argument("--real-weight", type=float, default=0.0,
-                    help="weight of the rows from the TRAIN side of the real set (0, the default and the shipped "
-                         "model's: none)")
+    ap.add_argument("--preset", choices=["v1", "v2", "v3"], default="v3", help="training generator preset (see above)")
+    ap.add_argument("--real-weight", type=float, default=REAL_WEIGHT,
+                    help="weight of the rows from the TRAIN side of the real set (0: none, the synthetic fit alone)")
     ap.add_argument("--real-iters", type=int, default=REAL_ITERS,
                     help="boosting rounds on synthetic + real TRAIN rows after the synthetic fit")
     a = ap.parse_args(argv)
