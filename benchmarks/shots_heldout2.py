@@ -7,6 +7,8 @@ The set is made by `videoforge.synth.transitions_alt` (independently written: it
 footage -- OpenCV's sample photos and clips, plasma scenes --, easing curves, wipe shapes,
 fade colours, durations 6-60 frames, 24/25/30 fps, H.264 or MPEG-4 Part 2), seeds 1..N,
 none of it seen in training or model selection. It is evaluated once per released model.
+Seeds 1-6 (`--data /tmp/vf-shots-heldout2`) had their errors read during issue 19, so the
+unseen figure is seeds 7-12: `--data /tmp/vf-shots-heldout2-fresh --seed 7 --videos 6`.
 
 `--gen1-data` adds, beside it, the figure on the first generator's held-out set
 (`benchmarks/shots_benchmark.py`'s data): our own generator -- same transition code, same
