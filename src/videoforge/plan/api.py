@@ -43,7 +43,7 @@ def make_plan(req: PlanRequest, reader=None) -> dict:
     if not infos:
         raise PlanError("no usable video among the inputs" + (f" ({bad[0]['error']})" if bad else ""))
     reg = load_registry(reader if reader is not None else (Catalog(req.catalog) if req.catalog else None))
-    if req.sample and reg["decode/default"].samples == 0:
+    if req.sample:   # decoding cost differs most between files (codec, bit rate): time it on each
         timed = infos[:SAMPLE_INPUTS]
         for i in timed:
             sample_decode(i)

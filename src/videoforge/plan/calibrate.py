@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 from videoforge.catalog import Catalog
-from videoforge.plan.costs import InputInfo, Timer, probe_input, reap_children
+from videoforge.plan.costs import InputInfo, Timer, probe_input, reap_children, sample_decode
 from videoforge.plan.feedback import observe_group
 from videoforge.plan.registry import Variant, apply_to_config, available
 from videoforge.plan.store import fold, load_registry, save_registry
@@ -119,6 +119,8 @@ def calibrate(catalog_dir: str | None, sample: list[str] | int = 3, progress: bo
     infos: list[InputInfo] = [probe_input(p) for p in paths]
     bad = [i for i in infos if i.error]
     infos = [i for i in infos if not i.error]
+    for i in infos:   # decoding is measured directly (the engine's timings cannot see its thread)
+        sample_decode(i, seconds=1e9, max_frames=300)
     report = {"sample": [i.path for i in infos], "skipped": [{"path": i.path, "error": i.error} for i in bad],
               "fixed": measure_fixed(reg, tuple(skip)), "calls": []}
     with tempfile.TemporaryDirectory(prefix="vf-calibrate-") as scratch:

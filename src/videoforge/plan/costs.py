@@ -89,14 +89,20 @@ def sample_decode(info: InputInfo, seconds: float = 2.0, max_frames: int = 90) -
         info.decode_cpu_per_mpx = max(_cpu() - t_start, 0.0) / ((n - 3) * px)
 
 
+def decode_cost(info: InputInfo, reg: dict[str, Variant]) -> float:
+    """CPU seconds to decode one input: its own measured rate when sampled, else the registry's."""
+    per = info.decode_cpu_per_mpx if info.decode_cpu_per_mpx is not None else reg["decode/default"].cpu_seconds
+    return per * info.mpx
+
+
 def chain_cost(info: InputInfo, chain: dict[str, str], reg: dict[str, Variant]) -> float:
     """CPU seconds of a chain's per-unit work on one input (no fixed costs)."""
     total = 0.0
     for stage, variant in [*BASE_STAGES, *chain.items()]:
         v = reg[f"{stage}/{variant}"]
         per = v.cpu_seconds
-        if stage == "decode" and info.decode_cpu_per_mpx is not None and v.samples == 0:
-            per = info.decode_cpu_per_mpx
+        if stage == "decode" and info.decode_cpu_per_mpx is not None:
+            per = info.decode_cpu_per_mpx   # measured on this very file
         total += per * info.units(v.unit)
     return total
 

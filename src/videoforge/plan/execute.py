@@ -76,7 +76,8 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
     catalog = Catalog(catalog_dir).create()
     reg = load_registry(catalog)
     groups = chains_of(doc, reg)
-    info_by_path = {d["path"]: InputInfo(**{k: d[k] for k in ("path", "duration", "frames", "width", "height")})
+    info_by_path = {d["path"]: InputInfo(**{k: d.get(k) for k in ("path", "duration", "frames", "width", "height",
+                                                                   "decode_cpu_per_mpx")})
                     for d in doc.get("inputs_info", []) if isinstance(d, dict) and "path" in d}
     summaries, engine_cpu, observed = [], 0.0, {}
     # one-video calls run here and share this process's loading: price each call in order

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from videoforge.plan.costs import BASE_STAGES, InputInfo, group_fixed
+from videoforge.plan.costs import BASE_STAGES, InputInfo, decode_cost, group_fixed
 from videoforge.plan.registry import Variant
 from videoforge.plan.store import fold
 
@@ -49,19 +49,28 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
     if fixed is None:
         fixed = group_fixed(chain, len(infos), reg)
     fixed += len(infos) * reg["overhead/video"].cpu_seconds
-    keys = [(s, v) for s, v in [*BASE_STAGES, *chain.items()] if s != "overhead"]
+    # Decoding runs in a prefetch thread the engine's timings do not see, so it is not split
+    # by them: its cost is what was measured on each file (plan's sample) or the registry's.
+    decode = reg["decode/default"]
+    decode_pred = sum(decode_cost(i, reg) for i in infos)
+    keys = [(s, v) for s, v in [*BASE_STAGES, *chain.items()] if s not in ("overhead", "decode")]
     units = {f"{s}/{v}": sum(i.units(reg[f"{s}/{v}"].unit) for i in infos) for s, v in keys}
     per_unit_pred = sum(reg[k].cpu_seconds * u for k, u in units.items())
-    ratio = cpu / (fixed + per_unit_pred) if scale_fixed and fixed + per_unit_pred > 0 else 1.0
+    known = fixed + decode_pred
+    ratio = cpu / (known + per_unit_pred) if scale_fixed and known + per_unit_pred > 0 else 1.0
     # the fixed part is predicted, not measured here; never let it swallow the whole call
-    work = max(cpu - fixed * ratio, 0.5 * cpu)
+    work = max(cpu - known * ratio, 0.5 * cpu)
     if scale_fixed and abs(math.log(max(ratio, 1e-9))) > math.log(SHIFT):
         # far beyond run-to-run noise: the machine, the footage or the engine changed; the
         # averages of what this call ran restart from this observation instead of creeping
-        for k in [*units, "overhead/group", "overhead/video", "overhead/worker"]:
+        for k in [*units, "decode/default", "overhead/group", "overhead/video", "overhead/worker"]:
             reg[k].samples = 0
-    shares = stage_split(timings)
+    shares = stage_split({k: t for k, t in timings.items() if TIMING_STAGE.get(k) != "decode"})
     seen: dict[str, float] = {}
+    mpx = sum(i.mpx for i in infos)
+    if mpx > 0:
+        seen[decode.key] = decode_pred * ratio / mpx
+        fold(decode, seen[decode.key], mpx, source)
     for stage, variant in keys:
         v = reg[f"{stage}/{variant}"]
         if units[v.key] <= 0:

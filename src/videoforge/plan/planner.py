@@ -307,7 +307,7 @@ def document(p: Problem, assign: list[int], bad_inputs: list[dict] | None = None
             if one is None:
                 v = p.reg[f"{stage}/{variant}"]
                 per = v.cpu_seconds
-                if stage == "decode" and info.decode_cpu_per_mpx is not None and v.samples == 0:
+                if stage == "decode" and info.decode_cpu_per_mpx is not None:
                     per = info.decode_cpu_per_mpx
                 one = per * info.units(v.unit)
             else:
