@@ -16,10 +16,9 @@ candidate of each slice is a read - so a word that appears mid-shot has its own 
 Every shot with a candidate gets its first read whatever the budget (a texted shot never
 stays NULL); the budget, one further read per `frames_per_ocr` decoded frames, goes to the
 shots' further slices, second slices first. No reading is shared between shots.
-`frames_per_ocr` is 250 (it was 125): an OCR read costs ~50-70 ms of CPU, more than 100
-decoded frames, and on 12 videos of the gate's first held-out set (seeds 9100-9111, mid-shot
-words included; no longer held out) half the budget found the same words (48 of 52 texted
-shots) with 18 % fewer reads (docs/benchmarks/metrics.md, session 5).
+`frames_per_ocr` stays 125: 250 (18 % fewer reads, same words on 12 videos of the gate's first
+held-out set) lost 4 of 118 words end to end on the unseen text set E - mid-shot words whose
+shot's "one more read" comes from the budget (docs/benchmarks/text.md, session 5).
 
 Per shot:
 - `text_area`: fraction of the frame covered by recognised text boxes (union of the boxes
@@ -359,7 +358,7 @@ class TextScorer(Scorer):
     columns = COLUMNS
     segmentable = True
 
-    def __init__(self, gate: float = 0.0, frames_per_ocr: int = 250, min_calls: int = 1,
+    def __init__(self, gate: float = 0.0, frames_per_ocr: int = 125, min_calls: int = 1,
                  max_per_shot: int = 3, min_score: float = 0.5, threads: int = 1, crop: bool = True,
                  sample_hz: float = 2.0, ocr_side: int = 960, slice_seconds: float = 3.0,
                  jpeg_quality: int = 92, tmp_dir: str | None = None):
