@@ -114,7 +114,7 @@ def test_alpha_file_formats_are_lossless_or_near(tmp_path):
 
 def test_shipped_weights_locate_the_object_in_held_out_composites():
     """Held-out photos and clip (never seen in training): the shipped weights put far more
-    alpha inside the true object than outside it (measured ~11x over these 8 clips; an
+    alpha inside the true object than outside it (measured ~16x over these 8 clips; an
     untrained or constant matte gives ~1x). This is all they do: the matte is blurred and its
     MAD is not better than an all-background matte (docs/benchmarks/enhance.md)."""
     from dataclasses import replace
