@@ -61,10 +61,12 @@ def test_english_prompts_are_bit_identical_and_chinese_go_to_the_student():
             s0, m0 = teacher.encode(en)
             s1, m1 = adapted.encode(en)
         assert torch.equal(s0, s1) and torch.equal(m0, m1)
+    # a mixed batch: the English rows are the teacher's own encoding of them (as a batch alone)
     mixed_s, mixed_m = adapted.encode([en[0], "一个红色的圆形向左移动"])
-    n = int(m0[0].sum())
-    assert torch.equal(mixed_s[0, :n], s0[0, :n]) and mixed_m[0].sum() == n
-    assert mixed_m[1].any() and not torch.equal(mixed_s[1, :n], s0[0, :n])
+    alone, alone_m = teacher.encode([en[0]])
+    n = int(alone_m[0].sum())
+    assert torch.equal(mixed_s[0, :n], alone[0, :n]) and mixed_m[0].sum() == n
+    assert mixed_m[1].any() and not torch.equal(mixed_s[1, :n], alone[0, :n])
 
 
 def test_student_learns_the_teachers_states():

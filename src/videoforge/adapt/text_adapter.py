@@ -235,14 +235,9 @@ def save_adapter(path: str, student: CharStudent, teacher: TextEncoder, info: di
 
 def load_adapter(path: str, teacher: TextEncoder) -> AdaptedTextEncoder:
     """The adapter at `path` wrapped around `teacher`; refuses an adapter trained for another encoder."""
-    import pickle
+    from videoforge.models.safeload import load_tensors
 
-    try:
-        d = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        raise ValueError(f"{path}: refused: holds Python objects other than tensors and plain data") from e
-    except (OSError, RuntimeError) as e:
-        raise ValueError(f"{path}: cannot read text adapter ({e})") from e
+    d = load_tensors(path, "text adapter")
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         raise ValueError(f"{path}: not a videoforge text adapter (format={d.get('format') if isinstance(d, dict) else None!r})")
     if d["teacher_sha256"] != teacher_hash(teacher):

@@ -63,16 +63,14 @@ def file_sha256(path: str) -> str:
 
 
 def load_codec_model(path: str) -> CodecModel:
-    import pickle
+    from videoforge.models.safeload import load_tensors
 
     if not os.path.exists(path):
         raise CodecModelError(f"{path}: no such codec model")
     try:
-        d = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        raise CodecModelError(f"{path}: refused: holds Python objects other than tensors and plain data") from e
-    except (OSError, RuntimeError) as e:
-        raise CodecModelError(f"{path}: cannot read codec model ({e})") from e
+        d = load_tensors(path, "codec model")
+    except ValueError as e:
+        raise CodecModelError(str(e)) from e
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         raise CodecModelError(f"{path}: not a videoforge codec model")
     cfg = {k: tuple(v) if isinstance(v, list) else v for k, v in d["autoencoder"]["config"].items()}

@@ -48,10 +48,11 @@ def series_features(m: np.ndarray) -> list[float]:
     return [float(d.max() / (np.median(d) + 1.0)), float(np.abs(m - np.median(m)).max() / 255.0)]
 
 
-def shot_frame_features(info: list[dict], root: str | None = None) -> np.ndarray:
-    """(len(info), len(FRAME_FEATURES)) for rows with path, start_frame, end_frame (inclusive);
-    NaN where the video is unreadable."""
-    out = np.full((len(info), len(FRAME_FEATURES)), np.nan)
+def per_shot(info: list[dict], root: str | None, width: int, measure) -> np.ndarray:
+    """(len(info), width): measure(path, start_frame, end_frame) for rows with path,
+    start_frame, end_frame (inclusive; a relative path is under `root`); NaN where the row
+    has no path or its file is gone."""
+    out = np.full((len(info), width), np.nan)
     for i, r in enumerate(info):
         p = r.get("path")
         if not p:
@@ -60,6 +61,11 @@ def shot_frame_features(info: list[dict], root: str | None = None) -> np.ndarray
             p = os.path.join(root, p)
         if not os.path.exists(p):
             continue
-        s = luma_series(p, int(r.get("start_frame") or 0), int(r.get("end_frame") or 0))
-        out[i] = series_features(s)
+        out[i] = measure(p, int(r.get("start_frame") or 0), int(r.get("end_frame") or 0))
     return out
+
+
+def shot_frame_features(info: list[dict], root: str | None = None) -> np.ndarray:
+    """(len(info), len(FRAME_FEATURES)) for rows with path, start_frame, end_frame (inclusive);
+    NaN where the video is unreadable."""
+    return per_shot(info, root, len(FRAME_FEATURES), lambda p, s, e: series_features(luma_series(p, s, e)))

@@ -36,11 +36,12 @@ NaN when the video cannot be opened (the model handles missing values).
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import cv2
 import numpy as np
+
+from videoforge.curate.frame_features import per_shot
 
 QUALITY_FEATURES = ["q_edge_steep", "q_blur", "q_grid", "q_black_level", "q_bright_frac",
                     "q_dup_frac", "q_step_irreg", "q_reversal"]
@@ -157,14 +158,4 @@ def frames_features(greys: list[np.ndarray]) -> list[float]:
 def shot_quality_features(info: list[dict], root: str | None = None) -> np.ndarray:
     """(len(info), len(QUALITY_FEATURES)) for rows with path, start_frame, end_frame (inclusive);
     NaN where the video is unreadable."""
-    out = np.full((len(info), len(QUALITY_FEATURES)), np.nan)
-    for i, r in enumerate(info):
-        p = r.get("path")
-        if not p:
-            continue
-        if root and not os.path.isabs(p):
-            p = os.path.join(root, p)
-        if not os.path.exists(p):
-            continue
-        out[i] = frames_features(read_frames(p, int(r.get("start_frame") or 0), int(r.get("end_frame") or 0)))
-    return out
+    return per_shot(info, root, len(QUALITY_FEATURES), lambda p, s, e: frames_features(read_frames(p, s, e)))

@@ -108,16 +108,9 @@ class Pipeline:
 
     @classmethod
     def load(cls, path: str, device: str = "cpu") -> "Pipeline":
-        import pickle
+        from videoforge.models.safeload import load_tensors
 
-        try:   # a checkpoint is data, not code: tensors and plain containers only, nothing executed
-            ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as e:
-            raise ValueError(f"{path}: refused: the checkpoint holds Python objects other than tensors and plain "
-                             f"data, and loading it could run code ({str(e).splitlines()[0]})") from e
-        except (OSError, RuntimeError) as e:
-            raise ValueError(f"{path}: cannot read checkpoint ({e})") from e
-        return cls(ckpt, device)
+        return cls(load_tensors(path, "checkpoint"), device)   # data, not code: nothing executed
 
     @torch.no_grad()
     def generate(self, prompt: str | list[str], metrics: dict | None = None, frames: int = 16, seed: int = 0,

@@ -300,12 +300,11 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
         if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
             raise HTTPException(400, "body needs 'paths': a non-empty list of paths relative to --media-root")
         try:
-            resolved = [media.media_path(media_root, p) for p in paths]
+            resolved = media.existing_media_paths(media_root, paths)
         except media.MediaRefused as e:
             raise HTTPException(403, f"refused: {e}") from None
-        missing = [p for p, r in zip(paths, resolved) if not os.path.exists(r)]
-        if missing:
-            raise HTTPException(404, f"not found under --media-root: {', '.join(missing)}")
+        except media.MediaMissing as e:
+            raise HTTPException(404, str(e)) from None
         # Folders are walked here, not in the run, so a symlink inside a folder that points
         # out of --media-root is dropped like a path that names it directly.
         from videoforge.engine.discover import discover

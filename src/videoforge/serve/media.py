@@ -51,6 +51,16 @@ def catalog_file(catalog_root: str, stored: str) -> str:
     return _inside_or_refused(catalog_root, stored, "the catalog folder")
 
 
+def existing_media_paths(media_root: str, requested: list[str]) -> list[str]:
+    """Absolute paths of `requested` (relative to --media-root) for a run or a plan: MediaRefused
+    when one leaves the root, MediaMissing naming every one that does not exist."""
+    resolved = [media_path(media_root, p) for p in requested]
+    missing = [p for p, r in zip(requested, resolved) if not os.path.exists(r)]
+    if missing:
+        raise MediaMissing(f"not found under --media-root: {', '.join(missing)}")
+    return resolved
+
+
 def media_path(media_root: str, requested: str) -> str:
     """A user-supplied path for a run: relative to `media_root`, or absolute but inside it."""
     return _inside_or_refused(media_root, requested, "--media-root")

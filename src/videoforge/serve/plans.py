@@ -7,7 +7,6 @@ front of every path) covers them like every other /api route. Plans name videos 
 
 from __future__ import annotations
 
-import os
 
 from fastapi import Body, HTTPException, Query
 from fastapi.responses import HTMLResponse
@@ -53,12 +52,11 @@ def add_plan_routes(app, gate, media_root: str | None, json_response, static_tex
         if not isinstance(mins, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in mins.values()):
             raise HTTPException(400, "'min' must map quality names to numbers, e.g. {\"text_recall\": 0.9}")
         try:
-            resolved = [media.media_path(media_root, p) for p in paths]
+            resolved = media.existing_media_paths(media_root, paths)
         except media.MediaRefused as e:
             raise HTTPException(403, f"refused: {e}") from None
-        missing = [p for p, r in zip(paths, resolved) if not os.path.exists(r)]
-        if missing:
-            raise HTTPException(404, f"not found under --media-root: {', '.join(missing)}")
+        except media.MediaMissing as e:
+            raise HTTPException(404, str(e)) from None
         from videoforge.engine.discover import discover
 
         files = [f for f in discover(resolved)[0] if media.inside(f, media_root)]
