@@ -37,7 +37,7 @@ def model_path(tmp_path_factory):
     cfg = AutoencoderConfig(base_channels=8, channel_mult=(1, 2, 2), spatial_down=(True, False),
                             temporal_down=(True, True), patch_size=2, latent_channels=PLANES, bottleneck="lfq")
     ae = CausalVideoAutoencoder(cfg).eval()
-    xs = [torch.from_numpy(np.stack(_clip(9, 32, 32, s))).permute(3, 0, 1, 2)[None].float() / 127.5 - 1 for s in range(6)]
+    xs = [torch.from_numpy(np.stack(_clip(9, 32, 32, s))).permute(3, 0, 1, 2)[None].float() / 127.5 - 1 for s in range(20, 36)]
     with torch.no_grad():
         bits = [token_bits(ae.tokens(x), PLANES) for x in xs]
     prior = train_prior(bits, PLANES, steps=150)
@@ -88,7 +88,7 @@ def test_the_prior_codes_below_one_bit_per_bit(model_path, tmp_path):
     os.environ.setdefault("VIDEOFORGE_CODEC_DIR", str(tmp_path / "models"))
     st = encode_video(str(src), model_path, str(tmp_path / "b.vfc"))
     raw_bits = 5 * 3 * 8 * 8 * PLANES    # 5 chunks x 3 latent frames x 8 x 8 positions x planes
-    assert st.ideal_bits < 0.9 * raw_bits and st.payload_bytes * 8 < 0.95 * raw_bits
+    assert st.ideal_bits < 0.9 * raw_bits and st.payload_bytes * 8 < 0.95 * raw_bits   # 0.55-0.59 of raw on 3 seeds
 
 
 def test_bad_inputs_get_clear_errors(model_path, tmp_path):
