@@ -66,7 +66,8 @@ def test_round_trip_restores_frames_size_fps_and_decodes_exactly(model_path, tmp
     doc = json.loads(r.stdout)
     assert (doc["frames"], doc["width"], doc["height"], doc["fps"]) == (23, 50, 36, "24000/1001")
     assert doc["bytes"] == os.path.getsize(tmp_path / "a.vfc")
-    assert abs(doc["overhead"]) <= 0.01      # the range coder's output is within 1 % of the ideal code length
+    # the range coder costs a flush (at most two 32-bit words) over the ideal code length per file
+    assert 0 <= doc["payload_bytes"] * 8 - doc["ideal_bytes"] * 8 <= 64 + 1
     for ext in ("mkv", "mp4"):
         out = tmp_path / f"back.{ext}"
         r = _cli("decode", str(tmp_path / "a.vfc"), "--out", str(out), env=env)   # model found by its hash
@@ -84,11 +85,12 @@ def test_the_prior_codes_below_one_bit_per_bit(model_path, tmp_path):
     from videoforge.codec.vfc import encode_video
 
     src = tmp_path / "long.mp4"
-    write_video(src, _clip(45, 32, 32, 11), fps=25)
+    write_video(src, _clip(180, 32, 32, 11), fps=25)
     os.environ.setdefault("VIDEOFORGE_CODEC_DIR", str(tmp_path / "models"))
     st = encode_video(str(src), model_path, str(tmp_path / "b.vfc"))
-    raw_bits = 5 * 3 * 8 * 8 * PLANES    # 5 chunks x 3 latent frames x 8 x 8 positions x planes
+    raw_bits = 20 * 3 * 8 * 8 * PLANES    # 20 chunks x 3 latent frames x 8 x 8 positions x planes
     assert st.ideal_bits < 0.9 * raw_bits and st.payload_bytes * 8 < 0.95 * raw_bits   # 0.55-0.59 of raw on 3 seeds
+    assert 0 <= st.overhead <= 0.01     # over a longer video the coder is within 1 % of the ideal code length
 
 
 def test_bad_inputs_get_clear_errors(model_path, tmp_path):
@@ -104,10 +106,10 @@ def test_bad_inputs_get_clear_errors(model_path, tmp_path):
     r = _cli("decode", str(tmp_path / "c.vfc"), "--out", str(tmp_path / "x.mkv"), env=env)   # model not registered here
     assert r.returncode == 2 and "no codec model with hash" in r.stderr and "--model" in r.stderr
     data = bytearray((tmp_path / "c.vfc").read_bytes())
-    data[-3] ^= 0xFF   # a flipped payload byte: decoded tokens no longer match their CRC
+    data[-40] ^= 0xFF   # a flipped byte mid-payload: the decoded tokens no longer match their CRC
     (tmp_path / "d.vfc").write_bytes(bytes(data))
     r = _cli("decode", str(tmp_path / "d.vfc"), "--model", model_path, "--out", str(tmp_path / "y.mkv"), env=env)
-    assert r.returncode == 2 and "d.vfc" in r.stderr and "CRC" in r.stderr
+    assert r.returncode == 2 and "d.vfc" in r.stderr and ("CRC" in r.stderr or "damaged" in r.stderr)
     text = tmp_path / "notes.mp4"
     text.write_text("not a video")
     r = _cli("encode", str(text), "--model", model_path, "--out", str(tmp_path / "e.vfc"), env=env)
