@@ -115,7 +115,10 @@ def test_server_reads_while_a_cli_run_writes(setup):
                              "--no-ocr", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     statuses, seen = [], set()
     with TestClient(create_app(cat, TOKEN, media_root=media)) as c:
-        while proc.poll() is None:
+        # read first, then look at the writer: at least one read overlaps it however fast it is
+        # (counting reads would make the test depend on timing)
+        while True:
+            alive = proc.poll() is None
             r = c.get("/api/videos?limit=500", headers=H)
             statuses.append(r.status_code)
             if r.status_code == 200:
@@ -125,11 +128,12 @@ def test_server_reads_while_a_cli_run_writes(setup):
                 for v in doc["items"]:   # a committed video always comes with all its shots
                     d = c.get(f"/api/videos/{v['video_id']}", headers=H).json()
                     assert len(d["shots"]) == d["num_shots"]
+            if not alive:
+                break
         out, err = proc.communicate()
         assert proc.returncode == 0, err
         assert c.get("/api/videos", headers=H).json()["total"] == 12
     assert set(statuses) == {200}, statuses
-    assert len(statuses) > 3
 
 
 def test_a_run_is_not_locked_out_by_a_busy_server(setup, tmp_path):
