@@ -110,6 +110,7 @@ def test_bad_inputs_get_clear_errors(model_path, tmp_path):
     (tmp_path / "d.vfc").write_bytes(bytes(data))
     r = _cli("decode", str(tmp_path / "d.vfc"), "--model", model_path, "--out", str(tmp_path / "y.mkv"), env=env)
     assert r.returncode == 2 and "d.vfc" in r.stderr and ("CRC" in r.stderr or "damaged" in r.stderr)
+    assert not (tmp_path / "y.mkv").exists() and not list(tmp_path.glob("*.part*"))   # nothing half-written
     text = tmp_path / "notes.mp4"
     text.write_text("not a video")
     r = _cli("encode", str(text), "--model", model_path, "--out", str(tmp_path / "e.vfc"), env=env)

@@ -18,7 +18,6 @@ different prior (another CPU or library build) say so instead of writing a wrong
 
 from __future__ import annotations
 
-import math
 import os
 import struct
 import zlib
@@ -106,35 +105,49 @@ def _to_model(frame: np.ndarray, model: CodecModel) -> np.ndarray:
     return cv2.resize(frame, (model.width, model.height), interpolation=cv2.INTER_AREA)
 
 
+def _padded_chunks(frames, L: int):
+    """Lists of L frames from an iterable; the last one padded by repeating its final frame."""
+    part = []
+    for f in frames:
+        part.append(f)
+        if len(part) == L:
+            yield part
+            part = []
+    if part:
+        yield part + [part[-1]] * (L - len(part))
+
+
+def _clip_tensor(part: list[np.ndarray]) -> torch.Tensor:
+    """(L, H, W, 3) uint8 frames -> (1, 3, L, H, W) in [-1, 1], the autoencoder's input."""
+    return torch.from_numpy(np.stack(part)).permute(3, 0, 1, 2)[None].float() / 127.5 - 1
+
+
+def _clip_frames(video: torch.Tensor) -> np.ndarray:
+    """(3, L, H, W) in [-1, 1] -> (L, H, W, 3) uint8."""
+    return ((video.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 3, 0).numpy()
+
+
 def encode_video(src: str, model_path: str, out: str) -> CodeStats:
     """Encode `src` (any video the data engine reads) with the codec model at `model_path`."""
     import constriction
 
     model = load_codec_model(model_path)
     register(model_path, model.sha256)
-    h0 = w0 = None
-    frames = []
-    for f in _rgb_frames(src):   # upright (rotation applied), full resolution
-        if h0 is None:
-            h0, w0 = f.shape[:2]
-        frames.append(_to_model(f, model))
-    if h0 > 65535 or w0 > 65535:
-        raise VideoError(src, f"{w0}x{h0} is larger than a .vfc file can state", stage="codec")
-    n = len(frames)
-    from videoforge.io.probe import probe
+    seen = {"n": 0}
 
-    rate = _rate(src, n, probe(src).duration)
+    def model_frames():   # streamed: one chunk in memory at a time
+        for f in _rgb_frames(src):   # upright (rotation applied), full resolution
+            seen.setdefault("hw", f.shape[:2])
+            seen["n"] += 1
+            yield _to_model(f, model)
+
     L = model.frames
-    chunks = math.ceil(n / L)
     family = constriction.stream.model.Bernoulli(perfect=False)
     enc = constriction.stream.queue.RangeEncoder()
     crcs, ideal, lat = [], 0.0, None
-    for ci in range(chunks):
-        part = frames[ci * L:(ci + 1) * L]
-        part = part + [part[-1]] * (L - len(part))
-        x = torch.from_numpy(np.stack(part)).permute(3, 0, 1, 2)[None].float() / 127.5 - 1
+    for part in _padded_chunks(model_frames(), L):
         with torch.no_grad():
-            tokens = model.ae.tokens(x)[0]                                  # (T', H', W')
+            tokens = model.ae.tokens(_clip_tensor(part))[0]                 # (T', H', W')
         lat = tuple(tokens.shape)
         bits = token_bits(tokens[None], model.planes)[0]                    # (C, T', H', W')
         for t, k, p in _plane_probs(model, bits):
@@ -142,6 +155,12 @@ def encode_video(src: str, model_path: str, out: str) -> CodeStats:
             enc.encode(sym, family, p)
             ideal -= float(np.sum(np.log2(np.where(sym == 1, p, 1 - p))))
         crcs.append(zlib.crc32(tokens.numpy().astype("<i4").tobytes()))
+    (h0, w0), n, chunks = seen["hw"], seen["n"], len(crcs)
+    if h0 > 65535 or w0 > 65535:
+        raise VideoError(src, f"{w0}x{h0} is larger than a .vfc file can state", stage="codec")
+    from videoforge.io.probe import probe
+
+    rate = _rate(src, n, probe(src).duration)
     payload = enc.get_compressed().astype("<u4").tobytes()
     head = _HEAD.pack(MAGIC, bytes.fromhex(model.key), w0, h0, rate.numerator, rate.denominator, n,
                       model.width, model.height, L, model.planes, chunks, *lat)
@@ -196,61 +215,65 @@ def decode_vfc(path: str, out: str, model_path: str | None = None) -> dict:
     family = constriction.stream.model.Bernoulli(perfect=False)
     T, H, W = hd["latent"]
     C = hd["planes"]
-    frames: list[np.ndarray] = []
     with open(path, "rb") as f:
         f.seek(hd["offset"])
         raw = f.read(hd["payload_bytes"])
     if len(raw) != hd["payload_bytes"] or len(raw) % 4:
         raise VfcError(f"{path}: truncated payload ({len(raw)} of {hd['payload_bytes']} bytes)")
     dec = constriction.stream.queue.RangeDecoder(np.frombuffer(raw, "<u4").astype(np.uint32))
-    for ci, crc in enumerate(hd["crcs"]):
-        bits = torch.zeros(C, T, H, W, dtype=torch.long)
-        for t in range(T):
-            prev = bits[:, t - 1][None] if t else None
-            for k in range(C):
-                with torch.no_grad():
-                    p = _probs(model.prior.logits(prev, bits[:, t][None], k))
-                try:
-                    got = dec.decode(family, p)
-                except Exception as e:  # noqa: BLE001 - constriction reports damaged input its own ways
-                    raise VfcError(f"{path}: damaged payload in chunk {ci} ({e})") from None
-                bits[k, t] = torch.from_numpy(got.astype(np.int64)).view(H, W)
-        tokens = (bits * (2 ** torch.arange(C)).view(C, 1, 1, 1)).sum(0)
-        if zlib.crc32(tokens.numpy().astype("<i4").tobytes()) != crc:
-            raise VfcError(f"{path}: chunk {ci} decodes to other tokens than were encoded (its CRC differs): "
-                           "the file is damaged, or the prior computed here differs from the encoder's "
-                           "(another CPU or library build)")
-        with torch.no_grad():
-            video = model.ae.decode(model.ae.quantizer.codes(tokens[None]))[0]
-        rgb = ((video.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 3, 0).numpy()
-        frames += list(rgb)
-    frames = frames[: hd["frames"]]
-    if (hd["height"], hd["width"]) != (model.height, model.width):
-        frames = [cv2.resize(fr, (hd["width"], hd["height"]), interpolation=cv2.INTER_CUBIC) for fr in frames]
+
+    def frames():   # streamed into the writer: one chunk in memory at a time
+        left = hd["frames"]
+        for ci, crc in enumerate(hd["crcs"]):
+            bits = torch.zeros(C, T, H, W, dtype=torch.long)
+            for t in range(T):
+                prev = bits[:, t - 1][None] if t else None
+                for k in range(C):
+                    with torch.no_grad():
+                        p = _probs(model.prior.logits(prev, bits[:, t][None], k))
+                    try:
+                        got = dec.decode(family, p)
+                    except Exception as e:  # noqa: BLE001 - constriction reports damaged input its own ways
+                        raise VfcError(f"{path}: damaged payload in chunk {ci} ({e})") from None
+                    bits[k, t] = torch.from_numpy(got.astype(np.int64)).view(H, W)
+            tokens = (bits * (2 ** torch.arange(C)).view(C, 1, 1, 1)).sum(0)
+            if zlib.crc32(tokens.numpy().astype("<i4").tobytes()) != crc:
+                raise VfcError(f"{path}: chunk {ci} decodes to other tokens than were encoded (its CRC differs): "
+                               "the file is damaged, or the prior computed here differs from the encoder's "
+                               "(another CPU or library build)")
+            with torch.no_grad():
+                rgb = _clip_frames(model.ae.decode(model.ae.quantizer.codes(tokens[None]))[0])
+            for fr in rgb[:left]:
+                if (hd["height"], hd["width"]) != (model.height, model.width):
+                    fr = cv2.resize(fr, (hd["width"], hd["height"]), interpolation=cv2.INTER_CUBIC)
+                yield fr
+            left -= min(left, len(rgb))
+
     from videoforge.io.encode import write_video
 
-    if ext in (".mkv", ".avi"):
-        write_video(out, frames, fps=hd["fps"], codec="ffv1", pix_fmt="bgr0", crf=None)
-    else:
-        write_video(out, frames, fps=hd["fps"], codec="libx264", pix_fmt="yuv444p", crf=None,
-                    options={"qp": "0", "preset": "veryfast"})
-    return {"out": os.path.abspath(out), "frames": len(frames), "width": hd["width"], "height": hd["height"],
+    part = out[: -len(ext)] + ".part" + ext   # written aside: a file that fails half-way leaves nothing under `out`
+    try:
+        if ext in (".mkv", ".avi"):
+            write_video(part, frames(), fps=hd["fps"], codec="ffv1", pix_fmt="bgr0", crf=None)
+        else:
+            write_video(part, frames(), fps=hd["fps"], codec="libx264", pix_fmt="yuv444p", crf=None,
+                        options={"qp": "0", "preset": "veryfast"})
+        os.replace(part, out)
+    finally:
+        if os.path.exists(part):
+            os.remove(part)
+    return {"out": os.path.abspath(out), "frames": hd["frames"], "width": hd["width"], "height": hd["height"],
             "fps": f"{hd['fps'].numerator}/{hd['fps'].denominator}", "model": hd["key"]}
 
 
 def reconstruct(model: CodecModel, frames: list[np.ndarray]) -> list[np.ndarray]:
     """What decoding gives for these model-size frames (the autoencoder's round trip per chunk),
     without the entropy coder: for tests and rate-distortion curves."""
-    out, L = [], model.frames
-    for ci in range(0, len(frames), L):
-        part = frames[ci:ci + L]
-        n = len(part)
-        part = part + [part[-1]] * (L - n)
-        x = torch.from_numpy(np.stack(part)).permute(3, 0, 1, 2)[None].float() / 127.5 - 1
+    out = []
+    for part in _padded_chunks(frames, model.frames):
         with torch.no_grad():
-            v = model.ae.decode(model.ae.quantizer.codes(model.ae.tokens(x)))[0]
-        out += list(((v.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 3, 0).numpy()[:n])
-    return out
+            out += list(_clip_frames(model.ae.decode(model.ae.quantizer.codes(model.ae.tokens(_clip_tensor(part))))[0]))
+    return out[: len(frames)]
 
 
 __all__ = ["encode_video", "decode_vfc", "read_header", "reconstruct", "CodeStats", "VfcError", "VideoError"]
