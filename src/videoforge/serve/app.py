@@ -299,20 +299,7 @@ def create_app(catalog_dir: str, token: str, media_root: str | None = None, work
         paths = body.get("paths")
         if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
             raise HTTPException(400, "body needs 'paths': a non-empty list of paths relative to --media-root")
-        try:
-            resolved = media.existing_media_paths(media_root, paths)
-        except media.MediaRefused as e:
-            raise HTTPException(403, f"refused: {e}") from None
-        except media.MediaMissing as e:
-            raise HTTPException(404, str(e)) from None
-        # Folders are walked here, not in the run, so a symlink inside a folder that points
-        # out of --media-root is dropped like a path that names it directly.
-        from videoforge.engine.discover import discover
-
-        files, _ = discover(resolved)
-        files = [f for f in files if media.inside(f, media_root)]
-        if not files:
-            raise HTTPException(404, "no video files under --media-root in: " + ", ".join(paths))
+        files = media.requested_video_files(media_root, paths)
         try:
             run = runs.start(files, force=bool(body.get("force", False)))
         except RunConflict as e:

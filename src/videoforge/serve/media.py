@@ -61,6 +61,27 @@ def existing_media_paths(media_root: str, requested: list[str]) -> list[str]:
     return resolved
 
 
+def requested_video_files(media_root: str, requested: list[str]) -> list[str]:
+    """The video files a run or plan request names (files or folders under --media-root), for
+    the API: HTTP 403 for a path out of the root, 404 for missing paths or no video in them.
+    Folders are walked here, not in the run, so a symlink inside a folder that points out of
+    --media-root is dropped like a path that names it directly."""
+    from fastapi import HTTPException
+
+    from videoforge.engine.discover import discover
+
+    try:
+        resolved = existing_media_paths(media_root, requested)
+    except MediaRefused as e:
+        raise HTTPException(403, f"refused: {e}") from None
+    except MediaMissing as e:
+        raise HTTPException(404, str(e)) from None
+    files = [f for f in discover(resolved)[0] if inside(f, media_root)]
+    if not files:
+        raise HTTPException(404, "no video files under --media-root in: " + ", ".join(requested))
+    return files
+
+
 def media_path(media_root: str, requested: str) -> str:
     """A user-supplied path for a run: relative to `media_root`, or absolute but inside it."""
     return _inside_or_refused(media_root, requested, "--media-root")

@@ -51,17 +51,7 @@ def add_plan_routes(app, gate, media_root: str | None, json_response, static_tex
         mins = body.get("min") or {}
         if not isinstance(mins, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in mins.values()):
             raise HTTPException(400, "'min' must map quality names to numbers, e.g. {\"text_recall\": 0.9}")
-        try:
-            resolved = media.existing_media_paths(media_root, paths)
-        except media.MediaRefused as e:
-            raise HTTPException(403, f"refused: {e}") from None
-        except media.MediaMissing as e:
-            raise HTTPException(404, str(e)) from None
-        from videoforge.engine.discover import discover
-
-        files = [f for f in discover(resolved)[0] if media.inside(f, media_root)]
-        if not files:
-            raise HTTPException(404, "no video files under --media-root in: " + ", ".join(paths))
+        files = media.requested_video_files(media_root, paths)
         req = PlanRequest(inputs=files, goal=goal, budget_cpu_hours=nums["budget_cpu_hours"], budget_usd=nums["budget_usd"],
                           mins={str(k): float(v) for k, v in mins.items()}, margin=nums["margin"], catalog=None)
         try:
