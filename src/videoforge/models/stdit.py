@@ -14,6 +14,7 @@ Shapes: latent x (B, C, T, H, W); tokens (B, T', S, D) with T' = T/pt, S = (H/ph
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 
 import torch
@@ -121,7 +122,21 @@ class Attention(nn.Module):
         return self.proj(o.transpose(1, 2).reshape(N, L, D))
 
 
+# The linear layers adapters target (`peft`'s target_modules matches a module name's last
+# part): every attention's q / kv / proj and the MLP's fc1 / fc2, in each block.
+ADAPTER_TARGETS = ("q", "kv", "proj", "fc1", "fc2")
+# the MLP's layers were nn.Sequential indices before they had names: old checkpoints' keys
+_OLD_MLP_KEYS = {"mlp.0.": "mlp.fc1.", "mlp.2.": "mlp.fc2."}
+
+
 class STDiTBlock(nn.Module):
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # checkpoints written before the MLP's layers were named (mlp.0 / mlp.2) load unchanged
+        for old, new in _OLD_MLP_KEYS.items():
+            for k in [k for k in state_dict if k.startswith(prefix + old)]:
+                state_dict[prefix + new + k[len(prefix + old):]] = state_dict.pop(k)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def __init__(self, dim: int, heads: int, mlp_ratio: float):
         super().__init__()
         self.norm_s = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
@@ -132,7 +147,9 @@ class STDiTBlock(nn.Module):
         self.cross = Attention(dim, heads)
         self.norm_m = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
         hid = int(dim * mlp_ratio)
-        self.mlp = nn.Sequential(nn.Linear(dim, hid), nn.GELU(approximate="tanh"), nn.Linear(hid, dim))
+        # named, so adapters can target them (ADAPTER_TARGETS); same order and maths as before
+        self.mlp = nn.Sequential(OrderedDict(fc1=nn.Linear(dim, hid), act=nn.GELU(approximate="tanh"),
+                                             fc2=nn.Linear(hid, dim)))
         # shift/scale/gate for spatial attn, temporal attn and MLP
         self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(dim, 9 * dim))
 
