@@ -233,6 +233,7 @@ def _old_scorer_class(rev: str):
         f.write(src)
     spec = importlib.util.spec_from_file_location("old_text", path)
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod   # dataclasses look their module up there
     spec.loader.exec_module(mod)
     return mod.TextScorer
 
@@ -245,7 +246,8 @@ def pipeline(items: list[dict], out: str, rev: str, fps: float = 25.0) -> dict:
     from videoforge.shots.base import Shot
 
     Old = _old_scorer_class(rev)
-    agg = {k: {"calls": 0, "text_s": 0.0, "frames": 0, "found": 0, "texted": 0, "null": 0, "cpu": 0.0}
+    agg = {k: {"calls": 0, "text_s": 0.0, "frames": 0, "found": 0, "texted": 0, "null": 0, "cpu": 0.0,
+               "seconds": 0.0, "event_calls": 0, "ocr_pixels": 0, "words": 0, "words_found": 0, "missed": []}
            for k in ("old", "new")}
     for n, it in enumerate(items):
         shots = [Shot(t["start_frame"], t["end_frame"]) for t in it["truth"]]
@@ -258,15 +260,28 @@ def pipeline(items: list[dict], out: str, rev: str, fps: float = 25.0) -> dict:
             a["calls"] += sc.calls
             a["text_s"] += m.timings.get("text", 0.0)
             a["frames"] += m.stats.frames
+            a["seconds"] += m.stats.frames / (getattr(m.stats, "average_fps", None) or fps)
+            a["event_calls"] += getattr(sc, "event_calls", 0)
+            a["ocr_pixels"] += getattr(sc, "ocr_pixels", 0)
             for t, row in zip(it["truth"], m.rows):
                 if t["word"] and t["text_start"] is not None:
                     a["texted"] += 1
                     a["null"] += row["ocr_text"] is None
                     a["found"] += norm(t["word"]) in norm(row["ocr_text"] or "")
+                for w in [t, *t.get("extra", [])]:   # every planted word (second words of a shot too)
+                    if w["word"] and w["text_start"] is not None:
+                        a["words"] += 1
+                        hit = norm(w["word"]) in norm(row["ocr_text"] or "")
+                        a["words_found"] += hit
+                        if not hit:
+                            a["missed"].append((os.path.basename(it["path"]), w["word"], w["style"]))
     rep = {}
     for k, a in agg.items():
-        minutes = a["frames"] / fps / 60
-        rep[k] = {"ocr_calls_per_min": a["calls"] / minutes, "text_ms_per_frame": 1000 * a["text_s"] / a["frames"],
+        minutes = a["seconds"] / 60
+        rep[k] = {"ocr_calls_per_min": a["calls"] / minutes, "event_calls_per_min": a["event_calls"] / minutes,
+                  "ocr_megapixels_per_min": a["ocr_pixels"] / 1e6 / minutes,
+                  "words": a["words"], "word_in_its_shot_ocr_text": a["words_found"] / max(1, a["words"]),
+                  "missed_words": a["missed"], "text_ms_per_frame": 1000 * a["text_s"] / a["frames"],
                   "pass_cpu_ms_per_frame": 1000 * a["cpu"] / a["frames"],
                   "texted_shots": a["texted"], "word_in_ocr_text": a["found"] / max(1, a["texted"]),
                   "texted_shots_null": a["null"], "minutes": minutes}
@@ -280,8 +295,18 @@ def pipeline_main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=100)
     ap.add_argument("--out", required=True)
     ap.add_argument("--rev", default="51765fb", help="git revision of the old scorer")
+    ap.add_argument("--from-dir", help="use the videos (+ .json truth) of this folder, e.g. an end-to-end set's "
+                    "OUT/videos, instead of generating --videos")
     a = ap.parse_args(argv)
-    items = build_set(a.out, a.split, a.videos, a.seed)
+    if a.from_dir:
+        import glob
+
+        items = []
+        for path in sorted(glob.glob(os.path.join(a.from_dir, "*.mp4")))[: a.videos]:
+            with open(path + ".json") as f:
+                items.append({"path": path, "truth": json.load(f)})
+    else:
+        items = build_set(a.out, a.split, a.videos, a.seed)
     from videoforge.metrics.text import ocr_engine
 
     ocr_engine(1)   # model load outside the figures
@@ -291,6 +316,11 @@ def pipeline_main(argv=None) -> int:
         print(f"{k:>3} scorer: {r['ocr_calls_per_min']:.1f} OCR calls per minute of video, text stage "
               f"{r['text_ms_per_frame']:.3f} ms/frame wall, whole pass {r['pass_cpu_ms_per_frame']:.3f} CPU ms/frame, planted word in ocr_text for {r['word_in_ocr_text']:.3f} of "
               f"{r['texted_shots']} texted shots (NULL: {r['texted_shots_null']}), {r['minutes']:.1f} min of video")
+        print(f"    every planted word in its shot's ocr_text: {r['word_in_its_shot_ocr_text']:.3f} of {r['words']}; "
+              f"event reads {r['event_calls_per_min']:.1f}/min; OCR input {r['ocr_megapixels_per_min']:.2f} Mpx/min; "
+              f"missed {r['missed_words']}")
+    with open(os.path.join(a.out, "pipeline.json"), "w") as f:
+        json.dump(rep, f, indent=1, default=str)
     return 0
 
 

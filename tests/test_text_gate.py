@@ -149,3 +149,64 @@ def test_text_scorer_segments_join_to_one_pass(tmp_path):
     assert [(i, c >= 0) for i, c in joined.samples] == [(i, c >= 0) for i, c in one.samples]
     assert [(c.frame, c.crop) for c in joined.cands] == [(c.frame, c.crop) for c in one.cands]
     assert (joined.sampled, joined.passed) == (one.sampled, one.passed)
+
+
+def _two_words_shot(n: int = 70, seed: int = 11, size=(640, 360)) -> list[np.ndarray]:
+    """A 2.8 s shot over a moving photograph: a big title for its first 1.5 s, then - after a
+    gap - a smaller word from 1.7 s to the cut (shown for part of the shot only)."""
+    W, H = size
+    rng = np.random.default_rng(seed)
+    cam = CameraShot(load_picture("skimage:coffee.png"), W, H, rng)
+    cam.vel = np.array([2.5, 1.0]) * cam.scale0
+    big = word_patch("MEADOW", "pillow:default", 60, fill=(255, 255, 255), stroke=(0, 0, 0), stroke_width=2)[0]
+    small = word_patch("Harvest", "pillow:default", 28, fill=(255, 230, 0), stroke=(0, 0, 0), stroke_width=2)[0]
+    out = []
+    for k in range(n):
+        img = np.ascontiguousarray(cam.render(k))
+        if k < 38:
+            composite(img, big, (W - big.shape[1]) // 2, H // 6)
+        if k >= 43:
+            composite(img, small, W // 10, int(H * 0.8))
+        out.append(img)
+    return out
+
+
+def test_new_steady_text_mid_shot_triggers_its_own_read(tmp_path):
+    """The slice schedule reads the shot's most text-like sample (the big title); the word that
+    comes later is read because its appearance (a new box, steady over two samples) triggers a
+    read of its own, on a crop of the new box."""
+    from videoforge.metrics.measure import measure_video
+    from videoforge.metrics.text import TextScorer
+    from videoforge.shots.base import Shot
+
+    path = str(write_video(tmp_path / "two.mp4", _two_words_shot(), fps=25))
+    rows = {}
+    for events in (0, 2):
+        sc = TextScorer(max_events_per_shot=events)
+        (rows[events],) = measure_video(path, [sc], str(tmp_path / f"cat{events}"), shots=[Shot(0, 69)],
+                                        video_id=f"two{events}").rows
+        if events:
+            assert 1 <= sc.event_calls <= 2 and sc.calls <= 4
+    assert "meadow" in _norm(rows[0]["ocr_text"]) and "harvest" not in _norm(rows[0]["ocr_text"])
+    assert "meadow" in _norm(rows[2]["ocr_text"]) and "harvest" in _norm(rows[2]["ocr_text"])
+
+
+def test_mid_shot_word_found_end_to_end_with_its_time_covered(tmp_path, capsys):
+    """`run` -> `index` -> `search` with default settings on a real H.264 file: both words of the
+    two-word shot (each shown for part of it) find that shot, and the hit's span covers the
+    word's time. (Without event reads the schedule reads one sample here and one word is lost.)"""
+    from videoforge.cli import main as cli
+
+    src = tmp_path / "src"
+    frames = _shot("skimage:astronaut.png", 50, 1) + _two_words_shot() + _shot("skimage:chelsea.png", 40, 3)
+    write_video(src / "mid.mp4", frames, fps=25)
+    cat = str(tmp_path / "cat")
+    assert cli(["run", str(src), "--catalog", cat, "-q"]) == 0
+    assert cli(["index", cat]) == 0
+    capsys.readouterr()
+    # frames on screen at 25 fps: MEADOW 50 + 0..37, Harvest 50 + 43..69
+    for query, (first, last) in (("meadow", (50, 87)), ("HARVEST", (93, 119))):
+        assert cli(["search", cat, query, "--json", "--k", "1"]) == 0
+        hits = json.loads(capsys.readouterr().out)
+        assert hits and hits[0]["video"].endswith("mid.mp4"), query
+        assert hits[0]["start_time"] <= first / 25 + 0.041 and hits[0]["end_time"] >= (last + 1) / 25 - 0.041, query

@@ -48,7 +48,8 @@ COLUMNS = ("text_area", "ocr_text")
 # Candidates' crops are held in memory (JPEG bytes) up to this many bytes per scorer, then wait
 # on disk: memory stays bounded on long videos, and a short one pays no file writes and deletes.
 MEMORY_BYTES = 48 << 20
-_ENGINES = threading.local()   # RapidOCR keeps per-call state: one instance per thread
+_ENGINES = threading.local()
+_COUNT_LOCK = threading.Lock()   # reads run in threads; their pixel count is summed under it   # RapidOCR keeps per-call state: one instance per thread
 
 
 def ocr_engine(threads: int = 1):
@@ -330,6 +331,7 @@ class Candidate:
     frame_size: tuple[int, int]     # (w, h) of the OCR picture (text_area is relative to it)
     jpeg: bytes | str | None        # the crop as JPEG: a temp file's path in one pass, bytes from a segment
     boxes: tuple = ()               # the gate's text-like boxes (x0, y0, x1, y1), frame px
+    luma_size: tuple = ()           # (w, h) of the frame px the boxes are in
 
 
 def _steady_area(boxes: tuple, others: list[tuple], min_iou: float = 0.5) -> float:
@@ -351,6 +353,25 @@ def _steady_area(boxes: tuple, others: list[tuple], min_iou: float = 0.5) -> flo
     return float(area[keep].sum())
 
 
+
+def _box_matches(b: tuple, others: tuple, min_iou: float) -> list[tuple]:
+    """The boxes of `others` that overlap box `b` by IoU >= min_iou."""
+    return [o for o in others if _iou(b, o) >= min_iou]
+
+
+def _row_matches(b: tuple, others: tuple) -> list[tuple]:
+    """The boxes of `others` on the same text row as `b` (vertical IoU >= 0.5, heights within 1.5x),
+    wherever along the row: a scrolling ticker's word moves sideways between two samples."""
+    out = []
+    hb = b[3] - b[1]
+    for o in others:
+        ho = o[3] - o[1]
+        inter = min(b[3], o[3]) - max(b[1], o[1])
+        if inter > 0 and inter / (max(b[3], o[3]) - min(b[1], o[1])) >= 0.5 and max(hb, ho) <= 1.5 * max(1, min(hb, ho)):
+            out.append(o)
+    return out
+
+
 class TextScorer(Scorer):
     """Samples frames on a fixed time grid during the pass, gates them, keeps new text; OCR after."""
 
@@ -361,7 +382,8 @@ class TextScorer(Scorer):
     def __init__(self, gate: float = 0.0, frames_per_ocr: int = 125, min_calls: int = 1,
                  max_per_shot: int = 3, min_score: float = 0.5, threads: int = 1, crop: bool = True,
                  sample_hz: float = 2.0, ocr_side: int = 960, slice_seconds: float = 3.0,
-                 jpeg_quality: int = 92, tmp_dir: str | None = None):
+                 jpeg_quality: int = 92, tmp_dir: str | None = None, max_events_per_shot: int = 2,
+                 frames_per_event: int = 150):
         self.gate = gate                     # minimum gate score (0: any text-like cluster passes)
         self.crop = crop
         self.frames_per_ocr = frames_per_ocr
@@ -374,10 +396,14 @@ class TextScorer(Scorer):
         self.slice_seconds = slice_seconds
         self.jpeg_quality = jpeg_quality
         self.tmp_dir = tmp_dir
+        self.max_events_per_shot = max_events_per_shot   # reads triggered by new steady text, per shot
+        self.frames_per_event = frames_per_event         # ... and over the video: one per this many frames (+ 1 per shot with text)
         self._tmp: str | None = None   # crops over the memory allowance wait here (memory stays flat on long videos)
         self._cleanup = None
         self.calls = 0          # OCR calls made for the last video (for benchmarks)
         self.reused = 0         # shots served by a reading made for another shot
+        self.event_calls = 0    # of `calls`: reads triggered by new steady text (on a crop of the new boxes)
+        self.ocr_pixels = 0     # pixels of the pictures sent to the OCR (its detector's cost grows with them)
         self.sampled = 0        # frames the gate examined
         self.passed = 0         # ... and let through
         self._reset()
@@ -430,7 +456,7 @@ class TextScorer(Scorer):
                     f.write(where)
                 where = path
         self.cands.append(Candidate(frame.index, frame.pts_time, g.score, ocrop, (img.shape[1], img.shape[0]), where,
-                                    tuple(g.boxes)))
+                                    tuple(g.boxes), (luma_w, luma_h)))
         self.samples.append((frame.index, len(self.cands) - 1))
 
     def _spill_dir(self) -> str:
@@ -458,7 +484,7 @@ class TextScorer(Scorer):
             if isinstance(data, str):
                 with open(data, "rb") as f:
                     data = f.read()
-            cands.append(Candidate(c.frame, c.pts_time, c.score, c.crop, c.frame_size, data, c.boxes))
+            cands.append(Candidate(c.frame, c.pts_time, c.score, c.crop, c.frame_size, data, c.boxes, c.luma_size))
         self.close()
         return {"samples": self.samples, "cands": cands, "counts": (self.sampled, self.passed)}
 
@@ -481,7 +507,8 @@ class TextScorer(Scorer):
             for j, c in enumerate(cands):
                 if c is not None:
                     index[j] = len(self.cands)
-                    self.cands.append(Candidate(c.frame + off, c.pts_time, c.score, c.crop, c.frame_size, c.jpeg, c.boxes))
+                    self.cands.append(Candidate(c.frame + off, c.pts_time, c.score, c.crop, c.frame_size, c.jpeg, c.boxes,
+                                                c.luma_size))
             self.samples += [(i + off, index[c] if c >= 0 else -1) for i, c in samples]
             self.sampled += sampled
             self.passed += passed
@@ -514,9 +541,50 @@ class TextScorer(Scorer):
                     picks.append(((steady[best], self.cands[best].score), best))
         return [c for _, c in sorted(picks, key=lambda t: (-t[0][0], -t[0][1]))]
 
-    def _read(self, c: int) -> tuple[float, list[str]]:
+    def _events(self, shot) -> list[tuple[float, int, tuple[int, int, int, int], list]]:
+        """New steady text in one shot: [(area px, candidate, sub-crop, boxes)], largest first.
+
+        An event is a sample whose text-like boxes include one that the previous sample of the
+        shot did not have (no box there with IoU >= 0.3; at the shot's first sample every box is
+        new) and that the next sample has again (same place, or - a ticker - the same row): a
+        word that appears mid-shot, or text the shot opens with. The read is the next sample
+        (the word is fully in by then), on a crop of just the matching boxes (padded like the
+        gate's crop, in the OCR picture's px, relative to the stored crop).
+        """
+        seq = [c for i, c in self.samples if shot.start_frame <= i <= shot.end_frame]
+        boxes = [self.cands[c].boxes if c >= 0 else () for c in seq]
+        out = []
+        for k in range(0, len(seq) - 1):
+            if not boxes[k] or not boxes[k + 1]:
+                continue
+            new = [b for b in boxes[k] if not k or not _box_matches(b, boxes[k - 1], 0.3)]
+            again: list[tuple] = []
+            for b in new:
+                m = _box_matches(b, boxes[k + 1], 0.5) or _row_matches(b, boxes[k + 1])
+                again += [o for o in m if o not in again]
+            if not again:
+                continue
+            c = seq[k + 1]
+            cand = self.cands[c]
+            if cand.jpeg is None or not cand.luma_size:
+                continue
+            sx, sy = cand.frame_size[0] / cand.luma_size[0], cand.frame_size[1] / cand.luma_size[1]
+            x0, y0, x1, y1 = text_crop((cand.luma_size[1], cand.luma_size[0]),
+                                       [(b[0], b[1], b[2] - b[0], b[3] - b[1]) for b in again])
+            cx0, cy0, cx1, cy1 = cand.crop
+            sub = (max(cx0, int(x0 * sx)) - cx0, max(cy0, int(y0 * sy)) - cy0,
+                   min(cx1, int(np.ceil(x1 * sx))) - cx0, min(cy1, int(np.ceil(y1 * sy))) - cy0)
+            if sub[2] - sub[0] < 8 or sub[3] - sub[1] < 8:
+                continue
+            area = float(sum((b[2] - b[0]) * (b[3] - b[1]) for b in again))
+            out.append((area, c, sub, again))
+        return sorted(out, key=lambda t: (-t[0], t[1]))
+
+    def _read(self, key) -> tuple[float, list[str]]:
+        """OCR of a candidate's crop (key: candidate) or of a part of it (key: (candidate, sub-crop))."""
         import cv2
 
+        c, sub = key if isinstance(key, tuple) else (key, None)
         cand = self.cands[c]
         if isinstance(cand.jpeg, bytes):
             img = cv2.imdecode(np.frombuffer(cand.jpeg, np.uint8), cv2.IMREAD_COLOR)
@@ -524,6 +592,10 @@ class TextScorer(Scorer):
             img = cv2.imread(cand.jpeg, cv2.IMREAD_COLOR)
         if img is None:
             return 0.0, []
+        if sub is not None:
+            img = np.ascontiguousarray(img[sub[1]: sub[3], sub[0]: sub[2]])
+        with _COUNT_LOCK:
+            self.ocr_pixels += img.shape[0] * img.shape[1]
         area, lines = ocr_image(img, self.threads, self.min_score)
         w, h = cand.frame_size
         return area * img.shape[0] * img.shape[1] / float(w * h), lines   # relative to the whole frame
@@ -534,7 +606,7 @@ class TextScorer(Scorer):
         sampled = [any(shot.start_frame <= i <= shot.end_frame for i, _ in self.samples) for shot in ctx.shots]
         budget = max(self.min_calls, math.ceil(ctx.stats.frames / max(1, self.frames_per_ocr)))
         results: dict[int, tuple[float, list[str]]] = {}
-        self.calls = self.reused = 0
+        self.calls = self.reused = self.ocr_pixels = 0
         # 1. every shot that shows text-like strokes gets its most text-like candidate read, outside
         #    the budget (a texted shot never stays NULL); 2. the budget (one read per
         #    `frames_per_ocr` frames) goes to the shots' further slices, second slices first
@@ -553,6 +625,30 @@ class TextScorer(Scorer):
                 extra += 1
             to_read.append(c)
             self.calls += 1
+        # 2b. new steady text (a word that appears mid-shot, see `_events`): a read of the sample that
+        #     shows it again, on a crop of the new boxes only, whatever the slices chose; at most
+        #     `max_events_per_shot` per shot and, over the video, one per `frames_per_event` frames
+        #     plus one per shot with text (first events of every shot before second ones)
+        event_keys: dict[int, list] = {}
+        cands_ev = []
+        for i, (shot, p) in enumerate(zip(ctx.shots, plans)):
+            if not p:
+                continue
+            # text whose boxes a whole-crop read of this shot already holds at the same place is covered
+            read_boxes = tuple(b for c in p if c in to_read for b in self.cands[c].boxes)
+            evs = [e for e in self._events(shot)
+                   if e[1] not in to_read and not all(_box_matches(b, read_boxes, 0.5) for b in e[3])]
+            for r, (area, c, sub, _) in enumerate(evs[: self.max_events_per_shot]):
+                cands_ev.append((r, -area, i, c, sub))
+        ev_budget = math.ceil(ctx.stats.frames / max(1, self.frames_per_event)) + sum(1 for p in plans if p)
+        self.event_calls = 0
+        for r, _, i, c, sub in sorted(cands_ev):
+            if self.event_calls >= ev_budget:
+                continue
+            event_keys.setdefault(i, []).append((c, sub))
+            to_read.append((c, sub))
+            self.event_calls += 1
+        self.calls += self.event_calls
         self._read_all(to_read, results, ctx)
         # 3. a shot whose reads found nothing gets one more (its next candidate by rank, from the
         #    budget): OCR on a moving picture is flaky from frame to frame
@@ -572,7 +668,7 @@ class TextScorer(Scorer):
         out = []
         fallback = self._keyframe_fallback(ctx, [not s for s in sampled])
         for i, plan in enumerate(plans):
-            read = [results[c] for c in plan if c in results]
+            read = [results[c] for c in plan + event_keys.get(i, []) if c in results]
             if i in fallback:
                 out.append(fallback[i])
             elif not read:
