@@ -45,8 +45,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LEDGER = os.path.join(ROOT, "benchmarks", "curate_frozen_evaluations.json")
 VF = [sys.executable, "-m", "videoforge"]
 # The generator settings of each split (fixed: the frozen set must be the same set every time).
+# "frozen" is frozen set v1; "frozen2" (v2) was made when the features changed after v1 had been read to
+# diagnose a failure (issue 19, slideshow): new seeds, severities, sizes, frame rates, lengths.
 SPEC = {"train": dict(clean=260, per_clean=2, combo_every=4, seed=7),
-        "frozen": dict(clean=160, per_clean=1, combo_every=5, seed=7)}
+        "frozen": dict(clean=160, per_clean=1, combo_every=5, seed=7),
+        "frozen2": dict(clean=160, per_clean=1, combo_every=5, seed=11)}
 FOLDS = 3
 MIN_CLEAN_FRAMES = 18   # synth.suitability_set's "short" kind keeps at most 17 frames
 
@@ -122,6 +125,9 @@ def extend(work: str) -> None:
 
     for split in SPEC:
         p = os.path.join(work, f"features_{split}.npz")
+        if not os.path.exists(p):
+            print(f"{split}: no cached matrix ({p}); `build` makes it", file=sys.stderr)
+            continue
         with np.load(p, allow_pickle=False) as z:
             d = {k: z[k] for k in z.files}
         names = [str(n) for n in d["names"]]
@@ -158,8 +164,10 @@ def feature_sets(names: list[str]) -> dict[str, list[str]]:
 
     allf = model_features()
     v3 = [f for f in model_features("v3") if f != "fps"]
-    # "all" / "no fps" are the feature sets of the models released before the quality measures
-    return {"all": model_features("v3"), "no fps": v3, "no fps + quality": [f for f in allf if f != "fps"]}
+    # "all" / "no fps" are the feature sets of the models released before the quality measures;
+    # "no fps + quality" that of aced535d6adf; "+ steps" adds the change-pattern measures (holds, jumps)
+    return {"all": model_features("v3"), "no fps": v3, "no fps + quality": [f for f in model_features("v4") if f != "fps"],
+            "no fps + quality + steps": [f for f in allf if f != "fps"]}
 
 
 PARAMS = {

@@ -103,3 +103,68 @@ def test_source_bootstrap_is_wider_than_shot_bootstrap_when_copies_share_a_sourc
     assert auc_ci(y, s, groups=src) == sources          # seeded
     m = median_ci(s[y], groups=src[y])
     assert m["lo"] <= m["median"] <= m["hi"] and m["n_groups"] == 30
+
+
+# ---------------------------------------------------------------- change pattern (holds and jumps)
+def _steps_of(tmp_path, name, frames, crf=20):
+    from videoforge.curate.quality_features import STEP_FEATURES
+
+    p = str(tmp_path / f"{name}.mp4")
+    write_video(p, frames, fps=25, crf=crf)
+    got = shot_quality_features([{"path": p, "start_frame": 0, "end_frame": len(frames) - 1}], steps=True)[0]
+    assert len(got) == len(QUALITY_FEATURES) + len(STEP_FEATURES)
+    return dict(zip(QUALITY_FEATURES + STEP_FEATURES, got))
+
+
+@pytest.fixture(scope="module")
+def patterns(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("steps")
+    photo = ft.load_photo("skimage:coffee.png", min_side=300)
+    n = 60
+    big = cv2.resize(photo, (3 * W, 2 * H), interpolation=cv2.INTER_AREA)
+    pan = [big[20:20 + H, int(2 * t):int(2 * t) + W].copy() for t in range(n)]
+    still = [big[20:20 + H, 40:40 + W].copy()] * n
+    rng = np.random.default_rng(3)
+    u = np.arange(n) / (n - 1)
+    eased = [big[20:20 + H, int(round(110 * e)):int(round(110 * e)) + W].copy() for e in u * u * (3 - 2 * u)]
+    return {
+        # a slideshow: the moving picture held 12 frames at a time, then a jump to where it is now
+        "slideshow": _steps_of(tmp, "slideshow", [pan[(t // 12) * 12] for t in range(n)]),
+        # a still camera on a grainy picture: changes a little every frame, never jumps
+        "noisy_still": _steps_of(tmp, "noisy_still", [np.clip(f + rng.normal(0, 12, f.shape), 0, 255).astype(np.uint8)
+                                                       for f in still]),
+        "still": _steps_of(tmp, "still", still),
+        "pan": _steps_of(tmp, "pan", pan),
+        # smooth motion that starts and stops (smoothstep): slow steps at the ends are not holds
+        "eased_pan": _steps_of(tmp, "eased_pan", eased),
+    }
+
+
+def test_a_slideshow_is_not_a_still_shot(patterns):
+    sl, ns, st = patterns["slideshow"], patterns["noisy_still"], patterns["still"]
+    # the old motion measures call both "does not move" (the diagnosis of issue 19's slideshow failure)
+    assert sl["q_dup_frac"] == 0 and ns["q_dup_frac"] == 0
+    # the change-pattern measures do not
+    assert sl["q_hold_frac"] > 0.7 and ns["q_hold_frac"] == 0 and st["q_hold_frac"] == 0
+    assert 0.05 <= sl["q_jump_rate"] <= 0.12 and ns["q_jump_rate"] == 0 and st["q_jump_rate"] == 0
+    assert sl["q_frozen_run"] > 0.12 and ns["q_frozen_run"] == 0
+    assert sl["q_jump_ratio"] > 3 and ns["q_jump_ratio"] < 1.5 and st["q_jump_ratio"] < 1.5
+
+
+def test_smooth_motion_has_no_holds_or_jumps(patterns):
+    for k in ("pan", "eased_pan"):
+        m = patterns[k]
+        assert m["q_hold_frac"] == 0 and m["q_jump_rate"] == 0 and m["q_frozen_run"] == 0, k
+        assert m["q_jump_ratio"] < 2, k
+
+
+def test_step_pattern_on_known_steps():
+    from videoforge.curate.quality_features import step_pattern
+
+    holds = np.r_[[0.05] * 9, 6.0, [0.05] * 9, 6.0, [0.05] * 9]
+    hold, rate, run, ratio = step_pattern(holds)
+    assert hold == pytest.approx(27 / 29) and rate == pytest.approx(2 / 29) and run == pytest.approx(9 / 29)
+    assert ratio == pytest.approx(np.log2(6.25 / 0.3))
+    # a smooth move peaking in the middle: no jump, so no holds counted either
+    assert step_pattern(np.r_[np.linspace(0.01, 4, 15), np.linspace(4, 0.01, 15)])[:3] == [0.0, 0.0, 0.0]
+    assert np.isnan(step_pattern(np.array([1.0, 2.0]))).all()

@@ -38,10 +38,12 @@ def model_features(which: str = "default") -> list[str]:
         return FEATURE_COLUMNS + list(DERIVED) + KEYFRAME_FEATURES
     if which == "v3":   # + per-frame flash measures (the models shipped until issue 19's transfer work)
         return FEATURE_COLUMNS + list(DERIVED) + KEYFRAME_FEATURES + FRAME_FEATURES
-    from videoforge.curate.quality_features import QUALITY_FEATURES
+    from videoforge.curate.quality_features import QUALITY_FEATURES, STEP_FEATURES
 
-    # + general, content-relative picture / motion quality measures from decoded frames
-    return FEATURE_COLUMNS + list(DERIVED) + KEYFRAME_FEATURES + FRAME_FEATURES + QUALITY_FEATURES
+    if which == "v4":   # + general, content-relative picture / motion quality measures (model aced535d6adf)
+        return FEATURE_COLUMNS + list(DERIVED) + KEYFRAME_FEATURES + FRAME_FEATURES + QUALITY_FEATURES
+    # + the distribution of frame-to-frame change (holds, jumps: a slideshow is not a still shot)
+    return FEATURE_COLUMNS + list(DERIVED) + KEYFRAME_FEATURES + FRAME_FEATURES + QUALITY_FEATURES + STEP_FEATURES
 
 
 def shot_columns(catalog: Catalog) -> set[str]:
@@ -55,10 +57,10 @@ def load_features(catalog: Catalog, features: list[str] | None = None, where: st
     shot_id, video_id, path, start_frame, end_frame) for every shot (optionally filtered)."""
     from videoforge.curate.frame_features import FRAME_FEATURES, shot_frame_features
     from videoforge.curate.keyframe_features import KEYFRAME_FEATURES, shot_keyframe_features
-    from videoforge.curate.quality_features import QUALITY_FEATURES, shot_quality_features
+    from videoforge.curate.quality_features import QUALITY_FEATURES, STEP_FEATURES, shot_quality_features
 
     names = list(features or FEATURE_COLUMNS)
-    computed = set(DERIVED) | set(KEYFRAME_FEATURES) | set(FRAME_FEATURES) | set(QUALITY_FEATURES)
+    computed = set(DERIVED) | set(KEYFRAME_FEATURES) | set(FRAME_FEATURES) | set(QUALITY_FEATURES) | set(STEP_FEATURES)
     cols = list(dict.fromkeys([n for n in names if n not in computed]
                               + (FEATURE_COLUMNS if any(n in DERIVED for n in names) else [])))
     have = shot_columns(catalog)
@@ -81,7 +83,10 @@ def load_features(catalog: Catalog, features: list[str] | None = None, where: st
 
     kf = shot_keyframe_features(catalog, ids) if any(n in KEYFRAME_FEATURES for n in names) else None
     fr = shot_frame_features(info, catalog.root) if any(n in FRAME_FEATURES for n in names) else None
-    qf = shot_quality_features(info, catalog.root) if any(n in QUALITY_FEATURES for n in names) else None
+    with_steps = any(n in STEP_FEATURES for n in names)
+    qf = (shot_quality_features(info, catalog.root, steps=with_steps)
+          if with_steps or any(n in QUALITY_FEATURES for n in names) else None)
+    q_names = QUALITY_FEATURES + (STEP_FEATURES if with_steps else [])
     out = np.empty((len(rows), len(names)))
     with np.errstate(all="ignore"):
         for j, n in enumerate(names):
@@ -91,8 +96,8 @@ def load_features(catalog: Catalog, features: list[str] | None = None, where: st
                 out[:, j] = kf[:, KEYFRAME_FEATURES.index(n)]
             elif n in FRAME_FEATURES:
                 out[:, j] = fr[:, FRAME_FEATURES.index(n)]
-            elif n in QUALITY_FEATURES:
-                out[:, j] = qf[:, QUALITY_FEATURES.index(n)]
+            elif n in q_names:
+                out[:, j] = qf[:, q_names.index(n)]
             else:
                 out[:, j] = col(n)
     return ids, out, info

@@ -31,6 +31,24 @@ Motion measures over consecutive frames (64x36 grey thumbnails, lightly smoothed
 - `q_reversal`: fraction of moving steps whose change is undone by the next one
   (anti-correlated consecutive differences): time running back and forth.
 All three are 0 for a shot whose picture hardly moves (static-but-fine is not a stutter).
+
+Change-pattern measures (`STEP_FEATURES`, same thumbnails and steps): the three above decide
+"the shot moves" from the 90th percentile step, so a slideshow (a picture held 10-17 frames,
+then a jump: fewer than 10 % of its steps change) reads as "still" there, like clean
+static-but-fine footage. These look at the whole distribution of steps instead:
+- `q_jump_rate`: abrupt content jumps per step: a step above `JUMP_STEP`, above 5x the shot's
+  median step and above 3x the smaller of its two neighbours (a jump out of a hold, not the
+  peak of a smooth move).
+- `q_hold_frac`: fraction of steps that are near-exact repeats (< `HOLD_STEP` grey levels) in
+  a shot with at least one abrupt jump; 0 without one (a still shot, or a smooth move that
+  slows down, has no holds *between changes*).
+- `q_frozen_run`: the longest run of near-exact repeats / number of steps (same condition as
+  `q_hold_frac`).
+- `q_jump_ratio`: log2((largest step + .25) / (median step + .25)): how far the biggest change
+  stands above the typical one (smooth motion, noise and sprites: ~0-1.5; holds with jumps: 3+).
+"Mostly frozen with a few jumps" is high on all four; "still but alive" (grain, a small moving
+thing) changes a little every step (no holds, no jumps); smooth motion changes by similar
+amounts every step.
 NaN when the video cannot be opened (the model handles missing values).
 """
 
@@ -49,6 +67,9 @@ MAX_FRAMES = 72
 PICTURE_FRAMES = 5
 WORK_WIDTH = 256
 MOVING_STEP = 0.6      # mean |difference| of thumbnails (grey levels) below which a step is "no motion"
+STEP_FEATURES = ["q_hold_frac", "q_jump_rate", "q_frozen_run", "q_jump_ratio"]
+HOLD_STEP = 0.2        # a step below this (grey levels, blurred 64x36 thumbnails) repeats the picture
+JUMP_STEP = 1.5        # the least change that counts as a content jump
 
 
 def read_frames(path: str, start: int, end: int, max_frames: int = MAX_FRAMES) -> list[np.ndarray]:
@@ -119,14 +140,44 @@ def picture_measures(g: np.ndarray) -> list[float]:
     return [edge_steepness(g), crete_blur(g), float(np.percentile(g, 2) / 255.0), float((g > 200).mean())]
 
 
+def _steps(greys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(differences of consecutive blurred 64x36 thumbnails, mean |difference| per step)."""
+    th = np.stack([cv2.GaussianBlur(cv2.resize(g, (64, 36), interpolation=cv2.INTER_AREA).astype(np.float32), (3, 3), 0)
+                   for g in greys])
+    d = np.diff(th, axis=0)
+    return d, np.abs(d).mean(axis=(1, 2))
+
+
+def step_pattern(step: np.ndarray) -> list[float]:
+    """STEP_FEATURES of one series of step sizes (see the module docstring)."""
+    if len(step) < 3:
+        return [np.nan] * len(STEP_FEATURES)
+    top, med = float(step.max()), float(np.median(step))
+    ratio = float(np.log2((top + 0.25) / (med + 0.25)))
+    left, right = np.r_[np.inf, step[:-1]], np.r_[step[1:], np.inf]
+    jump = (step >= JUMP_STEP) & (step > 5 * med) & (step > 3 * np.minimum(left, right))
+    if not jump.any():       # no abrupt change: slow or smooth moments are not holds between jumps
+        return [0.0, 0.0, 0.0, ratio]
+    hold = step < HOLD_STEP
+    longest = run = 0
+    for h in hold:
+        run = run + 1 if h else 0
+        longest = max(longest, run)
+    return [float(hold.mean()), float(jump.mean()), longest / len(step), ratio]
+
+
+def step_measures(greys: list[np.ndarray]) -> list[float]:
+    """STEP_FEATURES of consecutive grey frames."""
+    if len(greys) < 4:
+        return [np.nan] * len(STEP_FEATURES)
+    return step_pattern(_steps(greys)[1])
+
+
 def motion_measures(greys: list[np.ndarray]) -> list[float]:
     """q_dup_frac, q_step_irreg, q_reversal of consecutive grey frames."""
     if len(greys) < 4:
         return [np.nan, np.nan, np.nan]
-    th = np.stack([cv2.GaussianBlur(cv2.resize(g, (64, 36), interpolation=cv2.INTER_AREA).astype(np.float32), (3, 3), 0)
-                   for g in greys])
-    d = np.diff(th, axis=0)
-    step = np.abs(d).mean(axis=(1, 2))
+    d, step = _steps(greys)
     p90 = np.percentile(step, 90)     # the shot's typical moving step (held frames may be most steps)
     if p90 < MOVING_STEP:
         return [0.0, 0.0, 0.0]
@@ -155,7 +206,15 @@ def frames_features(greys: list[np.ndarray]) -> list[float]:
     return [float(steep), float(blur), grid, float(black), float(bright), *motion_measures(greys)]
 
 
-def shot_quality_features(info: list[dict], root: str | None = None) -> np.ndarray:
+def shot_quality_features(info: list[dict], root: str | None = None, steps: bool = False) -> np.ndarray:
     """(len(info), len(QUALITY_FEATURES)) for rows with path, start_frame, end_frame (inclusive);
-    NaN where the video is unreadable."""
-    return per_shot(info, root, len(QUALITY_FEATURES), lambda p, s, e: frames_features(read_frames(p, s, e)))
+    NaN where the video is unreadable. `steps`: STEP_FEATURES appended as further columns (one
+    decode serves both)."""
+    if not steps:
+        return per_shot(info, root, len(QUALITY_FEATURES), lambda p, s, e: frames_features(read_frames(p, s, e)))
+
+    def both(p, s, e):
+        g = read_frames(p, s, e)
+        return frames_features(g) + step_measures(g)
+
+    return per_shot(info, root, len(QUALITY_FEATURES) + len(STEP_FEATURES), both)

@@ -246,7 +246,9 @@ MONOTONE = {"text_area": -1, "border_ratio": -1, "black_ratio": -1, "frozen_rati
             "fr_flash_jump": -1, "fr_bright_dev": -1,
             # general picture / motion quality measures (quality_features.QUALITY_FEATURES)
             "q_edge_steep": 1, "q_blur": -1, "q_grid": -1, "q_black_level": -1, "q_bright_frac": -1,
-            "q_dup_frac": -1, "q_step_irreg": -1, "q_reversal": -1}
+            "q_dup_frac": -1, "q_step_irreg": -1, "q_reversal": -1,
+            # change-pattern measures (quality_features.STEP_FEATURES): holds and jumps
+            "q_hold_frac": -1, "q_jump_rate": -1, "q_frozen_run": -1, "q_jump_ratio": -1}
 
 
 # The side of each measure that is bad by its meaning (+1: high is bad, -1: low is bad). The
@@ -259,7 +261,15 @@ BAD_SIDE = {"text_area": 1, "border_ratio": 1, "black_ratio": 1, "frozen_ratio":
             "duration": -1, "num_frames": -1, "contrast": -1, "kf_detail_ratio": -1, "sharpness_per_contrast": -1,
             "kf_dynamic_range": -1,
             "q_edge_steep": -1, "q_blur": 1, "q_grid": 1, "q_black_level": 1, "q_bright_frac": 1, "q_dup_frac": 1,
-            "q_step_irreg": 1, "q_reversal": 1}
+            "q_step_irreg": 1, "q_reversal": 1, "q_hold_frac": 1, "q_jump_rate": 1, "q_frozen_run": 1}
+# (q_jump_ratio has no bad side here on purpose: busy real footage, e.g. people walking into a
+# still surveillance view, raises it without any hold; inside the trees it is only monotone.)
+
+
+# Least width of the clean tail for measures that are exactly 0 on every clean training shot (a
+# fraction of held steps, a rate of jumps): without it one held step beyond the clean range would
+# cost the whole cap; with it a shot loses one unit per this much excess.
+MIN_TAIL = {"q_hold_frac": 0.05, "q_jump_rate": 0.02, "q_frozen_run": 0.05}
 
 
 def fit_novelty(x_clean: np.ndarray, features: list[str], weight: float, q: float = 0.99, cap: float = 3.0) -> dict | None:
@@ -281,7 +291,7 @@ def fit_novelty(x_clean: np.ndarray, features: list[str], weight: float, q: floa
         feats.append(f)
         side.append(sd)
         bound.append(b)
-        scale.append(max(abs(b - inner), 1e-3 * max(1.0, abs(b))))
+        scale.append(max(abs(b - inner), 1e-3 * max(1.0, abs(b)), MIN_TAIL.get(f, 0.0)))
     return {"features": feats, "side": side, "bound": bound, "scale": scale, "weight": float(weight), "cap": float(cap), "q": q}
 
 

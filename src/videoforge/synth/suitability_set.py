@@ -11,6 +11,7 @@ Footage families (each split draws from its own, explicitly listed sources):
   split   sources                     camera path                   degradations  severities   sizes / fps
   train   TRAIN_* lists below         footage.CameraShot (linear)   variant "a"   .35 .65 1.0  4 sizes, 24/25/30 fps
   frozen  FROZEN_* lists below        eased pan + zoom arc + drift  variant "b"   .5 .8        2 other sizes, 20/25 fps
+  frozen2 FROZEN_* lists below        eased pan + zoom arc + drift  variant "b"   .45 .7 .9    2 more sizes, 18/22 fps
 
 The frozen split is the once-per-released-model test set (benchmarks/curate_frozen_set.py);
 training and model selection read only the train split. Label: 1 = clean (suitable), 0 = degraded.
@@ -58,12 +59,17 @@ SOURCES = {
     "train": {"skimage": TRAIN_SKIMAGE, "opencv_img": TRAIN_OPENCV_IMG, "opencv_clip": TRAIN_CLIPS},
     "frozen": {"skimage": FROZEN_SKIMAGE, "opencv_img": FROZEN_OPENCV_IMG, "opencv_clip": FROZEN_CLIPS},
 }
-SEED_BASE = {"train": 0, "frozen": 500_000}            # procedural scenes: disjoint seed ranges
-SEVERITIES = {"train": (0.35, 0.65, 1.0), "frozen": (0.5, 0.8)}
-VARIANT = {"train": "a", "frozen": "b"}
-SIZES = {"train": ((224, 128), (192, 108), (256, 144), (160, 96)), "frozen": ((240, 136), (176, 100))}
-FPS = {"train": (25.0, 24.0, 30.0), "frozen": (20.0, 25.0)}
-LENGTH = {"train": (30, 80), "frozen": (36, 72)}
+# "frozen2" is the second frozen test set (built when new features made a new model; the first had been
+# read while diagnosing that model's failure): the frozen side's sources, camera path and degradation
+# variant, with its own seeds, severities, sizes, frame rates and lengths (none of them train's or frozen's).
+SOURCES["frozen2"] = SOURCES["frozen"]
+SEED_BASE = {"train": 0, "frozen": 500_000, "frozen2": 900_000}   # procedural scenes: disjoint seed ranges
+SEVERITIES = {"train": (0.35, 0.65, 1.0), "frozen": (0.5, 0.8), "frozen2": (0.45, 0.7, 0.9)}
+VARIANT = {"train": "a", "frozen": "b", "frozen2": "b"}
+SIZES = {"train": ((224, 128), (192, 108), (256, 144), (160, 96)), "frozen": ((240, 136), (176, 100)),
+         "frozen2": ((208, 120), (272, 152))}
+FPS = {"train": (25.0, 24.0, 30.0), "frozen": (20.0, 25.0), "frozen2": (18.0, 22.0)}
+LENGTH = {"train": (30, 80), "frozen": (36, 72), "frozen2": (40, 84)}
 # clean footage that is not "typical": so clean is not learned as "looks like our generator"
 CLEAN_KINDS = ("normal", "soft", "dark", "static", "lowres")
 CLEAN_P = (0.4, 0.15, 0.15, 0.15, 0.15)
