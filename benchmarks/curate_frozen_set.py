@@ -178,7 +178,13 @@ PARAMS = {
 # (feature set, hyper-parameters, clean-range penalty weight): the candidates CV on TRAIN chooses from.
 # Few on purpose: every candidate costs ~20 fits and the machine is shared.
 CANDIDATES = [
-    # with the general quality measures (quality_features.py); first, so `--candidates 4` runs only these
+    # + the change-pattern measures (holds, jumps); first, so `--candidates 4` runs these three and the
+    # configuration of the model they replace (aced535d6adf: no fps + quality, p4, 10)
+    ("no fps + quality + steps", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 4.0),
+    ("no fps + quality + steps", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 6.0),
+    ("no fps + quality + steps", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 10.0),
+    ("no fps + quality", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 10.0),
+    # with the general quality measures (quality_features.py)
     ("no fps + quality", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 2.5),
     ("no fps + quality", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 4.0),
     ("no fps + quality", "p4 (lr .05, 200 it, 7 leaves, l2 1, leaf >= 20)", 6.0),
@@ -289,7 +295,8 @@ def sha256(path: str) -> str:
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def evaluate(work: str, model_path: str | None, again: bool, old_model: str | None) -> None:
+def evaluate(work: str, model_path: str | None, again: bool, old_model: str | None, split: str = "frozen2",
+             compare: str | None = None) -> None:
     from videoforge.catalog.schema import METRIC_COLUMNS
     from videoforge.curate.bootstrap import auc_ci, fmt, median_ci
     from videoforge.curate.evaluate import metric_direction
@@ -299,19 +306,20 @@ def evaluate(work: str, model_path: str | None, again: bool, old_model: str | No
     model_path = model_path or DEFAULT_MODEL
     digest = sha256(model_path)
     ledger = json.load(open(LEDGER)) if os.path.exists(LEDGER) else []
-    done = [e for e in ledger if e["model_sha256"] == digest]
+    # one evaluation per (model, frozen set); entries before v2 carry no "frozen_set": they are v1
+    done = [e for e in ledger if e["model_sha256"] == digest and e.get("frozen_set", "frozen") == split]
     if done and not again:
-        print(f"{model_path} (sha256 {digest[:12]}) was evaluated on FROZEN on {done[-1]['date']}; recorded figures:")
+        print(f"{model_path} (sha256 {digest[:12]}) was evaluated on {split} on {done[-1]['date']}; recorded figures:")
         print(json.dumps(done[-1]["summary"], indent=1))
         return
     model = load_model(model_path)
-    tr, fz = load(work, "train"), load(work, "frozen")
+    tr, fz = load(work, "train"), load(work, split)
     feats = model.features
     xf = _cols(fz, feats)
     y, deg, fam = fz["y"], fz["degradation"], fz["family"]
     G = fz["group"]   # intervals resample sources (picture / clip piece / seed with its copies), not shots
     s = model.predict(xf)
-    print(f"FROZEN: {len(y)} shots ({y.sum()} clean, {(1 - y).sum()} degraded), model {os.path.basename(model_path)} "
+    print(f"FROZEN set {split}: {len(y)} shots ({y.sum()} clean, {(1 - y).sum()} degraded), model {os.path.basename(model_path)} "
           f"sha256 {digest[:12]}\n")
     pooled = auc_ci(y, s, groups=G)
     mc, md = median_ci(s[y == 1], groups=G[y == 1]), median_ci(s[y == 0], groups=G[y == 0])
@@ -371,6 +379,19 @@ def evaluate(work: str, model_path: str | None, again: bool, old_model: str | No
     for f, dname, r in singles:
         print(f"| {f} ({dname} is better){' (catalog column)' if f in METRIC_COLUMNS else ''} | {fmt(r)} |")
     best_single = singles[0]
+    ref = None
+    if compare:   # an earlier released model (array format) on the same frozen shots, for the record
+        rm = load_model(compare)
+        rs = rm.predict(_cols(fz, rm.features))
+        ref = {"model_sha256": sha256(compare), "pooled": auc_ci(y, rs, groups=G),
+               "median_clean": median_ci(rs[y == 1], groups=G[y == 1]),
+               "median_degraded": median_ci(rs[y == 0], groups=G[y == 0]),
+               "per_kind": {k: auc_ci(y[m], rs[m], groups=G[m]) for k in DEGRADATIONS
+                            for m in [(y == 1) | (deg == k)]}}
+        print(f"\nearlier model {os.path.basename(compare)} (sha256 {ref['model_sha256'][:12]}) on the same shots: ROC-AUC "
+              f"{fmt(ref['pooled'])}; medians clean {fmt(ref['median_clean'], 'median')}, degraded "
+              f"{fmt(ref['median_degraded'], 'median')}; per kind: "
+              + ", ".join(f"{k} {v['auc']:.3f}" for k, v in ref["per_kind"].items()))
     old = None
     if old_model:
         old = _old_model_scores(old_model, fz)
@@ -391,13 +412,13 @@ def evaluate(work: str, model_path: str | None, again: bool, old_model: str | No
     summary = {"pooled": pooled, "median_clean": mc, "median_degraded": md, "per_kind": per_kind, "loko": loko,
                "per_family": per_family, "lofo": lofo, "per_clean_style": per_clean,
                "best_single": {"feature": best_single[0], "direction": best_single[1], **best_single[2]},
-               "previous_model": old, "targets": targets,
+               "previous_model": old, "compared_model": ref, "targets": targets,
                "bootstrap": "1000 resamples of sources (group: picture / clip piece / procedural seed with its copies)"}
-    with open(os.path.join(work, f"frozen_eval_{digest[:12]}.json"), "w") as f:
+    with open(os.path.join(work, f"frozen_eval_{digest[:12]}_{split}.json"), "w") as f:
         json.dump({"singles": [{"feature": a, "direction": b, **c} for a, b, c in singles], **summary}, f, indent=1)
     ledger.append({"model_sha256": digest, "model": os.path.relpath(os.path.abspath(model_path), ROOT),
                    "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                   "frozen_spec": SPEC["frozen"], "summary": summary})
+                   "frozen_set": split, "frozen_spec": SPEC[split], "summary": summary})
     with open(LEDGER, "w") as f:
         json.dump(ledger, f, indent=1)
     print(f"\nrecorded in {os.path.relpath(LEDGER, ROOT)}")
@@ -484,6 +505,9 @@ def main() -> int:
     ap.add_argument("--model", default=None, help="evaluate: model file (default: the packaged one)")
     ap.add_argument("--again", action="store_true", help="evaluate a model already in the ledger once more")
     ap.add_argument("--old-model", default=None, help="evaluate: also score FROZEN with a version-1 (joblib) model")
+    ap.add_argument("--frozen", default="frozen2", choices=[k for k in SPEC if k != "train"],
+                    help="evaluate: which frozen set (frozen = v1, read while diagnosing aced535d6adf; frozen2 = v2)")
+    ap.add_argument("--compare", default=None, help="evaluate: also score the frozen set with this earlier .npz model")
     ap.add_argument("--candidates", type=int, default=len(CANDIDATES), help="select: only the first N candidates")
     ap.add_argument("--epochs", type=int, default=10, help="tsa: training epochs")
     ap.add_argument("--frames", type=int, default=6, help="tsa: frames per shot")
@@ -499,7 +523,7 @@ def main() -> int:
     elif a.step == "select":
         select(a.work, a.save_default, a.candidates)
     else:
-        evaluate(a.work, a.model, a.again, a.old_model)
+        evaluate(a.work, a.model, a.again, a.old_model, a.frozen, a.compare)
     return 0
 
 
