@@ -208,6 +208,43 @@ def test_subject_weight_picks_the_moving_blob_and_weighted_loss_reduces_to_mse()
     assert not torch.allclose(run(None), run(w), atol=1e-4)
 
 
+def test_tubelet_patch_one_token_per_cell_over_time_trains_and_generates():
+    """patch (T', 1, 1): each token holds one latent cell's whole time series. It learns a clip
+    (the loss falls), refuses a latent length it does not divide (with the reason), and a
+    generator with it makes any asked length (latent rounded up to the patch, frames trimmed)."""
+    from videoforge.models.pipeline import FORMAT, Pipeline
+
+    torch.manual_seed(0)
+    m = tiny_dit(hidden_size=64, metrics=(), patch_size=(3, 1, 1))
+    x0 = torch.randn(1, 4, 3, 4, 4)
+    y, mask = torch.randn(1, 3, 16), torch.ones(1, 3, dtype=torch.bool)
+    with torch.no_grad():
+        assert m(x0, torch.rand(1), y, mask).shape == x0.shape
+    opt = torch.optim.AdamW(m.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(150):
+        loss = flow_loss(m, x0.expand(16, -1, -1, -1, -1), y.expand(16, -1, -1), mask.expand(16, -1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert sum(losses[-20:]) / 20 < 0.3 * sum(losses[:10]) / 10
+    with pytest.raises(ValueError, match="divides"):
+        m(torch.randn(1, 4, 2, 4, 4), torch.rand(1), y, mask)
+
+    ae = tiny_ae()
+    text = TinyTextEncoder(["a", "red", "circle"], dim=16, depth=1)
+    gen = tiny_dit(metrics=(), patch_size=(3, 1, 1))
+    ckpt = {"format": FORMAT,
+            "autoencoder": {"config": ae.cfg.to_dict(), "state": ae.state_dict(), "latent_scale": 1.0},
+            "stdit": {"config": gen.cfg.to_dict(), "state": gen.state_dict()},
+            "text_encoder": {"spec": text.spec(), "state": text.state_dict()},
+            "metrics": {"names": [], "lo": [], "hi": []}, "video": {"height": 16, "width": 16, "fps": 8.0}}
+    pipe = Pipeline(ckpt)
+    for frames in (3, 9, 12):          # latent lengths 2, 3, 4 -> generated at 3, 3, 6
+        assert pipe.generate("a red circle", frames=frames, steps=2).shape == (frames, 16, 16, 3)
+
+
 def test_tiny_text_encoder():
     enc = TinyTextEncoder(TinyTextEncoder.build_vocab(["a red circle moves left, fast"]), dim=16, depth=1)
     h, mask = enc.encode(["a red circle moves left", "a purple circle moves left, fast"])

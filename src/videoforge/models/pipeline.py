@@ -126,8 +126,10 @@ class Pipeline:
         ae_cfg = self.ae.cfg
         T = valid_frames(max(int(frames), 1), ae_cfg.temporal_factor)
         H, W = height or self.video["height"], width or self.video["width"]
-        shape = (B, ae_cfg.latent_channels, 1 + (T - 1) // ae_cfg.temporal_factor,
-                 H // ae_cfg.spatial_factor, W // ae_cfg.spatial_factor)
+        Tl = 1 + (T - 1) // ae_cfg.temporal_factor
+        pt = int(self.gen.stdit.patch[0])
+        Tl = -(-Tl // pt) * pt          # a temporal patch of pt latent frames: round up, then trim
+        shape = (B, ae_cfg.latent_channels, Tl, H // ae_cfg.spatial_factor, W // ae_cfg.spatial_factor)
         y, mask = self.gen.encode_text(prompts)
         m = self.scaler.normalize([metrics or {}] * B).to(self.device)
         g = torch.Generator().manual_seed(int(seed))

@@ -30,6 +30,10 @@ class STDiTConfig:
     depth: int = 12
     num_heads: int = 6
     mlp_ratio: float = 4.0
+    # (pt, ph, pw). A "tubelet" patch (T', 1, 1) makes one token per latent cell holding its
+    # whole time series: spatial attention at the latent's full resolution for the cost of
+    # (1, 2, 2) patches on a 5-frame latent (docs/notes/train.md); generate() rounds the latent
+    # length up to a multiple of pt and trims the frames
     patch_size: tuple[int, int, int] = (1, 2, 2)
     text_dim: int = 384
     metrics: tuple[str, ...] = ("motion",)   # names of the conditioning metrics, in order
@@ -162,7 +166,8 @@ class STDiTBlock(nn.Module):
         x = x + g_t * self.attn_t(h).reshape(B, S, T, D).transpose(1, 2)
         h = self.norm_c(x).reshape(B, T * S, D)
         x = x + self.cross(h, y, y_mask).reshape(B, T, S, D)
-        x = x + g_m * self.mlp(modulate(self.norm_m(x), sh_m, sc_m))
+        # the MLP sees (B, T*S, D) tokens: same maths, and peft's OFT layers read a 4-D input as a conv's
+        x = x + g_m * self.mlp(modulate(self.norm_m(x), sh_m, sc_m).reshape(B, T * S, D)).reshape(B, T, S, D)
         return x
 
 
@@ -247,6 +252,9 @@ class STDiT(nn.Module):
         """
         B, C, T, H, W = x.shape
         pt, ph, pw = self.patch
+        if T % pt or H % ph or W % pw:
+            raise ValueError(f"STDiT with patch {self.patch} needs a latent whose (T, H, W) it divides, "
+                             f"got {(T, H, W)}")
         h = self.x_embedder(x)                                   # (B, D, T', H', W')
         Tp, Hp, Wp = h.shape[2:]
         h = h.flatten(3).transpose(1, 2).transpose(2, 3)         # (B, T', S, D)
