@@ -19,9 +19,10 @@ COMMANDS = [
     "score", "train_scorer", "dedup", "caption",
     "index", "search",
     "serve",
-    "train", "generate", "train_text_adapter", "codec",
+    "train", "generate", "train_text_adapter", "finetune", "merge_adapters", "codec",
     "matte",
     "stages", "plan", "calibrate",
+    "scale", "distill",
 ]
 
 

@@ -40,6 +40,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--text-adapter", metavar="ADAPTER", default=None,
                    help="a prompt adapter from `videoforge train-text-adapter` for this checkpoint: Chinese prompts "
                         "(一个红色的圆形向左移动) go through it, English ones are unchanged")
+    p.add_argument("--adapter", action="append", default=None, metavar="ADAPTER",
+                   help="an adapter from `videoforge finetune` trained on this checkpoint (LoRA / OFT / full); "
+                        "repeatable: several are merged in the order given")
+    p.add_argument("--adapter-scale", action="append", type=float, default=None, metavar="S",
+                   help="how much of the adapter: 0 = the base, 1 = as trained (default); one for all adapters, "
+                        "or one per --adapter")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     return p
 
@@ -77,6 +83,16 @@ def main(args) -> int:
             apply_text_adapter(pipe, args.text_adapter)
         except ValueError as e:   # unreadable, not an adapter, or trained for another checkpoint
             raise UsageError(str(e)) from e
+    if getattr(args, "adapter", None):
+        from videoforge.adapt.adapters import load_onto
+        from videoforge.cli.merge_adapters import adapter_scales
+
+        try:   # refused when trained on another base (sha256), unreadable or not an adapter
+            load_onto(pipe, args.checkpoint, args.adapter, adapter_scales(args, UsageError))
+        except ValueError as e:
+            raise UsageError(str(e)) from e
+    elif getattr(args, "adapter_scale", None):
+        raise UsageError("--adapter-scale without --adapter")
     if getattr(args, "metrics", None) and "motion" in args.metrics and "motion" not in pipe.scaler.names \
             and "motion_peak" in pipe.scaler.names and "motion_peak" not in metrics:
         metrics["motion_peak"] = metrics.pop("motion")   # --motion drives whichever motion metric it knows
