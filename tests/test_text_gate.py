@@ -172,9 +172,10 @@ def _two_words_shot(n: int = 70, seed: int = 11, size=(640, 360)) -> list[np.nda
 
 
 def test_new_steady_text_mid_shot_triggers_its_own_read(tmp_path):
-    """The slice schedule reads the shot's most text-like sample (the big title); the word that
-    comes later is read because its appearance (a new box, steady over two samples) triggers a
-    read of its own, on a crop of the new box."""
+    """The slice schedule reads one sample of this short shot (its most text-like one), and the two
+    words are never on screen together, so it can find one of them only; the other is read because
+    its appearance (a new box, steady over two samples) triggers a read of its own, on a crop of
+    the new boxes."""
     from videoforge.metrics.measure import measure_video
     from videoforge.metrics.text import TextScorer
     from videoforge.shots.base import Shot
@@ -187,7 +188,9 @@ def test_new_steady_text_mid_shot_triggers_its_own_read(tmp_path):
                                         video_id=f"two{events}").rows
         if events:
             assert 1 <= sc.event_calls <= 2 and sc.calls <= 4
-    assert "meadow" in _norm(rows[0]["ocr_text"]) and "harvest" not in _norm(rows[0]["ocr_text"])
+        else:
+            assert sc.calls == 1
+    assert not ("meadow" in _norm(rows[0]["ocr_text"]) and "harvest" in _norm(rows[0]["ocr_text"]))
     assert "meadow" in _norm(rows[2]["ocr_text"]) and "harvest" in _norm(rows[2]["ocr_text"])
 
 
