@@ -21,10 +21,15 @@ def _reg():
     per = {"decode/default": 0.004, "keyframes/default": 0.004, "shots/videoforge": 0.0002,
            "shots/pyscenedetect": 0.0009, "shots/transnetv2": 0.006, "shots/none": 0.0,
            "metrics/full": 0.012, "metrics/half": 0.007, "metrics/quarter": 0.004, "metrics/none": 0.0,
-           "ocr/on": 0.06, "ocr/off": 0.0, "overhead/run": 2.0, "overhead/video": 0.1, "overhead/worker": 0.8, "overhead/group": 0.05}
+           "ocr/on": 0.06, "ocr/lean": 0.045, "ocr/off": 0.0, "overhead/run": 2.0, "overhead/video": 0.1,
+           "overhead/worker": 0.8, "overhead/group": 0.05,
+           # per shot; forecasts: shots per second, share the gate keeps, tokens per call
+           "suitability/default": 0.05, "caption/metadata": 0.01, "caption/openai": 0.02, "embed/visual": 0.03,
+           "forecast/shots_per_second": 0.2, "forecast/suitable_fraction": 0.4,
+           "forecast/openai_prompt_tokens": 1000.0, "forecast/openai_completion_tokens": 200.0}
     for k, v in reg.items():
-        v.cpu_seconds = per[k]
-        v.fixed_cpu_seconds = 0.0
+        v.cpu_seconds = per.get(k, 0.0)
+        v.fixed_cpu_seconds = {"suitability/default": 0.3, "embed/visual": 0.4}.get(k, 0.0)
         if k.startswith("metrics/") and "metric_agreement" not in v.quality:
             v.quality["metric_agreement"] = {"half": 0.9, "quarter": 0.8}[v.variant]
     return reg
@@ -55,6 +60,7 @@ def test_milp_matches_exhaustive_oracle_and_keeps_the_budget(goal):
         p = Problem(goal, ins, reg, top["cpu_seconds"] * frac, None, {})
         ilp, orc = p.solve(), p.oracle()
         assert (ilp is None) == (orc is None)
+        assert frac > 1 or ilp is None or p.evaluate(ilp)["quality"]["goal"] < top["quality"]["goal"]
         if ilp is None:
             continue
         e_ilp, e_orc = p.evaluate(ilp), p.evaluate(orc)
@@ -74,17 +80,53 @@ def test_min_constraint_forces_the_expensive_variant():
 
 
 def test_gating_per_input_under_a_tight_budget():
-    """Between the cheapest and the best plan, the budget buys OCR for some inputs, not all."""
+    """Between the cheapest and the best plan, the budget buys the expensive variants for some
+    inputs, not all (a stage's variant applies to a strict subset); --full-coverage keeps
+    every input in, with cheaper variants instead."""
     reg, ins = _reg(), _inputs()
     lo = Problem("search", ins, reg, None, None, {})
     cheap, best = lo.evaluate(lo.cheapest()), lo.evaluate(lo.best_unconstrained())
     budget = (cheap["cpu_seconds"] + best["cpu_seconds"]) / 2 / (1 - lo.margin)
     doc = plan(Problem("search", ins, reg, budget, None, {}))
-    on = [s for s in doc["stages"] if s["stage"] == "ocr" and s["variant"] == "on"]
-    assert on and 0 < len(on[0]["applies_to"]) < len(ins)
+    assert any(0 < len(s["applies_to"]) < len(ins) for s in doc["stages"]), doc["stages"]
     assert doc["predicted"]["cpu_seconds"] <= budget * (1 - doc["margin"]) + 1e-9
     assert set(doc) >= {"goal", "inputs", "budget", "stages", "predicted"}
     assert set(doc["budget"]) == {"cpu_hours", "usd"} and set(doc["predicted"]) >= {"cpu_seconds", "usd", "quality"}
+    full = plan(Problem("search", ins, reg, budget, None, {}, allow_skip=False))
+    assert not full["not_analysed"] and full["predicted"]["quality"]["coverage"] == pytest.approx(1.0)
+    assert full["predicted"]["cpu_seconds"] <= budget * (1 - full["margin"]) + 1e-9
+    ocr = {s["variant"] for s in full["stages"] if s["stage"] == "ocr"}
+    assert ocr != {"on"}, "full coverage within the budget needs a cheaper OCR variant somewhere"
+
+
+def test_half_budget_buys_a_plan_and_the_gate_saves_paid_calls(monkeypatch):
+    """Half the unconstrained plan's cost still buys a plan (cheaper variants, footage left
+    out), and a USD budget makes the suitability gate caption only the shots it keeps."""
+    monkeypatch.setenv("VIDEOFORGE_CAPTION_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("VIDEOFORGE_CAPTION_MODEL", "m")
+    monkeypatch.setenv("VIDEOFORGE_CAPTION_PRICE_INPUT", "5")
+    monkeypatch.setenv("VIDEOFORGE_CAPTION_PRICE_OUTPUT", "15")
+    reg, ins = _reg(), _inputs()
+    for goal in sorted(GOALS):
+        base = Problem(goal, ins, reg, None, None, {})
+        top = base.evaluate(base.best_unconstrained())
+        half = Problem(goal, ins, reg, top["cpu_seconds"] * 0.5, None, {})
+        a = half.solve()
+        assert a is not None and half.evaluate(a)["cpu_seconds"] <= top["cpu_seconds"] * 0.5 * (1 - half.margin) + 1e-9
+        o = half.oracle()
+        assert half.evaluate(a)["quality"]["goal"] == pytest.approx(half.evaluate(o)["quality"]["goal"], abs=1e-9)
+    p = Problem("dataset", ins, reg, None, None, {})
+    top = p.evaluate(p.best_unconstrained())
+    assert top["usd"] > 0, "the unconstrained dataset plan captions every shot with the paid model"
+    p = Problem("dataset", ins, reg, None, top["usd"] * 0.6, {"caption_fields": 0.99})
+    a = p.solve()
+    doc = plan(p)
+    gates = {s["variant"] for s in doc["stages"] if s["stage"] == "gate"}
+    caps = {s["variant"] for s in doc["stages"] if s["stage"] == "caption"}
+    assert "suitable" in gates and "openai" in caps, doc["stages"]
+    assert doc["predicted"]["usd"] <= top["usd"] * 0.6 * (1 - p.margin) + 1e-12
+    o = p.oracle()
+    assert p.evaluate(a)["quality"]["goal"] == pytest.approx(p.evaluate(o)["quality"]["goal"], abs=1e-9)
 
 
 def test_infeasible_says_what_the_budget_buys():
@@ -168,8 +210,8 @@ def test_calibrate_measures_on_the_catalogs_footage(tiny_videos, tmp_path):
     cat = tmp_path / "cat"
     r = run_cli("run", tiny_videos, "--catalog", cat, "-q", "--no-ocr")
     assert r.returncode == 0, r.stderr
-    skip = [a for k in ("shots/transnetv2", "shots/pyscenedetect", "shots/none", "metrics/quarter", "metrics/none")
-            for a in ("--skip", k)]
+    skip = [a for k in ("shots/transnetv2", "shots/pyscenedetect", "shots/none", "metrics/quarter", "metrics/none",
+                                "ocr/lean") for a in ("--skip", k)]
     r = run_cli("calibrate", cat, "--sample", "1", *skip, "--json", "-q")
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
@@ -178,6 +220,10 @@ def test_calibrate_measures_on_the_catalogs_footage(tiny_videos, tmp_path):
     try:
         rows = dict(con.execute("SELECT stage || '/' || variant, cost_source FROM stages WHERE samples > 0").fetchall())
         assert rows["metrics/half"] == "measured: calibrate" and rows["ocr/on"] == "measured: calibrate"
+        # the per-shot stages and the forecasts, measured on the scratch catalog's shots
+        for k in ("suitability/default", "caption/metadata", "embed/visual", "forecast/shots_per_second",
+                  "forecast/suitable_fraction"):
+            assert rows[k] == "measured: calibrate", k
         assert "shots/transnetv2" not in rows
         assert con.execute("SELECT count(*) FROM videos").fetchone()[0] == 3   # the user's rows are untouched
         assert {json.loads(p)["ocr"] for (p,) in con.execute("SELECT analysis_params FROM videos").fetchall()} == {False}

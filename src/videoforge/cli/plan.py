@@ -11,12 +11,14 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "plan",
         help="plan a run: which stage variants on which inputs, its predicted cost and quality",
         description=(
-            "Choose, for each input, the chain of stage variants (shot detector, metric sampling, OCR) "
+            "Choose, for each input, the chain of stage variants (shot detector, metric sampling, OCR; "
+            "then per shot: suitability, a suitability gate, captioner, visual embedder) "
             "that maximises the goal's quality within the budget - exactly, by integer programming - "
             "and print the plan with its predicted CPU time, money and quality. Execute it with "
             "`videoforge run --plan PLAN.json --catalog DIR`. Costs come from the catalog's measured "
             "registry when --catalog is given, otherwise from shipped figures refined by timing the "
             "decode of each input's first seconds. The plan keeps a safety margin below the budget. "
+            "A budget too small for all the footage leaves some inputs out (listed; --full-coverage forbids it). "
             "Exit 1 when nothing fits, saying what the budget buys instead."
         ),
     )
@@ -29,6 +31,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="a floor on a predicted quality, e.g. text_recall=0.9 (repeatable)")
     p.add_argument("--margin", type=float, default=None, metavar="FRACTION",
                    help="safety margin kept below the budget (default 0.15)")
+    p.add_argument("--full-coverage", action="store_true",
+                   help="analyse every input: under a tight budget, never leave an input out (coverage/skip)")
     p.add_argument("--catalog", default=None, metavar="DIR", help="use this catalog's measured costs")
     p.add_argument("--no-sample", action="store_true", help="do not time a sample of the inputs' decode")
     p.add_argument("-o", "--output", default=None, metavar="PLAN.json", help="also write the plan to this file")
@@ -65,7 +69,7 @@ def main(args) -> int:
         raise UsageError("--margin must be in [0, 1)")
     req = PlanRequest(inputs=args.inputs, goal=args.goal, budget_cpu_hours=args.budget_cpu_hours,
                       budget_usd=args.budget_usd, mins=_mins(args.min), margin=args.margin, catalog=args.catalog,
-                      sample=not args.no_sample)
+                      sample=not args.no_sample, full_coverage=args.full_coverage)
     try:
         doc = make_plan(req)
     except PlanError as e:

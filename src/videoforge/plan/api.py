@@ -19,6 +19,7 @@ class PlanRequest:
     margin: float | None = None
     catalog: str | None = None
     sample: bool = True
+    full_coverage: bool = False   # every input analysed (no `coverage/skip` under a tight budget)
 
 
 def make_plan(req: PlanRequest, reader=None) -> dict:
@@ -53,5 +54,5 @@ def make_plan(req: PlanRequest, reader=None) -> dict:
                 i.decode_cpu_per_mpx = got[len(got) // 2]
     budget_cpu = None if req.budget_cpu_hours is None else req.budget_cpu_hours * 3600.0
     p = Problem(req.goal, infos, reg, budget_cpu, req.budget_usd, dict(req.mins),
-                DEFAULT_MARGIN if req.margin is None else req.margin)
+                DEFAULT_MARGIN if req.margin is None else req.margin, allow_skip=not req.full_coverage)
     return plan(p, bad)

@@ -18,7 +18,7 @@ import tempfile
 from videoforge.catalog import Catalog
 from videoforge.plan.costs import InputInfo, Timer, probe_input, reap_children, sample_decode
 from videoforge.plan.feedback import observe_group
-from videoforge.plan.registry import Variant, apply_to_config, available
+from videoforge.plan.registry import ENGINE_STAGES, Variant, apply_to_config, available
 from videoforge.plan.store import fold, load_registry, save_registry
 
 BASE_CHAIN = {"metrics": "full", "ocr": "on", "shots": "videoforge"}
@@ -27,7 +27,8 @@ BASE_CHAIN = {"metrics": "full", "ocr": "on", "shots": "videoforge"}
 def calibration_chains(reg: dict[str, Variant], skip: tuple = ()) -> list[dict[str, str]]:
     out = [dict(BASE_CHAIN)]
     for v in reg.values():
-        if v.optional and available(v) and BASE_CHAIN.get(v.stage) != v.variant and v.key not in skip:
+        if (v.stage in ENGINE_STAGES and available(v) and BASE_CHAIN.get(v.stage) != v.variant
+                and v.key not in skip):
             out.append({**BASE_CHAIN, v.stage: v.variant})
     return out
 
@@ -84,7 +85,7 @@ def measure_fixed(reg: dict[str, Variant], skip: tuple = ()) -> dict[str, float]
         out["overhead/worker"] = base
         fold(reg["overhead/worker"], base, 1.0, "measured: calibrate")
         for v in reg.values():
-            if not v.optional or not available(v) or v.key in skip or CHEAPEST.get(v.stage) == v.variant:
+            if v.stage not in ENGINE_STAGES or not available(v) or v.key in skip or CHEAPEST.get(v.stage) == v.variant:
                 continue
             extra = max(cost({**CHEAPEST, v.stage: v.variant}) - base, 0.0)
             v.fixed_cpu_seconds = extra
@@ -151,6 +152,8 @@ def calibrate(catalog_dir: str | None, sample: list[str] | int = 3, progress: bo
                        config=apply_to_config(AnalysisConfig(), CHEAPEST), progress=False)
             reap_children()
             fold(reg["overhead/video"], max(Timer.tree_cpu() - before - group, 0.0), 1.0, "measured: calibrate")
+        # the per-shot stages, on the scratch catalog's shots (the last chain analysed the sample)
+        report["post"] = measure_post(Catalog(cat), reg, [i.duration for i in infos], skip=tuple(skip))
     # a `run --plan` process's own start-up: interpreter, CLI and engine imports
     run_cpu = _child_cpu("import videoforge.cli, videoforge.cli.run, videoforge.engine.run, videoforge.plan.execute")
     fold(reg["overhead/run"], run_cpu, 1.0, "measured: calibrate")
@@ -160,3 +163,50 @@ def calibrate(catalog_dir: str | None, sample: list[str] | int = 3, progress: bo
     report["registry"] = {k: {"cpu_seconds": v.cpu_seconds, "fixed_cpu_seconds": v.fixed_cpu_seconds, "unit": v.unit,
                               "samples": v.samples} for k, v in reg.items()}
     return report
+
+
+# -- per-shot stages (plan/post.py) ----------------------------------------------------------------
+_POST_LOAD = {
+    "suitability/default": "from videoforge.curate.suitability import load_model; load_model()",
+    "caption/metadata": "import videoforge.curate.caption_run, videoforge.curate.captions.metadata",
+    "caption/openai": "import videoforge.curate.caption_run, videoforge.curate.captions.openai",
+    "embed/visual": ("import videoforge.search.build\nfrom videoforge.search.embedders import get_embedder\n"
+                     "import numpy as np\nget_embedder('visual').embed_images([np.zeros((64, 64, 3), np.uint8)])"),
+}
+_BARE = "import videoforge.plan.execute"
+
+
+def measure_post(catalog: Catalog, reg: dict[str, Variant], durations: list[float], skip: tuple = ()) -> dict:
+    """Per-shot CPU of suitability, metadata captions and the visual embedder on a catalog's
+    shots, their loading (fresh processes, minimum of two, less a bare interpreter that has
+    imported the plan executor), the shots found per second and the share the gate keeps.
+    The catalog is written to (scores, captions, an index): pass a scratch one."""
+    from videoforge.plan.post import run_post
+
+    out: dict = {}
+    bare = min(_child_cpu(_BARE) for _ in range(2))
+    for key, code in _POST_LOAD.items():
+        if key in skip or not available(reg[key]):
+            continue
+        load = max(min(_child_cpu(_BARE + "\n" + code) for _ in range(2)) - bare, 0.0)
+        reg[key].fixed_cpu_seconds = load
+        out[key + ":fixed"] = load
+    ids = [r[0] for r in catalog.query("SELECT video_id FROM videos")[1]]
+    chain = {"suitability": "default", "gate": "all", "caption": "metadata", "embed": "visual"}
+    if "caption/metadata" in skip:
+        chain["caption"] = "off"
+    res = run_post(catalog, chain, ids)
+    shots = max(res.get("shots", 0), 1)
+    for stage, st in res["stages"].items():
+        key = f"{stage}/{chain[stage]}"
+        per = max(st["cpu_seconds"] - reg[key].fixed_cpu_seconds, 0.0) / shots
+        fold(reg[key], per, float(shots), "measured: calibrate")
+        out[key] = per
+    dur = sum(durations)
+    if dur > 0:
+        fold(reg["forecast/shots_per_second"], res.get("shots", 0) / dur, dur, "measured: calibrate")
+        out["forecast/shots_per_second"] = res.get("shots", 0) / dur
+    if res.get("shots") and res.get("suitable") is not None:
+        fold(reg["forecast/suitable_fraction"], res["suitable"] / res["shots"], float(res["shots"]), "measured: calibrate")
+        out["forecast/suitable_fraction"] = res["suitable"] / res["shots"]
+    return out

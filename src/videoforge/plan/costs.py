@@ -117,21 +117,22 @@ def workers_for(n_videos: int) -> int:
     return 0 if n_videos <= 1 else min(n_videos, os.cpu_count() or 1)
 
 
-def fixed_costs(groups: list[tuple[dict[str, str], int]], reg: dict[str, Variant]) -> list[float]:
+def fixed_costs(groups: list[tuple[dict[str, str], int]], reg: dict[str, Variant], inline: bool = False) -> list[float]:
     """Fixed CPU of each engine call of a plan, in execution order: [(chain, videos), ...].
 
     Each call pays `overhead/group`. A call over two or more videos spawns workers, and each
     worker pays the engine's imports (`overhead/worker`) and each variant's loading
-    (`fixed_cpu_seconds`). A call over one video runs in the calling process, which pays
-    the imports and each variant's loading once, however many such calls follow."""
+    (`fixed_cpu_seconds`). A call over one video - or any call when `inline` (pool/inline) -
+    runs in the calling process, which pays the imports and each variant's loading once,
+    however many such calls follow."""
     paid: set[str] = set()
     out = []
     for chain, k in groups:
         f = reg["overhead/group"].cpu_seconds
         keys = [f"{s}/{v}" for s, v in chain.items()]
-        if k >= 2:
+        if k >= 2 and not inline:
             f += workers_for(k) * (reg["overhead/worker"].cpu_seconds + sum(reg[x].fixed_cpu_seconds for x in keys))
-        elif k == 1:
+        elif k >= 1:
             for x in ["overhead/worker", *keys]:
                 if x not in paid:
                     paid.add(x)
@@ -140,9 +141,9 @@ def fixed_costs(groups: list[tuple[dict[str, str], int]], reg: dict[str, Variant
     return out
 
 
-def group_fixed(chain: dict[str, str], n_videos: int, reg: dict[str, Variant]) -> float:
+def group_fixed(chain: dict[str, str], n_videos: int, reg: dict[str, Variant], inline: bool = False) -> float:
     """Fixed CPU of one engine call alone (see fixed_costs)."""
-    return fixed_costs([(chain, n_videos)], reg)[0]
+    return fixed_costs([(chain, n_videos)], reg, inline)[0]
 
 
 def reap_children(timeout: float = 60.0) -> None:

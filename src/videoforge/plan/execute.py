@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 from videoforge.catalog import Catalog
 from videoforge.plan.costs import InputInfo, Timer, fixed_costs, probe_input, reap_children, workers_for
 from videoforge.plan.feedback import observe_group
-from videoforge.plan.registry import apply_to_config
+from videoforge.plan.post import OFF, run_post
+from videoforge.plan.registry import ENGINE_STAGES, POST_STAGES, apply_to_config
 from videoforge.plan.store import fold, load_registry, save_registry
 
 REQUIRED = ("goal", "inputs", "budget", "stages", "predicted")
@@ -43,22 +44,42 @@ def read_plan(path: str) -> dict:
 
 
 def chains_of(doc: dict, reg: dict) -> dict[tuple, list[str]]:
-    """(chain as sorted (stage, variant) pairs) -> inputs, from the document's `stages`."""
+    """(engine chain as sorted (stage, variant) pairs) -> inputs, from the document's `stages`
+    (inputs the plan leaves out, `coverage/skip`, are in no group)."""
+    return layout(doc, reg)["engine"]
+
+
+def layout(doc: dict, reg: dict) -> dict:
+    """What the plan runs: engine groups, post groups (post chain -> inputs), the pool, the
+    inputs it leaves out. A plan from before post stages (version 1) runs none of them."""
     per_input: dict[str, dict[str, str]] = {p: {} for p in doc["inputs"]}
+    post: dict[str, dict[str, str]] = {p: dict(OFF) for p in doc["inputs"]}
+    skipped: list[str] = []
+    pool = doc.get("pool") or "parallel"
     for entry in doc["stages"]:
         key = f"{entry.get('stage')}/{entry.get('variant')}"
         if key not in reg:
             raise PlanFileError(f"plan names an unknown stage variant {key!r}")
-        if not reg[key].optional:
-            continue
+        stage = entry["stage"]
         for p in entry.get("applies_to") or []:
             if p not in per_input:
                 raise PlanFileError(f"plan stage {key} applies to {p!r}, which is not among its inputs")
-            per_input[p][entry["stage"]] = entry["variant"]
+            if stage in ENGINE_STAGES:
+                per_input[p][stage] = entry["variant"]
+            elif stage in POST_STAGES:
+                post[p][stage] = entry["variant"]
+            elif stage == "coverage" and entry["variant"] == "skip":
+                skipped.append(p)
+            elif stage == "pool":
+                pool = entry["variant"]
     groups: dict[tuple, list[str]] = {}
+    post_groups: dict[tuple, list[str]] = {}
     for p, chain in per_input.items():
+        if p in skipped:
+            continue
         groups.setdefault(tuple(sorted(chain.items())), []).append(p)
-    return groups
+        post_groups.setdefault(tuple(sorted(post[p].items())), []).append(p)
+    return {"engine": groups, "post": post_groups, "pool": pool, "skipped": skipped}
 
 
 def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: bool = True, timer: Timer | None = None,
@@ -75,20 +96,25 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
         timer.cpu0 = 0.0
     catalog = Catalog(catalog_dir).create()
     reg = load_registry(catalog)
-    groups = chains_of(doc, reg)
+    lay = layout(doc, reg)
+    groups, inline = lay["engine"], lay["pool"] == "inline"
     info_by_path = {d["path"]: InputInfo(**{k: d.get(k) for k in ("path", "duration", "frames", "width", "height",
                                                                    "decode_cpu_per_mpx")})
                     for d in doc.get("inputs_info", []) if isinstance(d, dict) and "path" in d}
     summaries, engine_cpu, observed = [], 0.0, {}
     # one-video calls run here and share this process's loading: price each call in order
-    fixed = fixed_costs([(dict(ch), len(ps)) for ch, ps in groups.items()], reg)
+    fixed = fixed_costs([(dict(ch), len(ps)) for ch, ps in groups.items()], reg, inline=inline)
     for (chain_items, paths), call_fixed in zip(groups.items(), fixed):
         chain = dict(chain_items)
         config = apply_to_config(AnalysisConfig(), chain)
         k = len(paths)
         before = Timer.tree_cpu()
-        s = run_videos(paths, catalog.root, workers=None if k <= 1 else workers_for(k), config=config,
-                       progress=progress, on_event=on_event)
+        if inline:   # pool/inline: every video in this process, one after another
+            s = run_videos(paths, catalog.root, workers=1, engine="inline", config=config, progress=progress,
+                           on_event=on_event)
+        else:
+            s = run_videos(paths, catalog.root, workers=None if k <= 1 else workers_for(k), config=config,
+                           progress=progress, on_event=on_event)
         reap_children()
         cpu = Timer.tree_cpu() - before
         engine_cpu += cpu
@@ -96,10 +122,33 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
         # only a call that analysed every one of its inputs is a clean measurement of the chain
         if s.analyzed == k and not s.failed:
             infos = [info_by_path.get(p) or probe_input(p) for p in paths]
-            observed.update(observe_group(reg, chain, infos, cpu, s.timings, "measured: run --plan", call_fixed))
+            observed.update(observe_group(reg, chain, infos, cpu, s.timings, "measured: run --plan", call_fixed,
+                                          inline=inline))
+    # the per-shot stages, on the shots the engine just wrote (cheap gates expensive)
+    post_runs, usd = [], 0.0
+    vid_of = dict(catalog.query("SELECT path, video_id FROM videos")[1]) if lay["post"] else {}
+    loaded: set[str] = set()
+    for post_items, paths in lay["post"].items():
+        ch = dict(post_items)
+        ids = [vid_of[p] for p in paths if p in vid_of]
+        try:
+            res = run_post(catalog, ch, ids, doc.get("caption_endpoint"))
+        except Exception as e:   # noqa: BLE001 - a failed post stage is recorded, the run goes on
+            res = {"chain": ch, "videos": len(ids), "stages": {}, "error": f"{type(e).__name__}: {e}"}
+        cap = res["stages"].get("caption", {}).get("result") or {}
+        usd += float(cap.get("cost_usd") or 0.0)
+        res["inputs"] = paths
+        post_runs.append(res)
+        if "error" not in res:
+            from videoforge.plan.feedback import observe_post
+
+            detected = {p for ch_items, ps in groups.items() if dict(ch_items).get("shots") != "none" for p in ps}
+            durations = [(info_by_path.get(p) or probe_input(p)).duration for p in paths]
+            observed.update(observe_post(reg, res, durations, all(p in detected for p in paths), loaded,
+                                         "measured: run --plan"))
     predicted = doc.get("predicted", {})
-    usd = float(predicted.get("usd") or 0.0)   # no paid stage runs yet: what was predicted is what is owed
-    analysed_all = all(g["analyzed"] == len(g["inputs"]) and not g["failed"] for g in summaries)
+    analysed_all = (all(g["analyzed"] == len(g["inputs"]) and not g["failed"] for g in summaries)
+                    and not any("error" in r for r in post_runs))
     run_id = uuid.uuid4().hex[:12]
     pre_write = timer.cpu()
     if analysed_all:
@@ -120,6 +169,10 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
     out["feedback"] = {"folded": analysed_all, "observed_cpu_per_unit": observed}
     out["run"] = [{k: g[k] for k in ("chain", "inputs", "cpu_seconds", "total", "analyzed", "skipped", "failed",
                                      "shots", "frames", "seconds", "errors")} for g in summaries]
+    out["post"] = [{k: (v if k != "stages" else {n: {kk: vv for kk, vv in st.items() if kk != "result"}
+                                                  for n, st in v.items()})
+                    for k, v in r.items()} for r in post_runs]
+    out["not_analysed"] = lay["skipped"]
     pred = float(predicted.get("cpu_seconds") or 0.0)
     out["actual"]["cpu_vs_predicted"] = actual["cpu_seconds"] / pred if pred > 0 else None
     return out

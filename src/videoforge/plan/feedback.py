@@ -37,7 +37,8 @@ def stage_split(timings: dict) -> dict[str, float]:
 
 
 def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[InputInfo], cpu: float,
-                  timings: dict, source: str, fixed: float | None = None, scale_fixed: bool = True) -> dict[str, float]:
+                  timings: dict, source: str, fixed: float | None = None, scale_fixed: bool = True,
+                  inline: bool = False) -> dict[str, float]:
     """Fold one engine call (all `infos` analysed with `chain`, `cpu` process-tree seconds) into
     the registry; returns the observations made (key -> CPU-s per unit).
 
@@ -47,7 +48,7 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
     machine, a faster engine), and the fixed figures involved are folded at that level too;
     calibration, which measures fixed costs directly, passes scale_fixed=False."""
     if fixed is None:
-        fixed = group_fixed(chain, len(infos), reg)
+        fixed = group_fixed(chain, len(infos), reg, inline)
     fixed += len(infos) * reg["overhead/video"].cpu_seconds
     # Decoding runs in a prefetch thread the engine's timings do not see, so it is not split
     # by them: its cost is what was measured on each file (plan's sample) or the registry's.
@@ -82,4 +83,47 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
         for k in ("overhead/group", "overhead/video", "overhead/worker"):
             fold(reg[k], reg[k].cpu_seconds * ratio, 1.0, source)
             seen[k] = reg[k].cpu_seconds
+    return seen
+
+
+def observe_post(reg: dict[str, Variant], res: dict, durations: list[float], detected: bool, loaded: set,
+                 source: str) -> dict[str, float]:
+    """Fold one post chain's run (plan/post.run_post's report) into the registry: CPU per shot
+    of each stage (less its loading the first time this process paid it), the shots found
+    per second (when a detector ran on all its inputs), the share the gate kept, and an
+    OpenAI-compatible captioner's tokens per call from the replies' usage."""
+    seen: dict[str, float] = {}
+    shots = int(res.get("shots") or 0)
+    ch = res["chain"]
+    if shots <= 0:
+        return seen
+    gated = ch.get("gate") == "suitable"
+    for stage, st in res.get("stages", {}).items():
+        key = f"{stage}/{ch[stage]}"
+        v = reg[key]
+        units = shots if stage == "suitability" or not gated else int(res.get("gate_kept") or 0)
+        if units <= 0:
+            continue
+        load = 0.0
+        if key not in loaded:
+            load = v.fixed_cpu_seconds
+            loaded.add(key)
+        per = max(st["cpu_seconds"] - load, 0.0) / units
+        fold(v, per, float(units), source)
+        seen[key] = per
+        if stage == "caption":
+            r = st.get("result") or {}
+            calls = int(r.get("calls_made") or 0)
+            if calls and ch[stage] == "openai":
+                for name, field in (("openai_prompt_tokens", "prompt_tokens"), ("openai_completion_tokens", "completion_tokens")):
+                    if r.get(field) is not None:
+                        fold(reg[f"forecast/{name}"], float(r[field]) / calls, float(calls), source)
+                        seen[f"forecast/{name}"] = float(r[field]) / calls
+    dur = sum(durations)
+    if detected and dur > 0:
+        fold(reg["forecast/shots_per_second"], shots / dur, dur, source)
+        seen["forecast/shots_per_second"] = shots / dur
+    if res.get("suitable") is not None:
+        fold(reg["forecast/suitable_fraction"], res["suitable"] / shots, float(shots), source)
+        seen["forecast/suitable_fraction"] = res["suitable"] / shots
     return seen

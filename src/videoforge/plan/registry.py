@@ -32,11 +32,29 @@ QUALITIES = {
     "gradual_recall": "recall of gradual transitions (dissolves, fades, wipes) in real edits",
     "metric_agreement": "fraction of (shot, metric) values within 10 % (or a small absolute tolerance) of full-rate sampling",
     "text_recall": "on-screen word search recall@1 end to end (run -> index -> search)",
+    "suitability_auc": "ROC-AUC of the suitability score, clean vs degraded shots (frozen held-out set)",
+    "caption_fields": "fraction of the six caption parts the backend fills (by construction of the backend)",
+    "visual_recall": "query-by-example recall@1: a re-encoded 90 %-cropped frame finds its shot",
+    "coverage": "fraction of the footage (by duration) the plan analyses",
 }
 
 _BENCH = "docs/BENCHMARKS.md, shots table (239 real cuts; 34 xfade gradual transitions)"
 _TEXT = "docs/BENCHMARKS.md, on-screen word search end to end (held-out generator, n = 77)"
 _METRICS = "docs/benchmarks/plan.md, metric agreement vs full rate (benchmarks/plan_quality.py)"
+_TEXT_LEAN = ("docs/benchmarks/text.md, session 5: one extra OCR read per 250 frames instead of 125 lost 4 of 118 "
+              "words end to end on unseen set E (0.949 -> 0.915); applied to ocr/on's 0.961: 0.961 - 4/118")
+_SUIT = "docs/BENCHMARKS.md, suitability ROC-AUC on the frozen held-out set (316 shots): 0.939 [0.894, 0.974]"
+_VISUAL = "docs/BENCHMARKS.md, search: re-encoded 90 %-cropped frame finds its shot, recall@1 1.000 (200 and 600 shots)"
+_CAPTION = ("by construction: the metadata captioner fills 4 of the 6 parts (subject and environment are "
+            "unsupported, curate/captions/metadata.py); an OpenAI-compatible model is asked for all six "
+            "(JSON schema). Caption *content* quality is not measured in this project")
+
+# Per-shot gating: "suitable" captions/embeds only the shots whose suitability score is >= the
+# cascade's threshold. Its quality effect depends on the goal (plan/post.py post_quality).
+GATE_THRESHOLD = 0.3
+_GATE = ("design: a dataset is filtered at the same threshold (no loss); for search and catalog the gated "
+         "stages count the share of shots kept (forecast/suitable_fraction). For reference, "
+         "docs/benchmarks/curate.md: the gate kept 22 of 42 clean held-out shots")
 
 
 @dataclass
@@ -96,8 +114,49 @@ _VARIANTS: list[Variant] = [
             "no per-shot metrics"),
     Variant("ocr", "on", "second", {"text_recall": 0.961}, _TEXT,
             "on-screen text: the cheap text gate decides which samples reach OCR"),
+    Variant("ocr", "lean", "second", {"text_recall": 0.961 - 4 / 118}, _TEXT_LEAN,
+            "on-screen text with half the extra OCR reads (one per 250 decoded frames instead of 125)"),
     Variant("ocr", "off", "second", {"text_recall": 0.0}, "by construction: no text is read", "no OCR"),
+    # -- after the analysis: per-shot stages on the catalog (plan/post.py runs them) --------
+    Variant("suitability", "default", "shot", {"suitability_auc": 0.939}, _SUIT,
+            "the shipped suitability model scores every shot (curate/suitability.py)"),
+    Variant("suitability", "off", "shot", {"suitability_auc": 0.0}, "by construction: no score", "no suitability score"),
+    Variant("gate", "all", "shot", {}, "no gate: every shot gets the captioner and embedder",
+            "caption and embed every shot"),
+    Variant("gate", "suitable", "shot", {}, _GATE,
+            f"caption and embed only shots with suitability >= {GATE_THRESHOLD} (cheap gates expensive)"),
+    Variant("caption", "metadata", "shot", {"caption_fields": 4 / 6}, _CAPTION,
+            "offline captions from the shot's measured metrics"),
+    Variant("caption", "openai", "shot", {"caption_fields": 1.0}, _CAPTION,
+            "an OpenAI-compatible vision model (tokens and USD per call)"),
+    Variant("caption", "off", "shot", {"caption_fields": 0.0}, "by construction: no caption", "no captions"),
+    Variant("embed", "visual", "shot", {"visual_recall": 1.0}, _VISUAL,
+            "offline query-by-example embedder over the shot's keyframes (search index)"),
+    Variant("embed", "off", "shot", {"visual_recall": 0.0}, "by construction: no vectors", "no visual index"),
+    # -- how the engine calls run: CPU per plan, not quality ---------------------------------
+    Variant("pool", "parallel", "none", {}, "no quality effect", "each call over 2+ videos spawns a worker per core"),
+    Variant("pool", "inline", "none", {}, "no quality effect",
+            "every video analysed in the plan's own process: no worker start-up, longer wall time"),
+    # -- which inputs a plan analyses: under a tight budget, skipping some footage is a plan --
+    Variant("coverage", "full", "none", {"coverage": 1.0}, "by construction", "the input is analysed"),
+    Variant("coverage", "skip", "none", {"coverage": 0.0}, "by construction",
+            "the input is left out (the budget does not reach it); --full-coverage forbids this"),
+    # -- forecasts the planner needs before a run; `cpu_seconds` holds the figure ------------
+    Variant("forecast", "shots_per_second", "none", optional=False,
+            description="shots the detector finds per second of video (for per-shot stages)"),
+    Variant("forecast", "suitable_fraction", "none", optional=False,
+            description="fraction of shots the suitability gate keeps (for gated per-shot stages)"),
+    Variant("forecast", "openai_prompt_tokens", "none", optional=False,
+            description="prompt tokens per caption call (text + images), from the replies' usage"),
+    Variant("forecast", "openai_completion_tokens", "none", optional=False,
+            description="completion tokens per caption call, from the replies' usage"),
 ]
+
+# which optional stages are engine switches (one engine call per distinct chain of them),
+# which run on the catalog afterwards, and which are plan-level choices
+ENGINE_STAGES = ("metrics", "ocr", "shots")
+POST_STAGES = ("caption", "embed", "gate", "suitability")
+PLAN_STAGES = ("pool", "coverage")
 
 QUALITY_FILE = os.path.join(os.path.dirname(__file__), "default_quality.json")
 
@@ -158,7 +217,27 @@ def detector_available(name: str) -> bool:
 def available(v: Variant) -> bool:
     if v.stage == "shots":
         return detector_available(v.variant)
+    if v.key == "caption/openai":
+        return bool(caption_endpoint())
     return True
+
+
+def caption_endpoint() -> dict | None:
+    """The OpenAI-compatible captioner a plan may use: VIDEOFORGE_CAPTION_URL and _MODEL (and
+    _PRICE_INPUT / _PRICE_OUTPUT, USD per million tokens; the key is VIDEOFORGE_CAPTION_KEY and
+    is never written into a plan). None when not configured: the variant is then unavailable."""
+    url, model = os.environ.get("VIDEOFORGE_CAPTION_URL"), os.environ.get("VIDEOFORGE_CAPTION_MODEL")
+    if not url or not model:
+        return None
+
+    def num(name: str) -> float:
+        try:
+            return max(float(os.environ.get(name) or 0.0), 0.0)
+        except ValueError:
+            return 0.0
+
+    return {"base_url": url, "model": model, "price_input": num("VIDEOFORGE_CAPTION_PRICE_INPUT"),
+            "price_output": num("VIDEOFORGE_CAPTION_PRICE_OUTPUT")}
 
 
 def apply_to_config(config, chain: dict[str, str]):
@@ -167,7 +246,7 @@ def apply_to_config(config, chain: dict[str, str]):
     Only switches AnalysisConfig already has: detector, ocr, scorers, scorer_params."""
     shots = chain.get("shots", "videoforge")
     config.detector = shots
-    config.ocr = chain.get("ocr", "on") == "on"
+    config.ocr = chain.get("ocr", "on") in ("on", "lean")
     metrics = chain.get("metrics", "full")
     if metrics == "none":
         config.scorers = ["text"] if config.ocr else []
@@ -177,4 +256,6 @@ def apply_to_config(config, chain: dict[str, str]):
         if scale != 1.0:
             # why both flow scorers get the same rate: they share one flow tracker per rate
             config.scorer_params = {name: {"rate_hz": rate * scale} for name, rate in _RATES.items()}
+    if chain.get("ocr") == "lean":
+        config.scorer_params = {**config.scorer_params, "text": {"frames_per_ocr": 250}}
     return config

@@ -26,9 +26,10 @@ def add_plan_routes(app, gate, media_root: str | None, json_response, static_tex
             r["available"] = available(v)
         return json_response({"stages": rows})
 
-    @app.post("/api/plans", tags=["plans"], summary="Plan a run over paths under --media-root within a budget")
+    @app.post("/api/plans", tags=["plans"], summary="Plan a run over paths under --media-root within a budget "
+              "(\"execute\": true also runs it as a background job: 202 with the plan and the job)")
     def post_plan(body: dict = Body(..., examples=[{"paths": ["clips/"], "goal": "search", "budget_cpu_hours": 0.5,
-                                                    "min": {"text_recall": 0.9}}])):
+                                                    "min": {"text_recall": 0.9}, "execute": False}])):
         from videoforge.plan.api import PlanRequest, make_plan
         from videoforge.plan.planner import GOALS, Infeasible, PlanError
 
@@ -52,15 +53,30 @@ def add_plan_routes(app, gate, media_root: str | None, json_response, static_tex
         if not isinstance(mins, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in mins.values()):
             raise HTTPException(400, "'min' must map quality names to numbers, e.g. {\"text_recall\": 0.9}")
         files = media.requested_video_files(media_root, paths)
+        execute = body.get("execute", False)
+        if not isinstance(execute, bool):
+            raise HTTPException(400, "'execute' must be true or false")
+        full = body.get("full_coverage", False)
+        if not isinstance(full, bool):
+            raise HTTPException(400, "'full_coverage' must be true or false")
         req = PlanRequest(inputs=files, goal=goal, budget_cpu_hours=nums["budget_cpu_hours"], budget_usd=nums["budget_usd"],
-                          mins={str(k): float(v) for k, v in mins.items()}, margin=nums["margin"], catalog=None)
+                          mins={str(k): float(v) for k, v in mins.items()}, margin=nums["margin"], catalog=None,
+                          full_coverage=full)
         try:
             doc = make_plan(req, reader=gate)   # the catalog's measured costs, read through the gate
         except PlanError as e:
             raise HTTPException(400, str(e)) from None
         except Infeasible as e:
             return json_response({"error": "infeasible", "message": str(e), "status": 422, **e.info}, 422)
-        return json_response(doc)
+        if not execute:
+            return json_response(doc)
+        from videoforge.serve.runs import RunConflict
+
+        try:   # the same one-job-at-a-time rule as POST /api/runs; follow it at GET /api/runs/{run_id}
+            run = app.state.runs.start_plan(doc)
+        except RunConflict as e:
+            raise HTTPException(409, str(e)) from None
+        return json_response({"plan": doc, "run": run.to_dict(events=False)}, 202)
 
     @app.get("/api/plans", tags=["plans"], summary="Executed plans with predicted and actual cost, newest first")
     def list_plans(limit: int = Query(50, ge=1, le=1000)):

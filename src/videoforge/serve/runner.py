@@ -45,6 +45,13 @@ def main(argv: list[str]) -> int:
 
     threading.Thread(target=watch_stdin, daemon=True).start()
     try:
+        if req.get("kind") == "plan":   # decision center: execute a plan, report predicted vs actual
+            from videoforge.plan.execute import execute
+
+            out = execute(req["plan"], req["catalog"], progress=False, on_event=_emit)
+            _emit({"event": "summary", "summary": {k: out.get(k) for k in (
+                "run_id", "goal", "predicted", "actual", "run", "post", "not_analysed", "feedback")}})
+            return 0
         if req.get("kind") == "export":
             from videoforge.export import export_catalog
 

@@ -87,6 +87,13 @@ class RunManager:
                    "min_seconds": min_seconds, "workers": self.workers}
         return self._launch(RunState(run_id=uuid.uuid4().hex[:12], paths=[out_dir], kind="export"), request)
 
+    def start_plan(self, doc: dict) -> RunState:
+        """Execute a plan document (decision center) as a background job: the child process is
+        `run --plan`'s equivalent, so its CPU (start-up included) is what the plan promised."""
+        request = {"kind": "plan", "catalog": self.catalog_root, "plan": doc}
+        return self._launch(RunState(run_id=uuid.uuid4().hex[:12], paths=list(doc.get("inputs") or []), kind="plan"),
+                            request)
+
     def _launch(self, run: RunState, request: dict) -> RunState:
         # Exports only read the catalog, but their error rows are written to it: one job at a time.
         with self._lock:
