@@ -4,7 +4,11 @@ TRAIN only, and one evaluation of the released model on FROZEN.
 
     nice -n 5 .venv/bin/python benchmarks/curate_frozen_set.py build    --work /tmp/vfE
     nice -n 5 .venv/bin/python benchmarks/curate_frozen_set.py select   --work /tmp/vfE [--save-default]
-    nice -n 5 .venv/bin/python benchmarks/curate_frozen_set.py evaluate --work /tmp/vfE [--model PATH]
+    nice -n 5 .venv/bin/python benchmarks/curate_frozen_set.py evaluate --work /tmp/vfE [--model PATH] [--frozen frozen2|frozen]
+
+Two frozen sets: "frozen" (v1) and "frozen2" (v2, the default since the change-pattern measures:
+v1 had been read to diagnose the slideshow failure of model aced535d6adf, so a model built after
+that diagnosis is scored on v2; v1 figures of such a model are for continuity only).
 
 build     writes both splits with `python -m videoforge.synth.suitability_set` (sources, camera
           paths, degradation variants, severities, sizes and frame rates differ between them;
@@ -461,7 +465,7 @@ def _frames(work: str, split: str, d: dict, n: int, size: int) -> np.ndarray:
     return out
 
 
-def tsa(work: str, epochs: int, n: int, size: int, ship: bool) -> None:
+def tsa(work: str, epochs: int, n: int, size: int, ship: bool, split: str = "frozen2") -> None:
     """Train the TSA network on TRAIN (its metric branch sees the same features as the tabular model),
     score FROZEN once, beside the tabular model's figure on the same shots."""
     import torch
@@ -471,10 +475,10 @@ def tsa(work: str, epochs: int, n: int, size: int, ship: bool) -> None:
     from videoforge.curate.tsa import SHIPPED_TSA, fit_tsa, save_npz
 
     torch.set_num_threads(2)
-    tr, fz = load(work, "train"), load(work, "frozen")
+    tr, fz = load(work, "train"), load(work, split)
     feats = json.load(open(os.path.join(work, "selection.json")))["features"]
     t0 = time.perf_counter()
-    ftr, ffz = _frames(work, "train", tr, n, size), _frames(work, "frozen", fz, n, size)
+    ftr, ffz = _frames(work, "train", tr, n, size), _frames(work, split, fz, n, size)
     t1 = time.perf_counter()
     m = fit_tsa(ftr, _cols(tr, feats), tr["y"].astype(float), feats, epochs=epochs,
                 log=lambda e, l: print(f"epoch {e} loss {l:.4f}", file=sys.stderr, flush=True))
@@ -506,7 +510,7 @@ def main() -> int:
     ap.add_argument("--again", action="store_true", help="evaluate a model already in the ledger once more")
     ap.add_argument("--old-model", default=None, help="evaluate: also score FROZEN with a version-1 (joblib) model")
     ap.add_argument("--frozen", default="frozen2", choices=[k for k in SPEC if k != "train"],
-                    help="evaluate: which frozen set (frozen = v1, read while diagnosing aced535d6adf; frozen2 = v2)")
+                    help="evaluate / tsa: which frozen set (frozen = v1, read while diagnosing aced535d6adf; frozen2 = v2)")
     ap.add_argument("--compare", default=None, help="evaluate: also score the frozen set with this earlier .npz model")
     ap.add_argument("--candidates", type=int, default=len(CANDIDATES), help="select: only the first N candidates")
     ap.add_argument("--epochs", type=int, default=10, help="tsa: training epochs")
@@ -515,7 +519,7 @@ def main() -> int:
     ap.add_argument("--ship", action="store_true", help="tsa: ship the weights if the network beats the tabular model")
     a = ap.parse_args()
     if a.step == "tsa":
-        tsa(a.work, a.epochs, a.frames, a.size, a.ship)
+        tsa(a.work, a.epochs, a.frames, a.size, a.ship, a.frozen)
     elif a.step == "build":
         build(a.work)
     elif a.step == "extend":
