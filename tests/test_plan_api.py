@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from fastapi.testclient import TestClient
 
 from videoforge.catalog import Catalog
@@ -42,3 +44,34 @@ def test_stages_and_plans_routes(tiny_videos, tmp_path):
         assert r.status_code == 200 and r.json()["items"] == []
         r = c.get("/plans", headers=H)
         assert r.status_code == 200 and "plans.js" in r.text
+
+
+def test_post_plan_with_execute_runs_it_and_reports_actual(tiny_videos, tmp_path):
+    import time
+
+    media = tmp_path / "media"
+    shutil.copytree(tiny_videos, media / "clips")
+    cat = tmp_path / "cat"
+    Catalog(cat).create()
+    with TestClient(create_app(str(cat), TOKEN, media_root=str(media))) as c:
+        r = c.post("/api/plans", headers=H, json={"paths": ["clips"], "goal": "catalog", "execute": "yes"})
+        assert r.status_code == 400
+        r = c.post("/api/plans", headers=H, json={"paths": ["clips"], "goal": "catalog", "execute": True})
+        assert r.status_code == 202, r.text
+        body = r.json()
+        assert body["plan"]["predicted"]["cpu_seconds"] > 0 and body["run"]["kind"] == "plan"
+        run_id = body["run"]["run_id"]
+        deadline = time.time() + 300
+        while True:
+            run = c.get(f"/api/runs/{run_id}", headers=H).json()
+            if run["status"] in ("finished", "failed", "cancelled") or time.time() > deadline:
+                break
+            time.sleep(0.3)
+        assert run["status"] == "finished", run
+        actual = run["summary"]["actual"]
+        assert actual["cpu_seconds"] > 0 and set(actual) >= {"cpu_seconds", "usd", "wall_seconds"}
+        items = c.get("/api/plans", headers=H).json()["items"]
+        assert len(items) == 1 and items[0]["actual_cpu_seconds"] == pytest.approx(actual["cpu_seconds"])
+        assert items[0]["predicted_cpu_seconds"] == pytest.approx(body["plan"]["predicted"]["cpu_seconds"])
+        shots = c.get("/api/shots", headers=H, params={"limit": 100}).json()
+        assert shots["total"] >= 3, "the plan's engine calls wrote the three clips' shots"
