@@ -51,6 +51,13 @@ SETS = {
               text_prob=0.9, mid_shot_prob=0.4, second_word_prob=0.4),
     "E": dict(seed=8900, videos=12, shots=8, size="960x540", fps=30.0, shot_seconds=(2.0, 4.5),
               text_prob=0.9, mid_shot_prob=0.4, second_word_prob=0.4),
+    # session 6: made after the event-triggered reads, the steady-box crops and the gate's cost
+    # changes were final, scored once. Per video one of four (size, fps) pairs in turn (two of them
+    # never used before: 1280x720 at 24 fps, 29.97 fps), shots of 1.5-5 s, half the words mid-shot,
+    # a second word on half the texted shots
+    "F": dict(seed=9000, videos=24, shots=8, size="mixed", fps=None, shot_seconds=(1.5, 5.0),
+              variants=[("1280x720", 24.0), ("640x360", 25.0), ("960x540", 30000 / 1001), ("854x480", 30.0)],
+              text_prob=0.9, mid_shot_prob=0.5, second_word_prob=0.5),
 }
 
 
@@ -118,7 +125,7 @@ def diagnose(video: str, start: float, end: float, word: str, hz: float = 2.0) -
 def generate(a, cfg: dict, vids: str) -> list[dict]:
     from videoforge.synth.text_scenes import make_text_video, pseudo_words, truth_json
 
-    W, H = (int(v) for v in cfg["size"].split("x"))
+    variants = cfg.get("variants") or [(cfg["size"], cfg["fps"])]
     os.makedirs(vids, exist_ok=True)
     rng = np.random.default_rng(cfg["seed"])
     per_video = cfg["shots"] * (2 if cfg.get("second_word_prob") else 1)
@@ -126,10 +133,12 @@ def generate(a, cfg: dict, vids: str) -> list[dict]:
     gen_kw = {k: cfg[k] for k in ("text_prob", "mid_shot_prob", "second_word_prob") if k in cfg}
     truth = []
     for v in range(cfg["videos"]):
+        size, fps = variants[v % len(variants)]
+        W, H = (int(x) for x in size.split("x"))
         path = os.path.abspath(os.path.join(vids, f"{a.split}-{cfg['seed'] + v}.mp4"))
         tpath = path + ".json"
         if not os.path.exists(tpath):
-            shots = make_text_video(path, a.split, cfg["seed"] + v, shots=cfg["shots"], size=(W, H), fps=cfg["fps"],
+            shots = make_text_video(path, a.split, cfg["seed"] + v, shots=cfg["shots"], size=(W, H), fps=fps,
                                     shot_seconds=cfg["shot_seconds"],
                                     words=words[v * per_video: (v + 1) * per_video], **gen_kw)
             with open(tpath, "w") as f:
@@ -138,7 +147,7 @@ def generate(a, cfg: dict, vids: str) -> list[dict]:
             for t in json.load(f):
                 for i, w in enumerate([t, *t.get("extra", [])]):
                     if w["word"] and w["text_start"] is not None:
-                        truth.append(dict(w, video=path, second=i > 0,
+                        truth.append(dict(w, video=path, second=i > 0, fps=fps, size=size,
                                           mid=w["text_start"] > t["start_frame"] or w["text_end"] < t["end_frame"]))
     return truth
 
@@ -161,7 +170,6 @@ def main(argv=None) -> int:
         cfg["seed"] = a.seed
     if a.videos:
         cfg["videos"] = a.videos
-    fps = cfg["fps"]
     vids = os.path.join(a.out, "videos")
     cat = os.path.join(a.out, "catalog")
     t0 = time.time()
@@ -202,10 +210,11 @@ def main(argv=None) -> int:
     import duckdb
 
     con = duckdb.connect(os.path.join(cat, "catalog.duckdb"), read_only=True)
-    frame = 1.0 / fps + 1e-3
     rows = []
     for i, t in enumerate(truth):
         hit, hit_drawn = answers[2 * i], answers[2 * i + 1]
+        fps = t["fps"]
+        frame = 1.0 / fps + 1e-3
         shown = (t["text_start"] / fps, (t["text_end"] + 1) / fps)
         right_video = bool(hit) and os.path.abspath(hit["video"]) == t["video"]
         found = right_video and hit["start_time"] < shown[1] and hit["end_time"] > shown[0]
@@ -213,7 +222,7 @@ def main(argv=None) -> int:
         same = (hit or {}).get("shot_id") == (hit_drawn or {}).get("shot_id")
         ok_drawn = bool(hit_drawn) and os.path.abspath(hit_drawn["video"]) == t["video"] and \
             hit_drawn["start_time"] <= shown[0] + frame and hit_drawn["end_time"] >= shown[1] - frame
-        row = dict(video=os.path.basename(t["video"]), background=t["background"], word=t["word"], style=t["style"],
+        row = dict(video=os.path.basename(t["video"]), size=t["size"], background=t["background"], word=t["word"], style=t["style"],
                    font=t["font"], height=t["text_height"], angle=round(t["angle"], 1), mid=t["mid"],
                    second=t["second"], shown=[round(shown[0], 3), round(shown[1], 3)], ok=int(covers),
                    found=int(found), ok_drawn=int(ok_drawn), same_case=int(same),
@@ -249,14 +258,14 @@ def main(argv=None) -> int:
 
     print(f"recall@1 {x.mean():.3f}  95% CI by video [{lo_v:.3f}, {hi_v:.3f}]  by source [{lo_s:.3f}, {hi_s:.3f}]  "
           f"by word [{lo_w:.3f}, {hi_w:.3f}]  n={len(x)} words, {len(set(videos))} videos, {len(set(sources))} sources "
-          f"(split {a.split}, set {a.set}, seeds {cfg['seed']}-{cfg['seed'] + cfg['videos'] - 1}, {cfg['size']}, "
-          f"{fps:g} fps)")
+          f"(split {a.split}, set {a.set}, seeds {cfg['seed']}-{cfg['seed'] + cfg['videos'] - 1}, "
+          f"{cfg.get('variants') or (cfg['size'], cfg['fps'])})")
     print(f"shot found@1 {found.mean():.3f}; time span covers the word in {cover_of_found:.3f} of found hits")
     print(f"case check: query as drawn recall@1 {drawn.mean():.3f}; same top hit in both cases {same.mean():.3f}")
     print(f"times: run {t_run if t_run is None else round(t_run)} s, index {t_index:.0f} s, "
           f"{len(queries)} CLI searches {t_search:.0f} s")
     print("by style:", by("style"))
-    print("mid-shot:", by("mid"), " second word of a shot:", by("second"))
+    print("mid-shot:", by("mid"), " second word of a shot:", by("second"), " by size:", by("size"))
     for r in rows:
         if not r["ok"]:
             print("miss:", json.dumps({k: r[k] for k in ("video", "word", "style", "font", "height", "angle", "mid",
@@ -267,7 +276,7 @@ def main(argv=None) -> int:
                    "ci95_by_video": [lo_v, hi_v], "ci95_by_source": [lo_s, hi_s], "ci95_by_word": [lo_w, hi_w],
                    "n": len(x), "found_at_1": float(found.mean()), "covers_given_found": float(cover_of_found),
                    "recall_at_1_drawn_case": float(drawn.mean()), "same_top_hit_both_cases": float(same.mean()),
-                   "by_style": by("style"), "by_mid": by("mid"), "by_second": by("second"),
+                   "by_style": by("style"), "by_mid": by("mid"), "by_second": by("second"), "by_size": by("size"),
                    "run_s": t_run, "index_s": t_index, "search_s": t_search, "rows": rows}, f, indent=1)
     return 0
 

@@ -246,6 +246,16 @@ def pipeline(items: list[dict], out: str, rev: str, fps: float = 25.0) -> dict:
     from videoforge.shots.base import Shot
 
     Old = _old_scorer_class(rev)
+    # OCR input pixels, counted the same way for both scorers: wrap each module's `ocr_image`
+    import importlib
+
+    counted = {"px": 0}
+    for mod in (sys.modules[Old.__module__], importlib.import_module("videoforge.metrics.text")):
+        def counting(img, *args, _f=mod.ocr_image, **kw):
+            crop = kw.get("crop", args[2] if len(args) > 2 else None)
+            counted["px"] += (crop[2] - crop[0]) * (crop[3] - crop[1]) if crop else img.shape[0] * img.shape[1]
+            return _f(img, *args, **kw)
+        mod.ocr_image = counting
     agg = {k: {"calls": 0, "text_s": 0.0, "frames": 0, "found": 0, "texted": 0, "null": 0, "cpu": 0.0,
                "seconds": 0.0, "event_calls": 0, "ocr_pixels": 0, "words": 0, "words_found": 0, "missed": []}
            for k in ("old", "new")}
@@ -254,6 +264,7 @@ def pipeline(items: list[dict], out: str, rev: str, fps: float = 25.0) -> dict:
         for which in (("old", "new") if n % 2 else ("new", "old")):
             sc = Old() if which == "old" else TextScorer()
             c0 = time.process_time()
+            px0 = counted["px"]
             m = measure_video(it["path"], [sc], os.path.join(out, f"cat-{which}"), shots=shots, video_id=f"v{n}")
             a = agg[which]
             a["cpu"] += time.process_time() - c0   # the whole pass (decode, keyframes, text), all threads
@@ -262,7 +273,7 @@ def pipeline(items: list[dict], out: str, rev: str, fps: float = 25.0) -> dict:
             a["frames"] += m.stats.frames
             a["seconds"] += m.stats.frames / (getattr(m.stats, "average_fps", None) or fps)
             a["event_calls"] += getattr(sc, "event_calls", 0)
-            a["ocr_pixels"] += getattr(sc, "ocr_pixels", 0)
+            a["ocr_pixels"] += counted["px"] - px0
             for t, row in zip(it["truth"], m.rows):
                 if t["word"] and t["text_start"] is not None:
                     a["texted"] += 1

@@ -213,3 +213,29 @@ def test_mid_shot_word_found_end_to_end_with_its_time_covered(tmp_path, capsys):
         hits = json.loads(capsys.readouterr().out)
         assert hits and hits[0]["video"].endswith("mid.mp4"), query
         assert hits[0]["start_time"] <= first / 25 + 0.041 and hits[0]["end_time"] >= (last + 1) / 25 - 0.041, query
+
+
+def test_events_are_new_boxes_seen_again_in_place_or_on_their_row():
+    """`_events` on hand-made gate samples: a box that appears and stays (or scrolls along its
+    row, a ticker) is an event read at the next sample; a box seen once (flicker) or present all
+    along is not (text the shot opens with is an event of its first sample)."""
+    from videoforge.metrics.text import Candidate, TextScorer
+    from videoforge.shots.base import Shot
+
+    title, word, flicker = (100, 50, 300, 90), (60, 300, 200, 330), (500, 10, 560, 30)
+    ticker = [(600, 340, 700, 356), (380, 341, 480, 357)]   # the same word, 220 px further left
+    per_sample = [[title], [title], [title, flicker], [title, word], [title, word, ticker[0]],
+                  [title, word, ticker[1]], []]
+    sc = TextScorer()
+    for k, boxes in enumerate(per_sample):
+        if boxes:
+            sc.cands.append(Candidate(12 * k, k / 2, 0.1, (0, 0, 640, 360), (640, 360), b"jpeg", tuple(boxes), (640, 360)))
+            sc.samples.append((12 * k, len(sc.cands) - 1))
+        else:
+            sc.samples.append((12 * k, -1))
+    events = {c: boxes for _, c, _, boxes in sc._events(Shot(0, 12 * len(per_sample) - 1))}
+    assert set(events) == {1, 4, 5}
+    assert events[1] == [title]             # the opening title, read at the second sample
+    assert events[4] == [word]              # the word that appears at sample 3, read at sample 4
+    assert events[5] == [ticker[1]]         # the ticker word, found again further along its row
+    assert flicker not in [b for bs in events.values() for b in bs]
