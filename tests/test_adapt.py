@@ -248,44 +248,45 @@ def _frames(path):
         return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
 
 
-def test_cli_finetune_generate_and_merge(base, tmp_path):
+def test_cli_finetune_generate_and_merge(base, tmp_path, capsys):
+    """The commands in-process (a subprocess each would cost a torch import per call)."""
+    from videoforge.cli import main as cli
+
     path, a, b = base
     ad = str(tmp_path / "lora.safetensors")
-    r = subprocess.run([PY, "-m", "videoforge", "finetune", path, "--data", b, "--method", "lora", "--rank", "2",
-                        "--replay", "0.25", "--replay-data", a, "--lwf", "0.5", "--steps", "4", "--batch-size", "4",
-                        "--out", ad, "--json"], capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr
-    doc = json.loads(r.stdout)
+    rc = cli(["finetune", path, "--data", b, "--method", "lora", "--rank", "2", "--replay", "0.25", "--replay-data", a,
+              "--lwf", "0.5", "--steps", "4", "--batch-size", "4", "--out", ad, "--json"])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    doc = json.loads(out.out)
     assert doc["adapter"] == os.path.abspath(ad) and doc["trainable_params"] > 0 and doc["method"] == "lora"
+    assert doc["replay_rows"] > 0
 
-    def gen(out, *extra):
-        r = subprocess.run([PY, "-m", "videoforge", "generate", path, "a yellow circle moves right", "--seed", "3",
-                            "--steps", "2", "--frames", "5", "--out", str(out), *extra],
-                           capture_output=True, text=True, timeout=300)
-        return r
+    def gen(ckpt, out, *extra):
+        rc = cli(["generate", ckpt, "a yellow circle moves right", "--seed", "3", "--steps", "2", "--frames", "5",
+                  "--out", str(out), *extra])
+        err = capsys.readouterr().err
+        return rc, err
 
-    assert gen(tmp_path / "base.mp4").returncode == 0
-    r1 = gen(tmp_path / "ad.mp4", "--adapter", ad, "--adapter-scale", "4")
-    assert r1.returncode == 0, r1.stderr
+    assert gen(path, tmp_path / "base.mp4")[0] == 0
+    rc, err = gen(path, tmp_path / "ad.mp4", "--adapter", ad, "--adapter-scale", "4")
+    assert rc == 0, err
     assert not np.array_equal(_frames(str(tmp_path / "base.mp4")), _frames(str(tmp_path / "ad.mp4")))
-    # the same adapter twice at half scale each = once at full scale (merging adds LoRA deltas)
-    r2 = gen(tmp_path / "twice.mp4", "--adapter", ad, "--adapter-scale", "2", "--adapter", ad, "--adapter-scale", "2")
-    assert r2.returncode == 0, r2.stderr
-    assert np.abs(_frames(str(tmp_path / "twice.mp4")).astype(int) - _frames(str(tmp_path / "ad.mp4")).astype(int)).max() <= 1
+    # the same adapter twice at half the scale each = once at the full scale (merging adds LoRA deltas)
+    rc, err = gen(path, tmp_path / "twice.mp4", "--adapter", ad, "--adapter-scale", "2", "--adapter", ad,
+                  "--adapter-scale", "2")
+    assert rc == 0, err
+    twice, once = _frames(str(tmp_path / "twice.mp4")).astype(int), _frames(str(tmp_path / "ad.mp4")).astype(int)
+    assert np.abs(twice - once).max() <= 1
     # merge command: a plain generator checkpoint that generate loads without --adapter
     merged = str(tmp_path / "merged.pt")
-    r3 = subprocess.run([PY, "-m", "videoforge", "merge-adapters", path, "--adapter", ad, "--adapter-scale", "4",
-                         "--out", merged], capture_output=True, text=True, timeout=300)
-    assert r3.returncode == 0, r3.stderr
-    r4 = subprocess.run([PY, "-m", "videoforge", "generate", merged, "a yellow circle moves right", "--seed", "3",
-                         "--steps", "2", "--frames", "5", "--out", str(tmp_path / "m.mp4")], capture_output=True, text=True)
-    assert r4.returncode == 0, r4.stderr
-    assert np.abs(_frames(str(tmp_path / "m.mp4")).astype(int) - _frames(str(tmp_path / "ad.mp4")).astype(int)).max() <= 1
+    assert cli(["merge-adapters", path, "--adapter", ad, "--adapter-scale", "4", "--out", merged]) == 0
+    capsys.readouterr()
+    assert gen(merged, tmp_path / "m.mp4")[0] == 0
+    assert np.abs(_frames(str(tmp_path / "m.mp4")).astype(int) - once).max() <= 1
     # a mismatched base is refused with a clear error (exit 2)
-    r5 = subprocess.run([PY, "-m", "videoforge", "generate", merged, "x", "--adapter", ad, "--out", str(tmp_path / "z.mp4")],
-                        capture_output=True, text=True, timeout=300)
-    assert r5.returncode == 2 and "trained for the base checkpoint" in r5.stderr
-    # replay without replay data: a usage error
-    r6 = subprocess.run([PY, "-m", "videoforge", "finetune", path, "--data", b, "--method", "lora", "--rank", "2",
-                         "--replay", "0.5", "--out", str(tmp_path / "q.safetensors")], capture_output=True, text=True)
-    assert r6.returncode == 2 and "--replay-data" in r6.stderr
+    rc, err = gen(merged, tmp_path / "z.mp4", "--adapter", ad)
+    assert rc == 2 and "trained for the base checkpoint" in err and not os.path.exists(tmp_path / "z.mp4")
+    # replay without replay data: a usage error naming the missing flag
+    rc = cli(["finetune", path, "--data", b, "--method", "lora", "--replay", "0.5", "--out", str(tmp_path / "q.st")])
+    assert rc == 2 and "--replay-data" in capsys.readouterr().err
