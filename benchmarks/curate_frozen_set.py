@@ -55,6 +55,10 @@ SPEC = {"train": dict(clean=260, per_clean=2, combo_every=4, seed=7),
         "frozen": dict(clean=160, per_clean=1, combo_every=5, seed=7),
         "frozen2": dict(clean=160, per_clean=1, combo_every=5, seed=11)}
 FOLDS = 3
+# What each frozen set's figures mean for the models released after the change-pattern measures (ledger "note").
+SET_NOTE = {"frozen": "frozen set v1: read while diagnosing model aced535d6adf's slideshow failure; for models "
+                      "released after that, figures on v1 are for continuity only, not held-out figures",
+            "frozen2": "frozen set v2: built after the diagnosis, never read before this evaluation"}
 MIN_CLEAN_FRAMES = 18   # synth.suitability_set's "short" kind keeps at most 17 frames
 
 
@@ -422,7 +426,7 @@ def evaluate(work: str, model_path: str | None, again: bool, old_model: str | No
         json.dump({"singles": [{"feature": a, "direction": b, **c} for a, b, c in singles], **summary}, f, indent=1)
     ledger.append({"model_sha256": digest, "model": os.path.relpath(os.path.abspath(model_path), ROOT),
                    "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                   "frozen_set": split, "frozen_spec": SPEC[split], "summary": summary})
+                   "frozen_set": split, "note": SET_NOTE[split], "frozen_spec": SPEC[split], "summary": summary})
     with open(LEDGER, "w") as f:
         json.dump(ledger, f, indent=1)
     print(f"\nrecorded in {os.path.relpath(LEDGER, ROOT)}")
