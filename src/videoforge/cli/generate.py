@@ -46,6 +46,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--adapter-scale", action="append", type=float, default=None, metavar="S",
                    help="how much of the adapter: 0 = the base, 1 = as trained (default); one for all adapters, "
                         "or one per --adapter")
+    p.add_argument("--int8", action="store_true",
+                   help="int8 inference on the CPU: STDiT's Linear layers dynamically quantised, the decoder's "
+                        "weights rounded to int8 (a checkpoint saved with --save-int8 always loads this way)")
+    p.add_argument("--save-int8", metavar="PATH", default=None,
+                   help="also write the checkpoint with STDiT's and the decoder's weights stored as int8 "
+                        "(about half the file; `generate` loads it like any checkpoint)")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     return p
 
@@ -71,7 +77,10 @@ def main(args) -> int:
     from videoforge.io.encode import write_video
 
     try:
-        pipe = Pipeline.load(args.checkpoint)
+        from videoforge.models.int8 import load_pipeline
+
+        # Pipeline.load, and a checkpoint saved with --save-int8 too; int8 after any adapter is attached
+        pipe = load_pipeline(args.checkpoint, int8=False)
     except ValueError as e:   # unreadable, not a generator checkpoint, or holding code: bad input
         raise UsageError(str(e)) from e
     if args.text_adapter:
@@ -93,6 +102,15 @@ def main(args) -> int:
             raise UsageError(str(e)) from e
     elif getattr(args, "adapter_scale", None):
         raise UsageError("--adapter-scale without --adapter")
+    if getattr(args, "int8", False) or getattr(pipe, "int8_checkpoint", False):
+        from videoforge.models.int8 import to_int8
+
+        to_int8(pipe)
+    if getattr(args, "save_int8", None):
+        from videoforge.models.int8 import save_quantized
+        from videoforge.models.safeload import load_tensors
+
+        save_quantized(load_tensors(args.checkpoint, "checkpoint"), args.save_int8)
     if getattr(args, "metrics", None) and "motion" in args.metrics and "motion" not in pipe.scaler.names \
             and "motion_peak" in pipe.scaler.names and "motion_peak" not in metrics:
         metrics["motion_peak"] = metrics.pop("motion")   # --motion drives whichever motion metric it knows
