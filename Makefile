@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DEMO    ?= demo-out
 
-.PHONY: demo test test-fast install demo-train demo-codec bench clean
+.PHONY: demo test test-fast install demo-train demo-adapt demo-codec bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -59,6 +59,12 @@ test-fast: $(STAMP)
 
 demo-train: $(STAMP)
 	$(BIN)/python -m videoforge.train.demo --out $(DEMO)/train
+
+# issue 22: a LoRA adapter (on never-seen shape triples, replaying the demo's own export) and the
+# Chinese prompt adapter, both for demo-train's checkpoint (trained first when it is missing)
+demo-adapt: $(STAMP)
+	@test -f $(DEMO)/train/stdit/stdit.pt || $(MAKE) demo-train
+	$(BIN)/python -m videoforge.adapt.demo --base $(DEMO)/train/stdit/stdit.pt --out $(DEMO)/adapt
 
 demo-codec: $(STAMP)
 	$(BIN)/python -m videoforge.codec.demo --out $(DEMO)/codec
