@@ -10,7 +10,7 @@ import pytest
 
 from conftest import run_cli
 from videoforge.plan.costs import InputInfo
-from videoforge.plan.planner import GOALS, Infeasible, Problem, always_best_chain, plan
+from videoforge.plan.planner import GOALS, Infeasible, Problem, always_best_chain, plan, split_chain
 from videoforge.plan.registry import Variant, shipped_registry
 from videoforge.plan.store import RECENT, fold
 
@@ -115,9 +115,11 @@ def test_half_budget_buys_a_plan_and_the_gate_saves_paid_calls(monkeypatch):
         assert a is not None and half.evaluate(a)["cpu_seconds"] <= top["cpu_seconds"] * 0.5 * (1 - half.margin) + 1e-9
         o = half.oracle()
         assert half.evaluate(a)["quality"]["goal"] == pytest.approx(half.evaluate(o)["quality"]["goal"], abs=1e-9)
-    p = Problem("dataset", ins, reg, None, None, {})
-    top = p.evaluate(p.best_unconstrained())
-    assert top["usd"] > 0, "the unconstrained dataset plan captions every shot with the paid model"
+    p = Problem("dataset", ins, reg, None, None, {}, prune=False)
+    eng, post = split_chain(always_best_chain(reg, "dataset"))
+    assert post["caption"] == "openai" and post["gate"] == "all"
+    top = p.evaluate(p.uniform(eng, post))
+    assert top["usd"] > 0, "always-best captions every shot with the paid model"
     p = Problem("dataset", ins, reg, None, top["usd"] * 0.6, {"caption_fields": 0.99})
     a = p.solve()
     doc = plan(p)

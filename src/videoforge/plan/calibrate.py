@@ -122,6 +122,12 @@ def calibrate(catalog_dir: str | None, sample: list[str] | int = 3, progress: bo
     infos = [i for i in infos if not i.error]
     for i in infos:   # decoding is measured directly (the engine's timings cannot see its thread)
         sample_decode(i, seconds=1e9, max_frames=300)
+    # the OCR figures measured below are at this footage's text-gate pass rate: the reference
+    passes = [(i.text_pass, i.duration) for i in infos if i.text_pass is not None]
+    if passes and sum(d for _, d in passes) > 0:
+        ref = sum(p * d for p, d in passes) / sum(d for _, d in passes)
+        g = reg["forecast/ocr_gate_pass"]
+        g.cpu_seconds, g.samples, g.cost_source = max(ref, 1e-3), 1, "measured: calibrate"
     report = {"sample": [i.path for i in infos], "skipped": [{"path": i.path, "error": i.error} for i in bad],
               "fixed": measure_fixed(reg, tuple(skip)), "calls": []}
     with tempfile.TemporaryDirectory(prefix="vf-calibrate-") as scratch:
@@ -166,42 +172,61 @@ def calibrate(catalog_dir: str | None, sample: list[str] | int = 3, progress: bo
 
 
 # -- per-shot stages (plan/post.py) ----------------------------------------------------------------
-_POST_LOAD = {
-    "suitability/default": "from videoforge.curate.suitability import load_model; load_model()",
-    "caption/metadata": "import videoforge.curate.caption_run, videoforge.curate.captions.metadata",
-    "caption/openai": "import videoforge.curate.caption_run, videoforge.curate.captions.openai",
-    "embed/visual": ("import videoforge.search.build\nfrom videoforge.search.embedders import get_embedder\n"
-                     "import numpy as np\nget_embedder('visual').embed_images([np.zeros((64, 64, 3), np.uint8)])"),
-}
-_BARE = "import videoforge.plan.execute"
+_BARE = "import videoforge.plan.execute, videoforge.engine.run"
+_ONE_STAGE = (_BARE + "\nimport json, sys\nfrom videoforge.catalog import Catalog\nfrom videoforge.plan.post import run_post\n"
+              "res = run_post(Catalog(sys.argv[1]), json.loads(sys.argv[2]), [sys.argv[3]])\n"
+              "assert not res.get('error')\n")
 
 
 def measure_post(catalog: Catalog, reg: dict[str, Variant], durations: list[float], skip: tuple = ()) -> dict:
     """Per-shot CPU of suitability, metadata captions and the visual embedder on a catalog's
-    shots, their loading (fresh processes, minimum of two, less a bare interpreter that has
-    imported the plan executor), the shots found per second and the share the gate keeps.
-    The catalog is written to (scores, captions, an index): pass a scratch one."""
-    from videoforge.plan.post import run_post
+    shots, their loading, the shots found per second and the share the suitability gate keeps.
+
+    A stage's loading is what a fresh `run --plan`-like process (plan executor and engine
+    imported) spends running it on one video beyond that video's per-shot share: imports,
+    the model, the catalog writes' machinery (minimum of two tries, each on a fresh copy of
+    the catalog so nothing is cached). The catalog is written to: pass a scratch one."""
+    import json
+    import shutil
+
+    from videoforge.plan.post import OFF, run_post
 
     out: dict = {}
-    bare = min(_child_cpu(_BARE) for _ in range(2))
-    for key, code in _POST_LOAD.items():
-        if key in skip or not available(reg[key]):
-            continue
-        load = max(min(_child_cpu(_BARE + "\n" + code) for _ in range(2)) - bare, 0.0)
-        reg[key].fixed_cpu_seconds = load
-        out[key + ":fixed"] = load
-    ids = [r[0] for r in catalog.query("SELECT video_id FROM videos")[1]]
+    ids = [r[0] for r in catalog.query("SELECT video_id FROM videos ORDER BY video_id")[1]]
+    if not ids:
+        return out
     chain = {"suitability": "default", "gate": "all", "caption": "metadata", "embed": "visual"}
     if "caption/metadata" in skip:
         chain["caption"] = "off"
     res = run_post(catalog, chain, ids)
     shots = max(res.get("shots", 0), 1)
+    per: dict[str, float] = {}
     for stage, st in res["stages"].items():
-        key = f"{stage}/{chain[stage]}"
-        per = max(st["cpu_seconds"] - reg[key].fixed_cpu_seconds, 0.0) / shots
-        fold(reg[key], per, float(shots), "measured: calibrate")
-        out[key] = per
+        per[f"{stage}/{chain[stage]}"] = st["cpu_seconds"] / shots   # loading included; corrected below
+    one = ids[0]
+    one_shots = catalog.query(f"SELECT count(*) FROM shots WHERE video_id = '{one}'")[1][0][0]
+    bare = min(_child_cpu(_BARE) for _ in range(2))
+    with tempfile.TemporaryDirectory(prefix="vf-post-fixed-") as tmp:
+        for stage, variant in sorted(chain.items()):
+            key = f"{stage}/{variant}"
+            if key not in per or key in skip:
+                continue
+            only = {**OFF, stage: variant}   # ungated: the stage alone
+            tries = []
+            for t in range(2):
+                copy = os.path.join(tmp, f"{stage}{t}")
+                shutil.copytree(catalog.root, copy, ignore=shutil.ignore_patterns("index", "*.lock"))
+                tries.append(_child_cpu(_ONE_STAGE, copy, json.dumps(only), one))
+            extra = max(min(tries) - bare, 0.0)
+            load = max(extra - per[key] * one_shots, 0.0)
+            # per shot over the whole sample, less the loading the in-process run also paid once
+            per_shot = max(per[key] * shots - load, 0.0) / shots
+            reg[key].fixed_cpu_seconds = load
+            out[key + ":fixed"] = load
+            per[key] = per_shot
+    for key, v in per.items():
+        fold(reg[key], v, float(shots), "measured: calibrate")
+        out[key] = v
     dur = sum(durations)
     if dur > 0:
         fold(reg["forecast/shots_per_second"], res.get("shots", 0) / dur, dur, "measured: calibrate")

@@ -29,6 +29,7 @@ class InputInfo:
     height: int
     decode_cpu_per_mpx: float | None = None   # measured on a sample of this input (None: not sampled)
     error: str | None = None
+    text_pass: float | None = None   # share of 2 Hz samples the text gate passed in the sample (None: not sampled)
 
     @property
     def mpx(self) -> float:
@@ -66,27 +67,63 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def sample_decode(info: InputInfo, seconds: float = 2.0, max_frames: int = 90) -> None:
+def sample_decode(info: InputInfo, seconds: float = 4.0, max_frames: int = 120, gate_hz: float = 2.0) -> None:
     """Time decoding the first `seconds` of an input the way the engine does (analysis width);
     sets `decode_cpu_per_mpx`. The first frames are excluded (opening the container and the
-    decoder's start are paid once per file, not per megapixel)."""
+    decoder's start are paid once per file, not per megapixel). Every 1/gate_hz seconds the
+    engine's cheap text gate looks at the frame (`text_pass`: the share it passes): OCR's cost
+    follows how much text-like content the gate lets through. The gate is not timed."""
     from videoforge.io.decode import decode_frames
 
     if info.error or not info.width:
         return
-    n, t_start = 0, None
+    n, t_start, gate_time = 0, None, 0.0
     px = info.width * info.height / 1e6
+    gated, passed, next_t = 0, 0, 0.0
+    gate = None
+    if gate_hz > 0:
+        try:
+            from videoforge.metrics.text import gate_frame as gate
+        except Exception:   # noqa: BLE001 - no gate (OCR extra missing): decode only
+            gate = None
     try:
         for frame in decode_frames(info.path, threads=1, prefetch=0):
             n += 1
             if n == 3:
                 t_start = _cpu()
-            if n >= max_frames or getattr(frame, "pts_time", 0.0) >= seconds:
+            t = float(getattr(frame, "pts_time", 0.0) or 0.0)
+            if gate is not None and t >= next_t:
+                g0 = _cpu()
+                try:
+                    passed += int(gate(frame).passed)
+                    gated += 1
+                except Exception:   # noqa: BLE001 - a frame the gate cannot read: not counted
+                    pass
+                gate_time += _cpu() - g0
+                next_t = t + 1.0 / gate_hz
+            if n >= max_frames or t >= seconds:
                 break
     except Exception:   # noqa: BLE001 - a file that fails here fails the run too; keep the shipped figure
         return
     if t_start is not None and n > 8:
-        info.decode_cpu_per_mpx = max(_cpu() - t_start, 0.0) / ((n - 3) * px)
+        info.decode_cpu_per_mpx = max(_cpu() - t_start - gate_time, 0.0) / ((n - 3) * px)
+    if gated:
+        info.text_pass = passed / gated
+
+
+# OCR's CPU per second of video: the gate's part (every 2 Hz sample) does not depend on the
+# footage, the reads after it grow with what the gate passes. Split from docs/BENCHMARKS.md
+# (run row, CPU per frame: text gate + crops 0.50 ms, OCR after the pass 0.9-1.3 ms): 0.3 / 0.7.
+OCR_GATE_SHARE = 0.3
+
+
+def ocr_factor(info: InputInfo, reg: dict[str, Variant]) -> float:
+    """How much dearer (or cheaper) OCR is per second on this input than on the footage its
+    registry figure was measured on (`forecast/ocr_gate_pass`): 1 when either is unknown."""
+    ref = reg["forecast/ocr_gate_pass"].cpu_seconds if "forecast/ocr_gate_pass" in reg else 0.0
+    if info.text_pass is None or ref <= 0:
+        return 1.0
+    return OCR_GATE_SHARE + (1.0 - OCR_GATE_SHARE) * info.text_pass / ref
 
 
 def decode_cost(info: InputInfo, reg: dict[str, Variant]) -> float:
@@ -103,6 +140,8 @@ def chain_cost(info: InputInfo, chain: dict[str, str], reg: dict[str, Variant]) 
         per = v.cpu_seconds
         if stage == "decode" and info.decode_cpu_per_mpx is not None:
             per = info.decode_cpu_per_mpx   # measured on this very file
+        if stage == "ocr" and variant != "off":
+            per *= ocr_factor(info, reg)    # what the gate passed on this very file
         total += per * info.units(v.unit)
     return total
 

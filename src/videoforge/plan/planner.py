@@ -235,7 +235,22 @@ class Problem:
                 best = (key, a)
         return None if best is None else best[1]
 
-    def _solve(self, pool: str, with_mins: bool) -> Assignment | None:
+    def cheapest_at(self, floor: float) -> Assignment | None:
+        """The cheapest plan whose goal quality is at least `floor` (within the budget, if any):
+        exact, one ILP per pool."""
+        best = None
+        for pool in POOLS:
+            a = self._solve(pool, True, floor)
+            if a is None:
+                continue
+            e = self.evaluate(a)
+            if e["quality"]["goal"] < floor - 1e-9:
+                continue
+            if best is None or e["cpu_seconds"] < best[0]:
+                best = (e["cpu_seconds"], a)
+        return None if best is None else best[1]
+
+    def _solve(self, pool: str, with_mins: bool, floor: float | None = None) -> Assignment | None:
         from scipy.optimize import Bounds, LinearConstraint, milp
 
         n, m = self.C.shape
@@ -320,7 +335,7 @@ class Problem:
         if self.budget_usd is not None:
             A.append(usd), lo.append(-np.inf), hi.append(self.cap_usd())
         if with_mins:
-            for name, floor in self.mins.items():
+            for name, least in self.mins.items():
                 r = np.zeros(nv)
                 for i in range(n):
                     for c in range(m):
@@ -328,19 +343,24 @@ class Problem:
                     for q in range(nq):
                         for b in (0, 1):
                             r[pi(i, q, b)] = self.w[i] * self.PQ[q].get(name, 0.0)
-                A.append(r), lo.append(floor - 1e-9), hi.append(np.inf)
+                A.append(r), lo.append(least - 1e-9), hi.append(np.inf)
         ub = np.ones(nv)
         ub[nx + npv + nz:nx + npv + nz + m] = n
         cons = LinearConstraint(np.array(A), lo, hi)
         opts = {"mip_rel_gap": 1e-9}
-        res = milp(-quality, constraints=[cons], integrality=np.ones(nv), bounds=Bounds(0, ub), options=opts)
-        if res.status != 0 or res.x is None:
-            return None
-        floor = float(quality @ res.x) - 1e-9
+        if floor is None:
+            res = milp(-quality, constraints=[cons], integrality=np.ones(nv), bounds=Bounds(0, ub), options=opts)
+            if res.status != 0 or res.x is None:
+                return None
+            floor = float(quality @ res.x) - 1e-9
+        else:
+            res = None
         res2 = milp(cost, constraints=[cons, LinearConstraint(quality[None, :], floor, np.inf)],
                     integrality=np.ones(nv), bounds=Bounds(0, ub), options=opts)
         if res2.status == 0 and res2.x is not None:
             res = res2
+        if res is None:
+            return None
         x = res.x[:nx].reshape(n, m)
         pv = res.x[nx:nx + npv].reshape(n, nq, 2).sum(axis=2)
         return Assignment(pool, [int(np.argmax(x[i])) for i in range(n)], [int(np.argmax(pv[i])) for i in range(n)])
