@@ -193,6 +193,8 @@ def part_c(runs: int, tmp: str, scale: float = 3.0) -> dict:
     cat = os.path.join(tmp, "catalog-c")
     reg = shipped_registry()
     for v in reg.values():
+        if v.stage == "forecast":
+            continue   # shots per second, pass rates, tokens: not costs
         v.cpu_seconds *= scale
         v.fixed_cpu_seconds *= scale
         v.samples, v.cost_source = 1, f"eval: shipped x{scale}"
