@@ -117,3 +117,35 @@ def test_bad_inputs_get_clear_errors(model_path, tmp_path):
     assert r.returncode == 2 and "notes.mp4" in r.stderr
     r = _cli("decode", str(tmp_path / "c.vfc"), "--model", model_path, "--out", str(tmp_path / "x.webm"), env=env)
     assert r.returncode == 2 and ".mkv" in r.stderr
+
+
+def test_dropped_planes_are_a_lower_rate_that_still_decodes_exactly(model_path, tmp_path):
+    """The rate knob: planes not sent are inferred from the prior on both sides; the decoder's
+    tokens must match the encoder's (CRC per chunk) and the code must shrink."""
+    from videoforge.codec.vfc import VfcError, decode_vfc, encode_video, read_header
+
+    src = tmp_path / "in.mp4"
+    write_video(src, _clip(27, 32, 32, 5), fps=25)
+    os.environ.setdefault("VIDEOFORGE_CODEC_DIR", str(tmp_path / "models"))
+    stats, frames = {}, {}
+    for drop in ((), (4, 5), (2, 3, 4, 5)):
+        out = tmp_path / f"p{len(drop)}.vfc"
+        st = stats[drop] = encode_video(str(src), model_path, str(out), drop_planes=drop)
+        hd = read_header(str(out))
+        assert hd["planes_sent"] == st.planes_sent == tuple(k for k in range(PLANES) if k not in drop)
+        assert out.read_bytes()[:4] == (b"VFC2" if drop else b"VFC1")
+        assert 0 <= st.payload_bytes * 8 - st.ideal_bits <= 64 + 1
+        decode_vfc(str(out), str(tmp_path / f"p{len(drop)}.mkv"), model_path)   # a token mismatch fails the CRC
+        frames[drop], _ = _decoded(tmp_path / f"p{len(drop)}.mkv")
+        assert len(frames[drop]) == 27
+    assert stats[()].ideal_bits > stats[(4, 5)].ideal_bits > stats[(2, 3, 4, 5)].ideal_bits
+    assert any(not np.array_equal(a, b) for a, b in zip(frames[()], frames[(2, 3, 4, 5)]))   # the dropped planes matter
+    with pytest.raises(VfcError, match="planes"):
+        encode_video(str(src), model_path, str(tmp_path / "x.vfc"), drop_planes=(PLANES,))
+    env = {"VIDEOFORGE_CODEC_DIR": str(tmp_path / "models")}   # the flag, end to end
+    r = _cli("encode", str(src), "--model", model_path, "--out", str(tmp_path / "f.vfc"), "--drop-planes", "4,5", "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["planes_sent"] == [0, 1, 2, 3] and doc["planes_coded"] == 4 and doc["bytes"] == os.path.getsize(tmp_path / "f.vfc")
+    r = _cli("encode", str(src), "--model", model_path, "--out", str(tmp_path / "x.vfc"), "--drop-planes", "x", env=env)
+    assert r.returncode == 2 and "--drop-planes" in r.stderr

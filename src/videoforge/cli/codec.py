@@ -23,6 +23,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     e.add_argument("video", metavar="VIDEO")
     e.add_argument("--model", required=True, metavar="MODEL", help="codec model file (autoencoder + prior)")
     e.add_argument("--out", required=True, metavar="FILE.vfc")
+    e.add_argument("--drop-planes", default="", metavar="K,K,...",
+                   help="the rate knob: bit planes of each token (0 .. the model's bits per token - 1) not to send; "
+                        "both sides infer them from the prior, so fewer bits, more distortion (default: send all)")
     e.add_argument("--json", action="store_true", help="print sizes and rates as JSON")
     d = csub.add_parser("decode", help="FILE.vfc -> VIDEO (lossless)")
     d.add_argument("vfc", metavar="FILE.vfc")
@@ -47,11 +50,16 @@ def main(args) -> int:
         if args.codec_command == "encode":
             if not os.path.exists(args.video):
                 raise UsageError(f"{args.video}: no such file")
-            st = encode_video(args.video, args.model, args.out)
+            try:
+                drop = [int(k) for k in args.drop_planes.split(",") if k.strip()]
+            except ValueError:
+                raise UsageError(f"--drop-planes {args.drop_planes!r}: give plane numbers like 5,7") from None
+            st = encode_video(args.video, args.model, args.out, drop_planes=drop)
             doc = {"out": os.path.abspath(st.path), "frames": st.frames, "width": st.width, "height": st.height,
                    "fps": st.fps, "bytes": st.bytes, "payload_bytes": st.payload_bytes,
                    "ideal_bytes": round(st.ideal_bits / 8, 1), "overhead": st.overhead,
-                   "bits_per_pixel": st.bits_per_pixel, "model": st.model}
+                   "bits_per_pixel": st.bits_per_pixel, "model": st.model, "planes_coded": st.planes_coded,
+                   "planes_sent": list(st.planes_sent)}
         else:
             if not os.path.exists(args.vfc):
                 raise UsageError(f"{args.vfc}: no such file")

@@ -46,6 +46,19 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--adapter-scale", action="append", type=float, default=None, metavar="S",
                    help="how much of the adapter: 0 = the base, 1 = as trained (default); one for all adapters, "
                         "or one per --adapter")
+    p.add_argument("--continue", dest="continue_from", metavar="VIDEO_OR_LATENT", default=None,
+                   help="continue this video (resized to the model's size) or latent (.npy from --save-latent) "
+                        "chunk by chunk: --frames then counts the NEW frames; the output holds the context then "
+                        "the new frames (--new-only: the new frames alone). Needs a checkpoint trained for "
+                        "continuation (make demo-continue)")
+    p.add_argument("--prompt-schedule", default=None, metavar="FRAME:PROMPT;...",
+                   help="with --continue: change the prompt from a new frame on, e.g. '32:a red circle moves up' "
+                        "(PROMPT holds from frame 0 until the first entry)")
+    p.add_argument("--context-noise", type=float, default=None, metavar="S",
+                   help="with --continue: noise level put on the context latents (default: the checkpoint's)")
+    p.add_argument("--new-only", action="store_true", help="with --continue: write only the new frames")
+    p.add_argument("--save-latent", default=None, metavar="FILE.npy",
+                   help="with --continue: also save the whole latent, to continue from it later without re-encoding")
     p.add_argument("--int8", action="store_true",
                    help="int8 inference on the CPU: STDiT's Linear layers dynamically quantised, the decoder's "
                         "weights rounded to int8 (a checkpoint saved with --save-int8 always loads this way)")
@@ -61,6 +74,9 @@ def main(args) -> int:
 
     if args.frames < 1:
         raise UsageError("--frames must be >= 1")
+    if not getattr(args, "continue_from", None) and (args.prompt_schedule or args.new_only or args.save_latent
+                                                     or args.context_noise is not None):
+        raise UsageError("--prompt-schedule, --context-noise, --new-only and --save-latent go with --continue")
     metrics = dict(getattr(args, "metrics", None) or {})
     for m in args.metric:
         name, sep, val = m.partition("=")
@@ -117,12 +133,31 @@ def main(args) -> int:
     unknown = set(metrics) - set(pipe.scaler.names)
     if unknown:
         raise UsageError(f"checkpoint has no metric(s) {sorted(unknown)}; it knows {pipe.scaler.names}")
-    frames = pipe.generate(args.prompt, metrics=metrics, frames=args.frames, seed=args.seed, steps=args.steps,
-                           cfg_text=args.cfg_text, cfg_metric=args.cfg_metric)
+    cont = None
+    if getattr(args, "continue_from", None):
+        from videoforge.continuation.sample import ContinuationError, continue_video
+
+        try:
+            cont = continue_video(pipe, args.continue_from, args.frames, args.prompt, args.prompt_schedule,
+                                  metrics=metrics, seed=args.seed, steps=args.steps, cfg_text=args.cfg_text,
+                                  cfg_metric=args.cfg_metric, context_noise=args.context_noise, progress=not args.json)
+        except ContinuationError as e:
+            raise UsageError(str(e)) from e
+        frames = cont.frames[cont.new_from:] if args.new_only else cont.frames
+        if args.save_latent:
+            import numpy as np
+
+            np.save(args.save_latent, cont.latent.cpu().numpy())
+    else:
+        frames = pipe.generate(args.prompt, metrics=metrics, frames=args.frames, seed=args.seed, steps=args.steps,
+                               cfg_text=args.cfg_text, cfg_metric=args.cfg_metric)
     fps = args.fps or float(pipe.video.get("fps") or 8.0)
     write_video(args.out, list(frames), fps=fps)
     doc = {"out": os.path.abspath(args.out), "frames": int(frames.shape[0]), "height": int(frames.shape[1]),
            "width": int(frames.shape[2]), "fps": fps, "metrics": metrics, "seed": args.seed}
+    if cont is not None:
+        doc["context_frames"] = 0 if args.new_only else int(cont.new_from)
+        doc["new_frames"] = int(cont.frames.shape[0] - cont.new_from)
     if args.json:
         print_json(doc)
     else:

@@ -7,6 +7,12 @@ Layout (little-endian), everything a decoder needs besides the model:
     | model width, height, clip frames (u16) | planes (u8) | chunks (u16) | latent T, H, W (u16)
     | per chunk: CRC-32 of its tokens (u32) | payload bytes (u32) | payload (range-coder words)
 
+A file that leaves bit planes out (the rate knob: `codec encode --drop-planes 5,7`) starts
+with "VFC2" and has one more field after the latent shape: the mask of planes sent (u32, bit k
+= plane k). A plane not sent costs no bits: encoder and decoder both set each of its bits to
+the prior's more probable value given what is already known (so a codebook of 2**K of the 2**C
+tokens per context), and stay in step.
+
 The video is cut into chunks of the model's clip length (the last one padded by repeating
 its final frame; `frames` trims it) and resized to the model's resolution when it differs
 (decoding resizes back). The chunks' LFQ tokens are range-coded (constriction) into one
@@ -32,7 +38,9 @@ from videoforge.codec.prior import token_bits
 from videoforge.io.errors import VideoError
 
 MAGIC = b"VFC1"
+MAGIC2 = b"VFC2"   # VFC1's header + the mask of planes sent (u32): the others inferred, not sent
 _HEAD = struct.Struct("<4s8sHHIIIHHHBHHHH")
+_HEAD2 = struct.Struct("<4s8sHHIIIHHHBHHHHI")
 _U32 = struct.Struct("<I")
 PROB_BITS = 12
 
@@ -53,6 +61,8 @@ class CodeStats:
     ideal_bits: float       # sum of -log2 p under the (rounded) prior: the code length to approach
     bits_per_pixel: float   # whole file, per input pixel
     model: str
+    planes_coded: int = 0   # bit planes sent per token (the rest inferred); the model's planes when all
+    planes_sent: tuple = ()  # which planes were sent
 
     @property
     def overhead(self) -> float:
@@ -67,13 +77,20 @@ def _probs(logits: torch.Tensor) -> np.ndarray:
 
 
 def _plane_probs(model: CodecModel, bits: torch.Tensor):
-    """Yield (t, k, probabilities) in coding order; `bits` (C, T, H, W) known up to what is used."""
+    """Yield (t, k, probabilities) in coding order; `bits` (C, T, H, W) known up to what is used
+    (a caller may overwrite bits[k, t] after its plane is yielded: the later contexts see that)."""
     C, T, H, W = bits.shape
     for t in range(T):
         prev = bits[:, t - 1][None] if t else None
         for k in range(C):
             with torch.no_grad():
                 yield t, k, _probs(model.prior.logits(prev, bits[:, t][None], k))
+
+
+def _inferred(p: np.ndarray, shape) -> torch.Tensor:
+    """A plane that is not sent: the more probable bit under the (rounded) prior, the same
+    number on both sides."""
+    return torch.from_numpy((p >= 0.5).astype(np.int64)).view(shape)
 
 
 def _rgb_frames(path: str):
@@ -127,11 +144,19 @@ def _clip_frames(video: torch.Tensor) -> np.ndarray:
     return ((video.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 3, 0).numpy()
 
 
-def encode_video(src: str, model_path: str, out: str) -> CodeStats:
-    """Encode `src` (any video the data engine reads) with the codec model at `model_path`."""
+def encode_video(src: str, model_path: str, out: str, drop_planes=()) -> CodeStats:
+    """Encode `src` (any video the data engine reads) with the codec model at `model_path`.
+    `drop_planes`: bit planes (0..planes-1) not sent; their bits are inferred from the prior on
+    both sides (a lower rate, more distortion)."""
     import constriction
 
     model = load_codec_model(model_path)
+    drop = {int(k) for k in drop_planes}
+    bad = sorted(k for k in drop if not 0 <= k < model.planes)
+    if bad:
+        raise VfcError(f"--drop-planes {bad}: the model {model_path} has bit planes 0..{model.planes - 1}")
+    sent = [k for k in range(model.planes) if k not in drop]
+    mask = sum(1 << k for k in sent)
     register(model_path, model.sha256)
     seen = {"n": 0}
 
@@ -149,11 +174,16 @@ def encode_video(src: str, model_path: str, out: str) -> CodeStats:
         with torch.no_grad():
             tokens = model.ae.tokens(_clip_tensor(part))[0]                 # (T', H', W')
         lat = tuple(tokens.shape)
-        bits = token_bits(tokens[None], model.planes)[0]                    # (C, T', H', W')
+        bits = token_bits(tokens[None], model.planes)[0].clone()            # (C, T', H', W')
         for t, k, p in _plane_probs(model, bits):
+            if k in drop:   # not sent: what the decoder will infer, so later contexts agree
+                bits[k, t] = _inferred(p, bits.shape[2:])
+                continue
             sym = bits[k, t].numpy().ravel().astype(np.int32)
             enc.encode(sym, family, p)
             ideal -= float(np.sum(np.log2(np.where(sym == 1, p, 1 - p))))
+        if drop:
+            tokens = (bits * (2 ** torch.arange(model.planes)).view(-1, 1, 1, 1)).sum(0)
         crcs.append(zlib.crc32(tokens.numpy().astype("<i4").tobytes()))
     (h0, w0), n, chunks = seen["hw"], seen["n"], len(crcs)
     if h0 > 65535 or w0 > 65535:
@@ -162,8 +192,10 @@ def encode_video(src: str, model_path: str, out: str) -> CodeStats:
 
     rate = _rate(src, n, probe(src).duration)
     payload = enc.get_compressed().astype("<u4").tobytes()
-    head = _HEAD.pack(MAGIC, bytes.fromhex(model.key), w0, h0, rate.numerator, rate.denominator, n,
-                      model.width, model.height, L, model.planes, chunks, *lat)
+    fields = (bytes.fromhex(model.key), w0, h0, rate.numerator, rate.denominator, n,
+              model.width, model.height, L, model.planes, chunks, *lat)
+    # all planes sent: the VFC1 layout, byte for byte as before; fewer: VFC2 (+ the mask of planes sent)
+    head = _HEAD.pack(MAGIC, *fields) if not drop else _HEAD2.pack(MAGIC2, *fields, mask)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     tmp = out + ".part"
     with open(tmp, "wb") as f:
@@ -175,15 +207,23 @@ def encode_video(src: str, model_path: str, out: str) -> CodeStats:
     os.replace(tmp, out)
     size = os.path.getsize(out)
     return CodeStats(out, n, w0, h0, f"{rate.numerator}/{rate.denominator}", size, len(payload), ideal,
-                     size * 8 / (n * w0 * h0), model.key)
+                     size * 8 / (n * w0 * h0), model.key, len(sent), tuple(sent))
 
 
 def read_header(path: str) -> dict:
     with open(path, "rb") as f:
-        raw = f.read(_HEAD.size)
-        if len(raw) < _HEAD.size or raw[:4] != MAGIC:
+        raw = f.read(_HEAD2.size)
+        if len(raw) < _HEAD.size or raw[:4] not in (MAGIC, MAGIC2):
             raise VfcError(f"{path}: not a .vfc file (no VFC1 header)")
-        (_, key, w, h, num, den, n, mw, mh, L, planes, chunks, lt, lh, lw) = _HEAD.unpack(raw)
+        head = _HEAD if raw[:4] == MAGIC else _HEAD2
+        if len(raw) < head.size:
+            raise VfcError(f"{path}: truncated header")
+        (_, key, w, h, num, den, n, mw, mh, L, planes, chunks, lt, lh, lw, *mask) = head.unpack(raw[: head.size])
+        mask = mask[0] if mask else (1 << planes) - 1
+        if mask >> planes:
+            raise VfcError(f"{path}: plane mask {mask:#x} names planes a {planes}-plane model lacks: damaged header")
+        sent = tuple(k for k in range(planes) if mask >> k & 1)
+        f.seek(head.size)
         table = f.read(4 * chunks + 4)
         if len(table) != 4 * chunks + 4:
             raise VfcError(f"{path}: truncated chunk table")
@@ -192,7 +232,7 @@ def read_header(path: str) -> dict:
         return {"key": key.hex(), "width": w, "height": h, "fps": Fraction(num, den) if den else Fraction(25),
                 "frames": n, "model_width": mw, "model_height": mh, "clip_frames": L, "planes": planes,
                 "chunks": chunks, "latent": (lt, lh, lw), "crcs": crcs, "payload_bytes": nbytes,
-                "offset": _HEAD.size + 4 * chunks + 4}
+                "planes_coded": len(sent), "planes_sent": sent, "offset": head.size + 4 * chunks + 4}
 
 
 def decode_vfc(path: str, out: str, model_path: str | None = None) -> dict:
@@ -214,7 +254,7 @@ def decode_vfc(path: str, out: str, model_path: str | None = None) -> dict:
         raise VfcError(f"{path}: header does not match the model's clip shape")
     family = constriction.stream.model.Bernoulli(perfect=False)
     T, H, W = hd["latent"]
-    C = hd["planes"]
+    C, sent = hd["planes"], set(hd["planes_sent"])
     with open(path, "rb") as f:
         f.seek(hd["offset"])
         raw = f.read(hd["payload_bytes"])
@@ -231,6 +271,9 @@ def decode_vfc(path: str, out: str, model_path: str | None = None) -> dict:
                 for k in range(C):
                     with torch.no_grad():
                         p = _probs(model.prior.logits(prev, bits[:, t][None], k))
+                    if k not in sent:   # not sent: inferred exactly as the encoder did
+                        bits[k, t] = _inferred(p, (H, W))
+                        continue
                     try:
                         got = dec.decode(family, p)
                     except Exception as e:  # noqa: BLE001 - constriction reports damaged input its own ways

@@ -7,6 +7,7 @@ A generator checkpoint is a dict saved with torch.save:
     text_encoder  {spec, state}            (state only when the encoder was trained)
     metrics       {names, lo, hi}          (normalisation: (v - lo) / (hi - lo))
     video         {height, width, fps}
+    continuation  {context_frames, chunk_frames, context_noise}   (optional: continuation models)
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ class Pipeline:
         self.gen.eval().to(device)
         self.scaler = MetricScaler(**ckpt["metrics"])
         self.video = ckpt["video"]
+        # continuation settings (issue 23: chunk length, context noise) when trained for it
+        self.continuation = dict(ckpt.get("continuation") or {})
 
     @classmethod
     def load(cls, path: str, device: str = "cpu") -> "Pipeline":

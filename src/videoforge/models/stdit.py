@@ -44,6 +44,10 @@ class STDiTConfig:
     # cross-attending to its tokens: a direct path from every word to every block's
     # modulation (off in older checkpoints, which load unchanged)
     text_adaln: bool = False
+    # continuation (issue 23): > 0 gives the model a context input, that many clean-ish latent
+    # frames placed before the frames it denoises (marked by a learned embedding and their own
+    # noise level, as in diffusion forcing); 0 (older checkpoints) builds nothing new
+    context_frames: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -206,6 +210,9 @@ class STDiT(nn.Module):
         self.y_pool = nn.Sequential(nn.Linear(D, D), nn.SiLU(), nn.Linear(D, D)) if cfg.text_adaln else None
         self.blocks = nn.ModuleList(STDiTBlock(D, cfg.num_heads, cfg.mlp_ratio) for _ in range(cfg.depth))
         self.final_layer = FinalLayer(D, math.prod(p) * cfg.in_channels)
+        if cfg.context_frames:   # only then: checkpoints without context load with strict keys
+            self.ctx_embed = nn.Parameter(torch.zeros(1, 1, 1, D))
+            self.ctx_level = ScalarEmbedder(D)
         self.initialize_weights()
 
     def initialize_weights(self):
@@ -244,12 +251,20 @@ class STDiT(nn.Module):
         y_mask = torch.where(drop[:, None], null_mask, y_mask)
         return y, y_mask
 
-    def forward(self, x, t, y, y_mask, metrics=None, drop_text=None, drop_metrics=None):
+    def forward(self, x, t, y, y_mask, metrics=None, drop_text=None, drop_metrics=None, context=None,
+                context_level=None):
         """Predict the flow velocity for latent x (B, C, T, H, W) at time t (B,) in [0, 1].
 
         y (B, L, text_dim) caption token states, y_mask (B, L) bool; metrics (B, M) normalised
         to ~[0, 1] (NaN = unknown); drop_text / drop_metrics (B,) bool force the null condition.
+        context (B, C, Tc, H, W): latent frames that come before x (a model built with
+        context_frames), already noised to context_level (B,) in [0, 1]; the output is x's only.
         """
+        Tx = x.shape[2]
+        if context is not None:
+            if not self.cfg.context_frames:
+                raise ValueError("this STDiT was built without context frames (context_frames=0)")
+            x = torch.cat([context.to(x.dtype), x], 2)
         B, C, T, H, W = x.shape
         pt, ph, pw = self.patch
         if T % pt or H % ph or W % pw:
@@ -259,6 +274,11 @@ class STDiT(nn.Module):
         Tp, Hp, Wp = h.shape[2:]
         h = h.flatten(3).transpose(1, 2).transpose(2, 3)         # (B, T', S, D)
         h = h + pos_embed_3d(Tp, Hp, Wp, h.shape[-1], x.device).to(h.dtype)
+        if context is not None:   # the context's tokens: marked, with their own noise level
+            tc = (T - Tx) // pt
+            lvl = torch.zeros(B, device=x.device) if context_level is None else context_level.to(x.device).float()
+            mark = self.ctx_embed + self.ctx_level(lvl)[:, None, None]
+            h = torch.cat([h[:, :tc] + mark.to(h.dtype), h[:, tc:]], 1)
         c = self.t_embedder(t)
         if self.metric_embedder is not None:
             if metrics is None or metrics.shape[1] == 0:
@@ -275,7 +295,8 @@ class STDiT(nn.Module):
                 h = blk(h, c, y, y_mask)
         h = self.final_layer(h, c)                               # (B, T', S, pt*ph*pw*C)
         h = h.view(B, Tp, Hp, Wp, pt, ph, pw, C)
-        return h.permute(0, 7, 1, 4, 2, 5, 3, 6).reshape(B, C, Tp * pt, Hp * ph, Wp * pw)
+        out = h.permute(0, 7, 1, 4, 2, 5, 3, 6).reshape(B, C, Tp * pt, Hp * ph, Wp * pw)
+        return out[:, :, T - Tx:] if context is not None else out
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
