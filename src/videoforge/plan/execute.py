@@ -128,6 +128,7 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
     post_runs, usd = [], 0.0
     vid_of = dict(catalog.query("SELECT path, video_id FROM videos")[1]) if lay["post"] else {}
     loaded: set[str] = set()
+    post_cpu0 = Timer.tree_cpu()
     for post_items, paths in lay["post"].items():
         ch = dict(post_items)
         ids = [vid_of[p] for p in paths if p in vid_of]
@@ -146,13 +147,15 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
             durations = [(info_by_path.get(p) or probe_input(p)).duration for p in paths]
             observed.update(observe_post(reg, res, durations, all(p in detected for p in paths), loaded,
                                          "measured: run --plan"))
+    post_cpu = Timer.tree_cpu() - post_cpu0
     predicted = doc.get("predicted", {})
     analysed_all = (all(g["analyzed"] == len(g["inputs"]) and not g["failed"] for g in summaries)
                     and not any("error" in r for r in post_runs))
     run_id = uuid.uuid4().hex[:12]
     pre_write = timer.cpu()
     if analysed_all:
-        fold(reg["overhead/run"], max(pre_write - engine_cpu, 0.0), 1.0, "measured: run --plan")
+        # what is neither an engine call nor a post stage: start-up, imports, the plan's own work
+        fold(reg["overhead/run"], max(pre_write - engine_cpu - post_cpu, 0.0), 1.0, "measured: run --plan")
     save_registry(catalog, reg)
     with catalog.write() as con:
         con.execute("INSERT INTO plan_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

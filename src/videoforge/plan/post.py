@@ -114,15 +114,19 @@ def run_post(catalog, ch: dict[str, str], video_ids: list[str], caption_cfg: dic
                                "result": res}
         return res
 
-    if ch["suitability"] == "default":
+    def suitability():
         from videoforge.curate.suitability import load_model, score_catalog
 
-        timed("suitability", lambda: score_catalog(catalog, load_model(), where=where))
+        return score_catalog(catalog, load_model(), where=where)
+
+    if ch["suitability"] == "default":   # imports inside the timed part: they are the stage's loading
+        timed("suitability", suitability)
         out["suitable"] = int(catalog.query(
             f"SELECT count(*) FROM shots WHERE {where} AND suitability >= {GATE_THRESHOLD}")[1][0][0])
     gated = ch["gate"] == "suitable"
     out["gate_kept"] = out.get("suitable", shots) if gated else int(shots)
     if ch["caption"] != "off":
+        c0 = Timer.tree_cpu()
         from videoforge.curate.caption_run import caption_catalog
         from videoforge.curate.cascade import CascadePolicy
 
@@ -143,8 +147,10 @@ def run_post(catalog, ch: dict[str, str], video_ids: list[str], caption_cfg: dic
                                  "(VIDEOFORGE_CAPTION_URL and VIDEOFORGE_CAPTION_MODEL)")
             captioner = OpenAICaptioner(cfg["base_url"], cfg["model"], api_key=os.environ.get("VIDEOFORGE_CAPTION_KEY"),
                                         price_input=cfg.get("price_input", 0.0), price_output=cfg.get("price_output", 0.0))
+        imports = Timer.tree_cpu() - c0
         try:
             timed("caption", lambda: caption_catalog(catalog, captioner, policy, where=where))
+            out["stages"]["caption"]["cpu_seconds"] += imports
         finally:
             if hasattr(captioner, "close"):
                 captioner.close()
