@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DEMO    ?= demo-out
 
-.PHONY: demo test test-fast install demo-train demo-adapt demo-codec bench clean
+.PHONY: demo test test-fast install demo-train demo-adapt demo-codec demo-continue bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -68,6 +68,10 @@ demo-adapt: $(STAMP)
 
 demo-codec: $(STAMP)
 	$(BIN)/python -m videoforge.codec.demo --out $(DEMO)/codec
+
+# continuation (issue 23 part 2): needs demo-train's generator (trained first when missing)
+demo-continue: $(STAMP)
+	$(BIN)/python -m videoforge.continuation.demo --out $(DEMO)/continue --base $(DEMO)/train/stdit/stdit.pt
 
 clean:
 	rm -rf $(VENV) $(DEMO) build *.egg-info src/*.egg-info
