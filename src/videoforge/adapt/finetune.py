@@ -195,7 +195,7 @@ def finetune(cfg: FinetuneConfig, base_path: str, data: str, replay_data: str | 
             cfg.losses.append([step + 1, round(loss.item(), 5), round(lwf_term.item(), 6)])
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{float(loss):.4f}")
+            bar.set_postfix(loss=f"{loss.item():.4f}")
     if bar is not None:
         bar.close()
     seconds = time.time() - t0
