@@ -105,10 +105,11 @@ def part_a(reg) -> dict:
     for mix, spec in MIXES.items():
         ins = [InputInfo(f"/{mix}/{k}.mp4", d, int(d * fps), w, h) for k, (d, fps, w, h) in enumerate(spec)]
         for goal in GOALS:
-            p = Problem(goal, ins, reg, None, None, {})
+            full = Problem(goal, ins, reg, None, None, {}, prune=False)   # every post chain, always-best included
             best_chain = always_best_chain(reg, goal)
             eng, post = split_chain(best_chain)
-            eb = p.evaluate(p.uniform(eng, post, "parallel"))
+            eb = full.evaluate(full.uniform(eng, post, "parallel"))
+            p = Problem(goal, ins, reg, None, None, {})
             target = 0.98 * eb["quality"]["goal"]
             a = p.cheapest_at(target)
             found = p.evaluate(a) if a is not None else None
