@@ -179,6 +179,19 @@ def _shipped_costs() -> dict:
         return {"costs": {}}
 
 
+def _source_key(key: str) -> str:
+    """Which source line of default_costs.json a shipped figure comes from."""
+    if key in ("caption/openai", "forecast/openai_prompt_tokens", "forecast/openai_completion_tokens"):
+        return "openai_source"
+    if key == "ocr/lean":
+        return "lean_source"
+    if key == "forecast/ocr_gate_pass":
+        return "gate_pass_source"
+    if key.split("/")[0] in ("suitability", "caption", "embed", "forecast"):
+        return "post_source"
+    return "source"
+
+
 def shipped_registry() -> dict[str, Variant]:
     """key -> Variant with the shipped costs and quality figures."""
     costs = _shipped_costs()
@@ -191,7 +204,7 @@ def shipped_registry() -> dict[str, Variant]:
             v.cpu_seconds = float(c.get("cpu_seconds", 0.0))
             v.fixed_cpu_seconds = float(c.get("fixed_cpu_seconds", 0.0))
             v.usd = float(c.get("usd", 0.0))
-            v.cost_source = f"shipped: {costs.get('source', 'default_costs.json')}"
+            v.cost_source = f"shipped: {costs.get(_source_key(v.key), costs.get('source', 'default_costs.json'))}"
         q = qual.get("quality", {}).get(v.key)
         if q:
             v.quality.update(q)
