@@ -51,6 +51,26 @@ def _grid(h: int, w: int, step: int):
     return g
 
 
+def _kth_smallest(values: np.ndarray, k: int) -> float:
+    """np.partition(values, k)[k] for finite values, exactly, at a fraction of its cost here.
+
+    Flow magnitudes are mostly exact zeros (still background: ~60 % of a typical field), on
+    which NumPy's introselect degenerates (0.4 ms for 14k values). Only the values at or above
+    a threshold `t` taken from a strided subsample are partitioned: when at least
+    `n - k` values are >= t, the k-th smallest of all is >= t too, and it sits at position
+    k - (n - c) among the c values >= t."""
+    n = values.size
+    need = n - k                      # values at or above the answer (itself included)
+    sub = values[::16]
+    j = max(0, sub.size - 1 - 4 * (need // 16 + 1))   # ~4x more candidates than needed
+    t = np.partition(sub, j)[j]
+    top = values[values >= t]
+    if top.size < need:               # the subsample misjudged: the plain way
+        return float(np.partition(values, k)[k])
+    i = k - (n - top.size)
+    return float(np.partition(top, i)[i])
+
+
 def fit_similarity(flow: np.ndarray, step: int = _GRID_STEP) -> tuple[float, float, float, float]:
     """Least-squares similarity (tx, ty, scale, rotation) of a dense flow field, refit without outliers.
 
@@ -58,8 +78,9 @@ def fit_similarity(flow: np.ndarray, step: int = _GRID_STEP) -> tuple[float, flo
     (moving objects) are dropped before the second fit.
     """
     h, w = flow.shape[:2]
-    ys, xs, x, y = _grid(h, w, step)
-    uv = flow[ys, xs].astype(np.float64)
+    _, _, x, y = _grid(h, w, step)
+    # the grid's points in the grid's order (row by row): a strided view, not a gather
+    uv = flow[step // 2 :: step, step // 2 :: step].reshape(-1, 2).astype(np.float64)
     u, v = uv[:, 0], uv[:, 1]
     params = (0.0, 0.0, 0.0, 0.0)
     keep = None
@@ -114,12 +135,12 @@ class FlowTracker:
 
         flow = self._dis.calc(prev_luma, luma, None)
         mags = cv2.magnitude(flow[..., 0], flow[..., 1]).ravel()
-        # partition, not sort: the 99th percentile of 14k values costs ~0.1 ms
+        mean = float(mags.mean())
         k = min(mags.size - 1, int(PEAK_QUANTILE * mags.size))
-        peak = float(np.partition(mags, k)[k])
+        peak = _kth_smallest(mags, k) if np.isfinite(mean) else float(np.partition(mags, k)[k])
         tx, ty, s, r = fit_similarity(flow)
         h, w = luma.shape
-        return FlowSample(index, max(1e-6, dt), float(mags.mean()), peak, tx, ty, s, r, w, h)
+        return FlowSample(index, max(1e-6, dt), mean, peak, tx, ty, s, r, w, h)
 
     def seam_sample(self, seam) -> FlowSample | None:
         """The sample one pass takes on the pair across a segment seam (metrics.base.Seam), or
