@@ -13,27 +13,45 @@ import duckdb
 from videoforge.catalog.store import column_types
 from videoforge.catalog.transaction import transaction
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
+# rows per INSERT statement: one statement with many VALUES tuples is parsed and planned once
+# (DuckDB's executemany runs one statement per row: 7 ms for a 4-shot video, 2 ms this way)
+_ROWS_PER_INSERT = 256
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], known: list[str] | None = None) -> None:
+    """Insert `rows` (dicts; keys that are not columns of `table` are left out).
+    `known`: the table's column names, when the caller has them already."""
     if not rows:
         return
-    known = set(column_types(con, table))
+    known = set(known if known is not None else column_types(con, table))
     cols = [c for c in rows[0].keys() if c in known]
     for r in rows[1:]:
         for c in r:
             if c in known and c not in cols:
                 cols.append(c)
-    placeholders = ", ".join("?" for _ in cols)
-    con.executemany(
-        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({placeholders})",
-        [[r.get(c) for c in cols] for r in rows],
-    )
+    tup = "(" + ", ".join("?" for _ in cols) + ")"
+    for i in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[i:i + _ROWS_PER_INSERT]
+        con.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES {', '.join(tup for _ in chunk)}",
+                    [r.get(c) for r in chunk for c in cols])
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> dict[str, list[str]]:
+    """Column names of each table, in table order: one catalog query for all of them."""
+    out: dict[str, list[str]] = {t: [] for t in tables}
+    rows = con.execute(
+        f"SELECT table_name, column_name FROM information_schema.columns WHERE table_name IN "
+        f"({', '.join('?' for _ in tables)}) ORDER BY table_name, ordinal_position", list(tables)).fetchall()
+    for table, name in rows:
+        out[table].append(name)
+    return out
 
 
 def now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
 
 
-def _carried_columns(con: duckdb.DuckDBPyConnection, result) -> list[str]:
+def _carried_columns(con: duckdb.DuckDBPyConnection, result, shot_columns: list[str] | None = None) -> list[str]:
     """`shots` columns a re-analysis must not touch: curation (suitability, duplicate_of,
     caption*, user columns added later), i.e. every column analysis does not write."""
     from videoforge.catalog.schema import ANALYSIS_SHOT_COLUMNS
@@ -41,7 +59,8 @@ def _carried_columns(con: duckdb.DuckDBPyConnection, result) -> list[str]:
     written = set(ANALYSIS_SHOT_COLUMNS)
     for r in result.shots:
         written.update(r)
-    return [c for c in column_types(con, "shots") if c not in written and c not in ("curation_stale", "stale_columns")]
+    names = shot_columns if shot_columns is not None else column_types(con, "shots")
+    return [c for c in names if c not in written and c not in ("curation_stale", "stale_columns")]
 
 
 def commit_video(con: duckdb.DuckDBPyConnection, result) -> None:
@@ -53,7 +72,8 @@ def commit_video(con: duckdb.DuckDBPyConnection, result) -> None:
     changed (the values describe the old shot), and on shots whose `duplicate_of` points at a
     shot that vanished or changed."""
     vid = result.video["video_id"]
-    carried = _carried_columns(con, result)
+    columns = _table_columns(con, ("videos", "shots", "transitions", "keyframes"))
+    carried = _carried_columns(con, result, columns["shots"])
     with transaction(con):
         old = con.execute("SELECT content_hash, analysis_version FROM videos WHERE video_id = ?", [vid]).fetchone()
         new_hash, new_version = result.video.get("content_hash"), result.video.get("analysis_version")
@@ -68,10 +88,10 @@ def commit_video(con: duckdb.DuckDBPyConnection, result) -> None:
         for table in ("keyframes", "transitions", "shots", "videos"):
             con.execute(f"DELETE FROM {table} WHERE video_id = ?", [vid])
         con.execute("DELETE FROM errors WHERE path = ? OR fingerprint = ?", [result.video["path"], result.video["fingerprint"]])
-        _insert(con, "videos", [{"analyzed_at": now(), **result.video}])  # contract column: when committed
-        _insert(con, "shots", result.shots)
-        _insert(con, "transitions", result.transitions)
-        _insert(con, "keyframes", result.keyframes)
+        _insert(con, "videos", [{"analyzed_at": now(), **result.video}], columns["videos"])  # contract column: when committed
+        _insert(con, "shots", result.shots, columns["shots"])
+        _insert(con, "transitions", result.transitions, columns["transitions"])
+        _insert(con, "keyframes", result.keyframes, columns["keyframes"])
         if has_old:
             _carry_curation(con, carried, content_changed or version_changed)
             con.execute("DROP TABLE vf_old_shots")
