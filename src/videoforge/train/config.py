@@ -64,6 +64,16 @@ class TrainConfig:
     subject_weight: float = 0.0
     seed: int = 0
     device: str = "auto"                # "auto", "cpu", "cuda"
+    # GPU efficiency (train/efficiency.py; every one also runs on CPU). compile: torch.compile each
+    # STDiT block in place (keys unchanged); fused_optimizer: "auto" = fused AdamW on CUDA, foreach
+    # elsewhere, "on" / "off"; attention_backend: pin SDPA to "flash", "efficient", "math" or
+    # "cudnn" ("auto": PyTorch picks); peak_tflops: the device's peak for the MFU in the log
+    # (None: a known GPU's bf16 peak, none on CPU)
+    compile: bool = False
+    compile_backend: str = "inductor"
+    fused_optimizer: str = "auto"
+    attention_backend: str = "auto"
+    peak_tflops: float | None = None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -44,7 +44,11 @@ def configure_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas), foreach=True)
+    from videoforge.train.efficiency import optimizer_kwargs
+
+    dev = next((p.device for p in params), torch.device("cpu"))
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas),
+                             **optimizer_kwargs(dev, getattr(cfg, "fused_optimizer", "auto")))
 
 
 def lr_factor(step: int, cfg: TrainConfig) -> float:
@@ -128,6 +132,10 @@ def train(cfg: TrainConfig, hooks: Hooks | None = None) -> str:
     torch.manual_seed(cfg.seed)
     task = make_task(cfg, device)
     model = task.model.to(device)
+    if getattr(cfg, "compile", False):
+        from videoforge.train.efficiency import compile_blocks
+
+        compile_blocks(model, cfg.compile_backend)   # in place: state-dict keys and resume unchanged
     ema = {n: p.detach().float().cpu().clone() for n, p in model.named_parameters()} if cfg.ema_decay > 0 else None
     model_w = wrap(model, cfg, world, device)
     opt = (hooks.configure_optimizer or configure_optimizer)(model_w, cfg)
@@ -159,14 +167,24 @@ def train(cfg: TrainConfig, hooks: Hooks | None = None) -> str:
 
     model_w.train()
     t0, samples = time.time(), 0
+    from videoforge.train.efficiency import attention_backend, peak_tflops, step_flops, step_tokens
+
+    peak = getattr(cfg, "peak_tflops", None) or peak_tflops(device)
+    flops_done, tokens_done = 0.0, 0
     for step in range(start, cfg.steps):
         for micro in range(cfg.grad_accum):
             torch.manual_seed((cfg.seed * 1_000_003 + step * 7919 + micro) * 64 + rank)
             batch = task.batch(step * cfg.grad_accum + micro, rank, world)
             sync = micro == cfg.grad_accum - 1 or not hasattr(model_w, "no_sync")
-            with (contextlib.nullcontext() if sync else model_w.no_sync()), autocast(cfg, device):
+            with (contextlib.nullcontext() if sync else model_w.no_sync()), autocast(cfg, device), \
+                    attention_backend(getattr(cfg, "attention_backend", "auto")):
                 loss, logs = loss_fn(task, model_w, batch, step)
-            (loss / cfg.grad_accum).backward()
+            x0 = batch.get("x0") if isinstance(batch, dict) else None
+            flops_done += (step_flops(model, x0) or 0.0) * world
+            tokens_done += (step_tokens(model, x0) or 0) * world
+            # the pinned SDPA kernel also for activation checkpointing's recomputation in backward
+            with attention_backend(getattr(cfg, "attention_backend", "auto")):
+                (loss / cfg.grad_accum).backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model_w.parameters(), cfg.grad_clip) if cfg.grad_clip else None
         opt.step()
         sched.step()
@@ -188,6 +206,11 @@ def train(cfg: TrainConfig, hooks: Hooks | None = None) -> str:
         if master and ((step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps or step == start):
             dt = time.time() - t0
             rec.update(elapsed_s=round(dt, 2), samples_per_s=round(samples / max(dt, 1e-9), 3))
+            if flops_done:   # STDiT: latent tokens/s and achieved TFLOP/s (MFU against a known peak)
+                tflops = flops_done / max(dt, 1e-9) / 1e12
+                rec.update(tokens_per_s=round(tokens_done / max(dt, 1e-9), 1), tflops=float(f"{tflops:.4g}"))
+                if peak:
+                    rec["mfu"] = float(f"{tflops / peak / max(world, 1):.4g}")
             with open(log_path, "a") as f:
                 f.write(json.dumps(rec) + "\n")
             print(f"[{cfg.task}] step {step + 1}/{cfg.steps} loss {rec['loss']:.4f} lr {rec['lr']:.2e} "
