@@ -208,7 +208,7 @@ def test_ocr_budget_never_leaves_a_texted_shot_unread(tmp_path):
     path = str(write_video(tmp_path / "caps.mp4", frames, fps=25))
     shots = [Shot(0, 24), Shot(25, 49), Shot(50, 74)]
 
-    tiny = TextScorer(frames_per_ocr=10_000)     # budget: a single OCR call
+    tiny = TextScorer(frames_per_ocr=10_000, max_events_per_shot=0)   # budget: a single OCR call, no event reads
     rows = measure_video(path, [tiny], str(tmp_path / "cat"), shots=shots, video_id="caps").rows
     # the budget limits extra reads, never the first read of a shot that shows text-like strokes
     assert tiny.calls == 3
