@@ -38,7 +38,8 @@ def main() -> int:
         cat = os.path.join(tmp, "c")
         run_videos(paths, cat, config=apply_to_config(AnalysisConfig(), {"metrics": "full", "ocr": "off",
                                                                           "shots": "videoforge"}), progress=False)
-        out = measure_post(Catalog(cat), reg, [probe_input(p).duration for p in paths])
+        infos = [probe_input(p) for p in paths]
+        out = measure_post(Catalog(cat), reg, [i.duration for i in infos], mpx=sum(i.mpx for i in infos))
     print(json.dumps(out, indent=1))
     if args.write:
         with open(SHIPPED_COSTS) as f:

@@ -159,7 +159,8 @@ def calibrate(catalog_dir: str | None, sample: list[str] | int = 3, progress: bo
             reap_children()
             fold(reg["overhead/video"], max(Timer.tree_cpu() - before - group, 0.0), 1.0, "measured: calibrate")
         # the per-shot stages, on the scratch catalog's shots (the last chain analysed the sample)
-        report["post"] = measure_post(Catalog(cat), reg, [i.duration for i in infos], skip=tuple(skip))
+        report["post"] = measure_post(Catalog(cat), reg, [i.duration for i in infos], skip=tuple(skip),
+                                      mpx=sum(i.mpx for i in infos))
     # a `run --plan` process's own start-up: interpreter, CLI and engine imports
     run_cpu = _child_cpu("import videoforge.cli, videoforge.cli.run, videoforge.engine.run, videoforge.plan.execute")
     fold(reg["overhead/run"], run_cpu, 1.0, "measured: calibrate")
@@ -178,7 +179,8 @@ _ONE_STAGE = (_BARE + "\nimport json, sys\nfrom videoforge.catalog import Catalo
               "assert not res.get('error')\n")
 
 
-def measure_post(catalog: Catalog, reg: dict[str, Variant], durations: list[float], skip: tuple = ()) -> dict:
+def measure_post(catalog: Catalog, reg: dict[str, Variant], durations: list[float], skip: tuple = (),
+                 mpx: float = 0.0) -> dict:
     """Per-shot CPU of suitability, metadata captions and the visual embedder on a catalog's
     shots, their loading, the shots found per second and the share the suitability gate keeps.
 
@@ -201,10 +203,15 @@ def measure_post(catalog: Catalog, reg: dict[str, Variant], durations: list[floa
     res = run_post(catalog, chain, ids)
     shots = max(res.get("shots", 0), 1)
     per: dict[str, float] = {}
+    units: dict[str, float] = {}
     for stage, st in res["stages"].items():
-        per[f"{stage}/{chain[stage]}"] = st["cpu_seconds"] / shots   # loading included; corrected below
+        key = f"{stage}/{chain[stage]}"
+        units[key] = mpx if reg[key].unit == "mpx" else float(shots)
+        per[key] = st["cpu_seconds"] / max(units[key], 1e-9)   # loading included; corrected below
     one = ids[0]
     one_shots = catalog.query(f"SELECT count(*) FROM shots WHERE video_id = '{one}'")[1][0][0]
+    one_row = catalog.query(f"SELECT frames, width, height FROM videos WHERE video_id = '{one}'")[1]
+    one_mpx = float(one_row[0][0] or 0) * float(one_row[0][1] or 0) * float(one_row[0][2] or 0) / 1e6 if one_row else 0.0
     bare = min(_child_cpu(_BARE) for _ in range(2))
     with tempfile.TemporaryDirectory(prefix="vf-post-fixed-") as tmp:
         for stage, variant in sorted(chain.items()):
@@ -218,14 +225,14 @@ def measure_post(catalog: Catalog, reg: dict[str, Variant], durations: list[floa
                 shutil.copytree(catalog.root, copy, ignore=shutil.ignore_patterns("index", "*.lock"))
                 tries.append(_child_cpu(_ONE_STAGE, copy, json.dumps(only), one))
             extra = max(min(tries) - bare, 0.0)
-            load = max(extra - per[key] * one_shots, 0.0)
-            # per shot over the whole sample, less the loading the in-process run also paid once
-            per_shot = max(per[key] * shots - load, 0.0) / shots
+            one_units = one_mpx if reg[key].unit == "mpx" else one_shots
+            load = max(extra - per[key] * one_units, 0.0)
+            # per unit over the whole sample, less the loading the in-process run also paid once
+            per[key] = max(per[key] * units[key] - load, 0.0) / max(units[key], 1e-9)
             reg[key].fixed_cpu_seconds = load
             out[key + ":fixed"] = load
-            per[key] = per_shot
     for key, v in per.items():
-        fold(reg[key], v, float(shots), "measured: calibrate")
+        fold(reg[key], v, units[key], "measured: calibrate")
         out[key] = v
     dur = sum(durations)
     if dur > 0:

@@ -144,9 +144,9 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
             from videoforge.plan.feedback import observe_post
 
             detected = {p for ch_items, ps in groups.items() if dict(ch_items).get("shots") != "none" for p in ps}
-            durations = [(info_by_path.get(p) or probe_input(p)).duration for p in paths]
-            observed.update(observe_post(reg, res, durations, all(p in detected for p in paths), loaded,
-                                         "measured: run --plan"))
+            pinfos = [info_by_path.get(p) or probe_input(p) for p in paths]
+            observed.update(observe_post(reg, res, [i.duration for i in pinfos], all(p in detected for p in paths),
+                                         loaded, "measured: run --plan", mpx=sum(i.mpx for i in pinfos)))
     post_cpu = Timer.tree_cpu() - post_cpu0
     predicted = doc.get("predicted", {})
     analysed_all = (all(g["analyzed"] == len(g["inputs"]) and not g["failed"] for g in summaries)

@@ -90,7 +90,7 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
 
 
 def observe_post(reg: dict[str, Variant], res: dict, durations: list[float], detected: bool, loaded: set,
-                 source: str) -> dict[str, float]:
+                 source: str, mpx: float = 0.0) -> dict[str, float]:
     """Fold one post chain's run (plan/post.run_post's report) into the registry: CPU per shot
     of each stage (less its loading the first time this process paid it), the shots found
     per second (when a detector ran on all its inputs), the share the gate kept, and an
@@ -104,7 +104,10 @@ def observe_post(reg: dict[str, Variant], res: dict, durations: list[float], det
     for stage, st in res.get("stages", {}).items():
         key = f"{stage}/{ch[stage]}"
         v = reg[key]
-        units = shots if stage == "suitability" or not gated else int(res.get("gate_kept") or 0)
+        if v.unit == "mpx":
+            units = mpx
+        else:
+            units = shots if stage == "suitability" or not gated else int(res.get("gate_kept") or 0)
         if units <= 0:
             continue
         load = 0.0

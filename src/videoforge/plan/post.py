@@ -61,7 +61,8 @@ def post_cost(info: InputInfo, ch: dict[str, str], no_detector: bool, reg: dict[
     """Per-shot CPU of a post chain on one input (no loading)."""
     n = shots_of(info, no_detector, reg)
     g = gated_share(ch, reg)
-    cpu = n * reg[f"suitability/{ch['suitability']}"].cpu_seconds
+    suit = reg[f"suitability/{ch['suitability']}"]
+    cpu = suit.cpu_seconds * (info.units(suit.unit) if suit.unit != "shot" else n)
     cpu += n * g * (reg[f"caption/{ch['caption']}"].cpu_seconds + reg[f"embed/{ch['embed']}"].cpu_seconds)
     return cpu
 

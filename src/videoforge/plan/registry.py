@@ -118,7 +118,9 @@ _VARIANTS: list[Variant] = [
             "on-screen text with half the extra OCR reads (one per 250 decoded frames instead of 125)"),
     Variant("ocr", "off", "second", {"text_recall": 0.0}, "by construction: no text is read", "no OCR"),
     # -- after the analysis: per-shot stages on the catalog (plan/post.py runs them) --------
-    Variant("suitability", "default", "shot", {"suitability_auc": 0.939}, _SUIT,
+    # its features decode every frame of every shot again (frame and quality features), so its
+    # cost follows the decoded megapixels, not the number of shots
+    Variant("suitability", "default", "mpx", {"suitability_auc": 0.939}, _SUIT,
             "the shipped suitability model scores every shot (curate/suitability.py)"),
     Variant("suitability", "off", "shot", {"suitability_auc": 0.0}, "by construction: no score", "no suitability score"),
     Variant("gate", "all", "shot", {}, "no gate: every shot gets the captioner and embedder",
