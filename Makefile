@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DEMO    ?= demo-out
 
-.PHONY: demo test test-fast install demo-train demo-adapt demo-codec demo-continue bench clean
+.PHONY: demo test test-fast install demo-train demo-adapt demo-scale demo-codec demo-continue bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -65,6 +65,12 @@ demo-train: $(STAMP)
 demo-adapt: $(STAMP)
 	@test -f $(DEMO)/train/stdit/stdit.pt || $(MAKE) demo-train
 	$(BIN)/python -m videoforge.adapt.demo --base $(DEMO)/train/stdit/stdit.pt --out $(DEMO)/adapt
+
+# Scaling laws (issue 21): sweep STDiT sizes x LR at 3 budgets on the demo's data (reusing
+# demo-train's manifest and autoencoder when present), fit L(N, D), then train one held-out run at
+# 4x the largest budget; the last line is `predicted LOSS [LO, HI] measured LOSS`.
+demo-scale: $(STAMP)
+	nice -n 5 $(BIN)/python -m videoforge.scale.demo --out $(DEMO)/scale --demo-train $(DEMO)/train
 
 demo-codec: $(STAMP)
 	$(BIN)/python -m videoforge.codec.demo --out $(DEMO)/codec

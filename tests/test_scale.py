@@ -182,3 +182,30 @@ def test_scale_errors_name_the_problem(tmp_path, capsys):
     assert "no finished runs" in capsys.readouterr().err
     assert main(["scale", "predict", str(tmp_path), "--params", "1e5", "--tokens", "1e6"]) == 2
     assert "no fit.json" in capsys.readouterr().err
+
+
+def test_demo_sweeps_fits_and_predicts_a_held_out_run(tmp_path, capsys):
+    """`make demo-scale`'s script end to end on a tiny grid: the last line is the prediction vs the measurement."""
+    import shutil
+
+    from videoforge.scale.demo import main as demo
+    from videoforge.train.config import DataConfig, TrainConfig
+    from videoforge.train.loop import train
+
+    dt = tmp_path / "train"
+    man = _export(str(dt), n=12, frames=17)
+    shutil.move(man, dt / "train_manifest.csv")       # the name demo-train gives it (paths stay relative)
+    man = str(dt / "train_manifest.csv")
+    train(TrainConfig(task="autoencoder", out_dir=str(dt / "autoencoder"), steps=1, batch_size=2, warmup_steps=1,
+                      ema_decay=0, autoencoder=dict(AE),
+                      data=DataConfig(manifest=man, buckets=[[17, 32, 32]], metrics=["motion"])))
+    capsys.readouterr()
+    assert demo(["--out", str(tmp_path / "out"), "--demo-train", str(dt), "--budgets", "1e8,2e8",
+                 "--sizes", "16x1x2,32x1x2", "--lr-mults", "0.5,1", "--batches", "2", "--bootstrap", "10",
+                 "--val-fraction", "0.3"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("predicted ") and " measured " in last
+    doc = json.loads((tmp_path / "out" / "holdout.json").read_text())
+    plan = json.loads((tmp_path / "out" / "sweep" / "plan.json").read_text())
+    assert doc["n_runs"] == len(plan["runs"]) >= 5 and doc["holdout"]["budget"] == pytest.approx(8e8)
+    assert np.isfinite(doc["measured"]) and doc["ci90"][0] <= doc["predicted"] <= doc["ci90"][1]
