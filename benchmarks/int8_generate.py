@@ -53,9 +53,11 @@ def main():
     p.add_argument("--seeds", type=int, default=6)
     p.add_argument("--timing-reps", type=int, default=5)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--scope", default="blocks", choices=["blocks", "all"], help="which STDiT Linear layers run int8")
+    p.add_argument("--no-decoder", action="store_true", help="keep the decoder's weights float")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    from videoforge.models.int8 import load_pipeline, save_quantized
+    from videoforge.models.int8 import load_pipeline, save_quantized, to_int8
     from videoforge.models.safeload import load_tensors
 
     res_path = a.results or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(a.checkpoint))), "results.json")
@@ -68,7 +70,10 @@ def main():
     kw["metrics"] = {metric: (fp.scaler.lo[0] + fp.scaler.hi[0]) / 2}   # mid motion, as the demo's evaluation
     qpath = "/tmp/int8_bench_q.pt"
     save_quantized(load_tensors(a.checkpoint), qpath)
-    q8 = load_pipeline(qpath)                         # the saved quantised checkpoint, as a user loads it
+    # the saved quantised checkpoint, as a user loads it (its decoder weights are int8-rounded, so
+    # --no-decoder starts from the float file)
+    q8 = load_pipeline(a.checkpoint if a.no_decoder else qpath, int8=False)
+    to_int8(q8, a.scope, decoder=not a.no_decoder)
     sizes = (os.path.getsize(a.checkpoint), os.path.getsize(qpath))
 
     seeds = list(range(a.seeds))
@@ -80,7 +85,7 @@ def main():
             pipe.generate("a red circle moves left", frames=16, seed=r, **kw)
             ts.append(time.perf_counter() - t0)
     print(f"checkpoint {a.checkpoint}: {len(combos)} held-out triples x {len(seeds)} seeds = {len(hf['joint'])} "
-          f"paired clips; sampler {kw}; threads {torch.get_num_threads()}; load {os.getloadavg()[0]:.1f}")
+          f"paired clips; int8 scope {a.scope}, decoder {'float' if a.no_decoder else 'int8 weights'}; sampler {kw}; threads {torch.get_num_threads()}; load {os.getloadavg()[0]:.1f}")
     print(f"file: float {sizes[0] / 1e6:.2f} MB, int8 {sizes[1] / 1e6:.2f} MB")
     print("| attribute | float | int8 | int8 - float [95% paired bootstrap] |")
     print("|---|---|---|---|")

@@ -117,15 +117,26 @@ def dynamic_int8(module: nn.Module) -> nn.Module:
                                 dtype=torch.qint8)
 
 
-def to_int8(pipe) -> None:
-    """Make a loaded Pipeline run in int8: STDiT's Linear layers dynamic int8, the decoder's weights
-    rounded through int8 (what a quantised checkpoint holds). CPU only."""
+def to_int8(pipe, scope: str = "blocks", decoder: bool = True) -> None:
+    """Make a loaded Pipeline run in int8 (CPU only).
+
+    scope "blocks": the Linear layers of STDiT's transformer blocks (attention, MLP, AdaLN:
+    nearly all its FLOPs) run dynamic int8, the small embedders and the final layer stay float;
+    "all": every Linear of STDiT. decoder: round the decoder's weights through int8 (what a
+    quantised checkpoint holds)."""
     if pipe.device != "cpu":
         raise ValueError("int8 inference runs on the CPU (PyTorch's dynamic int8 kernels are CPU kernels)")
     if getattr(pipe, "int8", False):
         return
-    pipe.gen.stdit = dynamic_int8(pipe.gen.stdit)
-    fake_quantize_(pipe.ae, "decoder.")
+    if scope == "all":
+        pipe.gen.stdit = dynamic_int8(pipe.gen.stdit)
+    elif scope == "blocks":
+        st = pipe.gen.stdit
+        st.blocks = nn.ModuleList(dynamic_int8(b) for b in st.blocks)
+    else:
+        raise ValueError(f"scope must be 'blocks' or 'all', not {scope!r}")
+    if decoder:
+        fake_quantize_(pipe.ae, "decoder.")
     pipe.int8 = True
 
 
