@@ -8,7 +8,19 @@
         [--frames F] [--cfg-text S]
         a quick accuracy probe of a generator checkpoint (e.g. a kept stdit-step1000.pt snapshot),
         on the demo's held-out triples, some seen ones, or the shape-only set ("a red <shape>
-        moves right").
+        moves right"); --steps sets the Euler steps (20 in the demo)
+    python benchmarks/train_shape_checks.py denoise CKPT [--t 0.95 0.8 0.6 0.4 0.2]
+        noise a real latent of 16 seen triples to level t, then sample from there to 0 (20 t
+        Euler steps) under each of the three shape words: is the read shape the prompt's word,
+        or the shape that was in the noisy input? (a good denoiser keeps the input's shape at
+        small t; a model that follows the word changes it at large t)
+    python benchmarks/train_shape_checks.py noise CKPT
+        the checker on the generator's AE decoding real latents of 96 clips plus i.i.d. Gaussian
+        noise (std 0 - 0.5, the latent's std is ~1): how precise must a latent be to keep the shape?
+    python benchmarks/train_shape_checks.py textcos CKPT [--raw]
+        cosine between captions that differ in one word (colour, shape or direction), pooled and
+        at the differing word, after the STDiT's caption projection (--raw: the text encoder's
+        own states)
 """
 
 from __future__ import annotations
@@ -57,7 +69,7 @@ def ceiling(radii: list[float], seed: int = 7) -> None:
                           for k, v in res.items()}), flush=True)
 
 
-def probe(ckpt: str, which: str, seeds: int, frames: int, cfg_text: float) -> None:
+def probe(ckpt: str, which: str, seeds: int, frames: int, cfg_text: float, steps: int = 20) -> None:
     from videoforge.models.pipeline import Pipeline
 
     pipe = Pipeline.load(ckpt)
@@ -65,9 +77,101 @@ def probe(ckpt: str, which: str, seeds: int, frames: int, cfg_text: float) -> No
     combos = {"held-out": test, "seen": train[::2], "red-right": [("red", s, "right") for s in shapes.SHAPES]}[which]
     lo, hi = float(pipe.scaler.lo[0]), float(pipe.scaler.hi[0])
     r = evaluate.prompt_accuracy(pipe, combos, list(range(seeds)), frames, {pipe.scaler.names[0]: (lo + hi) / 2},
-                                 steps=20, cfg_text=cfg_text, cfg_metric=2.0)
+                                 steps=steps, cfg_text=cfg_text, cfg_metric=2.0)
     print(json.dumps({"checkpoint": ckpt, "which": which, **{k: r[k] for k in ("n", "colour", "shape", "direction", "joint")},
                       "ci95": r["ci95"], "confusion_shape": r["confusion_shape"]}))
+
+
+def _real(radius: float, per: tuple[str, ...], seed: int = 7, combos=None):
+    """Fresh ground-truth clips (H.264, read at 32 x 32) and their frames as a [-1, 1] tensor."""
+    from videoforge.train.data import decode_rgb
+
+    rng = np.random.default_rng(seed)
+    speeds = shapes.speeds_for(radius)
+    clips = [shapes.ShapeClip(*c, sp, float(rng.uniform(*speeds[sp])), "", int(rng.integers(2**31)), radius)
+             for c in (combos or shapes.combos()) for sp in per]
+    with tempfile.TemporaryDirectory() as d:
+        frames = [decode_rgb(p, 17, 32, 32) for p in shapes.write_clips(clips, d, frames=17, size=64)]
+    return clips, torch.from_numpy(np.stack(frames)).permute(0, 4, 1, 2, 3).float() / 127.5 - 1
+
+
+def _u8(v):
+    return ((v.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).numpy()
+
+
+@torch.no_grad()
+def denoise(ckpt: str, levels: list[float], cfg_text: float, radius: float = 0.25) -> None:
+    from videoforge.models.pipeline import Pipeline
+
+    pipe = Pipeline.load(ckpt)
+    sc, st = pipe.latent_scale, pipe.gen.stdit
+    train, _ = shapes.split_combos(shapes.held_out_pairs(2, seed=0))
+    clips, x = _real(radius, ("slow",), seed=3, combos=train[::2])
+    B = len(clips)
+    lo, hi = float(pipe.scaler.lo[0]), float(pipe.scaler.hi[0])
+    met = pipe.scaler.normalize([{pipe.scaler.names[0]: (lo + hi) / 2}] * B)
+    x0 = pipe.ae.encode(x) * sc
+    noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(0))
+    no_text = torch.ones(B, dtype=torch.bool)
+    for t in levels:
+        follow, keep = [], []
+        for s in shapes.SHAPES:
+            y, m = pipe.gen.encode_text([shapes.caption_for(c.colour, s, c.direction, False) for c in clips])
+            z = (1 - t) * x0 + t * noise
+            ts = torch.linspace(t, 0, max(2, int(20 * t)) + 1)
+            for i in range(len(ts) - 1):
+                tt = torch.full((B,), float(ts[i]))
+                vc, vu = st(z, tt, y, m, met), st(z, tt, y, m, met, drop_text=no_text)
+                z = z + (ts[i + 1] - ts[i]) * (vu + cfg_text * (vc - vu))
+            read = [shapes.read_clip(f).shape for f in _u8(pipe.ae.decode(z / sc))]
+            follow += [r == s for r in read]
+            keep += [r == c.shape for r, c in zip(read, clips)]
+        print(json.dumps({"t": t, "n": len(follow), "read_is_prompt_word": float(np.mean(follow)),
+                          "ci95_word": evaluate.bootstrap_ci(follow),
+                          "read_is_input_shape": float(np.mean(keep)), "ci95_input": evaluate.bootstrap_ci(keep)}),
+              flush=True)
+
+
+@torch.no_grad()
+def noise_check(ckpt: str, radius: float = 0.25) -> None:
+    from videoforge.models.pipeline import Pipeline
+
+    pipe = Pipeline.load(ckpt)
+    clips, x = _real(radius, ("slow", "fast"))
+    z = pipe.ae.encode(x)
+    g = torch.Generator().manual_seed(0)
+    for s in (0.0, 0.1, 0.2, 0.3, 0.5):
+        zn = z * pipe.latent_scale + s * torch.randn(z.shape, generator=g)
+        r = evaluate.checker_accuracy(clips, list(_u8(pipe.ae.decode(zn / pipe.latent_scale))))
+        print(json.dumps({"noise_std": s, "n": r["n"], "shape": r["shape"], "colour": r["colour"],
+                          "direction": r["direction"], "ci95": r["ci95"]}), flush=True)
+
+
+@torch.no_grad()
+def textcos(ckpt: str, raw: bool) -> None:
+    from videoforge.models.pipeline import Pipeline
+
+    pipe = Pipeline.load(ckpt)
+    names = ("colour", "shape", "direction")
+    pos = {"colour": 1, "shape": 2, "direction": 4}          # word index in "a red circle moves left"
+    values = {"colour": list(shapes.COLOURS), "shape": list(shapes.SHAPES), "direction": list(shapes.DIRECTIONS)}
+    out = {}
+    for attr in names:
+        k = names.index(attr)
+        pooled, word = [], []
+        for c in shapes.combos():
+            if c[k] != values[attr][0]:
+                continue
+            alts = [tuple(v if i == k else c[i] for i in range(3)) for v in values[attr][1:]]
+            y, _ = pipe.gen.encode_text([shapes.caption_for(*a, False) for a in [c] + alts])
+            h = y if raw else pipe.gen.stdit.y_embedder(y)
+            p = h.mean(1)
+            for i in range(1, len(alts) + 1):
+                pooled.append(float(torch.cosine_similarity(p[0], p[i], 0)))
+                word.append(float(torch.cosine_similarity(h[0, pos[attr]], h[i, pos[attr]], 0)))
+        out[attr] = {"pooled": round(float(np.mean(pooled)), 3), "at_word": round(float(np.mean(word)), 3),
+                     "pairs": len(word)}
+    print(json.dumps({"checkpoint": ckpt, "states": "text encoder" if raw else "STDiT projection", **out}))
 
 
 def main(argv=None) -> int:
@@ -81,12 +185,28 @@ def main(argv=None) -> int:
     q.add_argument("--seeds", type=int, default=2)
     q.add_argument("--frames", type=int, default=16, help="5 for a model trained on 5-frame clips")
     q.add_argument("--cfg-text", type=float, default=4.0)
+    q.add_argument("--steps", type=int, default=20)
+    d = sub.add_parser("denoise", help="from noisy real latents, under each shape word: word or input shape?")
+    d.add_argument("checkpoint")
+    d.add_argument("--t", type=float, nargs="+", default=[0.95, 0.8, 0.6, 0.4, 0.2])
+    d.add_argument("--cfg-text", type=float, default=4.0)
+    n = sub.add_parser("noise", help="the checker on real latents plus Gaussian noise")
+    n.add_argument("checkpoint")
+    tc = sub.add_parser("textcos", help="cosine of captions that differ in one word")
+    tc.add_argument("checkpoint")
+    tc.add_argument("--raw", action="store_true")
     a = p.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     if a.cmd == "ceiling":
         ceiling(a.radius)
+    elif a.cmd == "probe":
+        probe(a.checkpoint, a.which, a.seeds, a.frames, a.cfg_text, a.steps)
+    elif a.cmd == "denoise":
+        denoise(a.checkpoint, a.t, a.cfg_text)
+    elif a.cmd == "noise":
+        noise_check(a.checkpoint)
     else:
-        probe(a.checkpoint, a.which, a.seeds, a.frames, a.cfg_text)
+        textcos(a.checkpoint, a.raw)
     return 0
 
 
