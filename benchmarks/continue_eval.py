@@ -49,6 +49,8 @@ def measure(gen: np.ndarray, truth_c: np.ndarray, ctx_c: np.ndarray, video, size
         fr = gen[w * window:(w + 1) * window]
         rd = shapes.read_clip(fr)
         out["kept"].append(float(rd.colour == video.colour and rd.shape == video.shape))
+        out.setdefault("colour_kept", []).append(float(rd.colour == video.colour))
+        out.setdefault("shape_kept", []).append(float(rd.shape == video.shape))
         errs, cols, cents = [], [], []
         for f, c in zip(fr, truth_c[w * window:(w + 1) * window]):
             b = blob(f)
@@ -90,7 +92,7 @@ def main() -> None:
     from videoforge.models.pipeline import Pipeline
     from videoforge.train.evaluate import bootstrap_ci
 
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.set_num_threads(1)   # a small model: more threads only wait on each other on a shared machine
     videos = sample_videos(args.videos, seed=args.seed)
     report = {"videos": len(videos), "seed": args.seed, "context_frames": args.context, "new_frames": args.frames,
               "steps": args.steps, "data": "held-out bouncing-shape videos (continuation/data.py, seed "
@@ -119,6 +121,9 @@ def main() -> None:
             summ[key] = {"mean": float(np.mean(vals)), "median": float(np.median(vals)), "ci95": bootstrap_ci(vals)}
         kept = [k for r in rows for k in r["kept"]]
         summ["kept_windows"] = {"mean": float(np.mean(kept)), "ci95": bootstrap_ci(kept), "n": len(kept)}
+        for key in ("colour_kept", "shape_kept"):
+            vals = [k for r in rows for k in r[key]]
+            summ[key] = {"mean": float(np.mean(vals)), "ci95": bootstrap_ci(vals), "n": len(vals)}
         summ["pos_err_by_window"] = np.mean([r["pos_err"] for r in rows], 0).round(2).tolist()
         summ["speed_by_window"] = np.mean([r["speed"] for r in rows], 0).round(3).tolist()
         summ["context_speed"] = float(np.mean([r["context_speed"] for r in rows]))

@@ -136,7 +136,11 @@ def main(argv=None) -> int:
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: this model is small, and on a shared machine more threads "
+                        "waiting on each other made a step 25x slower)")
     a = p.parse_args(argv)
+    torch.set_num_threads(max(1, a.threads))
     path = train_continuation(a.base, a.out, a.steps, a.videos, a.video_frames, a.context, a.chunk,
                               a.context_noise_max, batch=a.batch, lr=a.lr, seed=a.seed)
     print(f"continuation checkpoint: {path}")
