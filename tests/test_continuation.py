@@ -131,3 +131,19 @@ def test_generate_continue_any_length_from_video_or_latent(ckpts):
     assert r.returncode == 2 and "context" in r.stderr
     r = _gen(ck, "a red circle", "--prompt-schedule", "3:x", "--frames", "4", "--out", str(d / "x.mp4"))
     assert r.returncode == 2 and "--continue" in r.stderr
+
+
+def test_continuation_measures_on_the_truth_itself():
+    """benchmarks/continue_eval.py's measures on the true continuation: every window keeps colour
+    and shape, the position error is small and does not grow, the speed is the context's."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+    from continue_eval import measure
+
+    v = sample_videos(3, seed=777)[2]
+    truth = render(v, 8 + 32, 64)
+    c = centres(v, 8 + 32, 64)
+    m = measure(truth[8:], c[8:], c[:8], v, 64)
+    assert m["kept_frac"] == 1.0 and max(m["pos_err"]) < 2.0
+    assert 0.8 < m["last_speed_ratio"] < 1.25
+    still = measure(np.repeat(truth[8:9], 32, 0), c[8:], c[:8], v, 64)   # a frozen frame: the shape stops
+    assert still["last_speed_ratio"] < 0.1 and still["pos_slope"] > 0
