@@ -212,8 +212,13 @@ def part_c(runs: int, tmp: str, scale: float = 3.0) -> dict:
         pf = os.path.join(folder, "plan.json")
         with open(pf, "w") as f:
             json.dump(plan, f)
-        res = json.loads(subprocess.run(["nice", "-n", "5", *VF, "run", "--plan", pf, "--catalog", cat, "--json", "-q"],
-                                        capture_output=True, text=True, check=True).stdout)
+        rr = subprocess.run(["nice", "-n", "5", *VF, "run", "--plan", pf, "--catalog", cat, "--json", "-q"],
+                            capture_output=True, text=True)
+        if rr.returncode != 0:   # recorded, not fatal: the summary counts it
+            out.append({"run": r, "error": rr.stderr[-800:]})
+            print(json.dumps(out[-1]), file=sys.stderr, flush=True)
+            continue
+        res = json.loads(rr.stdout)
         row = {"run": r, "predicted_cpu": plan["predicted"]["cpu_seconds"], "actual_cpu": res["actual"]["cpu_seconds"]}
         row["ratio"] = row["actual_cpu"] / row["predicted_cpu"]
         print(json.dumps(row), file=sys.stderr, flush=True)
@@ -269,8 +274,8 @@ def summarise(a: dict, b: dict | None, c: dict | None = None) -> dict:
         s["B_errors_in_order"] = [round(e, 3) for e in errs]
     if c:
         s["C_start_scale"] = c["scale"]
-        s["C_ratio_in_order"] = [round(r["ratio"], 3) for r in c["runs"]]
-        errs = [abs(r["ratio"] - 1) for r in c["runs"]]
+        s["C_ratio_in_order"] = [round(r["ratio"], 3) if "ratio" in r else "failed" for r in c["runs"]]
+        errs = [abs(r["ratio"] - 1) for r in c["runs"] if "ratio" in r]
         if len(errs) >= 4:
             s["C_error_last_half"] = [float(np.mean(errs[len(errs) // 2:])), boot_mean(errs[len(errs) // 2:], rng)]
     return s

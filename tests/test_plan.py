@@ -255,3 +255,24 @@ def test_feedback_restarts_when_far_off_and_then_predicts_the_call():
     observe_group(reg, chain, infos, truth, timings, "test")
     assert predicted() == pytest.approx(truth, rel=0.05)
     assert reg["ocr/on"].samples == 1   # restarted, not averaged with the wrong figure
+
+
+def test_unmeasured_sibling_variants_follow_a_measured_ones_level():
+    """ocr/lean never ran here: when ocr/on turns out 2x cheaper on this footage, lean follows,
+    so the planner does not pick it for a saving that is not there."""
+    from videoforge.plan.feedback import observe_group
+
+    reg = _reg()
+    for v in reg.values():
+        v.samples = 3
+    reg["ocr/lean"].samples = 0
+    chain = {"metrics": "full", "ocr": "on", "shots": "videoforge"}
+    infos = _inputs()[:2]
+    lean0, on0 = reg["ocr/lean"].cpu_seconds, reg["ocr/on"].cpu_seconds
+    from videoforge.plan.costs import chain_cost, group_fixed
+
+    cpu = 0.7 * (group_fixed(chain, 2, reg) + sum(chain_cost(i, chain, reg) for i in infos))
+    observe_group(reg, chain, infos, cpu, {"shots": 0.1, "motion": 0.5, "keyframes": 0.3, "text": 5.0}, "test")
+    f = reg["ocr/on"].cpu_seconds / on0
+    assert f < 0.99 and reg["ocr/lean"].cpu_seconds == pytest.approx(lean0 * f)
+    assert reg["ocr/lean"].cost_source.startswith("scaled with ocr/on")

@@ -80,13 +80,32 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
         if units[v.key] <= 0:
             continue
         per_unit = work * shares.get(stage, 0.0) / units[v.key]
+        old = v.cpu_seconds
         fold(v, per_unit, units[v.key], source, fixed=v.fixed_cpu_seconds * ratio if scale_fixed else None)
         seen[v.key] = per_unit
+        if scale_fixed and old > 0:
+            follow_level(reg, v, v.cpu_seconds / old)
     if scale_fixed:
         for k in ("overhead/group", "overhead/video", "overhead/worker"):
             fold(reg[k], reg[k].cpu_seconds * ratio, 1.0, source)
             seen[k] = reg[k].cpu_seconds
     return seen
+
+
+def follow_level(reg: dict[str, Variant], v: Variant, factor: float) -> None:
+    """Variants of the same stage never measured on this catalog move with the one that was:
+    footage and machine change every variant's cost alike, and a sibling left at the shipped
+    level looks falsely cheap or dear next to a re-measured one (a plan then picks it, and
+    misses its prediction)."""
+    from videoforge.plan.registry import ENGINE_STAGES
+
+    if v.stage not in ENGINE_STAGES or not (0.2 < factor < 5.0):
+        return
+    for s in reg.values():
+        if s.stage == v.stage and s.key != v.key and s.cpu_seconds > 0 and (
+                s.samples == 0 or s.cost_source.startswith("scaled")):
+            s.cpu_seconds *= factor
+            s.cost_source = f"scaled with {v.key} (not measured on this catalog)"
 
 
 def observe_post(reg: dict[str, Variant], res: dict, durations: list[float], detected: bool, loaded: set,

@@ -38,7 +38,7 @@ def load_registry(catalog) -> dict[str, Variant]:
         v = reg.get(key)
         if v is None:
             continue   # a variant this version no longer has
-        if r.get("samples"):
+        if r.get("samples") or (r.get("cost_source") or "").startswith("scaled"):
             v.cpu_seconds = float(r["cpu_seconds"] or 0.0)
             v.fixed_cpu_seconds = float(r["fixed_cpu_seconds"] or 0.0)
             v.samples = int(r["samples"])
