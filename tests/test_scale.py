@@ -200,12 +200,12 @@ def test_demo_sweeps_fits_and_predicts_a_held_out_run(tmp_path, capsys):
                       ema_decay=0, autoencoder=dict(AE),
                       data=DataConfig(manifest=man, buckets=[[17, 32, 32]], metrics=["motion"])))
     capsys.readouterr()
-    assert demo(["--out", str(tmp_path / "out"), "--demo-train", str(dt), "--budgets", "1e8,2e8",
-                 "--sizes", "16x1x2,32x1x2", "--lr-mults", "0.5,1", "--batches", "2", "--bootstrap", "10",
+    assert demo(["--out", str(tmp_path / "out"), "--demo-train", str(dt), "--budgets", "1e8,2e8,4e8",
+                 "--sizes", "16x1x2,32x1x2", "--lr-mults", "1", "--batches", "2", "--bootstrap", "10",
                  "--val-fraction", "0.3"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("predicted ") and " measured " in last
     doc = json.loads((tmp_path / "out" / "holdout.json").read_text())
     plan = json.loads((tmp_path / "out" / "sweep" / "plan.json").read_text())
-    assert doc["n_runs"] == len(plan["runs"]) >= 5 and doc["holdout"]["budget"] == pytest.approx(8e8)
+    assert doc["n_runs"] == len(plan["runs"]) >= 5 and doc["holdout"]["budget"] == pytest.approx(1.6e9)
     assert np.isfinite(doc["measured"]) and doc["ci90"][0] <= doc["predicted"] <= doc["ci90"][1]

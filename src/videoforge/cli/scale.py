@@ -154,7 +154,8 @@ def _fit(args) -> int:
                                                                              if k != "boot_theta"}})
         return 0
     v, ci = fit["law"]["values"], fit["law"]["ci90"]
-    print(f"L(N, D) = E + A/N^alpha + B/D^beta from {fit['n_runs']} runs "
+    print(f"L(N, D) = E + A/N^alpha + B/D^beta from {fit['n_law_points']} (budget, size) points, the best LR of "
+          f"each, of {fit['n_runs']} runs "
           f"(C {fit['compute_range'][0]:.3g}..{fit['compute_range'][1]:.3g} FLOPs; 90% bootstrap intervals)")
     for k in ("E", "A", "B", "alpha", "beta"):
         print(f"  {k:5s} = {v[k]:.4g}  [{ci[k][0]:.4g}, {ci[k][1]:.4g}]")

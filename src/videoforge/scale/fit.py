@@ -224,13 +224,22 @@ def optimal_size(law: LawFit, kappas: dict, budget: float, n_lo: float | None = 
 def fit_sweep(runs: list[dict], n_boot: int = 100, seed: int = 0) -> dict:
     """Everything `scale fit` writes to DIR/fit.json."""
     ok = [r for r in runs if r.get("status", "done") == "done" and np.isfinite(r.get("val_loss", np.nan))]
-    law = fit_law([r["params"] for r in ok], [r["tokens"] for r in ok], [r["val_loss"] for r in ok], n_boot, seed=seed)
+    # L(N, D) is the loss at tuned hyper-parameters: one point per (budget, size, batch), its best LR
+    # (a run at a poor LR is not a point of the law; with one LR per cell nothing is dropped)
+    cells: dict = {}
+    for r in ok:
+        key = (r["budget"], r["params"], r["tokens"])
+        if key not in cells or r["val_loss"] < cells[key]["val_loss"]:
+            cells[key] = r
+    pts = list(cells.values())
+    law = fit_law([r["params"] for r in pts], [r["tokens"] for r in pts], [r["val_loss"] for r in pts], n_boot,
+                  seed=seed)
     best = best_hparams(ok)
     return {"law": law.to_dict(), "best_per_budget": best,
             "lr_law": power_law([b["flops"] for b in best], [b["lr"] for b in best]),
             "batch_law": power_law([b["flops"] for b in best], [b["batch"] for b in best]),
             "size_law": power_law([b["flops"] for b in best], [b["params"] for b in best]),
-            "kappa": flops_per_param_token(ok), "n_runs": len(ok),
+            "kappa": flops_per_param_token(ok), "n_runs": len(ok), "n_law_points": len(pts),
             "compute_range": [min(r["flops"] for r in ok), max(r["flops"] for r in ok)]}
 
 
