@@ -75,7 +75,7 @@ class Variant:
             torch.cuda.synchronize()
         if record:
             self.times.append(time.perf_counter() - t0)
-        self.losses.append(float(loss))
+        self.losses.append(float(loss.detach()))
 
 
 def main(argv=None):
