@@ -276,3 +276,19 @@ def test_unmeasured_sibling_variants_follow_a_measured_ones_level():
     f = reg["ocr/on"].cpu_seconds / on0
     assert f < 0.99 and reg["ocr/lean"].cpu_seconds == pytest.approx(lean0 * f)
     assert reg["ocr/lean"].cost_source.startswith("scaled with ocr/on")
+
+
+def test_post_stage_feedback_corrects_loading_and_per_unit_alike():
+    """A per-shot stage priced 3x too dear (loading and per shot): one run brings its
+    prediction back to what it measured."""
+    from videoforge.plan.feedback import observe_post
+
+    reg = _reg()
+    v = reg["embed/visual"]
+    v.cpu_seconds, v.fixed_cpu_seconds, v.samples = 0.09, 1.2, 0
+    res = {"chain": {"suitability": "off", "gate": "all", "caption": "off", "embed": "visual"}, "shots": 10,
+           "gate_kept": 10, "stages": {"embed": {"cpu_seconds": (0.4 + 0.03 * 10)}}}
+    observe_post(reg, res, [30.0], True, set(), "test")
+    assert v.fixed_cpu_seconds + v.cpu_seconds * 10 == pytest.approx(0.7)
+    assert v.fixed_cpu_seconds == pytest.approx(0.4) and v.cpu_seconds == pytest.approx(0.03)
+    assert reg["forecast/shots_per_second"].cpu_seconds == pytest.approx(10 / 30.0)   # no prior sample: the observation

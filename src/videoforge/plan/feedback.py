@@ -133,8 +133,12 @@ def observe_post(reg: dict[str, Variant], res: dict, durations: list[float], det
         if key not in loaded:
             load = v.fixed_cpu_seconds
             loaded.add(key)
-        per = max(st["cpu_seconds"] - load, 0.0) / units
-        fold(v, per, float(units), source)
+        # one call cannot tell loading from per-unit work: both are taken to be off by the same
+        # factor (as for engine calls), so a registry far off (another machine) converges
+        pred = load + v.cpu_seconds * units
+        ratio = st["cpu_seconds"] / pred if pred > 0 else 1.0
+        per = v.cpu_seconds * ratio if pred > 0 else st["cpu_seconds"] / units
+        fold(v, per, float(units), source, fixed=v.fixed_cpu_seconds * ratio if load > 0 else None)
         seen[key] = per
         if stage == "caption":
             r = st.get("result") or {}
