@@ -93,6 +93,9 @@ def main(args) -> int:
     pr = doc["predicted"]
     print(f"predicted: {pr['cpu_seconds']:.1f} CPU-s, ${pr['usd']:.2f}, "
           + ", ".join(f"{k}={v:.3f}" for k, v in pr["quality"].items()))
+    if doc.get("not_analysed"):
+        print(f"left out by the budget ({len(doc['not_analysed'])}; --full-coverage forbids this): "
+              + ", ".join(doc["not_analysed"]))
     if args.output:
         print(f"plan written to {args.output}; run it: videoforge run --plan {args.output} --catalog DIR")
     return 0
