@@ -128,8 +128,16 @@ def main() -> None:
         summ["speed_by_window"] = np.mean([r["speed"] for r in rows], 0).round(3).tolist()
         summ["context_speed"] = float(np.mean([r["context_speed"] for r in rows]))
         summ["continuation"] = pipe.continuation
+        summ["per_video"] = {k: [r[k] for r in rows] for k in ("pos_slope", "col_slope", "kept_frac")}
         report["models"][ck] = summ
         print(json.dumps({ck: summ}, indent=1), flush=True)
+    cks = list(report["models"])
+    if len(cks) == 2:   # paired over the same videos and seeds: first minus second
+        a, b = (report["models"][c]["per_video"] for c in cks)
+        report["paired_first_minus_second"] = {
+            k: {"mean": float(np.mean(np.subtract(a[k], b[k]))), "ci95": bootstrap_ci(np.subtract(a[k], b[k]))}
+            for k in ("pos_slope", "col_slope", "kept_frac")}
+        print(json.dumps(report["paired_first_minus_second"], indent=1))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)
