@@ -21,11 +21,15 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m videoforge.continuation.demo", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True)
     p.add_argument("--base", default=None, help="generator checkpoint (default: OUT/../train/stdit/stdit.pt)")
-    p.add_argument("--steps", type=int, default=250)
-    p.add_argument("--videos", type=int, default=32)
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--videos", type=int, default=48)
     p.add_argument("--compare", action="store_true", help="also train without context noise and evaluate both")
     a = p.parse_args(argv)
+    import torch
+
     from videoforge.continuation.train import log, train_continuation
+
+    torch.set_num_threads(1)   # a small model: on a shared machine more threads only wait on each other
 
     out = os.path.abspath(a.out)
     base = a.base or os.path.join(os.path.dirname(out), "train", "stdit", "stdit.pt")
@@ -33,7 +37,7 @@ def main(argv=None) -> int:
         log(f"{base} missing: training the demo generator first (make demo-train)")
         subprocess.run([sys.executable, "-m", "videoforge.train.demo", "--out", os.path.dirname(os.path.dirname(base))],
                        check=True)
-    kw = dict(steps=a.steps, videos=a.videos, video_frames=49, batch=6, lr=5e-4)
+    kw = dict(steps=a.steps, videos=a.videos, video_frames=49, batch=8, lr=5e-4)   # the measured models' settings
     path = train_continuation(base, out, context_noise_max=0.3, **kw)
     if a.compare:
         plain = train_continuation(base, out, context_noise_max=0.0, **kw)
