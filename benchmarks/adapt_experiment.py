@@ -228,10 +228,10 @@ def frontier_png(rows: list[dict], path: str):
     """Gain on B (x) against accuracy lost on A (y), one labelled point per method with both intervals."""
     from PIL import Image, ImageDraw
 
-    W, H, L, R, T, B = 760, 520, 80, 30, 40, 70
+    W, H, L, R, T, B = 900, 520, 80, 230, 40, 70
     img = Image.new("RGB", (W, H), "white")
     dr = ImageDraw.Draw(img)
-    xs = [v for r in rows for v in r["gain_b_ci95"]] + [0.0, 1.0]
+    xs = [v for r in rows for v in r["gain_b_ci95"]] + [1.0]
     ys = [v for r in rows for v in r["drop_a_ci95"]] + [0.0, 0.1]
     x0, x1 = min(xs) - 0.05, max(xs) + 0.05
     y0, y1 = min(ys) - 0.03, max(ys) + 0.03
@@ -250,13 +250,13 @@ def frontier_png(rows: list[dict], path: str):
     dr.line([L, py(0.0), W - R, py(0.0)], fill=(190, 190, 190))
     colours = {"full": (0, 0, 0), "lora": (30, 90, 220), "lora_replay": (20, 160, 60), "lora_lwf": (220, 120, 0),
                "oft": (170, 40, 170)}
-    for r in rows:
+    for i, r in enumerate(rows):
         c = colours.get(r["name"], (0, 0, 0))
         x, y = px(r["gain_b"]), py(r["drop_a"])
         dr.line([px(r["gain_b_ci95"][0]), y, px(r["gain_b_ci95"][1]), y], fill=c, width=1)
         dr.line([x, py(r["drop_a_ci95"][0]), x, py(r["drop_a_ci95"][1])], fill=c, width=1)
         dr.ellipse([x - 5, y - 5, x + 5, y + 5], fill=c)
-        dr.text((x + 8, y - 16), f"{r['name']} ({100 * r.get('trainable_fraction', 0):.1f} % params)", fill=c)
+        dr.text((x + 10, y - 22 + 11 * i), f"{r['name']} ({100 * r.get('trainable_fraction', 0):.1f} % params)", fill=c)
     dr.text((L, 12), "Learning vs forgetting: gain on B (yellow) vs accuracy lost on A, points (95 % bootstrap)", fill="black")
     dr.text((L + 160, H - 35), "gain in prompt accuracy on B prompts (points)", fill="black")
     dr.text((8, T - 20), "lost on A (points)", fill="black")
@@ -326,7 +326,7 @@ def main(argv=None) -> int:
     p.add_argument("--dit-steps", type=int, default=2000)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
-    p.add_argument("--steps", type=int, default=250, help="fine-tuning steps per method")
+    p.add_argument("--steps", type=int, default=100, help="fine-tuning steps per method (same for every method)")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--seeds-a", type=int, default=2, help="samples per A triple (24 triples)")
     p.add_argument("--seeds-b", type=int, default=6, help="samples per B triple (8 triples, 2 held out of fine-tuning)")
