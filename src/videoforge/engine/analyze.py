@@ -179,8 +179,9 @@ def _one_pass(path: str, config: AnalysisConfig, detector, scorers: list, keyfra
         dt = pc() - a
         timer.add("audio", dt)   # the audio scorer's name: its per-frame cost lands with its finish
         spent_in_consumers += dt
+    prefetch = {} if config.decode_prefetch is None else {"prefetch": config.decode_prefetch}
     for frame in decode_frames(path, width=config.analysis_width, stats=stats,
-                               on_audio=on_audio if audio_scorers else None, threads=config.decode_threads):
+                               on_audio=on_audio if audio_scorers else None, threads=config.decode_threads, **prefetch):
         a = pc()
         detector.process(frame)
         b = pc()

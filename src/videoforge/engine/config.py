@@ -23,12 +23,17 @@ class AnalysisConfig:
     # > 1: decode a long video in segments in this many processes (engine/segments.py); the
     # result is identical to one pass, so it is left out of the recorded parameters too
     segment_workers: int = 0
+    # frames decoded ahead in a background thread during a one-pass analysis (None = the
+    # decoder's default); 0 when worker processes already keep every core busy: the thread's
+    # handoffs then only cost CPU. How fast, not what: left out of the recorded parameters
+    decode_prefetch: int | None = None
 
     def to_json(self) -> str:
         """The parameters that decide the results (recorded per video as `analysis_params`)."""
         d = asdict(self)
         d.pop("decode_threads")
         d.pop("segment_workers")
+        d.pop("decode_prefetch")
         return json.dumps(d, sort_keys=True)
 
     def signature(self) -> str:

@@ -204,6 +204,10 @@ def _run_locked(inputs, catalog: Catalog, lock: RunLock, workers, force, engine,
         config.segment_workers = config.segment_workers or n_workers
     else:
         backend = get_backend(engine, workers=workers, address=address)
+        if engine == "local" and config.decode_prefetch is None and len(jobs) >= n_workers >= (os.cpu_count() or 1):
+            # the pool's processes keep every core busy: a decode thread beside each would only
+            # add its handoffs (~0.08 ms of CPU per frame); same results either way
+            config.decode_prefetch = 0
     config.decode_threads = config.decode_threads or max(1, (os.cpu_count() or 1) // n_workers)
     emit({"event": "start", "done": 0, "total": len(jobs), "skipped": summary.skipped})
 

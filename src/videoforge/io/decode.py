@@ -267,25 +267,45 @@ def decode_frames(
             on_audio(item)
 
 
+# Items handed from the decode thread to the caller in lists of this many: one queue handoff
+# (locks, a thread switch) per item cost ~0.09 ms of CPU per frame, more than the handoff saves
+# on 2 cores; in lists the handoffs are a quarter as many.
+PREFETCH_CHUNK = 4
+
+
 def _prefetched(items: Iterator, depth: int) -> Iterator:
-    """Run a generator in a thread, `depth` items ahead; exceptions re-raised in the caller."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
+    """Run a generator in a thread, about `depth` items ahead (handed over in lists of up to
+    PREFETCH_CHUNK); exceptions re-raised in the caller."""
+    chunk = max(1, min(PREFETCH_CHUNK, depth))
+    q: queue.Queue = queue.Queue(maxsize=max(1, depth // chunk))
     stop = threading.Event()
     done = object()
 
+    def put(x) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(x, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce():
+        batch: list = []
         try:
             for item in items:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
+                batch.append(item)
+                if len(batch) >= chunk:
+                    if not put(batch):
                         break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    break
+                    batch = []
+            else:
+                if batch:
+                    put(batch)
             q.put((done, None))
         except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            if batch:
+                put(batch)   # the items decoded before the error come first, as without a thread
             q.put((done, e))
         finally:
             items.close()
@@ -294,12 +314,12 @@ def _prefetched(items: Iterator, depth: int) -> Iterator:
     worker.start()
     try:
         while True:
-            item = q.get()
-            if isinstance(item, tuple) and len(item) == 2 and item[0] is done:
-                if item[1] is not None:
-                    raise item[1]
+            batch = q.get()
+            if isinstance(batch, tuple) and batch[0] is done:
+                if batch[1] is not None:
+                    raise batch[1]
                 return
-            yield item
+            yield from batch
     finally:
         stop.set()
         while worker.is_alive():   # unblock a producer waiting on a full queue
