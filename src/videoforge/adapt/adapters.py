@@ -150,8 +150,12 @@ def attach(stdit: torch.nn.Module, adapter: Adapter, name: str, scale: float = 1
     """Inject a LoRA / OFT adapter into `stdit` (in place) under `name`, unmerged, with its weights."""
     from peft import inject_adapter_in_model, set_peft_model_state_dict
 
+    import warnings
+
     cfg = peft_config(adapter.method, adapter.rank, adapter.alpha, adapter.targets)
-    inject_adapter_in_model(cfg, stdit, adapter_name=name)
+    with warnings.catch_warnings():   # several adapters side by side is what we ask for here
+        warnings.filterwarnings("ignore", message="Already found a `peft_config` attribute")
+        inject_adapter_in_model(cfg, stdit, adapter_name=name)
     res = set_peft_model_state_dict(stdit, _scaled(adapter, scale), adapter_name=name)
     missing = [k for k in getattr(res, "missing_keys", []) if f".{name}." in k]   # this adapter's own
     unexpected = list(getattr(res, "unexpected_keys", []))
