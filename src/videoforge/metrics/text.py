@@ -16,6 +16,10 @@ candidate of each slice is a read - so a word that appears mid-shot has its own 
 Every shot with a candidate gets its first read whatever the budget (a texted shot never
 stays NULL); the budget, one further read per `frames_per_ocr` decoded frames, goes to the
 shots' further slices, second slices first. No reading is shared between shots.
+Event-triggered reads (session 6): a text-like box that a shot's previous sample did not have
+and its next sample has again (in place, or a ticker along its row) - a word appearing mid-shot,
+or the text a shot opens with - gets a read of the next sample on a crop of those boxes, outside
+the slice schedule (`max_events_per_shot`, `frames_per_event`; docs/benchmarks/text.md section 5).
 `frames_per_ocr` stays 125: 250 (18 % fewer reads, same words on 12 videos of the gate's first
 held-out set) lost 4 of 118 words end to end on the unseen text set E - mid-shot words whose
 shot's "one more read" comes from the budget (docs/benchmarks/text.md, session 5).
