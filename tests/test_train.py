@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -250,6 +251,45 @@ def test_resume_gives_the_same_loss_curve(export, autoencoder_ckpt, tmp_path):
     assert len(a) == len(b) == 6
     assert np.allclose(a, b, rtol=1e-5, atol=1e-7), (a, b)
     assert len(set(a)) == 6                # the losses do change from step to step
+
+
+def test_resume_from_a_checkpoint_with_the_old_mlp_names(export, autoencoder_ckpt, tmp_path):
+    """A last.pt written before STDiT's MLP layers were named (mlp.0 / mlp.2) resumes to the same
+    curve and the same exported EMA weights as an uninterrupted run."""
+    from videoforge.train.loop import Hooks, train
+
+    over = dict(task="stdit", autoencoder_checkpoint=autoencoder_ckpt, stdit=dict(DIT), steps=5, ckpt_every=3,
+                ema_decay=0.9, text_encoder={"kind": "tiny", "dim": 16, "depth": 1, "heads": 2})
+    straight = tmp_path / "straight"
+    train(_cfg(straight, export[0], **over))
+    interrupted = tmp_path / "interrupted"
+    cfg = _cfg(interrupted, export[0], **over)
+
+    class Stop(Exception):
+        pass
+
+    def stop(step, rec):
+        if step + 1 == 4:
+            raise Stop
+    with pytest.raises(Stop):
+        train(cfg, Hooks(on_step_end=stop))
+    ck = torch.load(interrupted / "last.pt", weights_only=True)
+
+    def old(k):
+        return re.sub(r"(blocks\.\d+\.mlp\.)fc([12])\.", lambda m: m.group(1) + ("0." if m.group(2) == "1" else "2."), k)
+    assert any(".mlp.fc1." in k for k in ck["ema"])
+    ck["model"] = {old(k): v for k, v in ck["model"].items()}
+    ck["ema"] = {old(k): v for k, v in ck["ema"].items()}
+    ck["optimizer"]["state"] = {old(k): v for k, v in ck["optimizer"]["state"].items()}
+    for g in ck["optimizer"]["param_groups"]:
+        g["params"] = [old(p) for p in g["params"]]
+    torch.save(ck, interrupted / "last.pt")
+    train(cfg)
+    assert np.allclose(_losses(straight), _losses(interrupted), rtol=1e-5, atol=1e-7)
+    a = torch.load(straight / "stdit.pt", weights_only=True)["stdit"]["state"]     # EMA weights
+    b = torch.load(interrupted / "stdit.pt", weights_only=True)["stdit"]["state"]
+    fc = [k for k in a if ".mlp.fc1." in k]
+    assert fc and all(torch.allclose(a[k], b[k], atol=1e-6) for k in fc)
 
 
 @pytest.mark.parametrize("strategy", ["ddp", "fsdp"])

@@ -19,6 +19,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -108,6 +109,26 @@ def _full_state(model) -> dict:
     return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
 
 
+def _renamed(name: str) -> str:
+    # only the STDiT blocks' MLPs were renamed; the embedders' mlp.0 / mlp.2 keep their indices
+    return re.sub(r"(blocks\.\d+\.mlp\.)([02])\.", lambda m: m.group(1) + ("fc1." if m.group(2) == "0" else "fc2."), name)
+
+
+def _rename_old_keys(ck: dict) -> dict:
+    """A last.pt written before STDiT's MLP layers were named (mlp.0 / mlp.2) resumes with its
+    EMA and optimizer state intact: the model loads old keys itself, the EMA and the optimizer
+    (full state dicts, keyed by parameter name) are renamed here."""
+    ck["model"] = {_renamed(k): v for k, v in ck["model"].items()}
+    if ck.get("ema"):
+        ck["ema"] = {_renamed(k): v for k, v in ck["ema"].items()}
+    o = ck.get("optimizer") or {}
+    if isinstance(o.get("state"), dict):
+        o["state"] = {_renamed(k) if isinstance(k, str) else k: v for k, v in o["state"].items()}
+    for g in o.get("param_groups", []):
+        g["params"] = [_renamed(p) if isinstance(p, str) else p for p in g.get("params", [])]
+    return ck
+
+
 def _ema_update(ema: dict, model, decay: float):
     with torch.no_grad():
         for name, p in model.named_parameters():
@@ -149,7 +170,7 @@ def train(cfg: TrainConfig, hooks: Hooks | None = None) -> str:
         from torch.distributed.checkpoint.state_dict import (StateDictOptions, set_model_state_dict,
                                                               set_optimizer_state_dict)
 
-        ck = torch.load(last, map_location="cpu", weights_only=True)   # data, not code
+        ck = _rename_old_keys(torch.load(last, map_location="cpu", weights_only=True))   # data, not code
         opts = StateDictOptions(full_state_dict=True)
         set_model_state_dict(model_w, ck["model"], options=opts)
         set_optimizer_state_dict(model_w, opt, ck["optimizer"], options=opts)
