@@ -22,7 +22,7 @@ COMMANDS = [
     "train", "generate", "train_text_adapter", "finetune", "merge_adapters", "codec",
     "matte",
     "stages", "plan", "calibrate",
-    "scale", "distill",
+    "scale",
 ]
 
 
