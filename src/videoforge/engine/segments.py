@@ -176,7 +176,9 @@ def analyze_in_segments(path: str, config: AnalysisConfig, detector, scorers: li
     # joining work on these small pictures (1.56 -> 1.34 ms per frame for a segment). Set here,
     # in the parent, before the fork: a forked worker cannot change it (setNumThreads there
     # waits on the parent's pool threads, which a fork does not copy). The parent's own count
-    # comes back after the pass. Same pixels either way.
+    # comes back after the pass. Same boundaries, keyframes and metrics; OpenCV's DIS flow
+    # may round differently (motion columns within ~1e-8 relative on the benchmark's long
+    # video, as between one pass and segments already: docs/benchmarks/metrics.md).
     import cv2
 
     cv_threads = cv2.getNumThreads()
