@@ -46,6 +46,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_server(cat: str, media: str, token: str, *args: str) -> tuple[subprocess.Popen, str]:
+    """`videoforge serve CAT --media-root MEDIA ARGS` on a free port, waited for until /login answers."""
+    port = free_port()
+    env = dict(os.environ, VIDEOFORGE_TOKEN=token)
+    proc = subprocess.Popen([sys.executable, "-m", "videoforge", "serve", str(cat), "--port", str(port),
+                             "--media-root", str(media), *args],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            if httpx.get(base + "/login", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            raise RuntimeError(f"server did not start: {proc.stderr.read() if proc.poll() is not None else 'timeout'}")
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     cat, media, truth = build_catalog(str(tmp_path_factory.mktemp("browser")))
@@ -53,22 +74,7 @@ def server(tmp_path_factory):
         write_video(os.path.join(media, "incoming", f"i{k}.mp4"), gradient_clip(30, seed=500 + k), fps=25)
     for k in range(10):   # enough work to cancel midway
         write_video(os.path.join(media, "big", f"b{k}.mp4"), gradient_clip(250, w=160, h=96, seed=600 + k), fps=25)
-    port = free_port()
-    env = dict(os.environ, VIDEOFORGE_TOKEN=TOKEN)
-    proc = subprocess.Popen([sys.executable, "-m", "videoforge", "serve", cat, "--port", str(port), "--media-root", media,
-                             "--detector", "none", "--no-ocr", "--workers", "1"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            if httpx.get(base + "/login", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            raise RuntimeError(f"server did not start: {proc.stderr.read() if proc.poll() is not None else 'timeout'}")
-        time.sleep(0.2)
+    proc, base = start_server(cat, media, TOKEN, "--detector", "none", "--no-ocr", "--workers", "1")
     yield base, cat, media, truth
     proc.terminate()
     proc.wait(10)

@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
 
 from conftest import gradient_clip
-from test_browser import ARGS, CHROMIUM, free_port, wait_js
+from test_browser import ARGS, CHROMIUM, start_server, wait_js
 from videoforge.catalog import Catalog
 from videoforge.io.encode import write_video
 
@@ -30,21 +26,7 @@ def server(tmp_path_factory):
     for k in range(2):
         write_video(media / "incoming" / f"i{k}.mp4", gradient_clip(30, seed=700 + k), fps=25)
     Catalog(str(root / "cat")).create()
-    port = free_port()
-    env = dict(os.environ, VIDEOFORGE_TOKEN=TOKEN)
-    proc = subprocess.Popen([sys.executable, "-m", "videoforge", "serve", str(root / "cat"), "--port", str(port),
-                             "--media-root", str(media)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            if httpx.get(base + "/login", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            raise RuntimeError(f"server did not start: {proc.stderr.read() if proc.poll() is not None else 'timeout'}")
-        time.sleep(0.2)
+    proc, base = start_server(root / "cat", media, TOKEN)
     yield base
     proc.terminate()
     proc.wait(10)
