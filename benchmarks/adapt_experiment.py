@@ -99,7 +99,7 @@ def train_base(out: str, data: dict, ae_steps: int, dit_steps: int) -> str:
     dit_cfg = load_config(os.path.join(CONFIG_DIR, "demo_stdit.toml"),
                           [f"data.manifest={man}", f"out_dir={os.path.join(out, 'base', 'stdit')}",
                            f"data.cache_dir={cache}", f"steps={dit_steps}", f"autoencoder_checkpoint={ae_path}",
-                           "keep_steps=[]"])
+                           "keep_steps=[]", "stdit.hidden_size=96"])   # the base the published figures used
     # every word of the grammar gets a token: "yellow" is a known (untrained) word, not <unk>
     dit_cfg.text_encoder["vocab"] = TinyTextEncoder.build_vocab(all_captions())
     path = os.path.join(dit_cfg.out_dir, "stdit.pt")
