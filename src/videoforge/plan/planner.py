@@ -224,9 +224,13 @@ class Problem:
     # -- the ILP ------------------------------------------------------------------------
     def solve(self, with_mins: bool = True) -> Assignment | None:
         """Exact: both pools solved, the better plan (quality, then cost) kept."""
+        return self._better_pool(lambda pool: self._solve(pool, with_mins))
+
+    def _better_pool(self, solve_in) -> Assignment | None:
+        """The better of the two pools' plans (goal quality, then lower cost); None if neither."""
         best = None
         for pool in POOLS:
-            a = self._solve(pool, with_mins)
+            a = solve_in(pool)
             if a is None:
                 continue
             e = self.evaluate(a)
@@ -372,16 +376,7 @@ class Problem:
         exactly: for each post assignment and each pattern of per-input engine states (shots
         found / no detector / skipped), the best engine assignment of that pattern within the
         remaining budget comes from its cost-sorted running maximum of quality."""
-        best = None
-        for pool in POOLS:
-            a = self._oracle(pool, with_mins)
-            if a is None:
-                continue
-            e = self.evaluate(a)
-            key = (round(e["quality"]["goal"], 9), -e["cpu_seconds"])
-            if best is None or key > best[0]:
-                best = (key, a)
-        return None if best is None else best[1]
+        return self._better_pool(lambda pool: self._oracle(pool, with_mins))
 
     def _oracle(self, pool: str, with_mins: bool) -> Assignment | None:
         n, m = self.C.shape
