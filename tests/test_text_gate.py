@@ -239,3 +239,30 @@ def test_events_are_new_boxes_seen_again_in_place_or_on_their_row():
     assert events[4] == [word]              # the word that appears at sample 3, read at sample 4
     assert events[5] == [ticker[1]]         # the ticker word, found again further along its row
     assert flicker not in [b for bs in events.values() for b in bs]
+
+
+def test_box_matrices_match_the_per_box_definitions():
+    """The after-pass bookkeeping's IoU / same-row matrices give exactly the per-pair answers of
+    the plain definitions (zero-area and touching boxes included)."""
+    import random
+
+    from videoforge.metrics.text import _iou, _iou_matrix, _row_matrix
+
+    def same_row(b, o):
+        hb, ho = b[3] - b[1], o[3] - o[1]
+        inter = min(b[3], o[3]) - max(b[1], o[1])
+        return inter > 0 and inter / (max(b[3], o[3]) - min(b[1], o[1])) >= 0.5 and max(hb, ho) <= 1.5 * max(1, min(hb, ho))
+
+    rng = random.Random(0)
+
+    def box():
+        x, y = rng.randint(0, 60), rng.randint(0, 40)
+        return (x, y, x + rng.randint(0, 30), y + rng.randint(0, 12))
+    for _ in range(500):
+        a = [box() for _ in range(rng.randint(1, 6))]
+        b = [box() for _ in range(rng.randint(1, 6))]
+        m, r = _iou_matrix(a, b), _row_matrix(a, b)
+        for i, x in enumerate(a):
+            for j, y in enumerate(b):
+                assert m[i, j] == _iou(x, y)
+                assert bool(r[i, j]) == same_row(x, y)

@@ -379,14 +379,10 @@ def _steady_area(boxes: tuple, others: list[tuple], min_iou: float = 0.5) -> flo
 
 
 
-def _box_matches(b: tuple, others: tuple, min_iou: float) -> list[tuple]:
-    """The boxes of `others` that overlap box `b` by IoU >= min_iou."""
-    return [o for o in others if _iou(b, o) >= min_iou]
-
-
 # The box bookkeeping after the pass compares every box of a sample with every box of its
 # neighbours; busy pictures give dozens of boxes per sample, so these are whole matrices at
-# once (float64 on integer px: the same comparisons as `_iou` / `_row_matches`, exactly).
+# once (float64 on integer px: the same comparisons as `_iou` per pair, exactly; tested against
+# per-box loops in tests/test_text_gate.py).
 def _iou_matrix(a, b) -> np.ndarray:
     """IoU of every box of `a` with every box of `b`, shape (len(a), len(b))."""
     a = np.asarray(a, np.float64).reshape(-1, 4)
@@ -401,7 +397,8 @@ def _iou_matrix(a, b) -> np.ndarray:
 
 
 def _row_matrix(a, b) -> np.ndarray:
-    """`_row_matches` for every pair: bool (len(a), len(b))."""
+    """Which pairs lie on the same text row (vertical IoU >= 0.5, heights within 1.5x), wherever
+    along it: a scrolling ticker's word moves sideways between two samples. Bool (len(a), len(b))."""
     a = np.asarray(a, np.float64).reshape(-1, 4)
     b = np.asarray(b, np.float64).reshape(-1, 4)
     ha, hb = (a[:, 3] - a[:, 1])[:, None], (b[:, 3] - b[:, 1])[None, :]
@@ -410,19 +407,6 @@ def _row_matrix(a, b) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         same_row = (inter > 0) & (inter / np.where(span > 0, span, 1.0) >= 0.5)
     return same_row & (np.maximum(ha, hb) <= 1.5 * np.maximum(1, np.minimum(ha, hb)))
-
-
-def _row_matches(b: tuple, others: tuple) -> list[tuple]:
-    """The boxes of `others` on the same text row as `b` (vertical IoU >= 0.5, heights within 1.5x),
-    wherever along the row: a scrolling ticker's word moves sideways between two samples."""
-    out = []
-    hb = b[3] - b[1]
-    for o in others:
-        ho = o[3] - o[1]
-        inter = min(b[3], o[3]) - max(b[1], o[1])
-        if inter > 0 and inter / (max(b[3], o[3]) - min(b[1], o[1])) >= 0.5 and max(hb, ho) <= 1.5 * max(1, min(hb, ho)):
-            out.append(o)
-    return out
 
 
 class TextScorer(Scorer):
