@@ -22,26 +22,17 @@ run side by side; their merged sum is the same function to float precision.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 
 import torch
 
+from videoforge.io.fingerprint import full_hash
 from videoforge.models.stdit import ADAPTER_TARGETS
 
 FORMAT = "videoforge-adapter/1"
 METHODS = ("lora", "oft", "full")
-
-
-def file_sha256(path: str) -> str:
-    """SHA-256 of a file's bytes (the base checkpoint an adapter belongs to)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def peft_config(method: str, rank: int, alpha: float | None = None, targets=ADAPTER_TARGETS):
@@ -243,7 +234,7 @@ def _add_full(gen, adapter: Adapter, scale: float, base: dict):
 def load_onto(pipe, base_path: str, adapter_paths: list[str], scales: list[float] | None = None,
               merge: bool = True) -> list[Adapter]:
     """Read adapters, refuse any trained for another base than `base_path`, apply them to `pipe`."""
-    sha = file_sha256(base_path)
+    sha = full_hash(base_path)   # the base checkpoint an adapter belongs to
     adapters = [load_adapter(p) for p in adapter_paths]
     for a in adapters:
         check_base(a, sha, base_path)

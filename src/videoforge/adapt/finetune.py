@@ -36,7 +36,8 @@ from dataclasses import asdict, dataclass, field
 import torch
 import torch.nn.functional as F
 
-from videoforge.adapt.adapters import Adapter, check_oft_rank, file_sha256, peft_config
+from videoforge.adapt.adapters import Adapter, check_oft_rank, peft_config
+from videoforge.io.fingerprint import full_hash
 from videoforge.models.stdit import ADAPTER_TARGETS
 
 # per-method learning rates (the demo's base trains at 1e-3): adapters start at the base and
@@ -215,7 +216,7 @@ def finetune(cfg: FinetuneConfig, base_path: str, data: str, replay_data: str | 
             "lwf_prompts": len(lwf_prompts or []), "trainable_params": n_train, "total_params": n_total,
             "trainable_fraction": n_train / n_total, "seconds": round(seconds, 2), "lr": lr,
             "config": {k: v for k, v in asdict(cfg).items() if k != "losses"}, "losses": cfg.losses}
-    return Adapter(method=cfg.method, tensors=tensors, base_sha256=file_sha256(base_path), rank=cfg.rank,
+    return Adapter(method=cfg.method, tensors=tensors, base_sha256=full_hash(base_path), rank=cfg.rank,
                    alpha=cfg.alpha, targets=tuple(cfg.targets), info=info)
 
 

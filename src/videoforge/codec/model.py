@@ -8,7 +8,6 @@ that name, so `codec decode` without --model finds it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from videoforge.codec.prior import BitPrior
+from videoforge.io.fingerprint import full_hash
 from videoforge.models.autoencoder import AutoencoderConfig, CausalVideoAutoencoder
 
 FORMAT = "videoforge-codec/1"
@@ -54,14 +54,6 @@ def save_codec_model(path: str, ae: CausalVideoAutoencoder, prior: BitPrior, fra
     return path
 
 
-def file_sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def load_codec_model(path: str) -> CodecModel:
     from videoforge.models.safeload import load_tensors
 
@@ -79,7 +71,7 @@ def load_codec_model(path: str) -> CodecModel:
     prior = BitPrior(**d["prior"]["spec"])
     prior.load_state_dict(d["prior"]["state"])
     c = d["clip"]
-    return CodecModel(ae.eval(), prior.eval(), c["frames"], c["height"], c["width"], file_sha256(path))
+    return CodecModel(ae.eval(), prior.eval(), c["frames"], c["height"], c["width"], full_hash(path))
 
 
 def model_dir() -> str:
