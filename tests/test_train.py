@@ -227,11 +227,11 @@ def autoencoder_ckpt(export, tmp_path_factory):
     return path
 
 
-def test_resume_gives_the_same_loss_curve(export, autoencoder_ckpt, tmp_path):
+def _straight_and_interrupted(export, tmp_path, **over):
+    """One uninterrupted training run and one killed after step 4 (past the step-3 checkpoint):
+    (straight dir, interrupted dir, the interrupted run's config)."""
     from videoforge.train.loop import Hooks, train
 
-    over = dict(task="stdit", autoencoder_checkpoint=autoencoder_ckpt, stdit=dict(DIT), steps=6, ckpt_every=3,
-                text_encoder={"kind": "tiny", "dim": 16, "depth": 1, "heads": 2})
     straight = tmp_path / "straight"
     train(_cfg(straight, export[0], **over))
     interrupted = tmp_path / "interrupted"
@@ -245,6 +245,15 @@ def test_resume_gives_the_same_loss_curve(export, autoencoder_ckpt, tmp_path):
             raise Stop
     with pytest.raises(Stop):
         train(cfg, Hooks(on_step_end=stop_after_step_4))
+    return straight, interrupted, cfg
+
+
+def test_resume_gives_the_same_loss_curve(export, autoencoder_ckpt, tmp_path):
+    from videoforge.train.loop import train
+
+    straight, interrupted, cfg = _straight_and_interrupted(
+        export, tmp_path, task="stdit", autoencoder_checkpoint=autoencoder_ckpt, stdit=dict(DIT), steps=6,
+        ckpt_every=3, text_encoder={"kind": "tiny", "dim": 16, "depth": 1, "heads": 2})
     assert torch.load(interrupted / "last.pt", weights_only=True)["step"] == 3
     train(cfg)                            # resumes at step 3
     a, b = _losses(straight), _losses(interrupted)
@@ -256,23 +265,11 @@ def test_resume_gives_the_same_loss_curve(export, autoencoder_ckpt, tmp_path):
 def test_resume_from_a_checkpoint_with_the_old_mlp_names(export, autoencoder_ckpt, tmp_path):
     """A last.pt written before STDiT's MLP layers were named (mlp.0 / mlp.2) resumes to the same
     curve and the same exported EMA weights as an uninterrupted run."""
-    from videoforge.train.loop import Hooks, train
+    from videoforge.train.loop import train
 
-    over = dict(task="stdit", autoencoder_checkpoint=autoencoder_ckpt, stdit=dict(DIT), steps=5, ckpt_every=3,
-                ema_decay=0.9, text_encoder={"kind": "tiny", "dim": 16, "depth": 1, "heads": 2})
-    straight = tmp_path / "straight"
-    train(_cfg(straight, export[0], **over))
-    interrupted = tmp_path / "interrupted"
-    cfg = _cfg(interrupted, export[0], **over)
-
-    class Stop(Exception):
-        pass
-
-    def stop(step, rec):
-        if step + 1 == 4:
-            raise Stop
-    with pytest.raises(Stop):
-        train(cfg, Hooks(on_step_end=stop))
+    straight, interrupted, cfg = _straight_and_interrupted(
+        export, tmp_path, task="stdit", autoencoder_checkpoint=autoencoder_ckpt, stdit=dict(DIT), steps=5,
+        ckpt_every=3, ema_decay=0.9, text_encoder={"kind": "tiny", "dim": 16, "depth": 1, "heads": 2})
     ck = torch.load(interrupted / "last.pt", weights_only=True)
 
     def old(k):
