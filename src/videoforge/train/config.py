@@ -62,6 +62,10 @@ class TrainConfig:
     # i.e. the moving subject rather than the static background (models/flow.py subject_weight);
     # 0 = plain MSE, the default, so older configs train as before
     subject_weight: float = 0.0
+    # stdit task: extra flow-loss weight on the subject's outline, the cells whose 3 x 3 neighbourhood
+    # spans background and subject (train/loss_weights.py boundary_weight; measured from the
+    # autoencoder's shortcut channels when it has them); 0 = off. Adds to subject_weight.
+    boundary_weight: float = 0.0
     seed: int = 0
     device: str = "auto"                # "auto", "cpu", "cuda"
     # GPU efficiency (train/efficiency.py; every one also runs on CPU). compile: torch.compile each

@@ -21,6 +21,7 @@ from videoforge.models.stdit import STDIT_SIZES, STDiTConfig
 from videoforge.models.text import TinyTextEncoder
 from videoforge.train.config import TrainConfig
 from videoforge.train.data import BucketSampler, ClipSet, read_manifest
+from videoforge.train.loss_weights import boundary_weight
 
 AE_FORMAT = "videoforge-autoencoder/1"
 
@@ -155,6 +156,10 @@ class DiffusionTask:
 
         # subject_weight > 0: positions away from the clip's static background weigh more (flow.subject_weight)
         w = subject_weight(batch["x0"], self.cfg.subject_weight) if self.cfg.subject_weight > 0 else None
+        if self.cfg.boundary_weight > 0:
+            # the outline, from the shortcut's RGB block means where the AE has them (all channels otherwise)
+            b = boundary_weight(batch["x0"], self.cfg.boundary_weight, self.ae.cfg.shortcut_channels)
+            w = b if w is None else w + b - 1
         loss = flow_loss(velocity, batch["x0"], None, None, batch["metrics"], weight=w)
         return loss, {}
 
