@@ -37,7 +37,7 @@ class AdapterConfig:
     depth: int = 2           # character encoder layers
     decoder_depth: int = 1   # position-query decoder layers
     heads: int = 4
-    max_chars: int = 40
+    max_chars: int = 40      # 48 for the rich grammar (its phrasings run to ~30 characters)
     out_len: int = 8         # teacher positions predicted (the demo's prompts have 5-7 tokens)
     out_dim: int = 64        # the teacher's state width
 
@@ -166,18 +166,40 @@ def _teacher_targets(teacher: TextEncoder, english: list[str], out_len: int) -> 
 
 
 def train_adapter(teacher: TextEncoder, steps: int = 2000, batch: int = 32, lr: float = 2e-3, seed: int = 0,
-                  cfg: AdapterConfig | None = None, combos: list | None = None, progress: bool = True) -> tuple[CharStudent, dict]:
+                  cfg: AdapterConfig | None = None, combos: list | None = None, progress: bool = True,
+                  grammar: str = "rich", rich: dict | None = None, drop: float = 0.1, mse_weight: float = 1.0,
+                  nce_weight: float = 0.1, length_weight: float = 0.1) -> tuple[CharStudent, dict]:
     """Distil `teacher` (English) into a character-level Chinese student on the training phrasings
-    of `combos` (default: the adapter's training split). Returns (student, training log)."""
+    of `combos` (default: the adapter's training split). Returns (student, training log).
+
+    grammar: "rich" samples a fresh phrasing per example from `rich` (default zh_prompts.RICH;
+    cross-validation passes a fold's grammar); "templates" draws from the three session-6
+    templates (the old behaviour). drop: per-character noise rate (see `_corrupt`).
+    Loss = mse_weight x MSE + nce_weight x contrastive + length_weight x length CE."""
+    if grammar not in ("rich", "templates"):
+        raise ValueError(f"grammar must be rich or templates, not {grammar!r}")
     torch.manual_seed(seed)
     rng = random.Random(seed)
     train_combos = combos if combos is not None else zh_prompts.adapter_split()[0]
     english = sorted({zh_prompts.english(c, f) for c in train_combos for f in (False, True)})
-    targets = _teacher_targets(teacher, english, (cfg or AdapterConfig()).out_len)
-    cfg = cfg or AdapterConfig()
+    cfg = cfg or AdapterConfig(max_chars=48 if grammar == "rich" else 40)
+    targets = _teacher_targets(teacher, english, cfg.out_len)
     cfg.out_dim = teacher.dim
-    pool = zh_prompts.all_prompts(train_combos, held_out_phrasing=False)
-    vocab = sorted({ch for _, _, p in pool for ch in p})
+    if grammar == "rich":
+        g = rich or zh_prompts.RICH
+        vocab = sorted(zh_prompts.rich_vocabulary(g))
+        n_pool = None
+
+        def draw():
+            c, f = rng.choice(train_combos), rng.random() < 0.5
+            return c, f, zh_prompts.sample_rich(c, f, rng, g)
+    else:
+        pool = zh_prompts.all_prompts(train_combos, held_out_phrasing=False)
+        vocab = sorted({ch for _, _, p in pool for ch in p})
+        n_pool = len(pool)
+
+        def draw():
+            return rng.choice(pool)
     student = CharStudent(vocab, cfg)
     opt = torch.optim.AdamW(student.parameters(), lr=lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -188,12 +210,12 @@ def train_adapter(teacher: TextEncoder, steps: int = 2000, batch: int = 32, lr: 
         from tqdm import tqdm
         bar = tqdm(total=steps, desc="text adapter", unit="step")
     for step in range(steps):
-        picks = [rng.choice(pool) for _ in range(batch)]
+        picks = [draw() for _ in range(batch)]
         zh = [p for _, _, p in picks]
         en = [zh_prompts.english(c, f) for c, f, _ in picks]
         tgt = torch.stack([targets[e][0] for e in en])
         n = torch.tensor([targets[e][1] for e in en])
-        states, length_logits = student(student.ids(zh, drop=0.1, rng=rng))
+        states, length_logits = student(student.ids(zh, drop=drop, rng=rng))
         valid = (torch.arange(cfg.out_len)[None] < n[:, None]).float()
         mse = (((states - tgt) ** 2).mean(-1) * valid).sum() / valid.sum()
         ps = F.normalize((states * valid[..., None]).sum(1) / n[:, None], dim=-1)
@@ -204,7 +226,7 @@ def train_adapter(teacher: TextEncoder, steps: int = 2000, batch: int = 32, lr: 
         logits = logits.masked_fill(same & ~torch.eye(batch, dtype=torch.bool), -1e4)
         nce = F.cross_entropy(logits, torch.arange(batch))
         ce = F.cross_entropy(length_logits, n - 1)
-        loss = mse + 0.1 * nce + 0.1 * ce
+        loss = mse_weight * mse + nce_weight * nce + length_weight * ce
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -219,7 +241,8 @@ def train_adapter(teacher: TextEncoder, steps: int = 2000, batch: int = 32, lr: 
     student.eval()
     return student, {"steps": steps, "seconds": time.perf_counter() - t0, "log": log,
                      "parameters": sum(p.numel() for p in student.parameters()),
-                     "train_prompts": len(pool), "train_combos": len(train_combos)}
+                     "train_prompts": n_pool, "train_combos": len(train_combos), "grammar": grammar,
+                     "drop": drop, "loss_weights": {"mse": mse_weight, "nce": nce_weight, "length": length_weight}}
 
 
 def save_adapter(path: str, student: CharStudent, teacher: TextEncoder, info: dict | None = None) -> str:
