@@ -44,3 +44,28 @@ def load(path: str = DEFAULT_MATTE):
     except RuntimeError as e:
         raise ValueError(f"{path}: weights do not fit the matting network ({e})") from e
     return model.eval(), meta
+
+
+DEFAULT_SR = os.path.join(WEIGHTS_DIR, "sr_x4.npz")
+DEFAULT_SR_SINGLE = os.path.join(WEIGHTS_DIR, "sr_x4_single.npz")
+
+
+def load_sr(path: str = DEFAULT_SR):
+    """(SR network in eval mode, meta). ValueError naming the file when it is not SR weights."""
+    import torch
+
+    from videoforge.enhance.sr_model import SRNet
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["__meta__"]))
+            state = {k: torch.from_numpy(z[k].copy()) for k in z.files if k != "__meta__"}
+    except (OSError, KeyError, ValueError) as e:
+        raise ValueError(f"{path}: not a super-resolution weights file ({e})") from e
+    model = SRNet(ch=int(meta.get("ch", 32)), blocks=int(meta.get("blocks", 4)),
+                  recurrent=bool(meta.get("recurrent", True)))
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        raise ValueError(f"{path}: weights do not fit the super-resolution network ({e})") from e
+    return model.eval(), meta
