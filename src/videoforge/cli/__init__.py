@@ -20,7 +20,7 @@ COMMANDS = [
     "index", "search",
     "serve",
     "train", "generate", "train_text_adapter", "finetune", "merge_adapters", "codec",
-    "matte",
+    "matte", "enhance",
     "stages", "plan", "calibrate",
     "scale",
 ]
