@@ -190,3 +190,37 @@ def test_a_failed_segment_stops_the_others_instead_of_waiting_for_them(source_fr
     while multiprocessing.active_children() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert multiprocessing.active_children() == []
+
+
+def test_keyframe_join_from_synced_segment_heads_equals_full_replay_and_one_pass(source_frames, tmp_path):
+    """The keyframe join replays each segment only up to the frame where the segment's own state
+    became the one pass's, then takes the segment's own decisions: the same candidates (frames
+    and JPEG bytes) as replaying every frame and as one pass, for segments that sync and for
+    short ones that never do."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from videoforge.io.decode import decode_frames
+    from videoforge.metrics.keyframes import KeyframeSelector
+
+    path = _encode(tmp_path, source_frames, "h264_bframes_audio")
+    cuts = [0, 23, 60, 64, 150, 201, 290, 333, 420, 10 ** 9]   # short (4, 23 frames) and long segments
+    one = KeyframeSelector()
+    parts = [KeyframeSelector(spill_dir=str(tmp_path / f"spill{k}"), segment=True) for k in range(len(cuts) - 1)]
+    for fr in decode_frames(path):
+        one.process(fr)
+        k = next(k for k in range(len(cuts) - 1) if cuts[k] <= fr.index < cuts[k + 1])
+        parts[k].process(dataclasses.replace(fr, index=fr.index - cuts[k]))
+    states = [p.segment_state() for p in parts]
+    assert any(st["synced"] is not None for st in states) and any(st["synced"] is None for st in states)
+    seams = [SimpleNamespace(offset=c) for c in cuts[1:-1]]
+    fast, full = KeyframeSelector(), KeyframeSelector()
+    fast.join_segments(states, seams)
+    full.join_segments(states, seams, full_replay=True)
+
+    def key(sel):
+        return [(c.frame, c.pts_time, c.file if isinstance(c.file, bytes) else open(c.file, "rb").read())
+                for c in sel.candidates]
+
+    assert len(one.candidates) >= 10
+    assert key(fast) == key(full) == key(one)

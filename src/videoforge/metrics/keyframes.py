@@ -124,6 +124,8 @@ class KeyframeSelector:
         # too, and every frame's thumbnail and time are kept for the join's replay
         self.segment = segment
         self._seen: list[tuple[np.ndarray, float]] | None = [] if segment else None
+        self._chosen: list[int] = []          # segment: frames this worker's own rules chose
+        self._synced: int | None = None       # segment: the frame after which its state is one pass's
         self._prev_index = -2
         self._prev_thumb: np.ndarray | None = None
         self._prev_t: float | None = None
@@ -139,6 +141,12 @@ class KeyframeSelector:
         chosen, unsure = self._decide(thumb, frame.pts_time, frame.index)
         if self._seen is not None:
             self._seen.append((thumb, frame.pts_time))
+            if chosen:
+                self._chosen.append(frame.index)
+            if self._synced is None and self._tick_known and self._busy_known:
+                # both looks back (the min_gap reference, the busy run) now start inside the
+                # segment: from the next frame on, its decisions are the one pass's
+                self._synced = frame.index
         if chosen or unsure:
             self._spill(frame, thumb)
 
@@ -178,11 +186,18 @@ class KeyframeSelector:
         """Every frame's thumbnail and time, and the candidates spilled (indices in the segment)."""
         seen = self._seen or []
         return {"thumbs": np.stack([th for th, _ in seen]) if seen else np.zeros((0, _THUMB[1], _THUMB[0], 3), np.uint8),
-                "times": [t for _, t in seen], "candidates": self.candidates}
+                "times": [t for _, t in seen], "candidates": self.candidates,
+                # where the segment's own decisions become the one pass's, those decisions, and
+                # the state it ends with (the join replays only the frames up to `synced`)
+                "synced": self._synced, "chosen": list(self._chosen),
+                "end": (self._ref_thumb, self._busy_run)}
 
-    def join_segments(self, states: list[dict], seams: list) -> None:
-        """The candidates one pass picks: its rules replayed over every frame, each chosen frame
-        taken from the spilled ones (a worker spills every frame it could not rule out)."""
+    def join_segments(self, states: list[dict], seams: list, full_replay: bool = False) -> None:
+        """The candidates one pass picks, each taken from the frames a worker spilled (it spills
+        every frame it could not rule out): the rules are replayed over each segment's head, up
+        to the frame where its own state became the one pass's (`synced`), and its own
+        decisions taken after that; over the whole segment when it never synced
+        (`full_replay`: every frame, as a check)."""
         replay = KeyframeSelector.__new__(KeyframeSelector)
         vars(replay).update(vars(self))
         replay.segment, replay._prev_index = False, -2
@@ -191,12 +206,30 @@ class KeyframeSelector:
         for k, st in enumerate(states):
             offset = seams[k - 1].offset if k else 0
             spilled = {c.frame: c for c in st["candidates"]}
-            for i, (thumb, t) in enumerate(zip(st["thumbs"], st["times"])):
+
+            def take(i: int) -> None:
+                c = spilled.get(i)
+                if c is None:
+                    raise RuntimeError(f"keyframe candidate {offset + i} was not spilled by its segment")
+                self.candidates.append(Candidate(offset + i, c.pts_time, c.thumb, c.file, c.width, c.height))
+
+            n = len(st["times"])
+            synced = st.get("synced") if full_replay is False else None
+            head = n if synced is None else synced + 1
+            for i, (thumb, t) in enumerate(zip(st["thumbs"][:head], st["times"][:head])):
                 if replay._decide(thumb, t, offset + i)[0]:
-                    c = spilled.get(i)
-                    if c is None:
-                        raise RuntimeError(f"keyframe candidate {offset + i} was not spilled by its segment")
-                    self.candidates.append(Candidate(offset + i, c.pts_time, c.thumb, c.file, c.width, c.height))
+                    take(i)
+            if synced is not None:
+                # after `synced` the segment's state is the one pass's (same previous frame,
+                # same min_gap reference, same busy run): its own decisions stand, and the
+                # replay continues from the state it ended with
+                for i in st["chosen"]:
+                    if i > synced:
+                        take(i)
+                replay._prev_thumb, replay._prev_t = st["thumbs"][n - 1], st["times"][n - 1]
+                replay._ref_thumb, replay._busy_run = st["end"]
+                replay._prev_index = offset + n - 1
+                replay._tick_known = replay._busy_known = True
 
     def _spill(self, frame: Frame, thumb: np.ndarray) -> None:
         import cv2
