@@ -23,6 +23,7 @@ COMMANDS = [
     "matte", "enhance",
     "stages", "plan", "calibrate",
     "scale",
+    "distill",
 ]
 
 

@@ -33,7 +33,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "metric, or `motion_peak` when it was trained on that one (the shapes demo is)")
     p.add_argument("--metric", action="append", default=[], metavar="NAME=VALUE",
                    help="any other conditioning metric the checkpoint knows (repeatable)")
-    p.add_argument("--steps", type=int, default=25, help="Euler steps (default 25)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="Euler steps (default 25; a student from `videoforge distill`: the steps it was distilled "
+                        "for, one network evaluation each)")
     p.add_argument("--cfg-text", type=float, default=4.0, help="guidance scale on the text (default 4)")
     p.add_argument("--cfg-metric", type=float, default=2.0, help="guidance scale on the metrics (default 2)")
     p.add_argument("--fps", type=float, default=None, help="frame rate of the file (default: the training data's)")
@@ -139,7 +141,7 @@ def main(args) -> int:
 
         try:
             cont = continue_video(pipe, args.continue_from, args.frames, args.prompt, args.prompt_schedule,
-                                  metrics=metrics, seed=args.seed, steps=args.steps, cfg_text=args.cfg_text,
+                                  metrics=metrics, seed=args.seed, steps=args.steps or 25, cfg_text=args.cfg_text,
                                   cfg_metric=args.cfg_metric, context_noise=args.context_noise, progress=not args.json)
         except ContinuationError as e:
             raise UsageError(str(e)) from e

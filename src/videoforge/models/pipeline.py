@@ -100,6 +100,13 @@ class Pipeline:
         self.latent_scale = float(ckpt["autoencoder"]["latent_scale"])
         scfg = STDiTConfig(**_tuple_fields(ckpt["stdit"]["config"]))
         self.gen = VideoGenerator(scfg, ckpt["text_encoder"]["spec"])
+        # a distilled student (issue 21, `videoforge distill`): the same checkpoint plus a `distill`
+        # entry; its STDiT takes the guidance scales as an input, one evaluation per step
+        self.distill = dict(ckpt.get("distill") or {})
+        if self.distill:
+            from videoforge.distill.student import GuidedSTDiT
+
+            self.gen.stdit = GuidedSTDiT(scfg, float(self.distill.get("guidance_max", 10.0)))
         self.gen.stdit.load_state_dict(ckpt["stdit"]["state"])
         if ckpt["text_encoder"].get("state") is not None:
             self.gen.text_encoder.load_state_dict(ckpt["text_encoder"]["state"])
@@ -117,13 +124,16 @@ class Pipeline:
 
     @torch.no_grad()
     def generate(self, prompt: str | list[str], metrics: dict | None = None, frames: int = 16, seed: int = 0,
-                 steps: int = 25, cfg_text: float = 4.0, cfg_metric: float = 2.0,
+                 steps: int | None = None, cfg_text: float = 4.0, cfg_metric: float = 2.0,
                  height: int | None = None, width: int | None = None) -> np.ndarray:
         """Frames (T, H, W, 3) uint8 for one prompt, or (B, T, H, W, 3) for a list.
 
         The AE decodes 1 + k*ft frames, so the next supported length >= `frames` is generated
         and trimmed. `metrics` maps metric names to raw values (as in the export's columns).
+        steps None: 25, or a distilled student's own step count.
         """
+        if steps is None:
+            steps = int(self.distill.get("steps", 25)) if self.distill else 25
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
         B = len(prompts)
         ae_cfg = self.ae.cfg
@@ -136,8 +146,14 @@ class Pipeline:
         y, mask = self.gen.encode_text(prompts)
         m = self.scaler.normalize([metrics or {}] * B).to(self.device)
         g = torch.Generator().manual_seed(int(seed))
-        z = euler_sample(self.gen.stdit, shape, y, mask, m, steps=steps, cfg_text=cfg_text,
-                         cfg_metric=cfg_metric, generator=g)
+        if self.distill:   # guidance folded in: one network evaluation per step
+            from videoforge.distill.student import student_sample
+
+            z = student_sample(self.gen.stdit, shape, y, mask, m, steps=steps, cfg_text=cfg_text,
+                               cfg_metric=cfg_metric, generator=g)
+        else:
+            z = euler_sample(self.gen.stdit, shape, y, mask, m, steps=steps, cfg_text=cfg_text,
+                             cfg_metric=cfg_metric, generator=g)
         video = self.ae.decode(z / self.latent_scale)[:, :, :frames]      # (B, 3, frames, H, W)
         out = ((video.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).cpu().numpy()
         return out[0] if isinstance(prompt, str) else out
