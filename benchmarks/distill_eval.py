@@ -92,6 +92,7 @@ def main(argv=None) -> int:
     p.add_argument("--cli-reps", type=int, default=3, help="interleaved `videoforge generate` runs each (0: skip)")
     p.add_argument("--no-teacher4", action="store_true")
     p.add_argument("--json", default=None)
+    p.add_argument("--cache", default=None, metavar="DIR", help="keep each variant's clips here and reuse them")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -150,9 +151,24 @@ def main(argv=None) -> int:
            "classifier_train_clips": ntr, "fd_real_vs_real": clipfeat.frechet_distance(real2_feat, ref_feat),
            "variants": {}}
     feats, hits = {}, {}
+    ckpt_of = {"teacher": args.teacher, "teacher@4": args.teacher, **{os.path.basename(s): s for s in args.students}}
     for name, (pipe, kw, evals) in variants.items():
         t0 = time.time()
-        clips, h = generate_set(pipe, held_out, seeds, mid, kw)
+        cache = None
+        if args.cache:   # generated clips and motion readings of a variant, reused by later runs
+            import hashlib
+
+            key = json.dumps([os.path.abspath(ckpt_of[name]), os.path.getmtime(ckpt_of[name]), kw, args.seeds,
+                              args.mc_seeds, mid])
+            os.makedirs(args.cache, exist_ok=True)
+            cache = os.path.join(args.cache, hashlib.sha1(key.encode()).hexdigest()[:16] + ".npz")
+        if cache and os.path.exists(cache):
+            z = np.load(cache)
+            clips, h, mp = z["clips"], {k: z["hit_" + k] for k in ("colour", "shape", "direction", "joint")}, z["mp"]
+            log(f"{name}: from {cache}")
+        else:
+            clips, h = generate_set(pipe, held_out, seeds, mid, kw)
+            mp = None
         feats[name], hits[name] = clipfeat.clip_features(clf, clips), h
         fd = clipfeat.frechet_distance(feats[name], ref_feat)
         n = len(h["joint"])
@@ -167,12 +183,16 @@ def main(argv=None) -> int:
             seen_all = [c for c in shapes.combos() if c not in held_out]
             seen = [seen_all[i] for i in np.random.default_rng(5).choice(len(seen_all), 8, replace=False)]
             mc_prompts = [shapes.caption_for(*c, False) for c in held_out[::max(1, len(held_out) // 6)][:6] + seen[:2]]
-            mp = motion_pairs(pipe, mc_prompts, levels, list(range(args.mc_seeds)), metric, kw)
+            if mp is None or len(mp) == 0:
+                mp = motion_pairs(pipe, mc_prompts, levels, list(range(args.mc_seeds)), metric, kw)
             rec["spearman"] = spearman(mp)
             rec["spearman_ci95"] = boot(lambda i: spearman(mp[i]), len(mp), 300)
             rec["spearman_n"] = int(len(mp))
             med = [float(np.median(mp[mp[:, 0] == lv, 1])) if np.any(mp[:, 0] == lv) else float("nan") for lv in levels]
             rec["median_travel_by_level"] = med
+        if cache and not os.path.exists(cache):
+            np.savez_compressed(cache, clips=clips, mp=mp if mp is not None else np.zeros((0, 2)),
+                                **{"hit_" + k: v for k, v in h.items()})
         out["variants"][name] = rec
         log(f"{name}: {json.dumps({k: v for k, v in rec.items() if not k.endswith('ci95')})}")
     # paired differences against the teacher
@@ -193,7 +213,7 @@ def main(argv=None) -> int:
         out["variants"][name]["vs_teacher"] = d
     # timing, interleaved: one prompt and 16 prompts
     timing = {}
-    for B in (1, 16):
+    for B in ((1, 16) if args.timing_reps else ()):
         prompts = [shapes.caption_for(*held_out[i % len(held_out)], False) for i in range(B)]
         ts = {name: [] for name in variants}
         for r in range(args.timing_reps + 1):

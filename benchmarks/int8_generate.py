@@ -53,7 +53,11 @@ def main():
     p.add_argument("--seeds", type=int, default=6)
     p.add_argument("--timing-reps", type=int, default=5)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--scope", default="blocks", choices=["blocks", "all"], help="which STDiT Linear layers run int8")
+    p.add_argument("--scope", default="blocks", choices=["blocks", "linears", "all"],
+                   help="which STDiT Linear layers run int8 (linears: attention + MLP only, AdaLN float)")
+    p.add_argument("--combos", default="held_out", choices=["held_out", "all"],
+                   help="held_out: the demo's held-out triples; all: all 48 (more paired clips for the interval)")
+    p.add_argument("--steps", type=int, default=None, help="sampler steps (default: the demo's; a student: its own)")
     p.add_argument("--no-decoder", action="store_true", help="keep the decoder's weights float")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -64,11 +68,20 @@ def main():
     with open(res_path) as f:
         res = json.load(f)
     combos = [tuple(c) for c in res["held_out"]]
+    if a.combos == "all":
+        from videoforge.synth import shapes
+
+        combos = shapes.combos()
     kw = dict(res.get("sampler") or {"steps": 20, "cfg_text": 4.0, "cfg_metric": 2.0})
+    probe = load_tensors(a.checkpoint)
+    if probe.get("distill"):             # a distilled student samples in its own steps
+        kw["steps"] = int(probe["distill"]["steps"])
+    if a.steps:
+        kw["steps"] = a.steps
     fp = load_pipeline(a.checkpoint, int8=False)
     metric = fp.scaler.names[0]
     kw["metrics"] = {metric: (fp.scaler.lo[0] + fp.scaler.hi[0]) / 2}   # mid motion, as the demo's evaluation
-    qpath = "/tmp/int8_bench_q.pt"
+    qpath = f"/tmp/int8_bench_q_{os.getpid()}.pt"
     save_quantized(load_tensors(a.checkpoint), qpath)
     # the saved quantised checkpoint, as a user loads it (its decoder weights are int8-rounded, so
     # --no-decoder starts from the float file)
@@ -87,6 +100,7 @@ def main():
     print(f"checkpoint {a.checkpoint}: {len(combos)} held-out triples x {len(seeds)} seeds = {len(hf['joint'])} "
           f"paired clips; int8 scope {a.scope}, decoder {'float' if a.no_decoder else 'int8 weights'}; sampler {kw}; threads {torch.get_num_threads()}; load {os.getloadavg()[0]:.1f}")
     print(f"file: float {sizes[0] / 1e6:.2f} MB, int8 {sizes[1] / 1e6:.2f} MB")
+    os.remove(qpath)
     print("| attribute | float | int8 | int8 - float [95% paired bootstrap] |")
     print("|---|---|---|---|")
     for k in ("colour", "shape", "direction", "joint"):

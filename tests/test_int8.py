@@ -93,3 +93,20 @@ def test_generate_cli_int8_and_a_saved_int8_checkpoint(tmp_path, capsys):
     assert main(["generate", str(q), "a blue square moves up", "--out", str(tmp_path / "b.mp4"), "--frames", "5",
                  "--steps", "2", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["frames"] == 5 and (tmp_path / "b.mp4").stat().st_size > 0
+
+
+def test_int8_scope_linears_keeps_adaln_float(tmp_path):
+    from videoforge.models.int8 import load_pipeline, to_int8
+
+    path = _checkpoint(tmp_path / "g.pt")
+    fp, q = load_pipeline(path), load_pipeline(path)
+    to_int8(q, "linears", decoder=False)
+    blk = q.gen.stdit.blocks[0]
+    assert type(blk.adaLN_modulation[-1]) is torch.nn.Linear                      # kept float
+    for m in (blk.attn_s.q, blk.attn_t.kv, blk.cross.proj, blk.mlp.fc1, blk.mlp.fc2):
+        assert "quantized.dynamic" in type(m).__module__
+    kw = dict(metrics={"motion": 1.0}, frames=5, seed=3, steps=3)
+    a, b = fp.generate("a red circle moves left", **kw), q.generate("a red circle moves left", **kw)
+    assert 0 < np.abs(a.astype(int) - b.astype(int)).mean() < 6                 # quantised, and close
+    with pytest.raises(ValueError, match="scope"):
+        to_int8(load_pipeline(path), "nothing")

@@ -108,13 +108,23 @@ def _quiet():
         yield
 
 
-def dynamic_int8(module: nn.Module) -> nn.Module:
-    """Every nn.Linear of `module` as a dynamically quantised int8 Linear (CPU), per-channel weights."""
+# scope "linears": only the transformer blocks' big matrices (attention q / kv / proj, MLP fc1 / fc2);
+# the AdaLN modulation (it scales every activation of a block), embedders and final layer stay float
+BIG_LINEARS = ("q", "kv", "proj", "fc1", "fc2")
+
+
+def dynamic_int8(module: nn.Module, only: tuple[str, ...] | None = None) -> nn.Module:
+    """Every nn.Linear of `module` (or those whose name ends in one of `only`) as a dynamically
+    quantised int8 Linear (CPU), per-channel weights."""
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
+    if only is None:
+        spec = {nn.Linear: per_channel_dynamic_qconfig}
+    else:
+        spec = {n: per_channel_dynamic_qconfig for n, m in module.named_modules()
+                if isinstance(m, nn.Linear) and n.rsplit(".", 1)[-1] in only}
     with _quiet():
-        return quantize_dynamic(copy.deepcopy(module).eval(), {nn.Linear: per_channel_dynamic_qconfig},
-                                dtype=torch.qint8)
+        return quantize_dynamic(copy.deepcopy(module).eval(), spec, dtype=torch.qint8)
 
 
 def to_int8(pipe, scope: str = "blocks", decoder: bool = True) -> None:
@@ -122,6 +132,7 @@ def to_int8(pipe, scope: str = "blocks", decoder: bool = True) -> None:
 
     scope "blocks": the Linear layers of STDiT's transformer blocks (attention, MLP, AdaLN:
     nearly all its FLOPs) run dynamic int8, the small embedders and the final layer stay float;
+    "linears": only the blocks' attention and MLP matrices (AdaLN modulation float too);
     "all": every Linear of STDiT. decoder: round the decoder's weights through int8 (what a
     quantised checkpoint holds)."""
     if pipe.device != "cpu":
@@ -133,8 +144,11 @@ def to_int8(pipe, scope: str = "blocks", decoder: bool = True) -> None:
     elif scope == "blocks":
         st = pipe.gen.stdit
         st.blocks = nn.ModuleList(dynamic_int8(b) for b in st.blocks)
+    elif scope == "linears":
+        st = pipe.gen.stdit
+        st.blocks = nn.ModuleList(dynamic_int8(b, BIG_LINEARS) for b in st.blocks)
     else:
-        raise ValueError(f"scope must be 'blocks' or 'all', not {scope!r}")
+        raise ValueError(f"scope must be 'blocks', 'linears' or 'all', not {scope!r}")
     if decoder:
         fake_quantize_(pipe.ae, "decoder.")
     pipe.int8 = True
