@@ -26,6 +26,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="ADAPTER", help="where to write the adapter (.pt, tensors only)")
     p.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--grammar", choices=("rich", "templates"), default="rich",
+                   help="training phrasings: rich = sampled from zh_prompts.RICH (many synonyms, measure words, "
+                        "particles, adverb positions, ~14 word orders; default); templates = the 3 session-6 templates")
+    p.add_argument("--drop", type=float, default=0.1, help="per-character training noise rate (default 0.1)")
+    p.add_argument("--mse-weight", type=float, default=1.0, help="weight of the MSE to the teacher's states (default 1)")
+    p.add_argument("--nce-weight", type=float, default=0.1,
+                   help="weight of the contrastive term on pooled states (default 0.1; benchmarks/zh_cv.py compares)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     return p
 
@@ -39,6 +46,8 @@ def main(args) -> int:
         raise UsageError(f"{args.base}: no such checkpoint (run `make demo-train`, or pass --base CHECKPOINT)")
     if args.steps < 1:
         raise UsageError("--steps must be >= 1")
+    if not 0 <= args.drop < 1 / 3:
+        raise UsageError(f"--drop must be in [0, 0.33) (three noise kinds share it), not {args.drop}")
     from videoforge.adapt import zh_prompts
     from videoforge.adapt.text_adapter import AdaptedTextEncoder, evaluate_adapter, save_adapter, train_adapter
     from videoforge.cli._common import print_json
@@ -54,7 +63,9 @@ def main(args) -> int:
     if missing:
         raise UsageError(f"{args.base}: its text encoder does not know the shapes demo's words {missing}; "
                          "the adapter's parallel prompts are the demo's")
-    student, info = train_adapter(teacher, steps=args.steps, seed=args.seed, progress=not args.json)
+    student, info = train_adapter(teacher, steps=args.steps, seed=args.seed, progress=not args.json,
+                                  grammar=args.grammar, drop=args.drop, mse_weight=args.mse_weight,
+                                  nce_weight=args.nce_weight)
     save_adapter(args.out, student, teacher, info)
     adapted = AdaptedTextEncoder(teacher, student)
     train_c, held_c = zh_prompts.adapter_split()

@@ -1,0 +1,120 @@
+"""Chinese prompt adapter (issue 22, part 2), the released figures: score a trained adapter ONCE
+on the frozen set v2 (benchmarks/data/zh_frozen_v2.jsonl, written by benchmarks/zh_frozen_set.py),
+after its settings were chosen by cross-validation on the training side (benchmarks/zh_cv.py).
+
+1. Retrieval: zh->en recall@1 among the 96 English demo prompts and mean token cosine to the
+   teacher, on the frozen phrasings of the adapter's held-out compositions and of its training
+   compositions (95 % bootstrap intervals).
+2. Generation (--pairs N, 0 skips it): for N (frozen prompt, seed) pairs, one clip from the
+   English prompt and one from its frozen Chinese phrasing, with the same seed and sampling
+   noise; the demo's checker reads colour, shape and direction. Per attribute: accuracy in each
+   language and the paired difference zh - en with a 95 % bootstrap interval over pairs.
+   Prompts: every (colour, shape, direction, speed) in turn, its frozen phrasings in file order,
+   held-out compositions first.
+
+    nice -n 5 .venv/bin/python benchmarks/zh_eval.py CKPT ADAPTER --pairs 192 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+
+def paired_ci(a: np.ndarray, b: np.ndarray, n_boot: int = 2000, seed: int = 0) -> list[float]:
+    rng = np.random.default_rng(seed)
+    d = a.astype(float) - b.astype(float)
+    idx = rng.integers(0, len(d), (n_boot, len(d)))
+    m = d[idx].mean(1)
+    return [float(np.percentile(m, 2.5)), float(np.percentile(m, 97.5))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("checkpoint")
+    ap.add_argument("adapter")
+    ap.add_argument("--frozen", default=os.path.join(os.path.dirname(__file__), "data", "zh_frozen_v2.jsonl"))
+    ap.add_argument("--pairs", type=int, default=192, help="(prompt, seed) pairs generated in each language")
+    ap.add_argument("--frames", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=24)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+
+    import torch
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    import zh_frozen_set
+
+    from videoforge.adapt import zh_prompts
+    from videoforge.adapt.text_adapter import apply_text_adapter, evaluate_adapter
+    from videoforge.models.pipeline import Pipeline
+    from videoforge.synth import shapes
+    from videoforge.train.evaluate import bootstrap_ci
+
+    torch.set_num_threads(1)
+    rows = zh_frozen_set.load(args.frozen)
+    pipe = Pipeline.load(args.checkpoint)
+    apply_text_adapter(pipe, args.adapter)
+    adapted = pipe.gen.text_encoder
+    cands = [(c, f) for c in shapes.combos() for f in (False, True)]
+    out = {"checkpoint": args.checkpoint, "adapter": args.adapter, "frozen": args.frozen, "retrieval": {}}
+    for name, keep in (("frozen_held_out_compositions", True), ("frozen_training_compositions", False)):
+        part = [(c, f, p) for c, f, p, h in rows if h == keep]
+        out["retrieval"][name] = evaluate_adapter(adapted, part, cands)
+    out["retrieval"]["frozen_all"] = evaluate_adapter(adapted, [(c, f, p) for c, f, p, _ in rows], cands)
+    for name, r in out["retrieval"].items():
+        print(f"{name}: recall@1 {r['recall_at_1']:.3f} {np.round(r['recall_ci95'], 3)}  cosine {r['mean_cosine']:.3f} "
+              f"{np.round(r['cosine_ci95'], 3)}  n={r['n']}", flush=True)
+
+    if args.pairs > 0:
+        # round-robin over (composition, speed), held-out compositions first, each one's phrasings in file order
+        groups: dict = {}
+        for c, f, p, h in rows:
+            groups.setdefault((not h, c, f), []).append(p)
+        keys = sorted(groups)
+        jobs, r = [], 0
+        while len(jobs) < args.pairs:
+            for key in keys:
+                if len(jobs) < args.pairs:
+                    jobs.append((key[1], key[2], groups[key][r % len(groups[key])], not key[0]))
+            r += 1
+        mid = {pipe.scaler.names[0]: float(np.mean([pipe.scaler.lo[0], pipe.scaler.hi[0]]))} if pipe.scaler.names else {}
+        t0 = time.perf_counter()
+        read = {"en": [], "zh": []}
+        for i in range(0, len(jobs), args.batch):
+            part = jobs[i:i + args.batch]
+            for lang in ("en", "zh"):
+                prompts = [zh_prompts.english(c, f) if lang == "en" else p for c, f, p, _ in part]
+                clips = pipe.generate(prompts, metrics=mid, frames=args.frames, seed=5000 + i)
+                read[lang] += [shapes.read_clip(v) for v in clips]
+            print(f"{i + len(part)}/{len(jobs)} pairs, {time.perf_counter() - t0:.0f} s", flush=True)
+        out["generation"] = {"pairs": len(jobs), "held_out_composition_pairs": sum(j[3] for j in jobs),
+                             "seconds": time.perf_counter() - t0, "attributes": {},
+                             "jobs": [{"english": zh_prompts.english(c, f), "zh": p, "held_out_composition": h}
+                                      for c, f, p, h in jobs]}
+        for k, name in enumerate(("colour", "shape", "direction")):
+            hits = {lang: np.array([getattr(rd, name) == j[0][k] for j, rd in zip(jobs, read[lang])]) for lang in read}
+            held = np.array([j[3] for j in jobs])
+            a = {"en": float(hits["en"].mean()), "zh": float(hits["zh"].mean()),
+                 "en_ci95": bootstrap_ci(hits["en"]), "zh_ci95": bootstrap_ci(hits["zh"]),
+                 "zh_minus_en": float(hits["zh"].mean() - hits["en"].mean()),
+                 "zh_minus_en_ci95": paired_ci(hits["zh"], hits["en"]),
+                 "agree": float((hits["zh"] == hits["en"]).mean()),
+                 "held_out_compositions_zh_minus_en": float(hits["zh"][held].mean() - hits["en"][held].mean()),
+                 "held_out_compositions_ci95": paired_ci(hits["zh"][held], hits["en"][held])}
+            out["generation"]["attributes"][name] = a
+            print(f"{name:9s} en {a['en']:.3f}  zh {a['zh']:.3f}  zh-en {a['zh_minus_en']:+.3f} "
+                  f"{np.round(a['zh_minus_en_ci95'], 3)}  (held-out compositions {a['held_out_compositions_zh_minus_en']:+.3f} "
+                  f"{np.round(a['held_out_compositions_ci95'], 3)})  n={len(jobs)}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=1, ensure_ascii=False)
+
+
+if __name__ == "__main__":
+    main()
