@@ -131,6 +131,8 @@ def extend_latent(pipe, z: torch.Tensor, new_latent: int, schedule: list[tuple[i
     if pad:
         z = torch.cat([z[:, :, :1].expand(-1, -1, pad, -1, -1), z], 2)
     start = z.shape[2]
+    # the anchor (context_concat = 2): the original context's last frame, kept for every chunk
+    anchor = z[:, :, start - 1:start] if int(getattr(pipe.gen.stdit.cfg, "context_concat", 0) or 0) >= 2 else None
     ft = pipe.ae.cfg.temporal_factor
     m = pipe.scaler.normalize([metrics or {}]).to(pipe.device)
     g = torch.Generator().manual_seed(int(seed))
@@ -148,7 +150,8 @@ def extend_latent(pipe, z: torch.Tensor, new_latent: int, schedule: list[tuple[i
 
         def model(x3, t, y3, m3, met3, drop_text=None, drop_metrics=None):
             return pipe.gen.stdit(x3, t, y3, m3, met3, drop_text=drop_text, drop_metrics=drop_metrics,
-                                  context=ctx.expand(x3.shape[0], -1, -1, -1, -1), context_level=level[: x3.shape[0]])
+                                  context=ctx.expand(x3.shape[0], -1, -1, -1, -1), context_level=level[: x3.shape[0]],
+                                  anchor=None if anchor is None else anchor.expand(x3.shape[0], -1, -1, -1, -1))
 
         shape = (1, z.shape[1], Tn, z.shape[3], z.shape[4])
         new = euler_sample(model, shape, y, mask, m, steps=steps, cfg_text=cfg_text, cfg_metric=cfg_metric, generator=g)

@@ -45,7 +45,11 @@ def encode_videos(pipe, videos, frames: int) -> tuple[list[torch.Tensor], list[s
 
 def train_continuation(base: str, out: str, steps: int = 600, videos: int = 96, video_frames: int = 65,
                        context: int = 2, chunk: int = 3, context_noise_max: float = 0.3, infer_noise: float | None = None,
-                       batch: int = 8, lr: float = 2e-4, seed: int = 0, progress: bool = True) -> str:
+                       batch: int = 8, lr: float = 2e-4, seed: int = 0, progress: bool = True,
+                       concat: int = 0, context_timestep: bool = False, name: str | None = None) -> str:
+    """concat: 1 adds the last context frame channel-wise to every denoised frame, 2 also an anchor
+    (a frame of the window's past, standing for the original context at generation time);
+    context_timestep: the context's tokens get their noise level as AdaLN timestep."""
     from videoforge.continuation.data import sample_videos
     from videoforge.models.flow import sample_t
     from videoforge.models.pipeline import Pipeline
@@ -55,7 +59,8 @@ def train_continuation(base: str, out: str, steps: int = 600, videos: int = 96, 
     torch.manual_seed(seed)
     ck = load_tensors(base, "checkpoint")
     pipe = Pipeline(ck)
-    scfg = STDiTConfig(**{**pipe.gen.stdit.cfg.to_dict(), "context_frames": int(context)})
+    scfg = STDiTConfig(**{**pipe.gen.stdit.cfg.to_dict(), "context_frames": int(context), "context_concat": int(concat),
+                          "context_timestep": bool(context_timestep)})
     if int(pipe.gen.stdit.patch[0]) != 1 and (context % pipe.gen.stdit.patch[0] or chunk % pipe.gen.stdit.patch[0]):
         raise ValueError(f"context {context} and chunk {chunk} must be multiples of the temporal patch {pipe.gen.stdit.patch[0]}")
     model = STDiT(scfg)
@@ -83,6 +88,10 @@ def train_continuation(base: str, out: str, steps: int = 600, videos: int = 96, 
         starts = rng.integers(0, T - W + 1, batch)
         win = torch.stack([lats[i][:, s:s + W] for i, s in zip(idx, starts)])
         ctx, x0 = win[:, :, :context], win[:, :, context:]
+        anchor = None
+        if concat >= 2:   # a true frame from the video's past (index >= 1: a mid-video latent, as in a context)
+            ai = [int(rng.integers(min(1, s + context - 1), s + context)) for s in starts]
+            anchor = torch.stack([lats[i][:, a:a + 1] for i, a in zip(idx, ai)])
         lvl = torch.rand(batch) * context_noise_max
         ctx = (1 - lvl.view(-1, 1, 1, 1, 1)) * ctx + lvl.view(-1, 1, 1, 1, 1) * torch.randn_like(ctx)
         L = max(ys[i][0].shape[1] for i in idx)
@@ -91,7 +100,7 @@ def train_continuation(base: str, out: str, steps: int = 600, videos: int = 96, 
         t = sample_t(batch, "cpu")
         noise = torch.randn_like(x0)
         xt = (1 - t.view(-1, 1, 1, 1, 1)) * x0 + t.view(-1, 1, 1, 1, 1) * noise
-        v = model(xt, t, y, mask, None, context=ctx, context_level=lvl)
+        v = model(xt, t, y, mask, None, context=ctx, context_level=lvl, anchor=anchor)
         loss = F.mse_loss(v, noise - x0)
         opt.zero_grad()
         loss.backward()
@@ -116,7 +125,7 @@ def train_continuation(base: str, out: str, steps: int = 600, videos: int = 96, 
                           "video_frames": int(video_frames), "base": os.path.abspath(base),
                           "loss_first_last": [float(np.mean(losses[:20])), float(np.mean(losses[-20:]))]}
     os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, f"continue-noise{context_noise_max:g}.pt")
+    path = os.path.join(out, name or f"continue-noise{context_noise_max:g}.pt")
     torch.save(ck, path + ".part")
     os.replace(path + ".part", path)
     log(f"loss {np.mean(losses[:20]):.4f} -> {np.mean(losses[-20:]):.4f}")
@@ -136,13 +145,20 @@ def main(argv=None) -> int:
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--concat", type=int, default=0, choices=(0, 1, 2),
+                   help="1: every denoised frame also sees the last context frame at its own position (channel "
+                        "concatenation); 2: and an anchor frame of the original context for the whole rollout")
+    p.add_argument("--context-timestep", action="store_true",
+                   help="context tokens modulated by their own noise level as timestep (diffusion forcing)")
+    p.add_argument("--name", default=None, help="checkpoint file name (default continue-noiseS.pt)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (default 1: this model is small, and on a shared machine more threads "
                         "waiting on each other made a step 25x slower)")
     a = p.parse_args(argv)
     torch.set_num_threads(max(1, a.threads))
     path = train_continuation(a.base, a.out, a.steps, a.videos, a.video_frames, a.context, a.chunk,
-                              a.context_noise_max, batch=a.batch, lr=a.lr, seed=a.seed)
+                              a.context_noise_max, batch=a.batch, lr=a.lr, seed=a.seed, concat=a.concat,
+                              context_timestep=a.context_timestep, name=a.name)
     print(f"continuation checkpoint: {path}")
     return 0
 

@@ -48,6 +48,14 @@ class STDiTConfig:
     # frames placed before the frames it denoises (marked by a learned embedding and their own
     # noise level, as in diffusion forcing); 0 (older checkpoints) builds nothing new
     context_frames: int = 0
+    # continuation, session 7: k > 0 also adds, to every denoised frame's tokens, an embedding
+    # of k latent frames at the same position (channel-concatenated, as image-to-video models
+    # condition on their first frame): the last context frame and, with k = 2, an anchor (a
+    # frame of the original context kept for the whole rollout); zero-initialised
+    context_concat: int = 0
+    # continuation, session 7: the context's tokens are modulated (AdaLN) by their own noise
+    # level as timestep instead of the denoised frames' t (diffusion forcing's per-frame time)
+    context_timestep: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -163,7 +171,9 @@ class STDiTBlock(nn.Module):
 
     def forward(self, x, c, y, y_mask):  # x (B, T, S, D), c (B, D), y (B, L, D)
         B, T, S, D = x.shape
-        (sh_s, sc_s, g_s, sh_t, sc_t, g_t, sh_m, sc_m, g_m) = self.adaLN_modulation(c)[:, None, None].chunk(9, -1)
+        mod = self.adaLN_modulation(c)   # c (B, D), or (B, T, D): one conditioning per frame
+        (sh_s, sc_s, g_s, sh_t, sc_t, g_t, sh_m, sc_m, g_m) = (mod[:, None, None] if c.dim() == 2
+                                                                 else mod[:, :, None]).chunk(9, -1)
         h = modulate(self.norm_s(x), sh_s, sc_s).reshape(B * T, S, D)
         x = x + g_s * self.attn_s(h).reshape(B, T, S, D)
         h = modulate(self.norm_t(x), sh_t, sc_t).transpose(1, 2).reshape(B * S, T, D)
@@ -183,7 +193,8 @@ class FinalLayer(nn.Module):
         self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(dim, 2 * dim))
 
     def forward(self, x, c):
-        shift, scale = self.adaLN_modulation(c)[:, None, None].chunk(2, -1)
+        mod = self.adaLN_modulation(c)
+        shift, scale = (mod[:, None, None] if c.dim() == 2 else mod[:, :, None]).chunk(2, -1)
         return self.linear(modulate(self.norm(x), shift, scale))
 
 
@@ -214,6 +225,11 @@ class STDiT(nn.Module):
             self.ctx_embed = nn.Parameter(torch.zeros(1, 1, 1, D))
             self.ctx_level = ScalarEmbedder(D)
         self.initialize_weights()
+        if cfg.context_concat:   # after initialize_weights: starts at zero (the base model unchanged)
+            self.ctx_concat = nn.Conv3d(cfg.in_channels * cfg.context_concat, D, kernel_size=(1, p[1], p[2]),
+                                        stride=(1, p[1], p[2]))
+            nn.init.zeros_(self.ctx_concat.weight)
+            nn.init.zeros_(self.ctx_concat.bias)
 
     def initialize_weights(self):
         def _basic(m):
@@ -252,15 +268,27 @@ class STDiT(nn.Module):
         return y, y_mask
 
     def forward(self, x, t, y, y_mask, metrics=None, drop_text=None, drop_metrics=None, context=None,
-                context_level=None):
+                context_level=None, anchor=None):
         """Predict the flow velocity for latent x (B, C, T, H, W) at time t (B,) in [0, 1].
 
         y (B, L, text_dim) caption token states, y_mask (B, L) bool; metrics (B, M) normalised
         to ~[0, 1] (NaN = unknown); drop_text / drop_metrics (B,) bool force the null condition.
         context (B, C, Tc, H, W): latent frames that come before x (a model built with
         context_frames), already noised to context_level (B,) in [0, 1]; the output is x's only.
+        anchor (B, C, 1, H, W): the anchor frame of a model built with context_concat = 2.
         """
         Tx = x.shape[2]
+        concat = None
+        if context is not None and self.cfg.context_concat:
+            if self.patch[0] != 1:
+                raise ValueError("context_concat needs a temporal patch of 1")
+            parts = [context[:, :, -1:]]
+            if self.cfg.context_concat >= 2:
+                if anchor is None:
+                    raise ValueError("this STDiT (context_concat=2) needs an anchor frame")
+                parts.append(anchor)
+            concat = self.ctx_concat(torch.cat(parts, 1).to(x.dtype))   # (B, D, 1, H', W')
+            concat = concat.flatten(3).transpose(1, 2).transpose(2, 3)     # (B, 1, S, D)
         if context is not None:
             if not self.cfg.context_frames:
                 raise ValueError("this STDiT was built without context frames (context_frames=0)")
@@ -278,16 +306,20 @@ class STDiT(nn.Module):
             tc = (T - Tx) // pt
             lvl = torch.zeros(B, device=x.device) if context_level is None else context_level.to(x.device).float()
             mark = self.ctx_embed + self.ctx_level(lvl)[:, None, None]
-            h = torch.cat([h[:, :tc] + mark.to(h.dtype), h[:, tc:]], 1)
+            h = torch.cat([h[:, :tc] + mark.to(h.dtype), h[:, tc:] if concat is None else h[:, tc:] + concat], 1)
         c = self.t_embedder(t)
+        if context is not None and self.cfg.context_timestep:   # per frame: context at its level, the rest at t
+            c = torch.cat([self.t_embedder(lvl)[:, None].expand(-1, tc, -1), c[:, None].expand(-1, Tp - tc, -1)], 1)
         if self.metric_embedder is not None:
             if metrics is None or metrics.shape[1] == 0:
                 metrics = torch.full((B, len(self.cfg.metrics)), float("nan"), device=x.device)
-            c = c + self.metric_embedder(metrics, drop_metrics)
+            cm = self.metric_embedder(metrics, drop_metrics)
+            c = c + (cm if c.dim() == 2 else cm[:, None])
         y, y_mask = self.embed_text(y, y_mask, drop_text)
         if self.y_pool is not None:
             w = y_mask.to(y.dtype)[..., None]
-            c = c + self.y_pool((y * w).sum(1) / w.sum(1).clamp_min(1.0))
+            cy = self.y_pool((y * w).sum(1) / w.sum(1).clamp_min(1.0))
+            c = c + (cy if c.dim() == 2 else cy[:, None])
         for blk in self.blocks:
             if self.cfg.grad_checkpointing and self.training:
                 h = checkpoint(blk, h, c, y, y_mask, use_reentrant=False)
