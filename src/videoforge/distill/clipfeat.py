@@ -1,7 +1,7 @@
 """A Frechet distance for generated clips: the features of a small clip classifier trained on
 real (rendered through a codec, not generated) demo clips.
 
-The classifier is a 3-layer 3D CNN that reads a clip (T, H, W, 3) uint8 and predicts its
+The classifier is a 3-layer strided 3D CNN that reads a clip (T, H, W, 3) uint8 and predicts its
 colour, shape, direction and speed; its pooled 32-d features are what the distance compares
 (as FVD uses an action classifier's features). The distance between two sets of features is
 the Frechet distance between Gaussians fitted to them:
@@ -29,10 +29,11 @@ class ClipClassifier(nn.Module):
     def __init__(self, width: int = 16):
         super().__init__()
         w = width
+        # strided convolutions (no full-resolution layer): ~14 M multiply-adds per 16 x 32 x 32 clip
         self.body = nn.Sequential(
-            nn.Conv3d(3, w, 3, padding=1), nn.ReLU(), nn.MaxPool3d((1, 2, 2)),
-            nn.Conv3d(w, 2 * w, 3, padding=1), nn.ReLU(), nn.MaxPool3d(2),
-            nn.Conv3d(2 * w, FEATURES, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool3d(1))
+            nn.Conv3d(3, w, 3, stride=(1, 2, 2), padding=1), nn.ReLU(),
+            nn.Conv3d(w, 2 * w, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv3d(2 * w, FEATURES, 3, stride=2, padding=1), nn.ReLU(), nn.AdaptiveAvgPool3d(1))
         self.heads = nn.ModuleDict({k: nn.Linear(FEATURES, len(v)) for k, v in HEADS.items()})
 
     @staticmethod
