@@ -79,5 +79,15 @@ demo-codec: $(STAMP)
 demo-continue: $(STAMP)
 	$(BIN)/python -m videoforge.continuation.demo --out $(DEMO)/continue --base $(DEMO)/train/stdit/stdit.pt
 
+# step + guidance distillation (issue 21 part 3): a 4-step student (1 network evaluation per step,
+# guidance scales an input) of demo-train's generator (trained first when missing), then scored
+# against it on the held-out prompts (accuracy, motion Spearman, clip-classifier FD, speed)
+.PHONY: demo-distill
+demo-distill: $(STAMP)
+	@test -f $(DEMO)/train/stdit/stdit.pt || $(MAKE) demo-train
+	nice -n 5 $(BIN)/python -m videoforge distill $(DEMO)/train/stdit/stdit.pt --steps 4 --out $(DEMO)/distill/student.pt
+	nice -n 5 $(BIN)/python benchmarks/distill_eval.py $(DEMO)/train/stdit/stdit.pt $(DEMO)/distill/student.pt \
+		--real-dir $(DEMO)/train/videos --json $(DEMO)/distill/eval.json
+
 clean:
 	rm -rf $(VENV) $(DEMO) build *.egg-info src/*.egg-info

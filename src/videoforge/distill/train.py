@@ -233,7 +233,8 @@ def distill(teacher_path: str, out: str, manifest: str | None = None, cfg: Disti
              f"training conditions from {manifest}", progress)
         pairs = make_pairs(pipe, conditions, cfg, progress)
         if pairs_cache:
-            torch.save({**pairs, "key": _pairs_key(teacher_path, cfg)}, pairs_cache)
+            torch.save({**pairs, "key": _pairs_key(teacher_path, cfg)}, pairs_cache + ".tmp")
+            os.replace(pairs_cache + ".tmp", pairs_cache)
     t_pairs = time.time()
     _log(f"training the {cfg.steps}-step student ({cfg.method}, {cfg.train_steps} steps)", progress)
     student, hist = train_student(pipe, pairs, cfg, progress)
