@@ -64,16 +64,20 @@ def boot(vals, n=2000, seed=0):
             round(float(np.percentile(means, 97.5)), 3), len(v)]
 
 
-def heldout_clips(seg: int, megamind_segments: int, tree_segments: int, photo_frames: int):
+def _spread(frames: np.ndarray, seg: int, count: int):
+    """`count` segments of `seg` frames, evenly spaced over the clip."""
+    count = min(count, len(frames) // seg)
+    starts = np.linspace(0, len(frames) - seg, count).astype(int)
+    return [frames[s:s + seg] for s in starts]
+
+
+def heldout_clips(seg: int, megamind_segments: int, tree_segments: int, photo_frames: int, max_photos: int = 100):
     clips = []
-    mm = sr_data.clip_frames("Megamind.avi", max_frames=seg * megamind_segments)
-    for i in range(megamind_segments):
-        clips.append(("Megamind.avi", i, mm[i * seg:(i + 1) * seg]))
-    tr = sr_data.clip_frames("tree.avi", max_frames=seg * tree_segments)
-    for i in range(min(tree_segments, len(tr) // seg)):
-        clips.append(("tree.avi", i, tr[i * seg:(i + 1) * seg]))
+    for name, k in (("Megamind.avi", megamind_segments), ("tree.avi", tree_segments)):
+        for i, part in enumerate(_spread(sr_data.clip_frames(name, max_frames=1000), seg, k)):
+            clips.append((name, i, part))
     rng = np.random.default_rng(24_100)
-    for name in sr_data.HELDOUT_PHOTOS:
+    for name in sr_data.HELDOUT_PHOTOS[:max_photos]:
         hr = sr_data.camera_clip(sr_data.load_photo(name), rng, photo_frames, 256)
         clips.append((name, 0, hr))
     return clips
@@ -82,20 +86,21 @@ def heldout_clips(seg: int, megamind_segments: int, tree_segments: int, photo_fr
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="docs/benchmarks/enhance_sr.json")
-    ap.add_argument("--seg", type=int, default=12)
-    ap.add_argument("--megamind-segments", type=int, default=6)
+    ap.add_argument("--seg", type=int, default=10)
+    ap.add_argument("--megamind-segments", type=int, default=5)
     ap.add_argument("--tree-segments", type=int, default=4)
-    ap.add_argument("--photo-frames", type=int, default=10)
+    ap.add_argument("--photo-frames", type=int, default=8)
+    ap.add_argument("--max-photos", type=int, default=100)
     ap.add_argument("--weights", default=weights.DEFAULT_SR)
     ap.add_argument("--single", default=weights.DEFAULT_SR_SINGLE)
-    ap.add_argument("--speed-frames", type=int, default=4)
-    ap.add_argument("--speed-size", default="960x540")
+    ap.add_argument("--speed-frames", type=int, default=2)
+    ap.add_argument("--speed-size", default="480x270", help="input size for the speed runs (540p = 960x540: cost grows with the pixel count)")
     ap.add_argument("--no-speed", action="store_true")
     a = ap.parse_args(argv)
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="m_sr_eval_") as tmp:
-        for ci, (src, part, hr) in enumerate(heldout_clips(a.seg, a.megamind_segments, a.tree_segments, a.photo_frames)):
+        for ci, (src, part, hr) in enumerate(heldout_clips(a.seg, a.megamind_segments, a.tree_segments, a.photo_frames, a.max_photos)):
             h, w = hr.shape[1] // 4 * 4, hr.shape[2] // 4 * 4
             hr = np.ascontiguousarray(hr[:, :h, :w])
             real = src.endswith(".avi")
@@ -123,6 +128,8 @@ def main(argv=None) -> int:
         summary = {}
         for label, sel in (("real_clips", [r for r in rows if r["real"]]), ("heldout_photo_clips", [r for r in rows if not r["real"]])):
             s = {}
+            if not sel:
+                continue
             for kind in ("bi", "blind"):
                 s[f"{kind}_gain_vs_bicubic_db"] = boot([r[f"{kind}_net"] - r[f"{kind}_bicubic"] for r in sel])
                 s[f"{kind}_single_gain_vs_bicubic_db"] = boot([r[f"{kind}_single"] - r[f"{kind}_bicubic"] for r in sel])

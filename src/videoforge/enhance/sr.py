@@ -178,9 +178,7 @@ def _mux(video_only: str, src: str, out_path: str, tmpdir: str) -> list[dict]:
                 ain = c.streams.audio[idx]
                 pairs.append((c, ain, out.add_stream_from_template(ain)))
             iters = [(c.demux(s), s, o) for c, s, o in pairs]
-            heads = []
-            for it, s, o in iters:
-                heads.append(_next_packet(it))
+            heads = [_next_packet(it) for it, _, _ in iters]
             while any(h is not None for h in heads):
                 # the packet that comes first in time goes next (muxers want interleaving)
                 k = min((i for i, h in enumerate(heads) if h is not None),
@@ -197,9 +195,8 @@ def _mux(video_only: str, src: str, out_path: str, tmpdir: str) -> list[dict]:
 
 def _next_packet(it):
     for p in it:
-        if p.dts is not None or p.size:   # skip the demuxer's empty flush packets
-            if p.size:
-                return p
+        if p.size:   # skip the demuxer's empty flush packets
+            return p
     return None
 
 
