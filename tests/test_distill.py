@@ -180,3 +180,18 @@ def test_distill_refuses_bad_inputs_by_name(tmp_path, capsys):
     # no manifest given and none beside the teacher
     assert main(["distill", teacher, "--out", str(tmp_path / "s.pt")]) == 2
     assert "train_manifest.csv" in capsys.readouterr().err
+
+
+def test_frechet_distance_and_the_clip_classifier_labels():
+    from videoforge.distill.clipfeat import frechet_distance, labels_from_name
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(300, 6))
+    a[:, 5] = 0                                  # a dead feature: singular covariances still work
+    shift = np.array([1.0, -2.0, 0, 0, 0.5, 0])
+    assert abs(frechet_distance(a, a)) < 1e-6
+    assert frechet_distance(a, a + shift) == pytest.approx(float(shift @ shift), abs=1e-4)   # same covariance
+    assert frechet_distance(a, 2 * a) > frechet_distance(a, 1.1 * a) > 0                     # spread counts
+    assert labels_from_name("/x/0001_red_circle_left_fast.mp4") == {"colour": "red", "shape": "circle",
+                                                                     "direction": "left", "speed": "fast"}
+    assert labels_from_name("/x/clip.mp4") is None

@@ -104,7 +104,14 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     from scipy import linalg
 
     mu_a, mu_b = a.mean(0), b.mean(0)
-    s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(s_a @ s_b, disp=False)
+    # a feature that is 0 on every clip (a ReLU unit that never fires) makes both covariances
+    # singular; a tiny ridge keeps the square root defined (as pytorch-fid does)
+    eps = 1e-6 * np.eye(a.shape[1])
+    s_a, s_b = np.cov(a, rowvar=False) + eps, np.cov(b, rowvar=False) + eps
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        covmean, _ = linalg.sqrtm(s_a @ s_b, disp=False)
     covmean = np.real(covmean)
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a + s_b - 2 * covmean))
