@@ -178,9 +178,34 @@ def part_b(runs: int, tmp: str) -> dict:
                "wall": res["actual"]["wall_seconds"], "budget_cpu": None if budget is None else budget * 3600}
         row["ratio"] = row["actual_cpu"] / row["predicted_cpu"]
         row["violation"] = row["budget_cpu"] is not None and row["actual_cpu"] > row["budget_cpu"]
+        row["components"] = components(plan, res)
         print(json.dumps(row), file=sys.stderr, flush=True)
         out.append(row)
     return {"runs": out}
+
+
+def components(plan: dict, res: dict) -> dict:
+    """Where a run's CPU went against where the plan said it would go: the engine calls
+    (per-unit stages), each per-shot stage, and the rest (start-up, imports, loading, the
+    calls' and videos' fixed costs, the catalog commit): which part misses when a run does."""
+    pred = plan["predicted"].get("per_stage_cpu_seconds") or {}
+    eng_pred = sum(v for k, v in pred.items() if k.split("/")[0] in ("decode", "keyframes", "shots", "metrics", "ocr"))
+    eng = sum(g["cpu_seconds"] for g in res.get("run", []))
+    post_act: dict = {}
+    for r in res.get("post", []):
+        for name, st in (r.get("stages") or {}).items():
+            post_act[name] = post_act.get(name, 0.0) + float(st.get("cpu_seconds") or 0.0)
+    post_pred: dict = {}
+    for k, v in pred.items():
+        if k.split("/")[0] in ("suitability", "caption", "embed"):
+            post_pred[k.split("/")[0]] = post_pred.get(k.split("/")[0], 0.0) + v
+    total = res["actual"]["cpu_seconds"]
+    return {"engine": [eng_pred, eng], "engine_calls": [[g.get("predicted_cpu_seconds"), g["cpu_seconds"]]
+                                                      for g in res.get("run", [])],
+            "post": {k: [post_pred.get(k, 0.0), post_act.get(k, 0.0)]
+                                              for k in sorted(set(post_act) | set(post_pred))},
+            "rest": [plan["predicted"]["cpu_seconds"] - eng_pred - sum(post_pred.values()),
+                     total - eng - sum(post_act.values())]}
 
 
 def part_c(runs: int, tmp: str, scale: float = 3.0) -> dict:

@@ -29,7 +29,7 @@ def make_plan(req: PlanRequest, reader=None) -> dict:
     Raises PlanError (bad request, nothing to plan) or planner.Infeasible."""
     from videoforge.catalog import Catalog
     from videoforge.engine.discover import discover
-    from videoforge.plan.costs import probe_input, sample_decode
+    from videoforge.plan.costs import probe_input, sample_decode, sample_suitability
     from videoforge.plan.store import load_registry
 
     paths, missing = discover(list(req.inputs))
@@ -48,6 +48,7 @@ def make_plan(req: PlanRequest, reader=None) -> dict:
         timed = infos[:SAMPLE_INPUTS]
         for i in timed:
             sample_decode(i)
+            sample_suitability(i)
         got = sorted(i.decode_cpu_per_mpx for i in timed if i.decode_cpu_per_mpx is not None)
         if got:
             for i in infos[SAMPLE_INPUTS:]:

@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 from videoforge.catalog import Catalog
-from videoforge.plan.costs import InputInfo, Timer, probe_input, reap_children, sample_decode
+from videoforge.plan.costs import InputInfo, Timer, probe_input, reap_children, sample_decode, sample_suitability
 from videoforge.plan.feedback import observe_group
 from videoforge.plan.registry import ENGINE_STAGES, Variant, apply_to_config, available
 from videoforge.plan.store import fold, load_registry, save_registry
@@ -122,6 +122,7 @@ def calibrate(catalog_dir: str | None, sample: list[str] | int = 3, progress: bo
     infos = [i for i in infos if not i.error]
     for i in infos:   # decoding is measured directly (the engine's timings cannot see its thread)
         sample_decode(i, seconds=1e9, max_frames=300)
+        sample_suitability(i)
     # the OCR figures measured below are at this footage's text-gate pass rate: the reference
     passes = [(i.text_pass, i.duration) for i in infos if i.text_pass is not None]
     if passes and sum(d for _, d in passes) > 0:
@@ -160,7 +161,8 @@ def calibrate(catalog_dir: str | None, sample: list[str] | int = 3, progress: bo
             fold(reg["overhead/video"], max(Timer.tree_cpu() - before - group, 0.0), 1.0, "measured: calibrate")
         # the per-shot stages, on the scratch catalog's shots (the last chain analysed the sample)
         report["post"] = measure_post(Catalog(cat), reg, [i.duration for i in infos], skip=tuple(skip),
-                                      mpx=sum(i.mpx for i in infos))
+                                      mpx=sum(i.mpx for i in infos), infos=infos)
+    fold_suit_forecast(reg, infos, "measured: calibrate")
     # a `run --plan` process's own start-up: interpreter, CLI and engine imports
     run_cpu = _child_cpu("import videoforge.cli, videoforge.cli.run, videoforge.engine.run, videoforge.plan.execute")
     fold(reg["overhead/run"], run_cpu, 1.0, "measured: calibrate")
@@ -179,8 +181,20 @@ _ONE_STAGE = (_BARE + "\nimport json, sys\nfrom videoforge.catalog import Catalo
               "assert not res.get('error')\n")
 
 
+def _suit_frames(catalog: Catalog, infos: list[InputInfo], reg: dict[str, Variant], only: str | None = None) -> float:
+    """The suitability features' decoding CPU predicted for the catalog's shots of `infos`
+    (all, or the video `only`) from each input's sampled per-frame costs."""
+    from videoforge.plan.costs import suitability_frame_cpu
+
+    rows = catalog.query("SELECT v.video_id, v.path, count(*) FROM shots s JOIN videos v USING (video_id) "
+                         "GROUP BY v.video_id, v.path")[1]
+    by_path = {i.path: i for i in infos}
+    return sum(suitability_frame_cpu(by_path[p], float(n), reg) for vid, p, n in rows
+               if p in by_path and (only is None or vid == only))
+
+
 def measure_post(catalog: Catalog, reg: dict[str, Variant], durations: list[float], skip: tuple = (),
-                 mpx: float = 0.0) -> dict:
+                 mpx: float = 0.0, infos: list[InputInfo] | None = None) -> dict:
     """Per-shot CPU of suitability, metadata captions and the visual embedder on a catalog's
     shots, their loading, the shots found per second and the share the suitability gate keeps.
 
@@ -204,10 +218,12 @@ def measure_post(catalog: Catalog, reg: dict[str, Variant], durations: list[floa
     shots = max(res.get("shots", 0), 1)
     per: dict[str, float] = {}
     units: dict[str, float] = {}
+    frames_all = _suit_frames(catalog, infos, reg) if infos else 0.0
     for stage, st in res["stages"].items():
         key = f"{stage}/{chain[stage]}"
         units[key] = mpx if reg[key].unit == "mpx" else float(shots)
-        per[key] = st["cpu_seconds"] / max(units[key], 1e-9)   # loading included; corrected below
+        work = st["cpu_seconds"] - (frames_all if stage == "suitability" else 0.0)
+        per[key] = max(work, 0.0) / max(units[key], 1e-9)   # loading included; corrected below
     one = ids[0]
     one_shots = catalog.query(f"SELECT count(*) FROM shots WHERE video_id = '{one}'")[1][0][0]
     one_row = catalog.query(f"SELECT frames, width, height FROM videos WHERE video_id = '{one}'")[1]
@@ -226,7 +242,8 @@ def measure_post(catalog: Catalog, reg: dict[str, Variant], durations: list[floa
                 tries.append(_child_cpu(_ONE_STAGE, copy, json.dumps(only), one))
             extra = max(min(tries) - bare, 0.0)
             one_units = one_mpx if reg[key].unit == "mpx" else one_shots
-            load = max(extra - per[key] * one_units, 0.0)
+            one_frames = _suit_frames(catalog, infos, reg, only=one) if infos and stage == "suitability" else 0.0
+            load = max(extra - per[key] * one_units - one_frames, 0.0)
             # per unit over the whole sample, less the loading the in-process run also paid once
             per[key] = max(per[key] * units[key] - load, 0.0) / max(units[key], 1e-9)
             reg[key].fixed_cpu_seconds = load
@@ -242,3 +259,26 @@ def measure_post(catalog: Catalog, reg: dict[str, Variant], durations: list[floa
         fold(reg["forecast/suitable_fraction"], res["suitable"] / res["shots"], float(res["shots"]), "measured: calibrate")
         out["forecast/suitable_fraction"] = res["suitable"] / res["shots"]
     return out
+
+
+def fold_suit_forecast(reg: dict[str, Variant], infos: list[InputInfo], source: str) -> dict[str, float]:
+    """The fallback per-frame price of the suitability features' decoding (inputs a plan did
+    not sample) from sampled inputs: least squares of CPU per frame on megapixels per frame
+    when the sizes differ, else the per-megapixel part at the registry's per-frame figure."""
+    import numpy as np
+
+    pts = [(i.width * i.height / 1e6, (i.suit_luma_cpu_per_frame + i.suit_quality_cpu_per_frame) / 2)
+           for i in infos if i.suit_luma_cpu_per_frame is not None and i.suit_quality_cpu_per_frame is not None]
+    if not pts:
+        return {}
+    px, cpf = np.array(pts).T
+    a = reg["forecast/suit_cpu_per_frame"].cpu_seconds
+    if len(pts) >= 2 and np.ptp(px) > 0.05:
+        b, a_fit = np.polyfit(px, cpf, 1)
+        if a_fit >= 0 and b > 0:
+            a = float(a_fit)
+    b = max(float(np.mean((cpf - a) / px)), 0.0)
+    for key, val in (("forecast/suit_cpu_per_frame", a), ("forecast/suit_cpu_per_mpx", b)):
+        v = reg[key]
+        v.cpu_seconds, v.samples, v.cost_source = val, v.samples + 1, source
+    return {"forecast/suit_cpu_per_frame": a, "forecast/suit_cpu_per_mpx": b}

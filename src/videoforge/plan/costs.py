@@ -30,6 +30,10 @@ class InputInfo:
     decode_cpu_per_mpx: float | None = None   # measured on a sample of this input (None: not sampled)
     error: str | None = None
     text_pass: float | None = None   # share of 2 Hz samples the text gate passed in the sample (None: not sampled)
+    # CPU per frame of the suitability features' own decoding (OpenCV, source size) on this
+    # input: the flash series (every frame of a shot) and the quality frames (its first 72)
+    suit_luma_cpu_per_frame: float | None = None
+    suit_quality_cpu_per_frame: float | None = None
 
     @property
     def mpx(self) -> float:
@@ -109,6 +113,56 @@ def sample_decode(info: InputInfo, seconds: float = 4.0, max_frames: int = 120, 
         info.decode_cpu_per_mpx = max(_cpu() - t_start - gate_time, 0.0) / ((n - 3) * px)
     if gated:
         info.text_pass = passed / gated
+
+
+def sample_suitability(info: InputInfo, frames: int = 48) -> None:
+    """Time the suitability features' decoding on this input's first `frames` frames, the way
+    they run per shot (curate/frame_features.luma_series: every frame, thumbnail luma;
+    curate/quality_features: grey frames at <= 256 px and the measures on them). Their cost per
+    frame follows the source size and codec, with per-frame overheads a per-megapixel figure
+    misses (small clips cost 1.5-4x more per megapixel than the large ones the registry was
+    measured on): sets `suit_luma_cpu_per_frame` and `suit_quality_cpu_per_frame`."""
+    if info.error or not info.width or info.frames < 8:
+        return
+    try:
+        from videoforge.curate.frame_features import luma_series
+        from videoforge.curate.quality_features import frames_features, read_frames, step_measures
+
+        n = int(min(frames, info.frames))
+        luma_series(info.path, 0, 1)            # warm-up: OpenCV's backends load once per process
+        c0 = _cpu()
+        got = len(luma_series(info.path, 0, n - 1))
+        c1 = _cpu()
+        g = read_frames(info.path, 0, n - 1)
+        frames_features(g)
+        step_measures(g)
+        c2 = _cpu()
+    except Exception:   # noqa: BLE001 - an unreadable sample keeps the registry's figures
+        return
+    if got and g:
+        info.suit_luma_cpu_per_frame = (c1 - c0) / got
+        info.suit_quality_cpu_per_frame = (c2 - c1) / len(g)
+
+
+# the per-shot frame limits of the suitability features (curate/frame_features.MAX_FRAMES,
+# curate/quality_features.MAX_FRAMES)
+SUIT_LUMA_MAX, SUIT_QUALITY_MAX = 600, 72
+
+
+def suitability_frame_cpu(info: InputInfo, shots: float, reg: dict[str, Variant]) -> float:
+    """CPU of the suitability features' decoding on one input with `shots` shots: each shot
+    decodes up to 600 frames for the flash series and its first 72 for the quality measures.
+    Per-frame costs measured on this input (sample_suitability), else the registry's
+    `forecast/suit_cpu_per_frame` + `forecast/suit_cpu_per_mpx` x megapixels per frame."""
+    shots = max(shots, 1.0)
+    length = info.frames / shots
+    lf, qf = info.suit_luma_cpu_per_frame, info.suit_quality_cpu_per_frame
+    if lf is None or qf is None:
+        per = reg["forecast/suit_cpu_per_frame"].cpu_seconds + reg["forecast/suit_cpu_per_mpx"].cpu_seconds * (
+            info.width * info.height / 1e6)
+        lf = per if lf is None else lf
+        qf = per if qf is None else qf
+    return shots * (min(length, SUIT_LUMA_MAX) * lf + min(length, SUIT_QUALITY_MAX) * qf)
 
 
 # OCR's CPU per second of video: the gate's part (every 2 Hz sample) does not depend on the

@@ -14,7 +14,8 @@ import uuid
 from datetime import datetime, timezone
 
 from videoforge.catalog import Catalog
-from videoforge.plan.costs import InputInfo, Timer, fixed_costs, probe_input, reap_children, workers_for
+from videoforge.plan.costs import (InputInfo, Timer, chain_cost, fixed_costs, probe_input, reap_children, suitability_frame_cpu,
+                                   workers_for)
 from videoforge.plan.feedback import observe_group
 from videoforge.plan.post import OFF, run_post
 from videoforge.plan.registry import ENGINE_STAGES, POST_STAGES, apply_to_config
@@ -99,7 +100,9 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
     lay = layout(doc, reg)
     groups, inline = lay["engine"], lay["pool"] == "inline"
     info_by_path = {d["path"]: InputInfo(**{k: d.get(k) for k in ("path", "duration", "frames", "width", "height",
-                                                                   "decode_cpu_per_mpx", "text_pass")})
+                                                                   "decode_cpu_per_mpx", "text_pass",
+                                                                   "suit_luma_cpu_per_frame",
+                                                                   "suit_quality_cpu_per_frame")})
                     for d in doc.get("inputs_info", []) if isinstance(d, dict) and "path" in d}
     summaries, engine_cpu, observed = [], 0.0, {}
     # one-video calls run here and share this process's loading: price each call in order
@@ -118,10 +121,14 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
         reap_children()
         cpu = Timer.tree_cpu() - before
         engine_cpu += cpu
-        summaries.append({"chain": chain, "inputs": paths, "cpu_seconds": cpu, **s.to_dict()})
+        infos = [info_by_path.get(p) or probe_input(p) for p in paths]
+        # what the registry (as loaded here) predicts for this call: per-unit work, the call's
+        # fixed costs, the per-video part (a diagnosis of which part of a plan misses)
+        call_pred = call_fixed + sum(chain_cost(i, chain, reg) + reg["overhead/video"].cpu_seconds for i in infos)
+        summaries.append({"chain": chain, "inputs": paths, "cpu_seconds": cpu, "predicted_cpu_seconds": call_pred,
+                          **s.to_dict()})
         # only a call that analysed every one of its inputs is a clean measurement of the chain
         if s.analyzed == k and not s.failed:
-            infos = [info_by_path.get(p) or probe_input(p) for p in paths]
             observed.update(observe_group(reg, chain, infos, cpu, s.timings, "measured: run --plan", call_fixed,
                                           inline=inline))
     # the per-shot stages, on the shots the engine just wrote (cheap gates expensive)
@@ -145,8 +152,15 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
 
             detected = {p for ch_items, ps in groups.items() if dict(ch_items).get("shots") != "none" for p in ps}
             pinfos = [info_by_path.get(p) or probe_input(p) for p in paths]
+            frame_cpu = None
+            if ch.get("suitability", "off") != "off":
+                # the features' decoding at the shots actually found (the sample's per-frame costs)
+                per_video = dict(catalog.query("SELECT v.path, count(*) FROM shots s JOIN videos v USING (video_id) "
+                                               "GROUP BY v.path")[1])
+                frame_cpu = sum(suitability_frame_cpu(i, float(per_video.get(i.path, 1)), reg) for i in pinfos)
             observed.update(observe_post(reg, res, [i.duration for i in pinfos], all(p in detected for p in paths),
-                                         loaded, "measured: run --plan", mpx=sum(i.mpx for i in pinfos)))
+                                         loaded, "measured: run --plan", mpx=sum(i.mpx for i in pinfos),
+                                         suit_frame_cpu=frame_cpu))
     post_cpu = Timer.tree_cpu() - post_cpu0
     predicted = doc.get("predicted", {})
     analysed_all = (all(g["analyzed"] == len(g["inputs"]) and not g["failed"] for g in summaries)
@@ -170,7 +184,7 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
     out["run_id"] = run_id
     out["catalog"] = catalog.root
     out["feedback"] = {"folded": analysed_all, "observed_cpu_per_unit": observed}
-    out["run"] = [{k: g[k] for k in ("chain", "inputs", "cpu_seconds", "total", "analyzed", "skipped", "failed",
+    out["run"] = [{k: g[k] for k in ("chain", "inputs", "cpu_seconds", "predicted_cpu_seconds", "total", "analyzed", "skipped", "failed",
                                      "shots", "frames", "seconds", "errors")} for g in summaries]
     out["post"] = [{k: (v if k != "stages" else {n: {kk: vv for kk, vv in st.items() if kk != "result"}
                                                   for n, st in v.items()})

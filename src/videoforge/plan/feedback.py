@@ -109,7 +109,7 @@ def follow_level(reg: dict[str, Variant], v: Variant, factor: float) -> None:
 
 
 def observe_post(reg: dict[str, Variant], res: dict, durations: list[float], detected: bool, loaded: set,
-                 source: str, mpx: float = 0.0) -> dict[str, float]:
+                 source: str, mpx: float = 0.0, suit_frame_cpu: float | None = None) -> dict[str, float]:
     """Fold one post chain's run (plan/post.run_post's report) into the registry: CPU per shot
     of each stage (less its loading the first time this process paid it), the shots found
     per second (when a detector ran on all its inputs), the share the gate kept, and an
@@ -136,8 +136,13 @@ def observe_post(reg: dict[str, Variant], res: dict, durations: list[float], det
         # one call cannot tell loading from per-unit work: both are taken to be off by the same
         # factor (as for engine calls), so a registry far off (another machine) converges
         pred = load + v.cpu_seconds * units
-        ratio = st["cpu_seconds"] / pred if pred > 0 else 1.0
-        per = v.cpu_seconds * ratio if pred > 0 else st["cpu_seconds"] / units
+        actual = st["cpu_seconds"]
+        if stage == "suitability" and suit_frame_cpu is not None:
+            # its features' decoding is priced from the inputs' own sample, per frame: what is
+            # left is the per-shot work and the loading (never less than a quarter of the stage)
+            actual = max(actual - suit_frame_cpu, 0.25 * actual)
+        ratio = actual / pred if pred > 0 else 1.0
+        per = v.cpu_seconds * ratio if pred > 0 else actual / units
         fold(v, per, float(units), source, fixed=v.fixed_cpu_seconds * ratio if load > 0 else None)
         seen[key] = per
         if stage == "caption":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import time
 
-from videoforge.plan.costs import InputInfo, Timer
+from videoforge.plan.costs import InputInfo, Timer, suitability_frame_cpu
 from videoforge.plan.registry import GATE_THRESHOLD, POST_STAGES, Variant, available, caption_endpoint
 
 OFF = {"caption": "off", "embed": "off", "gate": "all", "suitability": "off"}
@@ -62,7 +62,9 @@ def post_cost(info: InputInfo, ch: dict[str, str], no_detector: bool, reg: dict[
     n = shots_of(info, no_detector, reg)
     g = gated_share(ch, reg)
     suit = reg[f"suitability/{ch['suitability']}"]
-    cpu = suit.cpu_seconds * (info.units(suit.unit) if suit.unit != "shot" else n)
+    cpu = suit.cpu_seconds * n
+    if ch["suitability"] != "off":
+        cpu += suitability_frame_cpu(info, n, reg)
     cpu += n * g * (reg[f"caption/{ch['caption']}"].cpu_seconds + reg[f"embed/{ch['embed']}"].cpu_seconds)
     return cpu
 
@@ -155,12 +157,12 @@ def run_post(catalog, ch: dict[str, str], video_ids: list[str], caption_cfg: dic
         finally:
             if hasattr(captioner, "close"):
                 captioner.close()
-    if ch["embed"] == "visual":
-        timed("embed", lambda: embed_shots(catalog, video_ids, gated))
+    if ch["embed"] != "off":
+        timed("embed", lambda: embed_shots(catalog, video_ids, gated, ch["embed"]))
     return out
 
 
-def embed_shots(catalog, video_ids: list[str], gated: bool) -> dict:
+def embed_shots(catalog, video_ids: list[str], gated: bool, name: str = "visual") -> dict:
     """The visual index over the plan's shots (only those the gate keeps when gated).
 
     The index holds what the plans that built it chose: a shot a later, gated plan leaves
@@ -179,8 +181,13 @@ def embed_shots(catalog, video_ids: list[str], gated: bool) -> dict:
         rows = catalog.query(f"SELECT shot_id FROM shots WHERE {_where(video_ids)} AND suitability >= {GATE_THRESHOLD}")[1]
         keep = {r[0] for r in rows}
         shots = [s for s in shots if s.video_id not in mine or s.shot_id in keep]
-    folder = store.embedder_dir(catalog.root, "visual")
+    from videoforge.plan.registry import embed_model
+
+    params = {} if name == "visual" else {"model": embed_model(name)}
+    if name != "visual" and not params["model"]:
+        raise ValueError(f"the plan uses embed/{name} but no local model folder is configured")
+    folder = store.embedder_dir(catalog.root, name)
     os.makedirs(folder, exist_ok=True)
-    summary = _index_vectors(folder, catalog, shots, get_embedder("visual"), "mean", IndexParams(), None)
+    summary = _index_vectors(folder, catalog, shots, get_embedder(name, **params), "mean", IndexParams(), None)
     summary["shots_indexed"] = sum(1 for s in shots if s.video_id in mine)
     return summary

@@ -49,6 +49,11 @@ _CAPTION = ("by construction: the metadata captioner fills 4 of the 6 parts (sub
             "unsupported, curate/captions/metadata.py); an OpenAI-compatible model is asked for all six "
             "(JSON schema). Caption *content* quality is not measured in this project")
 
+_NOT_MEASURED = ("quality not measured here: no CLIP/SigLIP weights can be downloaded on this machine; "
+                 "cost measured on the real architecture with random weights (benchmarks/plan_embed_costs.py)")
+# local model folders of the embedders that need weights (search/embedders/hf_clip.py)
+EMBED_MODEL_ENV = {"clip": "VIDEOFORGE_CLIP_MODEL", "siglip": "VIDEOFORGE_SIGLIP_MODEL"}
+
 # Per-shot gating: "suitable" captions/embeds only the shots whose suitability score is >= the
 # cascade's threshold. Its quality effect depends on the goal (plan/post.py post_quality).
 GATE_THRESHOLD = 0.3
@@ -118,9 +123,10 @@ _VARIANTS: list[Variant] = [
             "on-screen text with half the extra OCR reads (one per 250 decoded frames instead of 125)"),
     Variant("ocr", "off", "second", {"text_recall": 0.0}, "by construction: no text is read", "no OCR"),
     # -- after the analysis: per-shot stages on the catalog (plan/post.py runs them) --------
-    # its features decode every frame of every shot again (frame and quality features), so its
-    # cost follows the decoded megapixels, not the number of shots
-    Variant("suitability", "default", "mpx", {"suitability_auc": 0.939}, _SUIT,
+    # its features decode every frame of every shot again (frame and quality features): that
+    # part is priced per decoded frame (plan/costs.suitability_frame_cpu, timed on a sample of
+    # each input); `cpu_seconds` here is the rest per shot (keyframe features, the model, the write)
+    Variant("suitability", "default", "shot", {"suitability_auc": 0.939}, _SUIT,
             "the shipped suitability model scores every shot (curate/suitability.py)"),
     Variant("suitability", "off", "shot", {"suitability_auc": 0.0}, "by construction: no score", "no suitability score"),
     Variant("gate", "all", "shot", {}, "no gate: every shot gets the captioner and embedder",
@@ -134,6 +140,14 @@ _VARIANTS: list[Variant] = [
     Variant("caption", "off", "shot", {"caption_fields": 0.0}, "by construction: no caption", "no captions"),
     Variant("embed", "visual", "shot", {"visual_recall": 1.0}, _VISUAL,
             "offline query-by-example embedder over the shot's keyframes (search index)"),
+    # CLIP / SigLIP need model weights this machine cannot download: available only when a local
+    # model folder is configured; their cost is the real architecture's (random weights), their
+    # quality is not measured in this project (no figure: the planner gains nothing by them
+    # unless one is measured and added here)
+    Variant("embed", "clip", "shot", {}, _NOT_MEASURED,
+            "CLIP image embeddings of the shot's keyframes (local model folder: VIDEOFORGE_CLIP_MODEL)"),
+    Variant("embed", "siglip", "shot", {}, _NOT_MEASURED,
+            "SigLIP image embeddings of the shot's keyframes (local model folder: VIDEOFORGE_SIGLIP_MODEL)"),
     Variant("embed", "off", "shot", {"visual_recall": 0.0}, "by construction: no vectors", "no visual index"),
     # -- how the engine calls run: CPU per plan, not quality ---------------------------------
     Variant("pool", "parallel", "none", {}, "no quality effect", "each call over 2+ videos spawns a worker per core"),
@@ -150,6 +164,10 @@ _VARIANTS: list[Variant] = [
             description="fraction of shots the suitability gate keeps (for gated per-shot stages)"),
     Variant("forecast", "ocr_gate_pass", "none", optional=False,
             description="share of 2 Hz samples the text gate passed on the footage the OCR figures were measured on"),
+    Variant("forecast", "suit_cpu_per_frame", "none", optional=False,
+            description="suitability features' decoding: CPU-s per frame (with suit_cpu_per_mpx) for inputs not sampled"),
+    Variant("forecast", "suit_cpu_per_mpx", "none", optional=False,
+            description="suitability features' decoding: CPU-s per megapixel of each decoded frame (source size)"),
     Variant("forecast", "openai_prompt_tokens", "none", optional=False,
             description="prompt tokens per caption call (text + images), from the replies' usage"),
     Variant("forecast", "openai_completion_tokens", "none", optional=False,
@@ -189,6 +207,8 @@ def _source_key(key: str) -> str:
         return "lean_source"
     if key == "forecast/ocr_gate_pass":
         return "gate_pass_source"
+    if key in ("embed/clip", "embed/siglip"):
+        return "embed_source"
     if key.split("/")[0] in ("suitability", "caption", "embed", "forecast"):
         return "post_source"
     return "source"
@@ -236,7 +256,15 @@ def available(v: Variant) -> bool:
         return detector_available(v.variant)
     if v.key == "caption/openai":
         return bool(caption_endpoint())
+    if v.stage == "embed" and v.variant in EMBED_MODEL_ENV:
+        return embed_model(v.variant) is not None
     return True
+
+
+def embed_model(name: str) -> str | None:
+    """The local model folder configured for a weights-based embedder (None: unavailable)."""
+    folder = os.environ.get(EMBED_MODEL_ENV.get(name, ""), "")
+    return folder if folder and os.path.isdir(folder) else None
 
 
 def caption_endpoint() -> dict | None:

@@ -38,6 +38,8 @@ def load_registry(catalog) -> dict[str, Variant]:
         v = reg.get(key)
         if v is None:
             continue   # a variant this version no longer has
+        if r.get("unit") and r["unit"] != v.unit:
+            continue   # measured in another unit by an older version (suitability was per megapixel)
         if r.get("samples") or (r.get("cost_source") or "").startswith("scaled"):
             v.cpu_seconds = float(r["cpu_seconds"] or 0.0)
             v.fixed_cpu_seconds = float(r["fixed_cpu_seconds"] or 0.0)
