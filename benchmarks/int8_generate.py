@@ -97,7 +97,7 @@ def main():
             t0 = time.perf_counter()
             pipe.generate("a red circle moves left", frames=16, seed=r, **kw)
             ts.append(time.perf_counter() - t0)
-    print(f"checkpoint {a.checkpoint}: {len(combos)} held-out triples x {len(seeds)} seeds = {len(hf['joint'])} "
+    print(f"checkpoint {a.checkpoint}: {len(combos)} {'held-out' if a.combos == 'held_out' else 'seen + held-out'} triples x {len(seeds)} seeds = {len(hf['joint'])} "
           f"paired clips; int8 scope {a.scope}, decoder {'float' if a.no_decoder else 'int8 weights'}; sampler {kw}; threads {torch.get_num_threads()}; load {os.getloadavg()[0]:.1f}")
     print(f"file: float {sizes[0] / 1e6:.2f} MB, int8 {sizes[1] / 1e6:.2f} MB")
     os.remove(qpath)
