@@ -25,10 +25,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "to distil on (default: train_manifest.csv beside the teacher's folder, as `make demo-train` "
                         "writes it)")
     p.add_argument("--method", choices=("segment", "reflow"), default="segment",
-                   help="segment: regress the teacher's trajectory between the student's times (default, measured "
-                        "best on the demo); reflow: rectified-flow reflow on the teacher's (noise, sample) pairs")
-    p.add_argument("--pairs", type=int, default=None, help="teacher trajectories to learn from (default 512)")
-    p.add_argument("--train-steps", type=int, default=None, help="student optimisation steps (default 600)")
+                   help="segment: regress the teacher's trajectory between the student's times (default: better "
+                        "shape accuracy, motion Spearman and FD on the demo); reflow: rectified-flow reflow on the "
+                        "teacher's (noise, sample) pairs")
+    p.add_argument("--pairs", type=int, default=None, help="teacher trajectories to learn from (default 320)")
+    p.add_argument("--train-steps", type=int, default=None, help="student optimisation steps (default 300)")
     p.add_argument("--batch-size", type=int, default=None, help="student batch (default 32)")
     p.add_argument("--lr", type=float, default=None, help="student learning rate (default 1e-4)")
     p.add_argument("--teacher-steps", type=int, default=None, help="the teacher's Euler steps (default 25, generate's)")

@@ -41,11 +41,11 @@ class DistillConfig:
     cfg_metric_range: tuple[float, float] = (0.0, 4.0)
     default_fraction: float = 0.5  # pairs at exactly the default scales
     no_metric_fraction: float = 0.1   # pairs with the metric left out (generate without --motion)
-    pairs: int = 512               # teacher trajectories
+    pairs: int = 320               # teacher trajectories (the measured demo run: docs/benchmarks/scale.md)
     pair_batch: int = 64
     method: str = "segment"        # "segment" | "reflow"
     rollout_fraction: float = 0.25 # share of a batch started from the student's own state
-    train_steps: int = 600
+    train_steps: int = 300
     batch_size: int = 32
     lr: float = 1e-4
     warmup: int = 20
