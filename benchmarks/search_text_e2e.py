@@ -58,6 +58,11 @@ SETS = {
     "F": dict(seed=9000, videos=24, shots=8, size="mixed", fps=None, shot_seconds=(1.5, 5.0),
               variants=[("1280x720", 24.0), ("640x360", 25.0), ("960x540", 30000 / 1001), ("854x480", 30.0)],
               text_prob=0.9, mid_shot_prob=0.5, second_word_prob=0.5),
+    # session 7: made after the read-skipping changes (metrics/text.py) were final, scored once. F's
+    # generator settings, new seeds, four (size, fps) pairs none of which any earlier set used
+    "H": dict(seed=9200, videos=24, shots=8, size="mixed", fps=None, shot_seconds=(1.5, 5.0),
+              variants=[("1024x576", 25.0), ("640x360", 24.0), ("1280x720", 30000 / 1001), ("768x432", 30.0)],
+              text_prob=0.9, mid_shot_prob=0.5, second_word_prob=0.5),
 }
 
 

@@ -266,3 +266,32 @@ def test_box_matrices_match_the_per_box_definitions():
             for j, y in enumerate(b):
                 assert m[i, j] == _iou(x, y)
                 assert bool(r[i, j]) == same_row(x, y)
+
+
+def test_reads_skip_text_already_read_but_not_a_word_changed_in_place(tmp_path):
+    """Session 7 read path: a shot's reads go in order and skip a sample whose text-like boxes an
+    earlier read of the shot explains (a line read there and the recogniser alone reads the same
+    letters on it now, or texture already looked at in the same place). Shot 0, a still photograph
+    with a title for 6.4 s: its later reads are skipped, the title is read. Shot 1, another still:
+    one word gives way to another at the same place and size (a subtitle changing): same boxes,
+    other letters, so both words are read (a rule by place alone loses the second one)."""
+    from videoforge.metrics.measure import measure_video
+    from videoforge.metrics.text import TextScorer
+    from videoforge.shots.base import Shot
+
+    style = dict(fill=(255, 255, 255), stroke=(0, 0, 0), stroke_width=2)
+    still = _shot("skimage:chelsea.png", 1, 21, size=(640, 360), word="MEADOW", height=40, **style) * 160
+    first = _shot("skimage:coffee.png", 1, 22, size=(640, 360), word="GARDEN", height=40, **style) * 80
+    second = _shot("skimage:coffee.png", 1, 22, size=(640, 360), word="BORDER", height=40, **style) * 80
+    path = str(write_video(tmp_path / "steady.mp4", still + first + second, fps=25))
+    shots = [Shot(0, 159), Shot(160, 319)]
+    got = {}
+    for skip in (True, False):
+        sc = TextScorer(skip_known=skip)
+        rows = measure_video(path, [sc], str(tmp_path / f"cat{skip}"), shots=shots, video_id=f"s{skip}").rows
+        got[skip] = (sc.calls, sc.skipped, [_norm(r["ocr_text"]) for r in rows])
+    calls, skipped, texts = got[True]
+    assert "meadow" in texts[0]
+    assert "garden" in texts[1] and "border" in texts[1]
+    assert skipped >= 1 and calls < got[False][0]
+    assert got[False][1] == 0 and "meadow" in got[False][2][0] and "border" in got[False][2][1]

@@ -20,6 +20,11 @@ Event-triggered reads (session 6): a text-like box that a shot's previous sample
 and its next sample has again (in place, or a ticker along its row) - a word appearing mid-shot,
 or the text a shot opens with - gets a read of the next sample on a crop of those boxes, outside
 the slice schedule (`max_events_per_shot`, `frames_per_event`; docs/benchmarks/text.md section 5).
+Session 7 (cost): a shot's reads run in order and a read is skipped when every text-like box it
+is for is explained by an earlier read of the shot - a line read there that PP-OCR's recogniser
+alone (no detector) still reads with the same letters, or texture already looked at in the same
+place (`_walk`); a box may match along its row (a ticker) only in the frame's top/bottom quarter;
+ONNX Runtime's memory arena is on. Section "Session 7" of docs/benchmarks/text.md has the figures.
 `frames_per_ocr` stays 125: 250 (18 % fewer reads, same words on 12 videos of the gate's first
 held-out set) lost 4 of 118 words end to end on the unseen text set E - mid-shot words whose
 shot's "one more read" comes from the budget (docs/benchmarks/text.md, session 5).
@@ -53,6 +58,7 @@ COLUMNS = ("text_area", "ocr_text")
 # on disk: memory stays bounded on long videos, and a short one pays no file writes and deletes.
 MEMORY_BYTES = 48 << 20
 _ENGINES = threading.local()
+_ENGINE_LOCK = threading.Lock()   # engine construction patches rapidocr's session options for a moment
 _COUNT_LOCK = threading.Lock()   # reads run in threads; their pixel count is summed under it   # RapidOCR keeps per-call state: one instance per thread
 
 
@@ -79,10 +85,25 @@ def ocr_engine(threads: int = 1):
     eng = engines.get(threads)
     if eng is None:
         from rapidocr_onnxruntime import RapidOCR
+        from rapidocr_onnxruntime.utils import infer_engine
 
-        eng = engines[threads] = RapidOCR(use_cls=False, det_limit_type="max", det_limit_side_len=960,
-                                          intra_op_num_threads=threads, inter_op_num_threads=1,
-                                          print_verbose=False)
+        # rapidocr turns ONNX Runtime's memory arena off: every detector run then maps and zeroes
+        # its large activations afresh; with the arena on they are reused (same outputs, measured
+        # ~10-15 % less detector CPU on 0.3-0.5 Mpx crops; the arena keeps its peak, ~100 MB)
+        with _ENGINE_LOCK:
+            plain = infer_engine.OrtInferSession.__dict__["_init_sess_opts"]
+
+            def with_arena(config, _f=plain.__func__):
+                opts = _f(config)
+                opts.enable_cpu_mem_arena = True
+                return opts
+            infer_engine.OrtInferSession._init_sess_opts = staticmethod(with_arena)
+            try:
+                eng = RapidOCR(use_cls=False, det_limit_type="max", det_limit_side_len=960,
+                               intra_op_num_threads=threads, inter_op_num_threads=1, print_verbose=False)
+            finally:
+                infer_engine.OrtInferSession._init_sess_opts = plain
+        engines[threads] = eng
     return eng
 
 
@@ -281,10 +302,12 @@ def text_crop(shape: tuple[int, ...], boxes: list[tuple[int, int, int, int]]) ->
 
 
 def ocr_image(bgr: np.ndarray, threads: int = 1, min_score: float = 0.5,
-              crop: tuple[int, int, int, int] | None = None) -> tuple[float, list[str]]:
+              crop: tuple[int, int, int, int] | None = None, boxes: list | None = None) -> tuple[float, list[str]]:
     """(text area fraction 0-1 of the whole picture, recognised lines in reading order).
 
     `crop` (x0, y0, x1, y1) limits the OCR to that part (detection cost grows with the area).
+    `boxes`, when given, receives each returned line's bounding box (x0, y0, x1, y1) in `bgr`'s px,
+    in the lines' order.
     """
     import cv2
 
@@ -301,9 +324,12 @@ def ocr_image(bgr: np.ndarray, threads: int = 1, min_score: float = 0.5,
             continue
         pts = np.asarray(box, dtype=np.float32).reshape(-1, 2) + np.float32([x0, y0])
         cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 1)
-        items.append((float(pts[:, 1].mean()), float(pts[:, 0].min()), " ".join(str(text).split())))
-    lines = [t for _, _, t in sorted(items, key=lambda it: (round(it[0] / 8.0), it[1]))]
-    return float(mask.mean()), lines
+        items.append((float(pts[:, 1].mean()), float(pts[:, 0].min()), " ".join(str(text).split()),
+                      (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))))
+    items.sort(key=lambda it: (round(it[0] / 8.0), it[1]))
+    if boxes is not None:
+        boxes.extend(it[3] for it in items)   # one per line, in the lines' order
+    return float(mask.mean()), [it[2] for it in items]
 
 
 def stroke_signature(bgr: np.ndarray, crop: tuple[int, int, int, int], size=(96, 24)) -> np.ndarray:
@@ -383,6 +409,16 @@ def _steady_area(boxes: tuple, others: list[tuple], min_iou: float = 0.5) -> flo
 # neighbours; busy pictures give dozens of boxes per sample, so these are whole matrices at
 # once (float64 on integer px: the same comparisons as `_iou` per pair, exactly; tested against
 # per-box loops in tests/test_text_gate.py).
+def _alnum(s: str) -> str:
+    """Letters and digits, lower case: how two readings of one line are compared."""
+    return "".join(ch for ch in s.lower() if ch.isalnum())
+
+
+def _overlap(a, b) -> float:
+    """Intersection area (px) of two boxes (x0, y0, x1, y1)."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
 def _iou_matrix(a, b) -> np.ndarray:
     """IoU of every box of `a` with every box of `b`, shape (len(a), len(b))."""
     a = np.asarray(a, np.float64).reshape(-1, 4)
@@ -420,7 +456,8 @@ class TextScorer(Scorer):
                  max_per_shot: int = 3, min_score: float = 0.5, threads: int = 1, crop: bool = True,
                  sample_hz: float = 2.0, ocr_side: int = 960, slice_seconds: float = 3.0,
                  jpeg_quality: int = 92, tmp_dir: str | None = None, max_events_per_shot: int = 2,
-                 frames_per_event: int = 150, steady_crop: bool = True):
+                 frames_per_event: int = 150, steady_crop: bool = True, skip_known: bool = True,
+                 ticker_band: float = 0.25):
         self.gate = gate                     # minimum gate score (0: any text-like cluster passes)
         self.crop = crop
         self.frames_per_ocr = frames_per_ocr
@@ -436,6 +473,10 @@ class TextScorer(Scorer):
         self.max_events_per_shot = max_events_per_shot   # reads triggered by new steady text, per shot
         self.frames_per_event = frames_per_event         # ... and over the video: one per this many frames (+ 1 per shot with text)
         self.steady_crop = steady_crop                   # planned reads on the steady boxes' crop (see finish)
+        self.skip_known = skip_known                     # skip / narrow reads whose boxes earlier reads explain (`_walk`)
+        self.ticker_band = ticker_band                   # top/bottom fraction of the frame where a box may match along its row
+        self.skipped = 0        # reads skipped: every box they were for was explained by an earlier read
+        self.rec_checks = 0     # recogniser-only reads of a line box (to tell the same text from a new one)
         self._tmp: str | None = None   # crops over the memory allowance wait here (memory stays flat on long videos)
         self._cleanup = None
         self.calls = 0          # OCR calls made for the last video (for benchmarks)
@@ -454,6 +495,7 @@ class TextScorer(Scorer):
         self._steady_boxes: dict[int, list] = {}        # candidate -> its boxes found again in a neighbour sample
         self._sub: dict[int, tuple] = {}                # candidate -> the part of its crop a plan read reads
         self._shot_span: dict[int, tuple[int, int]] = {}  # candidate -> its shot's frames
+        self._event_boxes: dict = {}                    # event read key -> the new boxes it is for
         self._held = 0                                  # bytes of crops held in memory
 
     # -- during the pass -------------------------------------------------------------------
@@ -575,7 +617,7 @@ class TextScorer(Scorer):
             if not bx or not others:
                 self._steady_boxes[c] = []
                 continue
-            keep = ((_iou_matrix(bx, others) >= 0.5) | _row_matrix(bx, others)).any(axis=1)
+            keep = ((_iou_matrix(bx, others) >= 0.5) | self._ticker_rows(c, bx, others)).any(axis=1)
             self._steady_boxes[c] = [b for b, k in zip(bx, keep) if k]
         self._steady.update(steady)
         for c in seq:
@@ -612,13 +654,19 @@ class TextScorer(Scorer):
                 continue
             # a new box's matches in the next sample: the boxes at its place, else those on its row
             at = _iou_matrix(new, boxes[k + 1]) >= 0.5
-            m = np.where(at.any(axis=1, keepdims=True), at, _row_matrix(new, boxes[k + 1]))
+            m = np.where(at.any(axis=1, keepdims=True), at, self._ticker_rows(seq[k], new, boxes[k + 1]))
             again: list[tuple] = []
             for o, hit in zip(boxes[k + 1], m.any(axis=0)):
                 if hit and o not in again:
                     again.append(o)
             if not again:
                 continue
+            # the whole line a new box belongs to: a word changed in place (a subtitle) may differ from
+            # the one before in a few letters only, so only part of its line makes a new box
+            for o in boxes[k + 1]:
+                if o not in again and any(_overlap(o, e) > 0 and min(o[3], e[3]) - max(o[1], e[1])
+                                          >= 0.5 * min(o[3] - o[1], e[3] - e[1]) for e in again):
+                    again.append(o)
             c = seq[k + 1]
             sub = self._sub_crop(c, again)
             if sub is None:
@@ -626,6 +674,18 @@ class TextScorer(Scorer):
             area = float(sum((b[2] - b[0]) * (b[3] - b[1]) for b in again))
             out.append((area, c, sub, again))
         return sorted(out, key=lambda t: (-t[0], t[1]))
+
+    def _ticker_rows(self, c: int, a, b) -> np.ndarray:
+        """`_row_matrix` (same text row, anywhere along it: a scrolling ticker) for the boxes `a` of
+        candidate c whose middle lies in the frame's top or bottom `ticker_band` (where tickers run);
+        elsewhere a busy picture's texture finds a box on its row in every sample, which made most
+        of the frame "steady". False for the other rows."""
+        m = _row_matrix(a, b)
+        h = self.cands[c].luma_size[1] if self.cands[c].luma_size else 0
+        if self.ticker_band >= 0.5 or not h or not len(a):
+            return m
+        mid = (np.asarray(a, np.float64).reshape(-1, 4)[:, [1, 3]].mean(axis=1)) / h
+        return m & ((mid < self.ticker_band) | (mid > 1.0 - self.ticker_band))[:, None]
 
     def _sub_crop(self, c: int, boxes) -> tuple[int, int, int, int] | None:
         """The part of candidate c's stored crop around `boxes` (frame px), padded like the gate's
@@ -643,25 +703,111 @@ class TextScorer(Scorer):
             return None
         return sub
 
-    def _read(self, key) -> tuple[float, list[str]]:
-        """OCR of a candidate's crop (key: candidate) or of a part of it (key: (candidate, sub-crop))."""
+    def _image(self, c: int) -> np.ndarray | None:
+        """Candidate c's stored crop, decoded (BGR), or None."""
         import cv2
 
-        c, sub = key if isinstance(key, tuple) else (key, self._sub.get(key))
         cand = self.cands[c]
         if isinstance(cand.jpeg, bytes):
-            img = cv2.imdecode(np.frombuffer(cand.jpeg, np.uint8), cv2.IMREAD_COLOR)
-        else:
-            img = cv2.imread(cand.jpeg, cv2.IMREAD_COLOR)
+            return cv2.imdecode(np.frombuffer(cand.jpeg, np.uint8), cv2.IMREAD_COLOR)
+        return cv2.imread(cand.jpeg, cv2.IMREAD_COLOR) if cand.jpeg else None
+
+    def _read(self, key, img=None, line_boxes: list | None = None) -> tuple[float, list[str]]:
+        """OCR of a candidate's crop (key: candidate) or of a part of it (key: (candidate, sub-crop));
+        `img`: the candidate's decoded crop if at hand; `line_boxes` receives the recognised lines'
+        boxes in frame (luma) px."""
+        c, sub = key if isinstance(key, tuple) else (key, self._sub.get(key))
+        cand = self.cands[c]
+        if img is None:
+            img = self._image(c)
         if img is None:
             return 0.0, []
         if sub is not None:
             img = np.ascontiguousarray(img[sub[1]: sub[3], sub[0]: sub[2]])
         with _COUNT_LOCK:
             self.ocr_pixels += img.shape[0] * img.shape[1]
-        area, lines = ocr_image(img, self.threads, self.min_score)
+        found: list = []
+        area, lines = ocr_image(img, self.threads, self.min_score, boxes=found)
+        if line_boxes is not None and cand.luma_size:
+            # OCR picture px of the read part -> frame (luma) px, where the gate's boxes are
+            ox, oy = cand.crop[0] + (sub[0] if sub else 0), cand.crop[1] + (sub[1] if sub else 0)
+            sx, sy = cand.frame_size[0] / cand.luma_size[0], cand.frame_size[1] / cand.luma_size[1]
+            line_boxes.extend(((x0 + ox) / sx, (y0 + oy) / sy, (x1 + ox) / sx, (y1 + oy) / sy) for x0, y0, x1, y1 in found)
         w, h = cand.frame_size
         return area * img.shape[0] * img.shape[1] / float(w * h), lines   # relative to the whole frame
+
+    # -- reads of one shot in order: skip what earlier reads of the shot already explain --------
+    def _walk(self, state: dict, reads: list) -> dict:
+        """Read `reads` [(key, target boxes in frame px)] of one shot in order; returns {key: (area, lines)}.
+
+        A read's target boxes are the text-like boxes it is for (the steady boxes of a planned read,
+        the new boxes of an event, every gate box of a whole-crop read). With `skip_known`, a target
+        box is explained when an earlier read of the shot (a) recognised a line over it (covering half
+        of the box, or half of the line inside the box) and the recogniser alone, on that line's box in
+        this sample, reads the same letters (the same burned-in text held steady; a subtitle changed in
+        place reads otherwise and gets its full read), or (b) looked at a box at the same place
+        (IoU >= 0.5) and found no line there (texture already looked at). A read whose boxes are all
+        explained is skipped (reading a narrower crop around the others lost small words: the detector
+        on a small crop is less sure of them). `state` carries what was
+        read between calls for the same shot (step 3's extra read)."""
+        out = {}
+        texts, empty, imgs = state.setdefault("texts", []), state.setdefault("empty", []), state.setdefault("imgs", {})
+        checked = state.setdefault("checked", {})   # (line, candidate) -> the recogniser read the same text there
+        for key, targets in reads:
+            c = key[0] if isinstance(key, tuple) else key
+            if self.skip_known and targets and (texts or empty) and \
+                    all(self._explained(c, b, texts, empty, imgs, checked) for b in targets):
+                state["skipped"] = state.get("skipped", 0) + 1
+                continue
+            if c not in imgs:
+                imgs[c] = self._image(c)
+            found: list = []
+            out[key] = self._read(key, img=imgs[c], line_boxes=found)
+            state["reads"] = state.get("reads", 0) + 1
+            texts.extend((b, c, t) for b, t in zip(found, out[key][1]))
+            for b in targets:
+                if not any(_overlap(b, t) > 0 for t in found):
+                    empty.append(b)
+        return out
+
+    def _explained(self, c: int, box, texts: list, empty: list, imgs: dict, checked: dict) -> bool:
+        if empty and (_iou_matrix([box], empty) >= 0.5).any():
+            return True
+        area = (box[2] - box[0]) * (box[3] - box[1])
+        for k, (line, cp, text) in enumerate(texts):
+            # the line covers half the box, or (a coarse-scale box around the line and some texture)
+            # the box holds half the line
+            if _overlap(box, line) >= 0.5 * max(1e-6, min(area, (line[2] - line[0]) * (line[3] - line[1]))):
+                if cp == c:
+                    return True
+                if (k, c) not in checked:
+                    checked[(k, c)] = self._same_text(line, text, c, imgs)
+                if checked[(k, c)]:
+                    return True
+        return False
+
+    def _same_text(self, line, text: str, c: int, imgs: dict) -> bool:
+        """Whether candidate c shows `text` in the line box (frame px) where an earlier sample's read
+        found it: PP-OCR's recogniser alone on that box of c's crop (a few ms; the detector, which
+        the full read would run over the whole crop, is the OCR's main cost) reads the same letters."""
+        cand = self.cands[c]
+        if c not in imgs:
+            imgs[c] = self._image(c)
+        img = imgs[c]
+        if img is None or not cand.luma_size:
+            return False
+        sx, sy = cand.frame_size[0] / cand.luma_size[0], cand.frame_size[1] / cand.luma_size[1]
+        x0, y0 = int(line[0] * sx) - cand.crop[0], int(line[1] * sy) - cand.crop[1]
+        x1, y1 = int(np.ceil(line[2] * sx)) - cand.crop[0], int(np.ceil(line[3] * sy)) - cand.crop[1]
+        if x0 < 0 or y0 < 0 or x1 > img.shape[1] or y1 > img.shape[0] or x1 - x0 < 4 or y1 - y0 < 4:
+            return False   # the line is not wholly inside this sample's crop: cannot tell
+        want = _alnum(text)
+        if not want:
+            return False
+        (res, *_), _ = ocr_engine(self.threads).text_rec([np.ascontiguousarray(img[y0:y1, x0:x1])])
+        with _COUNT_LOCK:
+            self.rec_checks += 1
+        return float(res[1]) >= self.min_score and _alnum(str(res[0])) == want
 
     def finish(self, ctx: ShotContext) -> list[dict]:
         fps = ctx.stats.average_fps if getattr(ctx.stats, "average_fps", None) else 25.0
@@ -669,7 +815,7 @@ class TextScorer(Scorer):
         sampled = [any(shot.start_frame <= i <= shot.end_frame for i, _ in self.samples) for shot in ctx.shots]
         budget = max(self.min_calls, math.ceil(ctx.stats.frames / max(1, self.frames_per_ocr)))
         results: dict[int, tuple[float, list[str]]] = {}
-        self.calls = self.reused = self.ocr_pixels = 0
+        self.calls = self.reused = self.ocr_pixels = self.rec_checks = 0
         # 1. every shot that shows text-like strokes gets its most text-like candidate read, outside
         #    the budget (a texted shot never stays NULL); 2. the budget (one read per
         #    `frames_per_ocr` frames) goes to the shots' further slices, second slices first
@@ -702,6 +848,7 @@ class TextScorer(Scorer):
         #     plus one per shot with text (first events of every shot before second ones)
         event_keys: dict[int, list] = {}
         cands_ev = []
+        boxes_of: dict = {}
         for i, (shot, p) in enumerate(zip(ctx.shots, plans)):
             if not p:
                 continue
@@ -710,33 +857,45 @@ class TextScorer(Scorer):
                                for b in (self._steady_boxes.get(c, ()) if c in self._sub else self.cands[c].boxes))
             evs = [e for e in self._events(shot) if e[1] not in to_read
                    and not (read_boxes and (_iou_matrix(e[3], read_boxes) >= 0.5).any(axis=1).all())]
-            for r, (area, c, sub, _) in enumerate(evs[: self.max_events_per_shot]):
+            for r, (area, c, sub, ebx) in enumerate(evs[: self.max_events_per_shot]):
                 cands_ev.append((r, -area, i, c, sub))
+                boxes_of[(c, sub)] = ebx
         ev_budget = math.ceil(ctx.stats.frames / max(1, self.frames_per_event)) + sum(1 for p in plans if p)
         self.event_calls = 0
         for r, _, i, c, sub in sorted(cands_ev):
             if self.event_calls >= ev_budget:
                 continue
             event_keys.setdefault(i, []).append((c, sub))
+            self._event_boxes[(c, sub)] = boxes_of[(c, sub)]
             to_read.append((c, sub))
             self.event_calls += 1
         self.calls += self.event_calls
-        self._read_all(to_read, results, ctx)
+        # the reads of each shot in order (its best-ranked one first, then by time), each skipped
+        # where the shot's earlier reads explain its boxes (`_walk`); shots in parallel
+        planned = set(to_read)
+        shot_reads, states = {}, {}
+        for i, p in enumerate(plans):
+            keys = [c for c in p if c in planned] + event_keys.get(i, [])
+            if keys:
+                first, rest = keys[0], sorted(keys[1:], key=lambda k: self.cands[k[0] if isinstance(k, tuple) else k].frame)
+                shot_reads[i] = [(k, self._targets(k)) for k in [first] + rest]
+                states[i] = {}
+        self._walk_all(shot_reads, states, results, ctx)
         # 3. a shot whose reads found nothing gets one more (its next candidate by rank, from the
         #    budget): OCR on a moving picture is flaky from frame to frame
-        again = []
-        for p in plans:
-            if p and not any(results.get(c, (0, []))[1] for c in p) and extra < budget:
+        again = {}
+        for i, p in enumerate(plans):
+            if p and not any(results.get(c, (0, []))[1] for c in p + event_keys.get(i, [])) and extra < budget:
                 spare = self._spare(p)
-                if spare is not None and spare not in results and spare not in again:
-                    again.append(spare)
+                if spare is not None and spare not in results and spare not in again.values():
+                    again[i] = spare
                     extra += 1
-        self.calls += len(again)
-        self._read_all(again, results, ctx)
-        for i, c in enumerate(again):
-            for p in plans:
-                if p and not any(results.get(x, (0, []))[1] for x in p) and self._spare(p) == c:
-                    p.append(c)
+        self._walk_all({i: [(c, list(self.cands[c].boxes))] for i, c in again.items()}, states, results, ctx)
+        for i, c in again.items():
+            plans[i].append(c)
+        self.calls = sum(st.get("reads", 0) for st in states.values())
+        self.skipped = sum(st.get("skipped", 0) for st in states.values())
+        self.event_calls = sum(1 for ks in event_keys.values() for k in ks if k in results)
         out = []
         fallback = self._keyframe_fallback(ctx, [not s for s in sampled])
         for i, plan in enumerate(plans):
@@ -754,14 +913,23 @@ class TextScorer(Scorer):
         self.close()
         return out
 
-    def _read_all(self, to_read: list[int], results: dict, ctx: ShotContext) -> None:
-        # The reads do not depend on each other: with cores to spare they run in threads
-        # (ONNX Runtime releases the GIL; each thread has its own OCR engine), same results.
-        threads = min(max(1, getattr(ctx, "workers", 1)), len(to_read))
-        if threads > 1:
-            results.update(zip(to_read, _read_pool(threads).map(self._read, to_read)))
-        else:
-            results.update((c, self._read(c)) for c in to_read)
+    def _targets(self, key) -> list:
+        """The text-like boxes a read is for (frame px): an event's new boxes, a planned read's steady
+        boxes when it reads their crop, else every gate box of the sample."""
+        if isinstance(key, tuple):
+            return list(self._event_boxes.get(key, ()))
+        if key in self._sub:
+            return list(self._steady_boxes.get(key, ()))
+        return list(self.cands[key].boxes)
+
+    def _walk_all(self, shot_reads: dict, states: dict, results: dict, ctx: ShotContext) -> None:
+        items = sorted(shot_reads.items())
+        if not items:
+            return
+        threads = min(max(1, getattr(ctx, "workers", 1)), len(items))
+        run = lambda it: self._walk(states.setdefault(it[0], {}), it[1])   # noqa: E731
+        for got in (_read_pool(threads).map(run, items) if threads > 1 else map(run, items)):
+            results.update(got)
 
     def _spare(self, plan: list[int]) -> int | None:
         """The best-ranked candidate of the plan's shot that the plan does not read (None if none)."""
