@@ -81,6 +81,11 @@ def main() -> None:
     ap.add_argument("--context", type=int, default=8)
     ap.add_argument("--frames", type=int, default=64)
     ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--cfg-text", type=float, default=None,
+                    help="text guidance (default: the checkpoint's continuation setting, else 4)")
+    ap.add_argument("--speed", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                    help="held-out generator setting: speed range (fraction of the side per frame; training: "
+                         "0.02 0.035)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
 
@@ -93,9 +98,10 @@ def main() -> None:
     from videoforge.train.evaluate import bootstrap_ci
 
     torch.set_num_threads(1)   # a small model: more threads only wait on each other on a shared machine
-    videos = sample_videos(args.videos, seed=args.seed)
+    videos = sample_videos(args.videos, seed=args.seed, **({"speed": tuple(args.speed)} if args.speed else {}))
     report = {"videos": len(videos), "seed": args.seed, "context_frames": args.context, "new_frames": args.frames,
-              "steps": args.steps, "data": "held-out bouncing-shape videos (continuation/data.py, seed "
+              "steps": args.steps, "speed": args.speed, "cfg_text": args.cfg_text,
+              "data": "held-out bouncing-shape videos (continuation/data.py, seed "
               f"{args.seed}; training used seed 1)", "models": {}}
     for ck in args.checkpoints:
         pipe = Pipeline.load(ck)
@@ -107,8 +113,9 @@ def main() -> None:
             truth = centres(v, total, size)
             frames = render(v, args.context, size)
             z, used = encode_frames(pipe, frames)
+            cfg = args.cfg_text if args.cfg_text is not None else float((pipe.continuation or {}).get("cfg_text", 4.0))
             zz = extend_latent(pipe, z, -(-args.frames // ft), parse_schedule(None, v.caption), seed=i,
-                               steps=args.steps)
+                               steps=args.steps, cfg_text=cfg)
             with torch.no_grad():
                 rgb = ((pipe.ae.decode(zz / pipe.latent_scale).clamp(-1, 1) + 1) * 127.5).round().byte()
             rgb = rgb[0].permute(1, 2, 3, 0).numpy()
@@ -124,6 +131,7 @@ def main() -> None:
         for key in ("colour_kept", "shape_kept"):
             vals = [k for r in rows for k in r[key]]
             summ[key] = {"mean": float(np.mean(vals)), "ci95": bootstrap_ci(vals), "n": len(vals)}
+        summ["kept_by_window"] = np.mean([r["kept"] for r in rows], 0).round(3).tolist()
         summ["pos_err_by_window"] = np.mean([r["pos_err"] for r in rows], 0).round(2).tolist()
         summ["speed_by_window"] = np.mean([r["speed"] for r in rows], 0).round(3).tolist()
         summ["context_speed"] = float(np.mean([r["context_speed"] for r in rows]))

@@ -21,9 +21,13 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m videoforge.continuation.demo", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True)
     p.add_argument("--base", default=None, help="generator checkpoint (default: OUT/../train/stdit/stdit.pt)")
-    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--steps", type=int, default=900)
     p.add_argument("--videos", type=int, default=48)
     p.add_argument("--compare", action="store_true", help="also train without context noise and evaluate both")
+    p.add_argument("--concat", type=int, default=2, choices=(0, 1, 2),
+                   help="channel-concatenated context: 1 the last context frame, 2 also an anchor (default 2)")
+    p.add_argument("--no-context-timestep", action="store_true",
+                   help="context tokens share the denoised frames' timestep (the session-6 model)")
     a = p.parse_args(argv)
     import torch
 
@@ -37,7 +41,9 @@ def main(argv=None) -> int:
         log(f"{base} missing: training the demo generator first (make demo-train)")
         subprocess.run([sys.executable, "-m", "videoforge.train.demo", "--out", os.path.dirname(os.path.dirname(base))],
                        check=True)
-    kw = dict(steps=a.steps, videos=a.videos, video_frames=49, batch=8, lr=5e-4)   # the measured models' settings
+    # the measured models' settings (session 7: docs/benchmarks/codec.md)
+    kw = dict(steps=a.steps, videos=a.videos, video_frames=49, batch=8, lr=5e-4, concat=a.concat,
+              context_timestep=not a.no_context_timestep)
     path = train_continuation(base, out, context_noise_max=0.3, **kw)
     if a.compare:
         plain = train_continuation(base, out, context_noise_max=0.0, **kw)
