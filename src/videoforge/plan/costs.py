@@ -180,10 +180,25 @@ def ocr_factor(info: InputInfo, reg: dict[str, Variant]) -> float:
     return OCR_GATE_SHARE + (1.0 - OCR_GATE_SHARE) * info.text_pass / ref
 
 
+def sampled_decode_factor(reg: dict[str, Variant]) -> float:
+    """The engine's decoding CPU over what the plan's single-threaded sample measured on the same
+    file (its decode threads and prefetch cost more, the more so on a loaded machine): learnt
+    by every run --plan (plan/feedback.py), 1 until then."""
+    v = reg.get("forecast/decode_vs_sample")
+    return v.cpu_seconds if v is not None and v.cpu_seconds > 0 else 1.0
+
+
+def decode_per_mpx(info: InputInfo, reg: dict[str, Variant]) -> float:
+    """CPU-s per megapixel of decoding this input: its own sample (x the learnt engine/sample
+    factor), else the registry's figure."""
+    if info.decode_cpu_per_mpx is not None:
+        return info.decode_cpu_per_mpx * sampled_decode_factor(reg)
+    return reg["decode/default"].cpu_seconds
+
+
 def decode_cost(info: InputInfo, reg: dict[str, Variant]) -> float:
     """CPU seconds to decode one input: its own measured rate when sampled, else the registry's."""
-    per = info.decode_cpu_per_mpx if info.decode_cpu_per_mpx is not None else reg["decode/default"].cpu_seconds
-    return per * info.mpx
+    return decode_per_mpx(info, reg) * info.mpx
 
 
 def chain_cost(info: InputInfo, chain: dict[str, str], reg: dict[str, Variant]) -> float:
@@ -192,8 +207,8 @@ def chain_cost(info: InputInfo, chain: dict[str, str], reg: dict[str, Variant]) 
     for stage, variant in [*BASE_STAGES, *chain.items()]:
         v = reg[f"{stage}/{variant}"]
         per = v.cpu_seconds
-        if stage == "decode" and info.decode_cpu_per_mpx is not None:
-            per = info.decode_cpu_per_mpx   # measured on this very file
+        if stage == "decode":
+            per = decode_per_mpx(info, reg)   # measured on this very file when sampled
         if stage == "ocr" and variant != "off":
             per *= ocr_factor(info, reg)    # what the gate passed on this very file
         total += per * info.units(v.unit)

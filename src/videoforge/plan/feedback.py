@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from videoforge.plan.costs import BASE_STAGES, InputInfo, decode_cost, group_fixed, ocr_factor
+from videoforge.plan.costs import BASE_STAGES, InputInfo, decode_cost, group_fixed, ocr_factor, sampled_decode_factor
 from videoforge.plan.registry import Variant
 from videoforge.plan.store import fold
 
@@ -75,6 +75,13 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
     if mpx > 0:
         seen[decode.key] = decode_pred * ratio / mpx
         fold(decode, seen[decode.key], mpx, source)
+    sampled = sum(i.mpx for i in infos if i.decode_cpu_per_mpx is not None)
+    if scale_fixed and sampled > 0 and "forecast/decode_vs_sample" in reg:
+        # the sampled decoding is off by the call's factor too: learn it, or the other stages
+        # absorb the engine's decode overheads and mislead on files of another size
+        f = reg["forecast/decode_vs_sample"]
+        seen[f.key] = min(max(sampled_decode_factor(reg) * ratio, 0.5), 3.0)
+        fold(f, seen[f.key], sampled, source)
     for stage, variant in keys:
         v = reg[f"{stage}/{variant}"]
         if units[v.key] <= 0:

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from videoforge.plan.costs import (BASE_STAGES, InputInfo, chain_cost, chain_usd, fixed_costs, group_fixed,
-                                   workers_for)
+from videoforge.plan.costs import (BASE_STAGES, InputInfo, chain_cost, chain_usd, decode_per_mpx, fixed_costs,
+                                   group_fixed, workers_for)
 from videoforge.plan.post import OFF, post_chains, post_cost, post_fixed_keys, post_quality, post_usd
 from videoforge.plan.registry import ENGINE_STAGES, Variant, available
 
@@ -549,7 +549,7 @@ def document(p: Problem, a: Assignment, bad_inputs: list[dict] | None = None) ->
         for stage, variant in [*BASE_STAGES, *chain.items()]:
             if stage in ("decode", "keyframes", "overhead"):
                 v = p.reg[f"{stage}/{variant}"]
-                per = info.decode_cpu_per_mpx if stage == "decode" and info.decode_cpu_per_mpx is not None else v.cpu_seconds
+                per = decode_per_mpx(info, p.reg) if stage == "decode" else v.cpu_seconds
                 one = per * info.units(v.unit)
             else:
                 one = chain_cost(info, {stage: variant}, p.reg) - chain_cost(info, {}, p.reg)

@@ -164,6 +164,9 @@ _VARIANTS: list[Variant] = [
             description="fraction of shots the suitability gate keeps (for gated per-shot stages)"),
     Variant("forecast", "ocr_gate_pass", "none", optional=False,
             description="share of 2 Hz samples the text gate passed on the footage the OCR figures were measured on"),
+    Variant("forecast", "decode_vs_sample", "none", optional=False,
+            description="engine decoding CPU / the plan's decode sample of the same file (the engine's decode "
+                        "threads and prefetch, the machine's load): 1 until runs measure it"),
     Variant("forecast", "suit_cpu_per_frame", "none", optional=False,
             description="suitability features' decoding: CPU-s per frame (with suit_cpu_per_mpx) for inputs not sampled"),
     Variant("forecast", "suit_cpu_per_mpx", "none", optional=False,
@@ -205,6 +208,8 @@ def _source_key(key: str) -> str:
         return "openai_source"
     if key == "ocr/lean":
         return "lean_source"
+    if key == "forecast/decode_vs_sample":
+        return "decode_vs_sample_source"
     if key == "forecast/ocr_gate_pass":
         return "gate_pass_source"
     if key in ("embed/clip", "embed/siglip"):
