@@ -95,6 +95,7 @@ def main(argv=None) -> int:
     ap.add_argument("--single", default=weights.DEFAULT_SR_SINGLE)
     ap.add_argument("--speed-frames", type=int, default=2)
     ap.add_argument("--speed-size", default="480x270", help="input size for the speed runs (540p = 960x540: cost grows with the pixel count)")
+    ap.add_argument("--speed-threads", default="1,2,1,2", help="thread counts of the speed runs, interleaved")
     ap.add_argument("--no-speed", action="store_true")
     a = ap.parse_args(argv)
 
@@ -152,7 +153,7 @@ def main(argv=None) -> int:
             lp = os.path.join(tmp, "speed.mkv")
             write_lossless(lr, lp)
             speed = {"size": [sw, sh], "frames": a.speed_frames, "runs": []}
-            for threads in (1, 2, 1, 2):      # interleaved: the machine is shared
+            for threads in (int(t) for t in a.speed_threads.split(",")):   # interleaved: the machine is shared
                 c0 = resource.getrusage(resource.RUSAGE_SELF)
                 t0 = time.perf_counter()
                 enhance_video(lp, os.path.join(tmp, "speed_out.mkv"), scale=4, threads=threads)
