@@ -64,8 +64,10 @@ def test_quantised_checkpoint_saves_loads_and_generates_close_to_float(tmp_path)
     assert any(k.startswith("decoder.") and k.endswith(".int8") for k in ck["autoencoder"]["state"])
     float_pipe, int8_pipe = load_pipeline(path), load_pipeline(q)
     assert not getattr(float_pipe, "int8", False) and int8_pipe.int8
-    linears = [type(m) for m in int8_pipe.gen.stdit.blocks.modules() if type(m).__name__ == "Linear"]
+    linears = [type(m) for n, m in int8_pipe.gen.stdit.blocks.named_modules() if type(m).__name__ == "Linear"
+               and "adaLN" not in n]
     assert len(linears) >= 2 * 8 and all("quantized.dynamic" in t.__module__ for t in linears)   # blocks: int8
+    assert type(int8_pipe.gen.stdit.blocks[0].adaLN_modulation[-1]) is torch.nn.Linear          # AdaLN: float
     assert type(int8_pipe.gen.stdit.final_layer.linear) is torch.nn.Linear                       # kept float
     x = torch.randn(2, 4, 3, 8, 8)
     y, mask = float_pipe.gen.encode_text(["a red circle moves left", "a blue square moves up"])

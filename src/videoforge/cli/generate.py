@@ -62,7 +62,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--save-latent", default=None, metavar="FILE.npy",
                    help="with --continue: also save the whole latent, to continue from it later without re-encoding")
     p.add_argument("--int8", action="store_true",
-                   help="int8 inference on the CPU: STDiT's Linear layers dynamically quantised, the decoder's "
+                   help="int8 inference on the CPU: the attention and MLP matrices of STDiT's blocks dynamically "
+                        "quantised (AdaLN modulation, embedders and final layer float), the decoder's "
                         "weights rounded to int8 (a checkpoint saved with --save-int8 always loads this way)")
     p.add_argument("--save-int8", metavar="PATH", default=None,
                    help="also write the checkpoint with STDiT's and the decoder's weights stored as int8 "

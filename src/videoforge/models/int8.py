@@ -2,9 +2,10 @@
 
 Two pieces, because PyTorch's CPU int8 kernels cover Linear layers only:
 
-- STDiT's Linear layers (attention projections, MLP, AdaLN modulation: nearly all its FLOPs)
-  run through dynamic int8 quantisation (`torch.ao.quantization.quantize_dynamic`, weights
-  int8 per output channel, activations quantised per batch at run time): smaller and faster.
+- STDiT's blocks' attention projections and MLP matrices (nearly all its FLOPs; the AdaLN
+  modulation too with scope "blocks", float by default) run through dynamic int8 quantisation
+  (`torch.ao.quantization.quantize_dynamic`, weights int8 per output channel, activations
+  quantised per batch at run time): smaller and faster.
 - The autoencoder's decoder has no Linear layer (it is convolutions); its weights are stored
   as int8 per output channel (weight-only) and dequantised to float at load, so a quantised
   checkpoint is ~4x smaller and its accuracy effect is measured, but the decoder does not run
@@ -127,12 +128,14 @@ def dynamic_int8(module: nn.Module, only: tuple[str, ...] | None = None) -> nn.M
         return quantize_dynamic(copy.deepcopy(module).eval(), spec, dtype=torch.qint8)
 
 
-def to_int8(pipe, scope: str = "blocks", decoder: bool = True) -> None:
+def to_int8(pipe, scope: str = "linears", decoder: bool = True) -> None:
     """Make a loaded Pipeline run in int8 (CPU only).
 
     scope "blocks": the Linear layers of STDiT's transformer blocks (attention, MLP, AdaLN:
     nearly all its FLOPs) run dynamic int8, the small embedders and the final layer stay float;
-    "linears": only the blocks' attention and MLP matrices (AdaLN modulation float too);
+    "linears" (the default since session 7): only the blocks' attention and MLP matrices (AdaLN
+    modulation float too; measured -0.7 [-1.9, +0.5] points of shape accuracy for "blocks" vs
+    +0.3 [-0.9, +1.6] for "linears", n = 576 paired clips, docs/benchmarks/scale.md);
     "all": every Linear of STDiT. decoder: round the decoder's weights through int8 (what a
     quantised checkpoint holds)."""
     if pipe.device != "cpu":
