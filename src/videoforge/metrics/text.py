@@ -755,10 +755,14 @@ class TextScorer(Scorer):
         checked = state.setdefault("checked", {})   # (line, candidate) -> the recogniser read the same text there
         for key, targets in reads:
             c = key[0] if isinstance(key, tuple) else key
-            if self.skip_known and targets and (texts or empty) and \
-                    all(self._explained(c, b, texts, empty, imgs, checked) for b in targets):
-                state["skipped"] = state.get("skipped", 0) + 1
-                continue
+            if self.skip_known and targets and (texts or empty):
+                # the cheap tests first: a box no earlier line overlaps and no empty place matches cannot
+                # be explained, and then no recogniser run is spent on the others
+                cheap = [self._explained(c, b, texts, empty, imgs, checked, recognise=False) for b in targets]
+                if all(x is not False for x in cheap) and \
+                        all(x or self._explained(c, b, texts, empty, imgs, checked) for x, b in zip(cheap, targets)):
+                    state["skipped"] = state.get("skipped", 0) + 1
+                    continue
             if c not in imgs:
                 imgs[c] = self._image(c)
             found: list = []
@@ -770,21 +774,28 @@ class TextScorer(Scorer):
                     empty.append(b)
         return out
 
-    def _explained(self, c: int, box, texts: list, empty: list, imgs: dict, checked: dict) -> bool:
+    def _explained(self, c: int, box, texts: list, empty: list, imgs: dict, checked: dict,
+                   recognise: bool = True) -> bool | None:
+        """Whether an earlier read of the shot explains `box` (see `_walk`). With `recognise` off no
+        recogniser runs: None where only it could tell (a line read there in another sample)."""
         if empty and (_iou_matrix([box], empty) >= 0.5).any():
             return True
         area = (box[2] - box[0]) * (box[3] - box[1])
+        maybe = False
         for k, (line, cp, text) in enumerate(texts):
             # the line covers half the box, or (a coarse-scale box around the line and some texture)
             # the box holds half the line
             if _overlap(box, line) >= 0.5 * max(1e-6, min(area, (line[2] - line[0]) * (line[3] - line[1]))):
                 if cp == c:
                     return True
+                if not recognise:
+                    maybe = True
+                    continue
                 if (k, c) not in checked:
                     checked[(k, c)] = self._same_text(line, text, c, imgs)
                 if checked[(k, c)]:
                     return True
-        return False
+        return None if maybe else False
 
     def _same_text(self, line, text: str, c: int, imgs: dict) -> bool:
         """Whether candidate c shows `text` in the line box (frame px) where an earlier sample's read
