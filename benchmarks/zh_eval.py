@@ -93,24 +93,33 @@ def main() -> None:
                 clips = pipe.generate(prompts, metrics=mid, frames=args.frames, seed=5000 + i)
                 read[lang] += [shapes.read_clip(v) for v in clips]
             print(f"{i + len(part)}/{len(jobs)} pairs, {time.perf_counter() - t0:.0f} s", flush=True)
-        out["generation"] = {"pairs": len(jobs), "held_out_composition_pairs": sum(j[3] for j in jobs),
-                             "seconds": time.perf_counter() - t0, "attributes": {},
-                             "jobs": [{"english": zh_prompts.english(c, f), "zh": p, "held_out_composition": h}
-                                      for c, f, p, h in jobs]}
-        for k, name in enumerate(("colour", "shape", "direction")):
-            hits = {lang: np.array([getattr(rd, name) == j[0][k] for j, rd in zip(jobs, read[lang])]) for lang in read}
-            held = np.array([j[3] for j in jobs])
-            a = {"en": float(hits["en"].mean()), "zh": float(hits["zh"].mean()),
-                 "en_ci95": bootstrap_ci(hits["en"]), "zh_ci95": bootstrap_ci(hits["zh"]),
-                 "zh_minus_en": float(hits["zh"].mean() - hits["en"].mean()),
-                 "zh_minus_en_ci95": paired_ci(hits["zh"], hits["en"]),
-                 "agree": float((hits["zh"] == hits["en"]).mean()),
-                 "held_out_compositions_zh_minus_en": float(hits["zh"][held].mean() - hits["en"][held].mean()),
-                 "held_out_compositions_ci95": paired_ci(hits["zh"][held], hits["en"][held])}
-            out["generation"]["attributes"][name] = a
+            # figures so far after every batch (a run stopped early still leaves its pairs' figures)
+            done = jobs[:len(read["zh"])]
+            out["generation"] = {"pairs": len(done), "pairs_planned": len(jobs),
+                                 "held_out_composition_pairs": sum(j[3] for j in done),
+                                 "seconds": time.perf_counter() - t0, "attributes": {},
+                                 "jobs": [{"english": zh_prompts.english(c, f), "zh": p, "held_out_composition": h}
+                                          for c, f, p, h in done]}
+            held = np.array([j[3] for j in done])
+            for k, name in enumerate(("colour", "shape", "direction")):
+                hits = {lang: np.array([getattr(rd, name) == j[0][k] for j, rd in zip(done, read[lang])]) for lang in read}
+                a = {"en": float(hits["en"].mean()), "zh": float(hits["zh"].mean()),
+                     "en_ci95": bootstrap_ci(hits["en"]), "zh_ci95": bootstrap_ci(hits["zh"]),
+                     "zh_minus_en": float(hits["zh"].mean() - hits["en"].mean()),
+                     "zh_minus_en_ci95": paired_ci(hits["zh"], hits["en"]),
+                     "agree": float((hits["zh"] == hits["en"]).mean())}
+                if held.any():
+                    a["held_out_compositions_zh_minus_en"] = float(hits["zh"][held].mean() - hits["en"][held].mean())
+                    a["held_out_compositions_ci95"] = paired_ci(hits["zh"][held], hits["en"][held])
+                out["generation"]["attributes"][name] = a
+            if args.json:
+                with open(args.json, "w") as f:
+                    json.dump(out, f, indent=1, ensure_ascii=False)
+        for name, a in out["generation"]["attributes"].items():
             print(f"{name:9s} en {a['en']:.3f}  zh {a['zh']:.3f}  zh-en {a['zh_minus_en']:+.3f} "
-                  f"{np.round(a['zh_minus_en_ci95'], 3)}  (held-out compositions {a['held_out_compositions_zh_minus_en']:+.3f} "
-                  f"{np.round(a['held_out_compositions_ci95'], 3)})  n={len(jobs)}")
+                  f"{np.round(a['zh_minus_en_ci95'], 3)}  agree {a['agree']:.3f}  (held-out compositions "
+                  f"{a.get('held_out_compositions_zh_minus_en', float('nan')):+.3f} "
+                  f"{np.round(a.get('held_out_compositions_ci95', [np.nan, np.nan]), 3)})  n={len(jobs)}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1, ensure_ascii=False)
