@@ -22,14 +22,6 @@ import time
 import numpy as np
 
 
-def paired_ci(a: np.ndarray, b: np.ndarray, n_boot: int = 2000, seed: int = 0) -> list[float]:
-    rng = np.random.default_rng(seed)
-    d = a.astype(float) - b.astype(float)
-    idx = rng.integers(0, len(d), (n_boot, len(d)))
-    m = d[idx].mean(1)
-    return [float(np.percentile(m, 2.5)), float(np.percentile(m, 97.5))]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoint")
@@ -69,7 +61,7 @@ def main() -> None:
         print(f"{i + len(part)}/{len(jobs)} clips per language, {time.perf_counter() - t0:.0f} s", flush=True)
     out = {"checkpoint": args.checkpoint, "adapter": args.adapter, "n": len(jobs), "held_out_combos": len(held_c),
            "seeds": args.seeds, "seconds": time.perf_counter() - t0, "attributes": {}}
-    from videoforge.train.evaluate import bootstrap_ci
+    from videoforge.train.evaluate import bootstrap_ci, paired_ci
 
     for k, name in enumerate(("colour", "shape", "direction")):
         hits = {lang: np.array([getattr(r, name) == c[k] for (c, _, _), r in zip(jobs, read[lang])]) for lang in read}

@@ -26,14 +26,6 @@ import time
 import numpy as np
 
 
-def paired_ci(a: np.ndarray, b: np.ndarray, n_boot: int = 2000, seed: int = 0) -> list[float]:
-    rng = np.random.default_rng(seed)
-    d = a.astype(float) - b.astype(float)
-    idx = rng.integers(0, len(d), (n_boot, len(d)))
-    m = d[idx].mean(1)
-    return [float(np.percentile(m, 2.5)), float(np.percentile(m, 97.5))]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoint")
@@ -54,7 +46,7 @@ def main() -> None:
     from videoforge.adapt.text_adapter import apply_text_adapter, evaluate_adapter
     from videoforge.models.pipeline import Pipeline
     from videoforge.synth import shapes
-    from videoforge.train.evaluate import bootstrap_ci
+    from videoforge.train.evaluate import bootstrap_ci, paired_ci
 
     torch.set_num_threads(1)
     rows = zh_frozen_set.load(args.frozen)

@@ -24,6 +24,15 @@ def bootstrap_ci(hits, n_boot: int = 2000, seed: int = 0) -> list[float]:
     return [float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))]
 
 
+def paired_ci(a, b, n_boot: int = 2000, seed: int = 0) -> list[float]:
+    """95 % percentile-bootstrap interval of mean(a - b) over pairs (the same prompt and seed
+    sampled two ways), resampling the pairs."""
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    idx = np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))
+    m = d[idx].mean(1)
+    return [float(np.percentile(m, 2.5)), float(np.percentile(m, 97.5))]
+
+
 def _rate(hits) -> dict:
     return {"accuracy": float(np.mean(hits)), "ci95": bootstrap_ci(hits), "n": len(hits)}
 
