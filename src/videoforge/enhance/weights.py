@@ -15,7 +15,6 @@ WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
 DEFAULT_MATTE = os.path.join(WEIGHTS_DIR, "matte.npz")
 
 
-
 def save(model, path: str, meta: dict) -> str:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     arrays = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
@@ -26,24 +25,31 @@ def save(model, path: str, meta: dict) -> str:
     return path
 
 
-def load(path: str = DEFAULT_MATTE):
-    """(model in eval mode, meta). ValueError naming the file when it is not a matting weights file."""
+def _load(path: str, what: str, build):
+    """Read an .npz weights file and load it into `build(meta)`; ValueError naming the file and
+    `what` it should have been when it is not one or does not fit."""
     import torch
-
-    from videoforge.enhance.matte_model import MatteNet
 
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["__meta__"]))
             state = {k: torch.from_numpy(z[k].copy()) for k in z.files if k != "__meta__"}
     except (OSError, KeyError, ValueError) as e:
-        raise ValueError(f"{path}: not a matting weights file ({e})") from e
-    model = MatteNet(recurrent=bool(meta.get("recurrent", True)), width=int(meta.get("width", 1)))
+        raise ValueError(f"{path}: not a {what} weights file ({e})") from e
+    model = build(meta)
     try:
         model.load_state_dict(state)
     except RuntimeError as e:
-        raise ValueError(f"{path}: weights do not fit the matting network ({e})") from e
+        raise ValueError(f"{path}: weights do not fit the {what} network ({e})") from e
     return model.eval(), meta
+
+
+def load(path: str = DEFAULT_MATTE):
+    """(model in eval mode, meta). ValueError naming the file when it is not a matting weights file."""
+    from videoforge.enhance.matte_model import MatteNet
+
+    return _load(path, "matting", lambda meta: MatteNet(recurrent=bool(meta.get("recurrent", True)),
+                                                          width=int(meta.get("width", 1))))
 
 
 DEFAULT_SR = os.path.join(WEIGHTS_DIR, "sr_x4.npz")
@@ -52,20 +58,7 @@ DEFAULT_SR_SINGLE = os.path.join(WEIGHTS_DIR, "sr_x4_single.npz")
 
 def load_sr(path: str = DEFAULT_SR):
     """(SR network in eval mode, meta). ValueError naming the file when it is not SR weights."""
-    import torch
-
     from videoforge.enhance.sr_model import SRNet
 
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["__meta__"]))
-            state = {k: torch.from_numpy(z[k].copy()) for k in z.files if k != "__meta__"}
-    except (OSError, KeyError, ValueError) as e:
-        raise ValueError(f"{path}: not a super-resolution weights file ({e})") from e
-    model = SRNet(ch=int(meta.get("ch", 32)), blocks=int(meta.get("blocks", 4)),
-                  recurrent=bool(meta.get("recurrent", True)))
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as e:
-        raise ValueError(f"{path}: weights do not fit the super-resolution network ({e})") from e
-    return model.eval(), meta
+    return _load(path, "super-resolution", lambda meta: SRNet(ch=int(meta.get("ch", 32)), blocks=int(meta.get("blocks", 4)),
+                                                               recurrent=bool(meta.get("recurrent", True))))
