@@ -35,33 +35,19 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def main(args) -> int:
-    import os
-    import sys
+    from videoforge.cli._common import print_json, run_media_job
 
-    from videoforge.cli import UsageError
+    def job():
+        from videoforge.enhance.sr import enhance_video
 
-    if args.weights and not os.path.exists(args.weights):
-        raise UsageError(f"{args.weights}: no such weights file")
-    if args.threads is not None and args.threads < 1:
-        raise UsageError("--threads must be >= 1")
-    try:
-        import torch  # noqa: F401
-    except ModuleNotFoundError:
-        raise UsageError("enhance needs PyTorch: pip install 'videoforge[enhance]'") from None
-    from videoforge.cli._common import print_json
-    from videoforge.enhance.sr import EnhanceUsageError, enhance_video
-    from videoforge.io import VideoError
+        return enhance_video(args.video, args.out, scale=args.scale, weights_path=args.weights,
+                             threads=args.threads, progress=not args.quiet and not args.json)
 
-    try:
-        res = enhance_video(args.video, args.out, scale=args.scale, weights_path=args.weights,
-                            threads=args.threads, progress=not args.quiet and not args.json)
-    except EnhanceUsageError as e:
-        raise UsageError(str(e)) from e
-    except VideoError as e:
-        print(f"videoforge enhance: {e}", file=sys.stderr)
+    from videoforge.enhance.sr import EnhanceUsageError
+
+    res = run_media_job("enhance", args, job, (EnhanceUsageError,))
+    if res is None:
         return 1
-    except ValueError as e:   # weights file unreadable
-        raise UsageError(str(e)) from e
     if args.json:
         print_json(res.to_dict())
     else:

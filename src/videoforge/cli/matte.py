@@ -39,34 +39,24 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def main(args) -> int:
-    import os
-    import sys
-
     from videoforge.cli import UsageError
+    from videoforge.cli._common import print_json, run_media_job
 
     if args.work_side < 16:
         raise UsageError("--work-side must be >= 16")
-    if args.weights and not os.path.exists(args.weights):
-        raise UsageError(f"{args.weights}: no such weights file")
-    try:
-        import torch  # noqa: F401
-    except ModuleNotFoundError:
-        raise UsageError("matte needs PyTorch: pip install 'videoforge[enhance]'") from None
-    from videoforge.cli._common import print_json
-    from videoforge.enhance.matte import MatteUsageError, matte_video
-    from videoforge.io import VideoError
 
-    try:
-        res = matte_video(args.video, args.out, rgba=args.rgba, background=args.background,
-                          composite=args.composite, weights_path=args.weights, work_side=args.work_side, threads=args.threads,
-                          progress=not args.quiet and not args.json)
-    except MatteUsageError as e:
-        raise UsageError(str(e)) from e
-    except VideoError as e:
-        print(f"videoforge matte: {e}", file=sys.stderr)
+    def job():
+        from videoforge.enhance.matte import matte_video
+
+        return matte_video(args.video, args.out, rgba=args.rgba, background=args.background,
+                           composite=args.composite, weights_path=args.weights, work_side=args.work_side,
+                           threads=args.threads, progress=not args.quiet and not args.json)
+
+    from videoforge.enhance.matte import MatteUsageError
+
+    res = run_media_job("matte", args, job, (MatteUsageError,))
+    if res is None:
         return 1
-    except ValueError as e:   # weights file unreadable
-        raise UsageError(str(e)) from e
     if args.json:
         print_json(res.to_dict())
     else:
