@@ -90,17 +90,20 @@ def ocr_engine(threads: int = 1):
         # rapidocr turns ONNX Runtime's memory arena off: every detector run then maps and zeroes
         # its large activations afresh; with the arena on they are reused (same outputs, measured
         # ~10-15 % less detector CPU on 0.3-0.5 Mpx crops; the arena keeps its peak, ~100 MB)
+        kw = dict(use_cls=False, det_limit_type="max", det_limit_side_len=960,
+                  intra_op_num_threads=threads, inter_op_num_threads=1, print_verbose=False)
+        plain = getattr(infer_engine, "OrtInferSession", object).__dict__.get("_init_sess_opts")
+        if not isinstance(plain, staticmethod):   # another rapidocr layout: its own session options
+            eng = engines[threads] = RapidOCR(**kw)
+            return eng
         with _ENGINE_LOCK:
-            plain = infer_engine.OrtInferSession.__dict__["_init_sess_opts"]
-
             def with_arena(config, _f=plain.__func__):
                 opts = _f(config)
                 opts.enable_cpu_mem_arena = True
                 return opts
             infer_engine.OrtInferSession._init_sess_opts = staticmethod(with_arena)
             try:
-                eng = RapidOCR(use_cls=False, det_limit_type="max", det_limit_side_len=960,
-                               intra_op_num_threads=threads, inter_op_num_threads=1, print_verbose=False)
+                eng = RapidOCR(**kw)
             finally:
                 infer_engine.OrtInferSession._init_sess_opts = plain
         engines[threads] = eng
