@@ -177,7 +177,7 @@ def test_shipped_net_beats_bicubic_on_held_out_real_frames():
     assert gain > GAIN_FLOOR_DB, gain
 
 
-# The shipped weights measure +0.23 dB here (per frame +0.18..+0.28); a randomly initialised
-# network of the same shape measures -1.97 dB and a 12-step one +0.05 dB, so this fails for an
-# untrained network. (The gain is small: see docs/benchmarks/enhance.md.)
-GAIN_FLOOR_DB = 0.1
+# The shipped weights (session 7, trained at LR 5e-4) measure +1.43 dB here (per frame +1.32..+1.61);
+# the earlier weights (LR 2e-3) measured +0.23, a randomly initialised network of the same shape
+# -1.97 dB and a 12-step one +0.05 dB, so this fails for an untrained or a badly trained network.
+GAIN_FLOOR_DB = 0.7

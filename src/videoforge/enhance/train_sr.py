@@ -65,7 +65,9 @@ def main(argv=None) -> int:
     ap.add_argument("--refresh-every", type=int, default=1, help="replace one pool clip every N steps")
     ap.add_argument("--val", type=int, default=24)
     ap.add_argument("--val-every", type=int, default=100)
-    ap.add_argument("--lr", type=float, default=2e-3)
+    # 5e-4 (session 7): at 2e-3 the mixed bicubic + blind training stayed at +0.1 dB on the
+    # validation set for 1,100 steps; at 5e-4 it reached +0.75 dB in 1,478 steps (11 min)
+    ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--ch", type=int, default=32)
     ap.add_argument("--blocks", type=int, default=4)
     ap.add_argument("--no-recurrence", action="store_true")
