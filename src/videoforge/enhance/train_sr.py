@@ -74,6 +74,13 @@ def main(argv=None) -> int:
     ap.add_argument("--p-blind", type=float, default=0.5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--loss", choices=["charbonnier", "l1"], default="charbonnier")
+    ap.add_argument("--refresh", type=int, default=1, help="pool clips replaced per refresh")
+    ap.add_argument("--init", help="start from these weights (same architecture)")
+    # session 8: the single-frame baseline trained in lockstep (same batches, same steps, same
+    # learning-rate schedule) so "equal training" holds exactly on a machine whose load varies
+    ap.add_argument("--twin-out", help="also train a single-frame network of equal size on the same batches")
+    ap.add_argument("--twin-init", help="start the twin from these weights")
     a = ap.parse_args(argv)
 
     import torch
@@ -86,7 +93,15 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(a.seed)
     recurrent = not a.no_recurrence
     model = SRNet(ch=a.ch, blocks=a.blocks, recurrent=recurrent)
+    if a.init:
+        model.load_state_dict(weights.load_sr(a.init)[0].state_dict())
     opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, 0.99))
+    twin = twin_opt = None
+    if a.twin_out:
+        twin = SRNet(ch=a.ch, blocks=a.blocks, recurrent=False)
+        if a.twin_init:
+            twin.load_state_dict(weights.load_sr(a.twin_init)[0].state_dict())
+        twin_opt = torch.optim.Adam(twin.parameters(), lr=a.lr, betas=(0.9, 0.99))
 
     def make(r, **kw):
         return sr_data.make_clip(r, sr_data.TRAIN_PHOTOS, sr_data.TRAIN_CLIPS, frames=a.frames,
@@ -96,26 +111,41 @@ def main(argv=None) -> int:
     val = [make(vrng) for _ in range(a.val)]
     pool = [make(rng) for _ in range(a.pool)]
     meta = {"ch": a.ch, "blocks": a.blocks, "recurrent": recurrent, "scale": 4, "params": param_count(model),
-            "frames": a.frames, "lr_size": a.lr_size, "p_blind": a.p_blind, "seed": a.seed}
+            "frames": a.frames, "lr_size": a.lr_size, "p_blind": a.p_blind, "seed": a.seed,
+            "lr": a.lr, "batch": a.batch, "loss": a.loss, "init": a.init}
     print(json.dumps({"params": meta["params"], "recurrent": recurrent}), flush=True)
-    best = -1.0
+    best = twin_best = -1.0
     t0 = time.time()
+
+    def lossf(sr, hr):
+        if a.loss == "l1":
+            return (sr - hr).abs().mean()
+        return torch.sqrt((sr - hr) ** 2 + 1e-6).mean()
+
     budget = a.minutes * 60
     step = 0
     while step < a.steps and time.time() - t0 < budget:
         frac = (time.time() - t0) / budget
-        for g in opt.param_groups:
-            g["lr"] = 1e-5 + 0.5 * (a.lr - 1e-5) * (1 + math.cos(math.pi * min(1.0, frac)))
+        for o in (opt, twin_opt):
+            for g in (o.param_groups if o is not None else []):
+                g["lr"] = 1e-5 + 0.5 * (a.lr - 1e-5) * (1 + math.cos(math.pi * min(1.0, frac)))
         idx = rng.choice(len(pool), a.batch, replace=False)
         lr, hr, fn, fp = to_tensors([pool[i] for i in idx], torch, recurrent)
         sr = model(lr, fn, fp)
-        loss = torch.sqrt((sr - hr) ** 2 + 1e-6).mean()
+        loss = lossf(sr, hr)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        if twin is not None:
+            tloss = lossf(twin(lr), hr)
+            twin_opt.zero_grad()
+            tloss.backward()
+            torch.nn.utils.clip_grad_norm_(twin.parameters(), 1.0)
+            twin_opt.step()
         if step % a.refresh_every == 0:
-            pool[int(rng.integers(len(pool)))] = make(rng)
+            for _ in range(a.refresh):
+                pool[int(rng.integers(len(pool)))] = make(rng)
         step += 1
         if step % a.val_every == 0:
             v, vb = validate(model, val, torch, recurrent)
@@ -127,11 +157,27 @@ def main(argv=None) -> int:
                 tag = " *"
             print(f"step {step} t={(time.time()-t0)/60:.1f}m loss {loss.item():.4f} val Y-PSNR {v:.3f} "
                   f"(bicubic {vb:.3f}, gain {v - vb:+.3f}){tag}", flush=True)
+            if twin is not None:
+                tv, _ = validate(twin, val, torch, False)
+                ttag = ""
+                if tv > twin_best:
+                    twin_best = tv
+                    weights.save(twin, a.twin_out, dict(meta, recurrent=False, step=step, val_psnr=tv, val_bicubic=vb,
+                                                        twin_of=a.out, minutes=round((time.time() - t0) / 60, 1)))
+                    ttag = " *"
+                print(f"  twin single-frame val Y-PSNR {tv:.3f} (gain {tv - vb:+.3f}){ttag}", flush=True)
     v, vb = validate(model, val, torch, recurrent)
     if v > best:
         weights.save(model, a.out, dict(meta, step=step, val_psnr=v, val_bicubic=vb,
                                        minutes=round((time.time() - t0) / 60, 1)))
         best = v
+    if twin is not None:
+        tv, _ = validate(twin, val, torch, False)
+        if tv > twin_best:
+            twin_best = tv
+            weights.save(twin, a.twin_out, dict(meta, recurrent=False, step=step, val_psnr=tv, val_bicubic=vb,
+                                                twin_of=a.out, minutes=round((time.time() - t0) / 60, 1)))
+        print(f"done twin: best val Y-PSNR {twin_best:.3f}", flush=True)
     print(f"done: {step} steps, {(time.time()-t0)/60:.1f} min, best val Y-PSNR {best:.3f} (bicubic {vb:.3f})", flush=True)
     return 0
 
