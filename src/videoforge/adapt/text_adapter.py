@@ -26,9 +26,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from videoforge.adapt import zh_prompts
-from videoforge.models.text import TextEncoder
+from videoforge.models.text import TextEncoder, words
 
-FORMAT = "videoforge-text-adapter/1"
+FORMAT = "videoforge-text-adapter/1"           # a state student (sessions 6-7)
+FORMAT_TOKENS = "videoforge-text-adapter/2"    # a token student (session 8, adapt/token_student.py)
 
 
 @dataclass
@@ -119,11 +120,18 @@ class AdaptedTextEncoder(TextEncoder):
     """The generator's text encoder with a Chinese student beside it: Chinese prompts go to the
     student, all others to the teacher (unchanged, so English embeddings are bit-identical)."""
 
-    def __init__(self, teacher: TextEncoder, student: CharStudent):
+    def __init__(self, teacher: TextEncoder, student: nn.Module):
         super().__init__()
         self.teacher, self.student = teacher, student.requires_grad_(False)
         self.dim = teacher.dim
         self.trainable = False
+
+    def encode_student(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """States and mask for Chinese prompts: a token student (session 8) translates them into
+        English and the teacher encodes that; a state student (sessions 6-7) emits states itself."""
+        if getattr(self.student, "kind", "states") == "tokens":
+            return self.student.encode_with(self.teacher, prompts)
+        return self.student.encode(prompts)
 
     def encode(self, prompts):
         # no grad-mode change of its own: the teacher runs exactly as it would alone (PyTorch's
@@ -137,7 +145,7 @@ class AdaptedTextEncoder(TextEncoder):
         if en:
             s, m = self.teacher.encode([prompts[i] for i in en])
             parts.update({i: (s[k], m[k]) for k, i in enumerate(en)})
-        s, m = self.student.encode([prompts[i] for i in zh])
+        s, m = self.encode_student([prompts[i] for i in zh])
         parts.update({i: (s[k], m[k]) for k, i in enumerate(zh)})
         L = max(v[0].shape[0] for v in parts.values())
         ref = next(iter(parts.values()))[0]
@@ -245,14 +253,17 @@ def train_adapter(teacher: TextEncoder, steps: int = 2000, batch: int = 32, lr: 
                      "drop": drop, "loss_weights": {"mse": mse_weight, "nce": nce_weight, "length": length_weight}}
 
 
-def save_adapter(path: str, student: CharStudent, teacher: TextEncoder, info: dict | None = None) -> str:
+def save_adapter(path: str, student: nn.Module, teacher: TextEncoder, info: dict | None = None) -> str:
     """Write the adapter (tensors and plain data only: loads with weights_only=True)."""
     import os
 
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    torch.save({"format": FORMAT, "teacher_sha256": teacher_hash(teacher), "teacher_spec": teacher.spec(),
-                "config": asdict(student.cfg), "vocab": student.vocab[2:], "state": student.state_dict(),
-                "info": {k: v for k, v in (info or {}).items() if k != "log"}}, path)
+    doc = {"format": FORMAT, "teacher_sha256": teacher_hash(teacher), "teacher_spec": teacher.spec(),
+           "config": asdict(student.cfg), "vocab": student.vocab[2:], "state": student.state_dict(),
+           "info": {k: v for k, v in (info or {}).items() if k != "log"}}
+    if getattr(student, "kind", "states") == "tokens":
+        doc.update(format=FORMAT_TOKENS, student="tokens", out_vocab=list(student.out_vocab))
+    torch.save(doc, path)
     return path
 
 
@@ -261,14 +272,22 @@ def load_adapter(path: str, teacher: TextEncoder) -> AdaptedTextEncoder:
     from videoforge.models.safeload import load_tensors
 
     d = load_tensors(path, "text adapter")
-    if not isinstance(d, dict) or d.get("format") != FORMAT:
+    if not isinstance(d, dict) or d.get("format") not in (FORMAT, FORMAT_TOKENS):
         raise ValueError(f"{path}: not a videoforge text adapter (format={d.get('format') if isinstance(d, dict) else None!r})")
     if d["teacher_sha256"] != teacher_hash(teacher):
         raise ValueError(f"{path}: this text adapter was trained for another checkpoint's text encoder "
                          f"(its hash {d['teacher_sha256'][:12]}); train one for this checkpoint with "
                          "`videoforge train-text-adapter --base CHECKPOINT --out ADAPTER`")
-    student = CharStudent(d["vocab"], AdapterConfig(**d["config"]))
-    student.load_state_dict(d["state"])
+    if d["format"] == FORMAT_TOKENS:
+        from videoforge.adapt.token_student import TokenConfig, TokenStudent
+
+        student = TokenStudent(d["vocab"], d["out_vocab"], TokenConfig(**d["config"]))
+    else:
+        student = CharStudent(d["vocab"], AdapterConfig(**d["config"]))
+    try:
+        student.load_state_dict(d["state"])
+    except RuntimeError as e:
+        raise ValueError(f"{path}: text adapter weights do not fit its own config ({str(e)[:200]})") from e
     return AdaptedTextEncoder(teacher, student.eval())
 
 
@@ -293,10 +312,10 @@ def evaluate_adapter(adapted: AdaptedTextEncoder, rows: list[tuple[tuple, bool, 
     ts, tm = teacher.encode(cand_en)
     tpool = F.normalize((ts * tm[..., None]).sum(1) / tm.sum(1, keepdim=True), dim=-1)
     where = {p: k for k, p in enumerate(cand_en)}
-    hits, cos, length_ok = [], [], []
+    hits, cos, length_ok, exact = [], [], [], []
     for i in range(0, len(rows), 256):
         part = rows[i:i + 256]
-        ss, sm = student.encode([p for _, _, p in part])
+        ss, sm = adapted.encode_student([p for _, _, p in part])
         spool = F.normalize((ss * sm[..., None]).sum(1) / sm.sum(1, keepdim=True).clamp(min=1), dim=-1)
         best = (spool @ tpool.T).argmax(-1)
         for k, (c, f, _) in enumerate(part):
@@ -307,7 +326,11 @@ def evaluate_adapter(adapted: AdaptedTextEncoder, rows: list[tuple[tuple, bool, 
             per = torch.where(torch.arange(n) < m, per, torch.zeros_like(per))
             cos.append(float(per.mean()))
             length_ok.append(n == m)
+        if getattr(student, "kind", "states") == "tokens":   # the English it read, word for word
+            said = student.translate([p for _, _, p in part])
+            exact += [" ".join(words(zh_prompts.english(c, f))) == t for (c, f, _), t in zip(part, said)]
     from videoforge.train.evaluate import bootstrap_ci
 
     return {"n": len(rows), "recall_at_1": sum(hits) / len(hits), "recall_ci95": bootstrap_ci(hits),
-            "mean_cosine": sum(cos) / len(cos), "cosine_ci95": bootstrap_ci(cos), "length_exact": sum(length_ok) / len(rows)}
+            "mean_cosine": sum(cos) / len(cos), "cosine_ci95": bootstrap_ci(cos), "length_exact": sum(length_ok) / len(rows)} | (
+        {"translation_exact": sum(exact) / len(exact)} if exact else {})
