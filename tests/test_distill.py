@@ -176,3 +176,32 @@ def test_frechet_distance_and_the_clip_classifier_labels():
     assert labels_from_name("/x/0001_red_circle_left_fast.mp4") == {"colour": "red", "shape": "circle",
                                                                      "direction": "left", "speed": "fast"}
     assert labels_from_name("/x/clip.mp4") is None
+
+
+def test_generate_num_samples_writes_k_clips_from_one_batched_pass(tmp_path, capsys, monkeypatch):
+    from videoforge.cli import main
+    from videoforge.io.clips import count_frames
+    from videoforge.models.pipeline import Pipeline
+
+    teacher = _teacher(tmp_path / "t.pt")
+    batches = []
+    real = Pipeline.generate
+
+    def spy(self, prompt, *a, **k):
+        batches.append(prompt)
+        return real(self, prompt, *a, **k)
+
+    monkeypatch.setattr(Pipeline, "generate", spy)
+    out = tmp_path / "clip.mp4"
+    assert main(["generate", teacher, PROMPTS[0], "--out", str(out), "--frames", "5", "--steps", "2",
+                 "--num-samples", "3", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    paths = [tmp_path / f"clip_{i}.mp4" for i in range(3)]
+    assert doc["outs"] == [str(p) for p in paths] and doc["out"] == str(paths[0])
+    assert batches == [[PROMPTS[0]] * 3]                       # one call for all three clips
+    assert all(count_frames(p) == 5 for p in paths) and not out.exists()
+    assert len({p.read_bytes() for p in paths}) == 3            # each clip its own noise
+    # K = 1 keeps the old behaviour: OUT itself, one prompt string
+    assert main(["generate", teacher, PROMPTS[0], "--out", str(out), "--frames", "5", "--steps", "2"]) == 0
+    assert out.exists() and batches[-1] == PROMPTS[0]
+    assert main(["generate", teacher, PROMPTS[0], "--out", str(out), "--num-samples", "0"]) == 2

@@ -68,8 +68,22 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--save-int8", metavar="PATH", default=None,
                    help="also write the checkpoint with STDiT's and the decoder's weights stored as int8 "
                         "(about half the file; `generate` loads it like any checkpoint)")
+    p.add_argument("--num-samples", type=int, default=1, metavar="K",
+                   help="K clips of PROMPT sampled as one batch (one pass of the sampler for all K, so each clip "
+                        "costs far less than K separate commands), written as OUT with _0 .. _K-1 before the "
+                        "extension (default 1: OUT itself)")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     return p
+
+
+def sample_paths(out: str, k: int) -> list[str]:
+    """OUT for one clip; OUT's stem + _i + its extension for each of k > 1 clips."""
+    if k == 1:
+        return [out]
+    import os
+
+    stem, ext = os.path.splitext(out)
+    return [f"{stem}_{i}{ext or '.mp4'}" for i in range(k)]
 
 
 def main(args) -> int:
@@ -77,6 +91,12 @@ def main(args) -> int:
 
     if args.frames < 1:
         raise UsageError("--frames must be >= 1")
+    num_samples = getattr(args, "num_samples", None)
+    num_samples = 1 if num_samples is None else int(num_samples)
+    if num_samples < 1:
+        raise UsageError("--num-samples must be >= 1")
+    if num_samples > 1 and getattr(args, "continue_from", None):
+        raise UsageError("--num-samples goes without --continue (a continuation is one clip)")
     if not getattr(args, "continue_from", None) and (args.prompt_schedule or args.new_only or args.save_latent
                                                      or args.context_noise is not None):
         raise UsageError("--prompt-schedule, --context-noise, --new-only and --save-latent go with --continue")
@@ -152,17 +172,26 @@ def main(args) -> int:
 
             np.save(args.save_latent, cont.latent.cpu().numpy())
     else:
-        frames = pipe.generate(args.prompt, metrics=metrics, frames=args.frames, seed=args.seed, steps=args.steps,
+        prompt = args.prompt if num_samples == 1 else [args.prompt] * num_samples   # one batched pass
+        frames = pipe.generate(prompt, metrics=metrics, frames=args.frames, seed=args.seed, steps=args.steps,
                                cfg_text=args.cfg_text, cfg_metric=args.cfg_metric)
     fps = args.fps or float(pipe.video.get("fps") or 8.0)
-    write_video(args.out, list(frames), fps=fps)
-    doc = {"out": os.path.abspath(args.out), "frames": int(frames.shape[0]), "height": int(frames.shape[1]),
+    outs = sample_paths(args.out, num_samples)
+    if num_samples > 1:
+        for path, clip in zip(outs, frames):
+            write_video(path, list(clip), fps=fps)
+        frames = frames[0]
+    else:
+        write_video(args.out, list(frames), fps=fps)
+    doc = {"out": os.path.abspath(outs[0]), "frames": int(frames.shape[0]), "height": int(frames.shape[1]),
            "width": int(frames.shape[2]), "fps": fps, "metrics": metrics, "seed": args.seed}
+    if num_samples > 1:
+        doc["outs"] = [os.path.abspath(x) for x in outs]
     if cont is not None:
         doc["context_frames"] = 0 if args.new_only else int(cont.new_from)
         doc["new_frames"] = int(cont.frames.shape[0] - cont.new_from)
     if args.json:
         print_json(doc)
     else:
-        print(doc["out"])
+        print("\n".join(doc.get("outs") or [doc["out"]]))
     return 0
