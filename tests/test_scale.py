@@ -209,3 +209,18 @@ def test_demo_sweeps_fits_and_predicts_a_held_out_run(tmp_path, capsys):
     plan = json.loads((tmp_path / "out" / "sweep" / "plan.json").read_text())
     assert doc["n_runs"] == len(plan["runs"]) >= 5 and doc["holdout"]["budget"] == pytest.approx(1.6e9)
     assert np.isfinite(doc["measured"]) and doc["ci90"][0] <= doc["predicted"] <= doc["ci90"][1]
+
+
+def test_lr_edge_cells_walk_the_lr_past_the_grid_edge():
+    from videoforge.scale.sweep import lr_edge_cells
+
+    def run(budget, hidden, lr, loss):
+        return {"run_id": f"{budget}-{hidden}-{lr}", "budget": budget, "hidden": hidden, "depth": 2, "heads": 2,
+                "batch": 8, "lr": lr, "val_loss": loss, "flops": budget, "flops_per_sample": 1.0, "params": hidden}
+
+    runs = [run(1e9, 32, 1e-3, 1.0), run(1e9, 32, 2e-3, 0.9),                       # top edge -> 4e-3
+            run(1e9, 64, 1e-3, 0.8), run(1e9, 64, 2e-3, 0.9),                       # bottom edge -> 5e-4
+            run(1e10, 32, 1e-3, 0.9), run(1e10, 32, 2e-3, 0.7), run(1e10, 32, 4e-3, 0.8),   # interior: done
+            run(1e10, 64, 1e-3, 0.5)]                                               # one LR: left alone
+    got = {(r["budget"], r["hidden"]): lr for r, lr in lr_edge_cells(runs)}
+    assert got == {(1e9, 32): 4e-3, (1e9, 64): 5e-4}

@@ -52,6 +52,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     s.add_argument("--min-steps", type=int, default=4, help="skip (budget, size, batch) with fewer steps")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    s.add_argument("--extend-lr", type=int, default=0, metavar="ROUNDS",
+                   help="after the grid, train every (budget, size, batch) cell whose best LR is the top (bottom) of "
+                        "its LRs at twice (half) that LR, up to ROUNDS extra LRs per cell, so the best LR is interior "
+                        "(default 0: the grid only)")
     s.add_argument("--dry-run", action="store_true", help="print the plan (runs, steps, N, D) and stop")
     s.add_argument("--json", action="store_true")
 
@@ -111,6 +115,10 @@ def _sweep(args) -> int:
     try:
         recs = sweep(cfg, args.out, args.budgets, sizes, lrs, batches, args.val_fraction, args.val_timesteps,
                      args.seed, args.min_steps, dry_run=args.dry_run)
+        if args.extend_lr > 0 and not args.dry_run:
+            from videoforge.scale.sweep import extend_lr
+
+            recs = extend_lr(cfg, args.out, args.extend_lr, args.val_fraction, args.val_timesteps, args.seed)
     except ValueError as e:
         raise UsageError(str(e)) from e
     if args.json:

@@ -245,3 +245,53 @@ def sweep(base, out: str, budgets, sizes, lrs, batches, val_fraction=0.1, val_ti
 def clean_run_dirs(out: str):
     """Remove every run folder (records in runs.jsonl stay)."""
     shutil.rmtree(os.path.join(out, "runs"), ignore_errors=True)
+
+
+def lr_edge_cells(runs: list[dict]) -> list[tuple[dict, float]]:
+    """(a run of the cell, next LR to try) for every (budget, size, batch) cell whose best LR is an edge
+    of the LRs tried there: the top edge gets twice the top LR, the bottom edge half the bottom one.
+    A cell tried at one LR only is left alone (its grid was chosen that way)."""
+    cells: dict = {}
+    for r in runs:
+        cells.setdefault((r["budget"], r["hidden"], r["depth"], r["heads"], r["batch"]), []).append(r)
+    out = []
+    for rs in cells.values():
+        lrs = sorted({r["lr"] for r in rs})
+        if len(lrs) < 2:
+            continue
+        best = min(rs, key=lambda r: r["val_loss"])["lr"]
+        if best == lrs[-1]:
+            out.append((rs[0], float(f"{lrs[-1] * 2:.3g}")))
+        elif best == lrs[0]:
+            out.append((rs[0], float(f"{lrs[0] / 2:.3g}")))
+    # cheapest cells first, so an interrupted extension has fixed the most cells
+    return sorted(out, key=lambda x: x[0]["flops"] / x[0]["flops_per_sample"] * x[0]["params"])
+
+
+def extend_lr(base, out: str, rounds: int = 2, val_fraction=0.1, val_timesteps=8, seed=0,
+              dry_run: bool = False) -> list[dict]:
+    """Until every cell's best LR is interior (or `rounds` extra LRs per cell were tried): train each
+    edge cell at the next LR beyond its edge. Works on DIR/runs.jsonl as `sweep` left it."""
+    from videoforge.scale.grid import Size
+    from videoforge.train.tasks import _text_dim
+
+    (T, H, W), C = latent_geometry(base)
+    text_dim = _text_dim(dict(base.text_encoder))
+    planned = []
+    for k in range(rounds):
+        todo = lr_edge_cells(read_runs(out))
+        if not todo:
+            break
+        if dry_run:
+            return [{"run_id": r["run_id"], "next_lr": lr} for r, lr in todo]
+        val = prepare(base, out, val_fraction, val_timesteps, seed)
+        log(f"LR extension round {k + 1}/{rounds}: {len(todo)} cells have their best LR at an edge")
+        for r, lr in todo:
+            size = Size(r["hidden"], r["depth"], r["heads"])
+            runs, _ = plan_runs([r["budget"]], [size], [lr], [r["batch"]], (T, H, W), base.stdit, C, text_dim,
+                                base.data.metrics, 1)
+            rec = execute(base, runs[0], out, val)
+            planned.append(rec)
+            what = f"val {rec['val_loss']:.4f}" if rec["status"] == "done" else f"FAILED {rec['error']}"
+            log(f"{runs[0].run_id}: {what} ({rec['seconds']} s)")
+    return read_runs(out)
