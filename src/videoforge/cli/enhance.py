@@ -14,8 +14,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                     "audio kept (copied, or AAC when the container refuses its codec). The container follows "
                     "OUT's extension (.mkv, .mp4, .mov); the video is H.264 CRF 10 (near-lossless), yuv420p. "
                     "--scale 2 runs the x4 network and downsizes its output by 2 (antialiased bicubic). "
-                    "The network was trained for both plain bicubic downscaling and blind camera/codec "
-                    "degradations (blur, noise, JPEG, x264); its measured gains are in "
+                    "Two networks ship: one trained on clean bicubic downscales, one on blind camera/codec "
+                    "degradations (blur, noise, JPEG, x264); by default (--model auto) a cheap measured "
+                    "degradation estimate on the first 16 frames (noise, noise floor, colour noise, "
+                    "fine-scale energy, edge softness) picks one per video. Measured gains are in "
                     "docs/benchmarks/enhance.md. It is slow on a CPU at large sizes (each output pixel "
                     "costs ~15 k multiply-adds).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -25,6 +27,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, choices=(2, 4), default=4, help="upscaling factor (default 4)")
     p.add_argument("--out", required=True, metavar="OUT", help="output video (.mkv .mp4 .mov)")
     p.add_argument("--weights", help="super-resolution weights (.npz) to use instead of the shipped ones")
+    p.add_argument("--model", choices=("auto", "clean", "blind"), default="auto",
+                   help="which shipped network: auto (default: picked per video from a measured degradation "
+                        "estimate), clean (input downscaled cleanly), blind (noisy/blurred/compressed input)")
     p.add_argument("--threads", type=int, default=1,
                    help="PyTorch threads for the network (default 1: decoding and the x264 encoder run on "
                         "their own threads; on a busy machine 2 threads were ~10x slower at 64x48 input "
@@ -41,7 +46,7 @@ def main(args) -> int:
         from videoforge.enhance.sr import enhance_video
 
         return enhance_video(args.video, args.out, scale=args.scale, weights_path=args.weights,
-                             threads=args.threads, progress=not args.quiet and not args.json)
+                             threads=args.threads, model=args.model, progress=not args.quiet and not args.json)
 
     from videoforge.enhance.sr import EnhanceUsageError
 

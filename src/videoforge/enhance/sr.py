@@ -115,13 +115,17 @@ class EnhanceResult:
     audio_streams: int = 0
     audio: list = field(default_factory=list)
     seconds: float = 0.0
+    model: str = "custom"          # which network ran: clean | blind | custom (--weights)
+    weights: str = ""
+    degradation: dict = field(default_factory=dict)   # the selector's estimate (auto mode)
 
     def to_dict(self) -> dict:
         return {"video": self.video, "out": self.out, "scale": self.scale, "frames": self.frames,
                 "width": self.width, "height": self.height, "fps": self.fps,
                 "out_width": self.out_width, "out_height": self.out_height,
                 "audio_streams": self.audio_streams, "audio": self.audio, "seconds": round(self.seconds, 3),
-                "frames_per_second": round(self.frames / self.seconds, 3) if self.seconds > 0 else None}
+                "frames_per_second": round(self.frames / self.seconds, 3) if self.seconds > 0 else None,
+                "model": self.model, "weights": os.path.basename(self.weights), "degradation": self.degradation}
 
 
 def _video_writer(path: str, width: int, height: int, fps: float):
@@ -200,10 +204,21 @@ def _next_packet(it):
     return None
 
 
+SELECT_FRAMES = 16   # frames looked at by the degradation estimate (the first ones)
+MODELS = ("auto", "clean", "blind")
+
+
 def enhance_video(video: str, out: str, scale: int = 4, weights_path: str | None = None,
-                  threads: int | None = 1, progress: bool = False) -> EnhanceResult:
+                  threads: int | None = 1, progress: bool = False, model: str = "auto",
+                  single_frame: bool = False) -> EnhanceResult:
     """Super-resolve `video` into `out` (see the module docstring). Raises VideoError (bad
-    input, named) or EnhanceUsageError (bad arguments)."""
+    input, named) or EnhanceUsageError (bad arguments).
+
+    model: 'auto' (default) measures the degradation of the first SELECT_FRAMES frames
+    (degrade_estimate.py) and runs the 'clean' network on clean input, the 'blind' one on
+    degraded input; 'clean' / 'blind' force one. weights_path overrides both.
+    single_frame: run the chosen network's single-frame twin (the equal-size baseline of the
+    figures) instead."""
     from videoforge.io.decode import decode_frames
     from videoforge.io.probe import probe
 
@@ -213,9 +228,35 @@ def enhance_video(video: str, out: str, scale: int = 4, weights_path: str | None
         raise EnhanceUsageError(f"--out {out}: container must be one of {sorted(OUT_EXTS)}")
     if os.path.abspath(out) == os.path.abspath(video):
         raise EnhanceUsageError(f"{out}: the output would overwrite the input")
+    if model not in MODELS:
+        raise EnhanceUsageError(f"--model {model}: must be one of {list(MODELS)}")
     info = probe(video)
     w, h, fps = info.width, info.height, info.fps if info.fps > 0 else 25.0
     ow, oh = w * scale, h * scale
+
+    def rgb_frames():
+        for f in decode_frames(video, width=16):
+            yield cv2.cvtColor(f.bgr(), cv2.COLOR_BGR2RGB)
+
+    frames_iter = rgb_frames()
+    degradation: dict = {}
+    if weights_path:
+        kind = "custom"
+    else:
+        head = []
+        if model == "auto":
+            import itertools
+
+            from videoforge.enhance.degrade_estimate import DegradationSelector
+
+            head = list(itertools.islice(frames_iter, SELECT_FRAMES))
+            kind, degradation = DegradationSelector.load().choose(np.stack(head)) if head else ("clean", {})
+            frames_iter = itertools.chain(head, frames_iter)
+        else:
+            kind = model
+        from videoforge.enhance import weights as _w
+
+        weights_path = _w.sr_model_path(kind, single=single_frame)
     up = Upscaler(weights_path, threads=threads)
     chunk, context = window_sizes(w, h, up.model.ch)
     os.makedirs(os.path.dirname(os.path.abspath(out)) or ".", exist_ok=True)
@@ -231,11 +272,7 @@ def enhance_video(video: str, out: str, scale: int = 4, weights_path: str | None
 
                 bar = tqdm(total=info.frames or None, unit="frame", desc=f"enhance x{scale} {os.path.basename(video)}")
 
-            def rgb_frames():
-                for f in decode_frames(video, width=16):
-                    yield cv2.cvtColor(f.bgr(), cv2.COLOR_BGR2RGB)
-
-            for win, first, count in windowed(rgb_frames(), chunk, context):
+            for win, first, count in windowed(frames_iter, chunk, context):
                 for j, sr in enumerate(up.super_resolve(win)):
                     if j < first or j >= first + count:
                         continue
@@ -259,4 +296,4 @@ def enhance_video(video: str, out: str, scale: int = 4, weights_path: str | None
             os.replace(vtmp, out)
     return EnhanceResult(video=video, out=os.path.abspath(out), scale=scale, frames=n, width=w, height=h,
                          fps=fps, out_width=ow, out_height=oh, audio_streams=len(audio), audio=audio,
-                         seconds=time.perf_counter() - t0)
+                         seconds=time.perf_counter() - t0, model=kind, weights=weights_path, degradation=degradation)

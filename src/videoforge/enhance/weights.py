@@ -62,3 +62,28 @@ def load_sr(path: str = DEFAULT_SR):
 
     return _load(path, "super-resolution", lambda meta: SRNet(ch=int(meta.get("ch", 32)), blocks=int(meta.get("blocks", 4)),
                                                                recurrent=bool(meta.get("recurrent", True))))
+
+
+# Session 8: two x4 networks, one trained on clean PIL-bicubic downscales and one on the blind
+# second-order degradations; the plain `enhance` picks one per video with the measured
+# degradation estimate (degrade_estimate.py). Each has a single-frame twin of equal size
+# trained in lockstep (same batches, steps and schedule) for the recurrence figures.
+SR_MODELS = {
+    "clean": os.path.join(WEIGHTS_DIR, "sr_x4_clean.npz"),
+    "blind": os.path.join(WEIGHTS_DIR, "sr_x4_blind.npz"),
+}
+SR_SINGLE_MODELS = {
+    "clean": os.path.join(WEIGHTS_DIR, "sr_x4_clean_single.npz"),
+    "blind": os.path.join(WEIGHTS_DIR, "sr_x4_blind_single.npz"),
+}
+
+
+def sr_model_path(kind: str, single: bool = False) -> str:
+    """Weights of the 'clean' or 'blind' x4 network (or its single-frame twin). Where a kind
+    has no file of its own, the session-7 mixed-data weights (sr_x4.npz / sr_x4_single.npz,
+    trained on half clean, half blind clips) stand in for it."""
+    table = SR_SINGLE_MODELS if single else SR_MODELS
+    if kind not in table:
+        raise ValueError(f"unknown super-resolution model {kind!r} (choose from {sorted(table)})")
+    path = table[kind]
+    return path if os.path.exists(path) else (DEFAULT_SR_SINGLE if single else DEFAULT_SR)
