@@ -99,6 +99,8 @@ def summarize(rows: list[dict], exclude: set = frozenset()) -> dict:
             s[f"{kind}_bicubic_psnr"] = boot([r[f"{kind}_bicubic"] for r in sel])
             s[f"{kind}_flicker_net"] = boot([r[f"{kind}_net_flicker"] for r in sel])
             s[f"{kind}_flicker_bicubic"] = boot([r[f"{kind}_bicubic_flicker"] for r in sel])
+            if f"{kind}_net_model" in sel[0]:   # --auto: how often the selector picked the blind network
+                s[f"{kind}_picked_blind_share"] = boot([r[f"{kind}_net_model"] == "blind" for r in sel])
             s[f"{kind}_flicker_ratio_net_over_bicubic"] = boot([r[f"{kind}_net_flicker"] / r[f"{kind}_bicubic_flicker"]
                                                               for r in sel if r[f"{kind}_bicubic_flicker"] > 0])   # a static clip has no flicker
         summary[label] = s
@@ -119,6 +121,9 @@ def main(argv=None) -> int:
     ap.add_argument("--speed-size", default="480x270", help="input size for the speed runs (540p = 960x540: cost grows with the pixel count)")
     ap.add_argument("--speed-threads", default="1,2,1,2", help="thread counts of the speed runs, interleaved")
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--auto", action="store_true",
+                    help="session 8: net = the plain call (model picked per clip by the degradation estimate), "
+                         "single = the picked model's single-frame twin; --weights/--single are ignored")
     ap.add_argument("--rows", help="only summarise the per-clip JSON lines in this log (no runs)")
     a = ap.parse_args(argv)
     if a.rows:
@@ -151,7 +156,12 @@ def main(argv=None) -> int:
                 row[f"{kind}_bicubic_flicker"] = flicker(bic, hr)
                 for name, wpath in (("net", a.weights), ("single", a.single)):
                     op = os.path.join(tmp, f"{kind}_{name}.mkv")
-                    res = enhance_video(lp, op, scale=4, weights_path=None if wpath == weights.DEFAULT_SR else wpath)
+                    if a.auto:   # session 8: the plain call picks clean/blind; the baseline is that pick's twin
+                        res = enhance_video(lp, op, scale=4, single_frame=name == "single")
+                        row[f"{kind}_{name}_model"] = res.model
+                        row[f"{kind}_p_degraded"] = res.degradation.get("p_degraded")
+                    else:
+                        res = enhance_video(lp, op, scale=4, weights_path=None if wpath == weights.DEFAULT_SR else wpath)
                     out = read_frames(op)
                     assert out.shape == hr.shape, (out.shape, hr.shape)
                     assert res.frames == len(hr)
@@ -176,17 +186,24 @@ def main(argv=None) -> int:
             for threads in (int(t) for t in a.speed_threads.split(",")):   # interleaved: the machine is shared
                 c0 = resource.getrusage(resource.RUSAGE_SELF)
                 t0 = time.perf_counter()
-                enhance_video(lp, os.path.join(tmp, "speed_out.mkv"), scale=4, threads=threads)
+                res = enhance_video(lp, os.path.join(tmp, "speed_out.mkv"), scale=4, threads=threads)
                 wall = time.perf_counter() - t0
                 c1 = resource.getrusage(resource.RUSAGE_SELF)
                 cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
                 speed["runs"].append({"threads": threads, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
                                       "fps_wall": round(a.speed_frames / wall, 4), "frames_per_cpu_s": round(a.speed_frames / cpu, 4),
-                                      "loadavg": os.getloadavg()[0]})
+                                      "loadavg": os.getloadavg()[0], "model": res.model})
                 print(json.dumps(speed["runs"][-1]), flush=True)
+    if a.auto:
+        used = {k: {"net": weights.load_sr(weights.sr_model_path(k))[1], "single": weights.load_sr(weights.sr_model_path(k, True))[1]}
+                for k in ("clean", "blind")}
+    else:
+        used = {"net": weights.load_sr(a.weights)[1], "single": weights.load_sr(a.single)[1]}
+    out = {"clips": rows, "summary": summary, "speed": speed, "weights": used}
+    if any(r["source"] == "Megamind.avi" and r["part"] == 0 for r in rows):
+        out["summary_without_megamind_part0"] = summarize(rows, {("Megamind.avi", 0)})
     with open(a.out, "w") as f:
-        json.dump({"clips": rows, "summary": summary, "speed": speed,
-                   "weights": {"net": weights.load_sr(a.weights)[1], "single": weights.load_sr(a.single)[1]}}, f, indent=1)
+        json.dump(out, f, indent=1)
     return 0
 
 
