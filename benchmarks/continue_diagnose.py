@@ -51,12 +51,14 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--cfg-text", type=float, nargs="+", default=[4.0])
     ap.add_argument("--modes", nargs="+", default=["autoregressive", "teacher"])
+    ap.add_argument("--radius", type=float, default=None,
+                    help="shapes' radius (fraction of the side; default: the checkpoint's training radius)")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
 
     import torch
 
-    from videoforge.continuation.data import render, sample_videos
+    from videoforge.continuation.data import centres, render, sample_videos
     from videoforge.continuation.sample import encode_frames, extend_latent, parse_schedule
     from videoforge.models.pipeline import Pipeline
     from videoforge.train.evaluate import bootstrap_ci
@@ -65,22 +67,31 @@ def main() -> None:
     pipe = Pipeline.load(a.checkpoint)
     size, ft = pipe.video["height"], pipe.ae.cfg.temporal_factor
     ctx_n, new_n = 8, 64
-    videos = sample_videos(a.videos, seed=a.seed)
+    from continue_eval import measure, video_radius
+
+    radius = a.radius if a.radius is not None else video_radius(a.checkpoint)
+    videos = sample_videos(a.videos, seed=a.seed, radius=radius)
     rows: dict[str, list] = {}
+    motion: dict[str, list] = {}   # continue_eval's per-window measures (speed, position error) per mode
+
+    def add(name, gen, v, tc):
+        rows.setdefault(name, []).append(kept_by_window(gen, v))
+        motion.setdefault(name, []).append(measure(gen, tc[ctx_n:], tc[:ctx_n], v, size))
+
     for i, v in enumerate(videos):
         truth = render(v, ctx_n + new_n, size)
+        tc = centres(v, ctx_n + new_n, size)
         zt, _ = encode_frames(pipe, truth)                 # frames 3..71 -> latent 0 is frame 3
         zc, _ = encode_frames(pipe, truth[:ctx_n])         # the context alone, as the eval sees it
         Tc0 = zc.shape[2]
         first_new = 1 + ft * (Tc0 - 1)                     # index of frame 8 in decoded latents
-        rows.setdefault("truth", []).append(kept_by_window(truth[ctx_n:], v))
-        rows.setdefault("truth_ae", []).append(kept_by_window(to_rgb(pipe, zt)[first_new:first_new + new_n], v))
+        add("truth", truth[ctx_n:], v, tc)
+        add("truth_ae", to_rgb(pipe, zt)[first_new:first_new + new_n], v, tc)
         sched = parse_schedule(None, v.caption)
         for cfg in a.cfg_text:
             if "autoregressive" in a.modes:
                 zz = extend_latent(pipe, zc, new_n // ft, sched, seed=i, steps=a.steps, cfg_text=cfg)
-                rows.setdefault(f"autoregressive cfg{cfg:g}", []).append(
-                    kept_by_window(to_rgb(pipe, zz)[first_new:first_new + new_n], v))
+                add(f"autoregressive cfg{cfg:g}", to_rgb(pipe, zz)[first_new:first_new + new_n], v, tc)
             if "teacher" in a.modes:
                 parts = [zt[:, :, :Tc0]]
                 Tn = 3
@@ -89,10 +100,10 @@ def main() -> None:
                     zz = extend_latent(pipe, ctx, Tn, sched, seed=1000 * i + k, steps=a.steps, cfg_text=cfg)
                     parts.append(zz[:, :, -Tn:])
                 zz = torch.cat(parts, 2)
-                rows.setdefault(f"teacher-forced cfg{cfg:g}", []).append(
-                    kept_by_window(to_rgb(pipe, zz)[first_new:first_new + new_n], v))
+                add(f"teacher-forced cfg{cfg:g}", to_rgb(pipe, zz)[first_new:first_new + new_n], v, tc)
         print(f"video {i + 1}/{len(videos)}", flush=True)
-    report = {"checkpoint": a.checkpoint, "videos": len(videos), "seed": a.seed, "steps": a.steps, "rows": {}}
+    report = {"checkpoint": a.checkpoint, "videos": len(videos), "seed": a.seed, "steps": a.steps, "radius": radius,
+              "rows": {}}
     for name, r in rows.items():
         arr = np.array(r)                                  # (videos, windows, 3)
         flat = arr[:, :, 0].ravel()
@@ -101,9 +112,22 @@ def main() -> None:
             "colour_kept": float(arr[:, :, 1].mean()), "shape_kept": float(arr[:, :, 2].mean()),
             "kept_window1": float(arr[:, 0, 0].mean()), "kept_windows2_8": float(arr[:, 1:, 0].mean()),
             "kept_by_window": arr[:, :, 0].mean(0).round(3).tolist()}
+        ms = motion[name]   # speed per window over the context's true speed, per video (does the motion slow?)
+        ratio = np.array([np.array(m["speed"]) / max(m["context_speed"], 1e-6) for m in ms])   # (videos, windows)
+        ratio4 = np.array([np.array(m["speed4"]) / max(m["context_speed4"], 1e-6) for m in ms])
+        report["rows"][name].update({
+            "speed_ratio_by_window": ratio.mean(0).round(3).tolist(),
+            "speed_ratio_last": float(ratio[:, -1].mean()), "speed_ratio_last_ci95": bootstrap_ci(ratio[:, -1]),
+            "speed_ratio_first": float(ratio[:, 0].mean()), "speed_ratio_first_ci95": bootstrap_ci(ratio[:, 0]),
+            "speed4_ratio_by_window": ratio4.mean(0).round(3).tolist(),
+            "speed4_ratio_last": float(ratio4[:, -1].mean()), "speed4_ratio_last_ci95": bootstrap_ci(ratio4[:, -1]),
+            "pos_err_by_window": np.mean([m["pos_err"] for m in ms], 0).round(2).tolist()})
         s = report["rows"][name]
         print(f"{name:28s} kept {s['kept']:.3f} [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}] n={s['n']}  colour "
-              f"{s['colour_kept']:.3f} shape {s['shape_kept']:.3f}  by window {s['kept_by_window']}", flush=True)
+              f"{s['colour_kept']:.3f} shape {s['shape_kept']:.3f}  by window {s['kept_by_window']}\n"
+              f"{'':28s} speed/context by window {s['speed_ratio_by_window']}  position error {s['pos_err_by_window']}\n"
+              f"{'':28s} stride-4 speed/context by window {s['speed4_ratio_by_window']}",
+              flush=True)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(report, f, indent=1)

@@ -14,6 +14,13 @@ import numpy as np
 
 from videoforge.synth import shapes
 
+# The continuation's shape radius (fraction of the side) since session 8: the demo generator's own
+# (train/demo.py DEMO_RADIUS, run 7 on). At synth/shapes.py's 1/7 a shape is 9 px across at 32 x 32,
+# which the demo's x4 autoencoder cannot reconstruct as a shape (its reconstructions kept the shape
+# in 0.33 of windows, session 7): every continuation was bounded by that. Older checkpoints (no
+# "radius" in their continuation entry) were trained at 1/7.
+CONTINUE_RADIUS = 0.25
+
 
 @dataclass(frozen=True)
 class BounceVideo:
@@ -65,9 +72,11 @@ def render(v: BounceVideo, frames: int, size: int = 64) -> np.ndarray:
     return out
 
 
-def sample_videos(n: int, seed: int, speed: tuple[float, float] = (0.02, 0.035)) -> list[BounceVideo]:
+def sample_videos(n: int, seed: int, speed: tuple[float, float] = (0.02, 0.035),
+                  radius: float = shapes.DEFAULT_RADIUS) -> list[BounceVideo]:
     """`n` videos: every colour and shape in turn, random direction (not axis-aligned, so the
-    shape bounces off both pairs of edges) and speed in fractions of the side per frame."""
+    shape bounces off both pairs of edges) and speed in fractions of the side per frame; shapes
+    of `radius` (fraction of the side)."""
     rng = np.random.default_rng(seed)
     out = []
     combos = [(c, s) for c in shapes.COLOURS for s in shapes.SHAPES]
@@ -76,5 +85,5 @@ def sample_videos(n: int, seed: int, speed: tuple[float, float] = (0.02, 0.035))
         sp = rng.uniform(*speed)
         ang = rng.uniform(0, 2 * np.pi)
         out.append(BounceVideo(c, s, float(sp * np.cos(ang)), float(sp * np.sin(ang)), float(rng.uniform(0.3, 0.7)),
-                               float(rng.uniform(0.3, 0.7)), int(rng.integers(2**31))))
+                               float(rng.uniform(0.3, 0.7)), int(rng.integers(2**31)), float(radius)))
     return out

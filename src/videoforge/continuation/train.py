@@ -46,11 +46,16 @@ def encode_videos(pipe, videos, frames: int) -> tuple[list[torch.Tensor], list[s
 def train_continuation(base: str, out: str, steps: int = 600, videos: int = 96, video_frames: int = 65,
                        context: int = 2, chunk: int = 3, context_noise_max: float = 0.3, infer_noise: float | None = None,
                        batch: int = 8, lr: float = 2e-4, seed: int = 0, progress: bool = True,
-                       concat: int = 0, context_timestep: bool = False, name: str | None = None) -> str:
+                       concat: int = 0, context_timestep: bool = False, name: str | None = None,
+                       radius: float | None = None, minutes: float | None = None) -> str:
     """concat: 1 adds the last context frame channel-wise to every denoised frame, 2 also an anchor
     (a frame of the window's past, standing for the original context at generation time);
-    context_timestep: the context's tokens get their noise level as AdaLN timestep."""
-    from videoforge.continuation.data import sample_videos
+    context_timestep: the context's tokens get their noise level as AdaLN timestep; radius: the
+    shapes' radius (fraction of the side; default data.CONTINUE_RADIUS, the demo generator's);
+    minutes: a wall-clock budget on a busy machine: training stops at `steps` or when it is spent,
+    whichever comes first, the learning-rate schedule following the larger of the two fractions
+    done (so a stopped run still ends its cosine decay); the steps done are recorded."""
+    from videoforge.continuation.data import CONTINUE_RADIUS, sample_videos
     from videoforge.models.flow import sample_t
     from videoforge.models.pipeline import Pipeline
     from videoforge.models.safeload import load_tensors
@@ -68,7 +73,8 @@ def train_continuation(base: str, out: str, steps: int = 600, videos: int = 96, 
     assert not unexpected and all(k.startswith("ctx_") for k in missing), (missing, unexpected)
     model.train()
     log(f"rendering and encoding {videos} bouncing videos of {video_frames} frames")
-    lats, caps = encode_videos(pipe, sample_videos(videos, seed=seed + 1), video_frames)
+    radius = CONTINUE_RADIUS if radius is None else float(radius)
+    lats, caps = encode_videos(pipe, sample_videos(videos, seed=seed + 1, radius=radius), video_frames)
     with torch.no_grad():
         ys = [pipe.gen.encode_text([c]) for c in caps]
     W = context + chunk
@@ -83,7 +89,15 @@ def train_continuation(base: str, out: str, steps: int = 600, videos: int = 96, 
         from tqdm import tqdm
         bar = tqdm(total=steps, desc="continuation", unit="step")
     losses = []
+    t_start = time.time()
+    done = 0
     for step in range(steps):
+        frac = step / max(steps, 1)
+        if minutes and step:   # at least one step, so a checkpoint always holds a trained EMA
+            frac = max(frac, (time.time() - t_start) / (60 * minutes))
+            if frac >= 1:
+                log(f"time budget of {minutes:g} min spent after {step} steps")
+                break
         idx = rng.integers(0, len(lats), batch)
         starts = rng.integers(0, T - W + 1, batch)
         win = torch.stack([lats[i][:, s:s + W] for i, s in zip(idx, starts)])
@@ -106,12 +120,13 @@ def train_continuation(base: str, out: str, steps: int = 600, videos: int = 96, 
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         for g in opt.param_groups:   # short warm-up, then cosine
-            g["lr"] = lr * min(1.0, (step + 1) / 20) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / max(steps, 1))))
+            g["lr"] = lr * min(1.0, (step + 1) / 20) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
         opt.step()
         with torch.no_grad():
             for pe, pm in zip(ema.parameters(), model.parameters()):
                 pe.lerp_(pm, 0.02 if step > 20 else 1.0)
         losses.append(loss.item())
+        done = step + 1
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
@@ -121,8 +136,8 @@ def train_continuation(base: str, out: str, steps: int = 600, videos: int = 96, 
     ck["stdit"] = {"config": scfg.to_dict(), "state": ema.state_dict()}
     ck["continuation"] = {"context_frames": int(context), "chunk_frames": int(chunk),
                           "context_noise": float(infer_noise if infer_noise is not None else min(0.1, context_noise_max)),
-                          "context_noise_max": float(context_noise_max), "steps": int(steps), "videos": int(videos),
-                          "video_frames": int(video_frames), "base": os.path.abspath(base),
+                          "context_noise_max": float(context_noise_max), "steps": int(done), "steps_planned": int(steps), "videos": int(videos),
+                          "video_frames": int(video_frames), "base": os.path.abspath(base), "radius": radius,
                           "loss_first_last": [float(np.mean(losses[:20])), float(np.mean(losses[-20:]))]}
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, name or f"continue-noise{context_noise_max:g}.pt")
@@ -150,6 +165,12 @@ def main(argv=None) -> int:
                         "concatenation); 2: and an anchor frame of the original context for the whole rollout")
     p.add_argument("--context-timestep", action="store_true",
                    help="context tokens modulated by their own noise level as timestep (diffusion forcing)")
+    p.add_argument("--radius", type=float, default=None,
+                   help="shape radius of the training videos, fraction of the side (default 0.25, the demo "
+                        "generator's; 1/7 before session 8)")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="wall-clock budget: stop at --steps or after this many minutes, whichever first (the "
+                        "schedule follows the larger fraction done; the steps done are recorded)")
     p.add_argument("--name", default=None, help="checkpoint file name (default continue-noiseS.pt)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (default 1: this model is small, and on a shared machine more threads "
@@ -158,7 +179,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(max(1, a.threads))
     path = train_continuation(a.base, a.out, a.steps, a.videos, a.video_frames, a.context, a.chunk,
                               a.context_noise_max, batch=a.batch, lr=a.lr, seed=a.seed, concat=a.concat,
-                              context_timestep=a.context_timestep, name=a.name)
+                              context_timestep=a.context_timestep, name=a.name, radius=a.radius, minutes=a.minutes)
     print(f"continuation checkpoint: {path}")
     return 0
 

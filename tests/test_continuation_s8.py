@@ -1,0 +1,78 @@
+"""Session 8 continuation changes: shapes of the demo generator's radius, a step-robust speed
+measure, a wall-clock training budget (issue 23 part 2)."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+
+from videoforge.continuation.data import CONTINUE_RADIUS, centres, render, sample_videos  # noqa: E402
+from videoforge.synth import shapes  # noqa: E402
+
+
+def test_videos_at_the_demo_radius_are_read_back():
+    vids = sample_videos(6, seed=3, radius=CONTINUE_RADIUS)
+    assert all(v.radius == CONTINUE_RADIUS for v in vids)
+    assert [(v.vx, v.vy) for v in vids] == [(v.vx, v.vy) for v in sample_videos(6, seed=3)]   # same draws
+    for v in vids:
+        f = render(v, 24, 32)
+        c = centres(v, 24, 32)
+        r = 32 * CONTINUE_RADIUS
+        assert (c >= r + 1 - 1e-9).all() and (c <= 32 - r - 1 + 1e-9).all()
+        rd = shapes.read_clip(f[:8])
+        assert (rd.colour, rd.shape) == (v.colour, v.shape)
+    # a 16-pixel shape covers several times the 9-pixel one's area
+    small, big = (render(sample_videos(1, seed=3, radius=rr)[0], 1, 32)[0] for rr in (shapes.DEFAULT_RADIUS, 0.25))
+    assert shapes._saturated_mask(big).sum() > 2.5 * shapes._saturated_mask(small).sum()
+
+
+def test_stride_speed_sees_motion_in_steps():
+    """A video that moves in 4-frame steps (as the demo autoencoder decodes) moves as fast as the
+    truth: the per-frame speed undercounts it, the stride-4 speed does not."""
+    from continue_eval import measure
+
+    v = sample_videos(4, seed=11, radius=CONTINUE_RADIUS)[1]
+    truth = render(v, 8 + 32, 32)
+    c = centres(v, 8 + 32, 32)
+    steps = truth[8:][np.arange(32) // 4 * 4]   # frames held 4 at a time, jumping at 0, 4, 8, ...
+    smooth = measure(truth[8:], c[8:], c[:8], v, 32)
+    stepped = measure(steps, c[8:], c[:8], v, 32)
+    assert 0.8 < smooth["last_speed4_ratio"] < 1.25 and 0.8 < smooth["last_speed_ratio"] < 1.25
+    assert stepped["last_speed_ratio"] < 0.7            # the old measure: one of two jumps seen
+    assert 0.75 < stepped["last_speed4_ratio"] < 1.3    # stride 4: every pair spans one jump
+    still = measure(np.repeat(truth[8:9], 32, 0), c[8:], c[:8], v, 32)
+    assert still["last_speed4_ratio"] < 0.1
+
+
+def test_training_records_radius_and_stops_on_its_budget(tmp_path):
+    from continue_eval import video_radius
+
+    from videoforge.continuation.train import train_continuation
+    from videoforge.models.autoencoder import AutoencoderConfig, CausalVideoAutoencoder
+    from videoforge.models.pipeline import FORMAT
+    from videoforge.models.stdit import STDiT, STDiTConfig
+    from videoforge.models.text import TinyTextEncoder
+
+    torch.manual_seed(0)
+    ae = CausalVideoAutoencoder(AutoencoderConfig(base_channels=8, channel_mult=(1, 2, 2), spatial_down=(True, False),
+                                                  temporal_down=(True, True), patch_size=2, latent_channels=4)).eval()
+    text = TinyTextEncoder("a red green blue yellow circle square triangle moves left right up down".split(), dim=16,
+                           depth=1)
+    dit = STDiT(STDiTConfig(in_channels=4, hidden_size=32, depth=1, num_heads=4, text_dim=16, metrics=(),
+                            patch_size=(1, 2, 2)))
+    base = {"format": FORMAT, "autoencoder": {"config": ae.cfg.to_dict(), "state": ae.state_dict(), "latent_scale": 1.0},
+            "stdit": {"config": dit.cfg.to_dict(), "state": dit.state_dict()},
+            "text_encoder": {"spec": text.spec(), "state": text.state_dict()},
+            "metrics": {"names": [], "lo": [], "hi": []}, "video": {"height": 16, "width": 16, "fps": 8.0}}
+    torch.save(base, tmp_path / "base.pt")
+    path = train_continuation(str(tmp_path / "base.pt"), str(tmp_path / "out"), steps=500, videos=2, video_frames=21,
+                              context=2, chunk=2, batch=2, progress=False, radius=0.3, minutes=1e-9)
+    spec = torch.load(path, weights_only=False)["continuation"]
+    assert spec["steps_planned"] == 500 and spec["steps"] == 1   # the budget ends it after its one step
+    assert spec["radius"] == 0.3 and video_radius(path) == 0.3
+    assert video_radius(str(tmp_path / "base.pt")) == shapes.DEFAULT_RADIUS   # older checkpoints: 1/7
