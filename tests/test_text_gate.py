@@ -295,3 +295,84 @@ def test_reads_skip_text_already_read_but_not_a_word_changed_in_place(tmp_path):
     assert "garden" in texts[1] and "border" in texts[1]
     assert skipped >= 1 and calls < got[False][0]
     assert got[False][1] == 0 and "meadow" in got[False][2][0] and "border" in got[False][2][1]
+
+
+def _word_late_in_shot(n: int = 85, start: int = 38, seed: int = 31, size=(640, 360), height: int = 44) -> list[np.ndarray]:
+    """A moving photograph, a title from frame `start` (1.52 s at 25 fps) to the end."""
+    return _shot("skimage:coffee.png", n, seed, size=size, word="Lantern", height=height,
+                 frames_with_word=range(start, n), fill=(255, 255, 255), stroke=(0, 0, 0), stroke_width=2)
+
+
+def test_word_across_a_cut_inside_its_time_is_in_both_shots(tmp_path):
+    """Session 8: the shot detector may cut inside the time a word is on screen. Here the word comes
+    at frame 38 and the cut is at frame 43: the shot before holds one sample with the word (its last,
+    1.52 s), which its own schedule does not read (the word's box there is new and has no next
+    sample in the shot). The word read in the shot after is looked for by the recogniser alone on
+    the last sample before the cut, so both shots hold it (and a search hit widened over both covers
+    the word's time). Without the cross-cut check the shot before lacks it."""
+    from videoforge.metrics.measure import measure_video
+    from videoforge.metrics.text import TextScorer
+    from videoforge.shots.base import Shot
+
+    path = str(write_video(tmp_path / "late.mp4", _word_late_in_shot(), fps=25))
+    shots = [Shot(0, 42), Shot(43, 84)]
+    got = {}
+    for cross in (False, True):
+        sc = TextScorer(cross_cut=cross)
+        rows = measure_video(path, [sc], str(tmp_path / f"cat{cross}"), shots=shots, video_id=f"l{cross}").rows
+        got[cross] = ([_norm(r["ocr_text"]) for r in rows], sc.cross_added)
+    assert "lantern" in got[False][0][1] and "lantern" not in got[False][0][0] and got[False][1] == 0
+    assert "lantern" in got[True][0][0] and "lantern" in got[True][0][1] and got[True][1] >= 1
+
+
+def test_cross_cut_adds_nothing_without_text(tmp_path):
+    """Footage without text: the cross-cut check has no line to carry, rows are those of the scorer
+    without it."""
+    from videoforge.metrics.measure import measure_video
+    from videoforge.metrics.text import TextScorer
+    from videoforge.shots.base import Shot
+
+    path = str(write_video(tmp_path / "plain2.mp4", _shot("skimage:chelsea.png", 50, 7), fps=25))
+    shots = [Shot(0, 24), Shot(25, 49)]
+    rows = [measure_video(path, [TextScorer(cross_cut=c, recheck_events=c, event_scale=1.5 if c else 1.0)],
+                          str(tmp_path / f"c{c}"), shots=shots, video_id=f"p{c}").rows for c in (False, True)]
+    assert [(r["text_area"], r["ocr_text"]) for r in rows[0]] == [(r["text_area"], r["ocr_text"]) for r in rows[1]]
+
+
+def test_enlarged_event_crop_maps_lines_back_to_frame_px(tmp_path, monkeypatch):
+    """Session 8: an event read whose new boxes are small has its crop enlarged (`event_scale`)
+    before PP-OCR; the line boxes it returns are mapped back to frame px: the word's line lies where
+    the word was drawn."""
+    from videoforge.metrics import text as T
+    from videoforge.metrics.measure import measure_video
+    from videoforge.shots.base import Shot
+
+    style = dict(fill=(255, 255, 255), stroke=(0, 0, 0), stroke_width=2)
+    plain = _shot("skimage:chelsea.png", 1, 21, size=(640, 360))
+    word = _shot("skimage:chelsea.png", 1, 21, size=(640, 360), word="Lantern", height=20, **style)
+    path = str(write_video(tmp_path / "mid2.mp4", plain * 30 + word * 45, fps=25))   # a still; the word from 1.2 s
+    sc = T.TextScorer(event_scale=1.5, skip_known=False)   # (the planned read may read the word first)
+    seen, sizes = [], []
+    ocr0 = T.ocr_image
+    monkeypatch.setattr(T, "ocr_image", lambda img, *a, **k: (sizes.append(img.shape[:2]), ocr0(img, *a, **k))[1])
+    read0 = sc._read
+
+    def read(key, img=None, line_boxes=None):
+        got = []
+        area, lines = read0(key, img=img, line_boxes=got)
+        if isinstance(key, tuple):
+            sub = key[1]
+            big = sizes[-1][1] > 1.3 * (sub[2] - sub[0])   # the crop was enlarged before PP-OCR
+            seen.extend((t, b, big) for t, b in zip(lines, got))
+        if line_boxes is not None:
+            line_boxes.extend(got)
+        return area, lines
+
+    sc._read = read
+    (row,) = measure_video(path, [sc], str(tmp_path / "cat"), shots=[Shot(0, 74)], video_id="m").rows
+    assert "lantern" in _norm(row["ocr_text"])
+    boxes = [b for t, b, big in seen if "lantern" in _norm(t) and big]
+    assert boxes, f"no enlarged event read found the word: {seen} {sizes}"
+    # the word patch is centred in the 640x360 frame
+    for x0, y0, x1, y1 in boxes:
+        assert abs((x0 + x1) / 2 - 320) < 30 and abs((y0 + y1) / 2 - 180) < 15 and 0 < y1 - y0 < 45

@@ -460,7 +460,8 @@ class TextScorer(Scorer):
                  sample_hz: float = 2.0, ocr_side: int = 960, slice_seconds: float = 3.0,
                  jpeg_quality: int = 92, tmp_dir: str | None = None, max_events_per_shot: int = 2,
                  frames_per_event: int = 150, steady_crop: bool = True, skip_known: bool = True,
-                 ticker_band: float = 0.25):
+                 ticker_band: float = 0.25, recheck_events: bool = True, cross_cut: bool = True,
+                 event_scale: float = 1.5, event_small_px: float = 32.0):
         self.gate = gate                     # minimum gate score (0: any text-like cluster passes)
         self.crop = crop
         self.frames_per_ocr = frames_per_ocr
@@ -478,6 +479,16 @@ class TextScorer(Scorer):
         self.steady_crop = steady_crop                   # planned reads on the steady boxes' crop (see finish)
         self.skip_known = skip_known                     # skip / narrow reads whose boxes earlier reads explain (`_walk`)
         self.ticker_band = ticker_band                   # top/bottom fraction of the frame where a box may match along its row
+        # session 8: an event whose boxes a planned read of the shot already looked at is still read
+        # when that read recognised no line over them (OCR on a moving picture is flaky from frame
+        # to frame: a word the planned read missed was read on the next samples)
+        self.recheck_events = recheck_events
+        # session 8: a line read next to a cut is looked for (recogniser alone) in the other shot's
+        # sample at the cut, so a word shown across a cut is in both shots' text (`_cross_cut`)
+        self.cross_cut = cross_cut
+        self.event_scale = event_scale
+        self.event_small_px = event_small_px
+        self.cross_added = 0    # lines added to a shot by the cross-cut check (last video)
         self.skipped = 0        # reads skipped: every box they were for was explained by an earlier read
         self.rec_checks = 0     # recogniser-only reads of a line box (to tell the same text from a new one)
         self._tmp: str | None = None   # crops over the memory allowance wait here (memory stays flat on long videos)
@@ -727,6 +738,25 @@ class TextScorer(Scorer):
             return 0.0, []
         if sub is not None:
             img = np.ascontiguousarray(img[sub[1]: sub[3], sub[0]: sub[2]])
+        part_px = img.shape[0] * img.shape[1]
+        # an event's crop (a part of the frame) whose new boxes are all small (< `event_small_px` px high
+        # in the OCR picture) is enlarged up to `event_scale` (never past `ocr_side`): PP-OCR's detector
+        # missed small words on event crops that it found on the same crop enlarged (session 8, dev sets
+        # F/H); the detector's cost grows with the pixels, so only these reads
+        scale = 1.0
+        boxes = self._event_boxes.get(key, ()) if isinstance(key, tuple) else ()
+        tallest = max(((b[3] - b[1]) * cand.frame_size[1] / max(1, cand.luma_size[1]) for b in boxes), default=0.0) \
+            if cand.luma_size else 0.0
+        if boxes and tallest < self.event_small_px and self.event_scale > 1.0:
+            scale = min(self.event_scale, self.ocr_side / max(img.shape[:2]))
+            if scale > 1.05:
+                import cv2
+
+                img = cv2.resize(img, (round(img.shape[1] * scale), round(img.shape[0] * scale)),
+                                 interpolation=cv2.INTER_CUBIC)
+                scale = img.shape[1] / float((sub[2] - sub[0]) if sub else img.shape[1] / scale)
+            else:
+                scale = 1.0
         with _COUNT_LOCK:
             self.ocr_pixels += img.shape[0] * img.shape[1]
         found: list = []
@@ -735,9 +765,10 @@ class TextScorer(Scorer):
             # OCR picture px of the read part -> frame (luma) px, where the gate's boxes are
             ox, oy = cand.crop[0] + (sub[0] if sub else 0), cand.crop[1] + (sub[1] if sub else 0)
             sx, sy = cand.frame_size[0] / cand.luma_size[0], cand.frame_size[1] / cand.luma_size[1]
-            line_boxes.extend(((x0 + ox) / sx, (y0 + oy) / sy, (x1 + ox) / sx, (y1 + oy) / sy) for x0, y0, x1, y1 in found)
+            line_boxes.extend(((x0 / scale + ox) / sx, (y0 / scale + oy) / sy, (x1 / scale + ox) / sx, (y1 / scale + oy) / sy)
+                              for x0, y0, x1, y1 in found)
         w, h = cand.frame_size
-        return area * img.shape[0] * img.shape[1] / float(w * h), lines   # relative to the whole frame
+        return area * part_px / float(w * h), lines   # relative to the whole frame
 
     # -- reads of one shot in order: skip what earlier reads of the shot already explain --------
     def _walk(self, state: dict, reads: list) -> dict:
@@ -756,14 +787,19 @@ class TextScorer(Scorer):
         out = {}
         texts, empty, imgs = state.setdefault("texts", []), state.setdefault("empty", []), state.setdefault("imgs", {})
         checked = state.setdefault("checked", {})   # (line, candidate) -> the recogniser read the same text there
+        empty_ev = state.setdefault("empty_ev", [])   # ... of those, places event reads looked at
         for key, targets in reads:
             c = key[0] if isinstance(key, tuple) else key
-            if self.skip_known and targets and (texts or empty):
+            # an event's new text is not explained away by a planned read that found nothing there
+            # (`recheck_events`): only by a line read there, or by another event read's empty look
+            is_ev = isinstance(key, tuple)
+            emp = empty_ev if (is_ev and self.recheck_events) else empty
+            if self.skip_known and targets and (texts or emp):
                 # the cheap tests first: a box no earlier line overlaps and no empty place matches cannot
                 # be explained, and then no recogniser run is spent on the others
-                cheap = [self._explained(c, b, texts, empty, imgs, checked, recognise=False) for b in targets]
+                cheap = [self._explained(c, b, texts, emp, imgs, checked, recognise=False) for b in targets]
                 if all(x is not False for x in cheap) and \
-                        all(x or self._explained(c, b, texts, empty, imgs, checked) for x, b in zip(cheap, targets)):
+                        all(x or self._explained(c, b, texts, emp, imgs, checked) for x, b in zip(cheap, targets)):
                     state["skipped"] = state.get("skipped", 0) + 1
                     continue
             if c not in imgs:
@@ -775,6 +811,8 @@ class TextScorer(Scorer):
             for b in targets:
                 if not any(_overlap(b, t) > 0 for t in found):
                     empty.append(b)
+                    if is_ev:
+                        empty_ev.append(b)
         return out
 
     def _explained(self, c: int, box, texts: list, empty: list, imgs: dict, checked: dict,
@@ -829,7 +867,7 @@ class TextScorer(Scorer):
         sampled = [any(shot.start_frame <= i <= shot.end_frame for i, _ in self.samples) for shot in ctx.shots]
         budget = max(self.min_calls, math.ceil(ctx.stats.frames / max(1, self.frames_per_ocr)))
         results: dict[int, tuple[float, list[str]]] = {}
-        self.calls = self.reused = self.ocr_pixels = self.rec_checks = 0
+        self.calls = self.reused = self.ocr_pixels = self.rec_checks = self.cross_added = 0
         # 1. every shot that shows text-like strokes gets its most text-like candidate read, outside
         #    the budget (a texted shot never stays NULL); 2. the budget (one read per
         #    `frames_per_ocr` frames) goes to the shots' further slices, second slices first
@@ -870,7 +908,8 @@ class TextScorer(Scorer):
             read_boxes = tuple(b for c in p if c in to_read
                                for b in (self._steady_boxes.get(c, ()) if c in self._sub else self.cands[c].boxes))
             evs = [e for e in self._events(shot) if e[1] not in to_read
-                   and not (read_boxes and (_iou_matrix(e[3], read_boxes) >= 0.5).any(axis=1).all())]
+                   and (self.recheck_events
+                        or not (read_boxes and (_iou_matrix(e[3], read_boxes) >= 0.5).any(axis=1).all()))]
             for r, (area, c, sub, ebx) in enumerate(evs[: self.max_events_per_shot]):
                 cands_ev.append((r, -area, i, c, sub))
                 boxes_of[(c, sub)] = ebx
@@ -910,10 +949,11 @@ class TextScorer(Scorer):
         self.calls = sum(st.get("reads", 0) for st in states.values())
         self.skipped = sum(st.get("skipped", 0) for st in states.values())
         self.event_calls = sum(1 for ks in event_keys.values() for k in ks if k in results)
+        added = self._cross_cut(ctx, states, fps) if self.cross_cut else {}
         out = []
         fallback = self._keyframe_fallback(ctx, [not s for s in sampled])
         for i, plan in enumerate(plans):
-            read = [results[c] for c in plan + event_keys.get(i, []) if c in results]
+            read = [results[c] for c in plan + event_keys.get(i, []) if c in results] + added.get(i, [])
             if i in fallback:
                 out.append(fallback[i])
             elif not read:
@@ -926,6 +966,61 @@ class TextScorer(Scorer):
         self._reset()
         self.close()
         return out
+
+    def _cross_cut(self, ctx: ShotContext, states: dict, fps: float, max_gap_s: float = 0.5) -> dict:
+        """Lines read next to a cut, found again across it: {shot: [(area, [line])]} to add.
+
+        The shot detector sometimes cuts inside the time a word is on screen (a caption appearing or
+        leaving makes a hard cut), and a word that comes or goes shortly before a cut may be read in
+        one shot only. For two adjacent shots (at most `max_gap_s` apart), each line read in one of
+        them is looked for in the other shot's sample nearest the cut (its last sample for the shot
+        before, its first for the shot after): PP-OCR's recogniser alone on the line's box (no
+        detector; `_same_text`) must read the same letters. Lines found so are added to that shot and
+        are themselves looked for further along (a word over three pieces). Only shots with lines read
+        take part: footage without text is not touched."""
+        shots = ctx.shots
+        lines = {i: [(b, t) for b, _, t in st.get("texts", [])] for i, st in states.items()}
+        if not any(lines.values()):
+            return {}
+        first, last = {}, {}
+        for i, c in self.samples:
+            if c < 0 or self.cands[c].jpeg is None:
+                continue
+            for k, shot in enumerate(shots):
+                if shot.start_frame <= i <= shot.end_frame:
+                    first.setdefault(k, c)
+                    last[k] = c
+                    break
+        imgs: dict = {}
+        checked: dict = {}
+        added: dict = {}
+
+        def carry(src: int, dst: int, c: int | None) -> None:
+            if c is None:
+                return
+            have = {_alnum(t) for _, t in lines.get(dst, [])}
+            for box, text in list(lines.get(src, [])):
+                key = (round(box[0]), round(box[1]), _alnum(text), c)
+                if _alnum(text) in have or len(_alnum(text)) < 2 or key in checked:
+                    continue
+                checked[key] = self._same_text(box, text, c, imgs)
+                if checked[key]:
+                    lines.setdefault(dst, []).append((box, text))
+                    have.add(_alnum(text))
+                    lw, lh = self.cands[c].luma_size or (1, 1)
+                    area = (box[2] - box[0]) * (box[3] - box[1]) / float(max(1, lw * lh))
+                    added.setdefault(dst, []).append((min(1.0, area), [text]))
+                    self.cross_added += 1
+
+        near = [k + 1 < len(shots) and (shots[k + 1].start_frame - shots[k].end_frame - 1) <= max_gap_s * fps
+                for k in range(len(shots))]
+        for k in range(len(shots) - 2, -1, -1):     # backwards: the shot after's lines into the shot before
+            if near[k]:
+                carry(k + 1, k, last.get(k))
+        for k in range(len(shots) - 1):             # forwards: the shot before's lines into the shot after
+            if near[k]:
+                carry(k, k + 1, first.get(k + 1))
+        return added
 
     def _targets(self, key) -> list:
         """The text-like boxes a read is for (frame px): an event's new boxes, a planned read's steady
