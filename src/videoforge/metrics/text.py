@@ -1003,6 +1003,11 @@ class TextScorer(Scorer):
                 key = (round(box[0]), round(box[1]), _alnum(text), c)
                 if _alnum(text) in have or len(_alnum(text)) < 2 or key in checked:
                     continue
+                # the gate saw nothing text-like at the line's place in that sample: no recogniser run
+                la = max(1e-6, (box[2] - box[0]) * (box[3] - box[1]))
+                if not any(_overlap(box, b) >= 0.25 * min(la, (b[2] - b[0]) * (b[3] - b[1])) for b in self.cands[c].boxes):
+                    checked[key] = False
+                    continue
                 checked[key] = self._same_text(box, text, c, imgs)
                 if checked[key]:
                     lines.setdefault(dst, []).append((box, text))
