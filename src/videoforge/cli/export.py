@@ -45,6 +45,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="write absolute clip paths in the CSV/Parquet (default: relative to the manifest's folder)")
     p.add_argument("--no-audio", action="store_true", help="drop audio from the clips")
     p.add_argument("--shard-size", type=int, default=1000, metavar="N", help="samples per WebDataset shard")
+    p.add_argument("--matte", action="store_true",
+                   help="also write each shot's alpha matte (the `videoforge matte` network) next to its clip as "
+                        "<shot_id>.alpha.mkv (grey FFV1, lossless, 255 = foreground); manifest column matte_path; "
+                        "WebDataset samples get a <shot_id>.alpha.mkv member")
     p.add_argument("--json", action="store_true", help="print the export summary as JSON on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
@@ -70,7 +74,8 @@ def main(args) -> int:
         summary = export_catalog(args.catalog, args.out, format=args.format, where=args.where,
                                  min_seconds=args.min_seconds, limit=args.limit, workers=args.workers,
                                  reencode=args.reencode, audio=not args.no_audio, shard_size=args.shard_size,
-                                 progress=not (args.quiet or args.json), absolute_paths=args.absolute_paths)
+                                 progress=not (args.quiet or args.json), absolute_paths=args.absolute_paths,
+                                 matte=args.matte)
     except SelectionError as e:
         raise UsageError(str(e)) from e
     except OSError as e:

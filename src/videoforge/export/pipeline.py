@@ -38,6 +38,7 @@ class ExportSummary:
     seconds: float = 0.0                  # wall time of the export
     errors: list[dict] = field(default_factory=list)  # {path, stage, message, shot_id}
     cancelled: bool = False
+    matted: int = 0                       # alpha-matte clips written (--matte)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -112,6 +113,7 @@ def export_catalog(
     absolute_paths: bool = False,
     cancel=None,
     on_event=None,
+    matte: bool = False,
 ) -> ExportSummary:
     """Export the selected shots of a catalog as clips plus a manifest; returns an ExportSummary.
 
@@ -185,6 +187,14 @@ def export_catalog(
         keep_abs = absolute_paths or format == "webdataset"   # webdataset: the packer reads the file
         path = os.path.abspath(clip.path) if keep_abs else os.path.relpath(clip.path, out_dir)
         rows.append(manifest_row(shot, clip, path, metrics))
+
+    if matte:   # per-shot alpha clips next to the clips (enhance/matte_export.py)
+        from videoforge.enhance.matte_export import MATTE_COLUMN, add_mattes
+
+        columns = columns + [MATTE_COLUMN]
+        summary.matted, matte_errors = add_mattes(rows, out_dir, absolute_paths or format == "webdataset",
+                                                  progress=progress)
+        summary.errors.extend(matte_errors)
 
     if format == "opensora":
         summary.manifest = write_opensora_csv(rows, columns, out_dir)

@@ -82,6 +82,10 @@ def write_webdataset(rows: list[dict], columns: list[str], out_dir: str, shard_s
                 meta = {c: r.get(c) for c in columns}
                 meta["path"] = f"{r['shot_id']}.mp4"
                 _add_member(tar, f"{r['shot_id']}.mp4", video)
+                if r.get("matte_path"):   # export --matte: the shot's alpha clip is one more member
+                    with open(r["matte_path"], "rb") as f:
+                        _add_member(tar, f"{r['shot_id']}.alpha.mkv", f.read())
+                    meta["matte_path"] = f"{r['shot_id']}.alpha.mkv"
                 _add_member(tar, f"{r['shot_id']}.json", json.dumps(meta, ensure_ascii=False).encode())
         os.replace(tmp, path)
         shards.append(path)
