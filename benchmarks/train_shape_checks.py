@@ -21,6 +21,19 @@
         cosine between captions that differ in one word (colour, shape or direction), pooled and
         at the differing word, after the STDiT's caption projection (--raw: the text encoder's
         own states)
+    python benchmarks/train_shape_checks.py x0 CKPT [--t 0.9 0.7 0.5 0.2]
+        the model's one-step clean-latent prediction x0 = z_t - t v under each shape word (and,
+        as a control, each of two colour words), from a real latent noised to level t. Scenes are
+        rendered three times with the same seed (same background, path) as circle / square /
+        triangle, so the true latent difference between two shapes at that position is known.
+        "gain" = the share of that true difference the prediction reproduces when only the word
+        changes (1 = follows the word fully, 0 = ignores it); "nearest" = the true shape whose
+        latent the prediction is closest to (word / input); "read" = the checker on the decoded
+        prediction. Is the shape word used at all (high t), and is the outline kept (low t)?
+    python benchmarks/train_shape_checks.py export LAST TEMPLATE OUT
+        a generator checkpoint of a run's current training state (LAST = OUT_DIR/stdit/last.pt, its
+        EMA weights, as the loop exports them) in the format of TEMPLATE (an exported snapshot of the
+        same run, e.g. stdit-step1000.pt): probes at steps the config did not keep
 """
 
 from __future__ import annotations
@@ -174,6 +187,87 @@ def textcos(ckpt: str, raw: bool) -> None:
     print(json.dumps({"checkpoint": ckpt, "states": "text encoder" if raw else "STDiT projection", **out}))
 
 
+@torch.no_grad()
+def x0_check(ckpt: str, levels: list[float], cfg_text: float, radius: float = 0.25, seed: int = 11) -> None:
+    from videoforge.models.pipeline import Pipeline
+    from videoforge.train.data import decode_rgb
+
+    pipe = Pipeline.load(ckpt)
+    sc, st = pipe.latent_scale, pipe.gen.stdit
+    cols, shp = list(shapes.COLOURS), list(shapes.SHAPES)
+    rng = np.random.default_rng(seed)
+    speeds = shapes.speeds_for(radius)
+    scenes = [(c, d, float(rng.uniform(*speeds["slow"])), int(rng.integers(2**31)))
+              for c in cols for d in shapes.DIRECTIONS]
+    # per scene: the three shapes in its colour, then a circle in the next colour (colour control)
+    clips = [shapes.ShapeClip(c, s, d, "slow", tr, "", sd, radius) for c, d, tr, sd in scenes for s in shp]
+    clips += [shapes.ShapeClip(cols[(cols.index(c) + 1) % len(cols)], "circle", d, "slow", tr, "", sd, radius)
+              for c, d, tr, sd in scenes]
+    with tempfile.TemporaryDirectory() as tmp:
+        frames = [decode_rgb(p, 17, 32, 32) for p in shapes.write_clips(clips, tmp, frames=17, size=64)]
+    x = torch.from_numpy(np.stack(frames)).permute(0, 4, 1, 2, 3).float() / 127.5 - 1
+    z = torch.cat([pipe.ae.encode(x[i:i + 16]) for i in range(0, len(x), 16)]) * sc
+    N = len(scenes)
+    zs = z[:3 * N].view(N, 3, *z.shape[1:])          # (scene, shape, C, T, H, W)
+    zc = z[3 * N:]                                   # next colour, circle
+    lo, hi = float(pipe.scaler.lo[0]), float(pipe.scaler.hi[0])
+
+    def x0_hat(zt, t, prompts):
+        B = len(prompts)
+        y, m = pipe.gen.encode_text(prompts)
+        met = pipe.scaler.normalize([{pipe.scaler.names[0]: (lo + hi) / 2}] * B)
+        tt = torch.full((B,), float(t))
+        vc = st(zt, tt, y, m, met, drop_metrics=torch.ones(B, dtype=torch.bool))
+        vu = st(zt, tt, y, m, met, drop_text=torch.ones(B, dtype=torch.bool), drop_metrics=torch.ones(B, dtype=torch.bool))
+        return zt - t * (vu + cfg_text * (vc - vu))
+
+    def gain(pa, pb, ta, tb):   # share of the true difference ta - tb that pa - pb reproduces, per scene
+        d_true, d_pred = (ta - tb).flatten(1), (pa - pb).flatten(1)
+        return ((d_pred * d_true).sum(1) / d_true.pow(2).sum(1).clamp_min(1e-8))
+
+    noise = torch.randn(zs[:, 0].shape, generator=torch.Generator().manual_seed(0))
+    for t in levels:
+        g_shape, near_word, near_in, read_word, read_in = [], [], [], [], []
+        for a in range(3):                           # input shape
+            zt = (1 - t) * zs[:, a] + t * noise
+            preds = [x0_hat(zt, t, [shapes.caption_for(c, shp[w], d, False) for c, d, _, _ in scenes]) for w in range(3)]
+            for w in range(3):
+                dist = torch.stack([(preds[w] - zs[:, k]).flatten(1).pow(2).sum(1) for k in range(3)], 1)
+                near = dist.argmin(1)
+                near_word += (near == w).tolist()
+                near_in += (near == a).tolist()
+                rd = [shapes.read_clip(f).shape for f in _u8(pipe.ae.decode(preds[w] / sc))]
+                read_word += [r == shp[w] for r in rd]
+                read_in += [r == shp[a] for r in rd]
+            for w1 in range(3):
+                for w2 in range(w1 + 1, 3):
+                    g_shape += gain(preds[w1], preds[w2], zs[:, w1], zs[:, w2]).tolist()
+        # colour control: the circle scene under its own colour word and the next colour's
+        zt = (1 - t) * zs[:, 0] + t * noise
+        nxt = [cols[(cols.index(c) + 1) % len(cols)] for c, _, _, _ in scenes]
+        pa = x0_hat(zt, t, [shapes.caption_for(c, "circle", d, False) for c, d, _, _ in scenes])
+        pb = x0_hat(zt, t, [shapes.caption_for(n, "circle", d, False) for n, (_, d, _, _) in zip(nxt, scenes)])
+        g_col = gain(pa, pb, zs[:, 0], zc).tolist()
+        f = lambda v: round(float(np.mean(v)), 3)   # noqa: E731
+        print(json.dumps({"t": t, "scenes": N, "shape_gain": f(g_shape), "ci95_shape_gain": evaluate.bootstrap_ci(g_shape),
+                          "colour_gain": f(g_col), "ci95_colour_gain": evaluate.bootstrap_ci(g_col),
+                          "n": len(near_word), "nearest_is_word": f(near_word), "nearest_is_input": f(near_in),
+                          "read_is_word": f(read_word), "read_is_input": f(read_in)}), flush=True)
+
+
+def export_snapshot(last: str, template: str, out: str) -> None:
+    from videoforge.models.safeload import load_checkpoint
+
+    run, tpl = torch.load(last, map_location="cpu", weights_only=False), load_checkpoint(template)
+    state = {k: run["ema"][k].to(v.dtype) if run.get("ema") and k in run["ema"] else v for k, v in run["model"].items()}
+    tpl["stdit"]["state"] = {k[len("stdit."):]: v for k, v in state.items() if k.startswith("stdit.")}
+    if tpl["text_encoder"].get("state") is not None:
+        tpl["text_encoder"]["state"] = {k[len("text_encoder."):]: v for k, v in state.items()
+                                        if k.startswith("text_encoder.")}
+    torch.save(tpl, out)
+    print(json.dumps({"step": run["step"], "out": out}))
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -195,6 +289,14 @@ def main(argv=None) -> int:
     tc = sub.add_parser("textcos", help="cosine of captions that differ in one word")
     tc.add_argument("checkpoint")
     tc.add_argument("--raw", action="store_true")
+    x = sub.add_parser("x0", help="one-step x0 prediction under each shape word: is the word used, is the outline kept?")
+    x.add_argument("checkpoint")
+    x.add_argument("--t", type=float, nargs="+", default=[0.9, 0.7, 0.5, 0.2])
+    x.add_argument("--cfg-text", type=float, default=4.0)
+    e = sub.add_parser("export", help="a generator checkpoint of a run's last.pt (EMA weights)")
+    e.add_argument("last")
+    e.add_argument("template")
+    e.add_argument("out")
     a = p.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     if a.cmd == "ceiling":
@@ -203,6 +305,10 @@ def main(argv=None) -> int:
         probe(a.checkpoint, a.which, a.seeds, a.frames, a.cfg_text, a.steps)
     elif a.cmd == "denoise":
         denoise(a.checkpoint, a.t, a.cfg_text)
+    elif a.cmd == "export":
+        export_snapshot(a.last, a.template, a.out)
+    elif a.cmd == "x0":
+        x0_check(a.checkpoint, a.t, a.cfg_text)
     elif a.cmd == "noise":
         noise_check(a.checkpoint)
     else:
