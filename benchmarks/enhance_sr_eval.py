@@ -124,10 +124,13 @@ def main(argv=None) -> int:
     ap.add_argument("--auto", action="store_true",
                     help="session 8: net = the plain call (model picked per clip by the degradation estimate), "
                          "single = the picked model's single-frame twin; --weights/--single are ignored")
-    ap.add_argument("--rows", help="only summarise the per-clip JSON lines in this log (no runs)")
+    ap.add_argument("--rows", help="only summarise the per-clip JSON lines in this log (no runs); "
+                                   "several logs: comma-separated (runs split with --only)")
+    ap.add_argument("--only", help="run only these clips, e.g. 'Megamind.avi:1,tree.avi:0' (to split a run "
+                                   "over processes; merge the logs with --rows)")
     a = ap.parse_args(argv)
     if a.rows:
-        rows = [json.loads(l) for l in open(a.rows) if l.startswith('{"source"')]
+        rows = [json.loads(l) for path in a.rows.split(",") for l in open(path) if l.startswith('{"source"')]
         out = {"clips": rows, "summary": summarize(rows)}
         if any(r["source"] == "Megamind.avi" and r["part"] == 0 for r in rows):
             # Megamind.avi starts with an all-black frame: bicubic is exact there (PSNR unbounded),
@@ -140,7 +143,10 @@ def main(argv=None) -> int:
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="m_sr_eval_") as tmp:
+        only = set(a.only.split(",")) if a.only else None
         for ci, (src, part, hr) in enumerate(heldout_clips(a.seg, a.megamind_segments, a.tree_segments, a.photo_frames, a.max_photos)):
+            if only is not None and f"{src}:{part}" not in only:
+                continue   # the seed below stays tied to the clip's index, so a split run draws the same inputs
             h, w = hr.shape[1] // 4 * 4, hr.shape[2] // 4 * 4
             hr = np.ascontiguousarray(hr[:, :h, :w])
             real = src.endswith(".avi")
