@@ -6,7 +6,8 @@
 A fresh validation set from the TRAIN sources (sr_data.TRAIN_PHOTOS + vtest.avi) with seeds
 used neither by the training pool nor by train_sr's own validation set: --n clips
 PIL-bicubic x1/4 ("bi") and --n clips degrade.second_order(TRAIN) ("blind"), 5 frames.
-Every network runs on the same clips; "auto" = the selector's pick (degrade_estimate) per clip
+Every network runs on the same clips ("X_noprop": X's recurrent weights with the propagated
+state zeroed, an ablation of what the neighbours contribute); "auto" = the selector's pick (degrade_estimate) per clip
 between the given clean and blind networks. Y-PSNR gain over bicubic per clip, mean with a
 95 % bootstrap interval over clips, and the paired difference new - current shipped.
 """
@@ -52,6 +53,13 @@ def main(argv=None) -> int:
     if a.blind_single:
         nets["blind_single"] = a.blind_single
     models = {k: weights.load_sr(p)[0] for k, p in nets.items()}
+    # ablation: the same recurrent weights with the propagated state zeroed (does the net use neighbours?)
+    from videoforge.enhance.sr_model import SRNet
+
+    for k in ("current", "clean", "blind"):
+        m = SRNet(ch=models[k].ch, recurrent=False)
+        m.load_state_dict(models[k].state_dict())
+        models[f"{k}_noprop"] = m.eval()
     sel = DegradationSelector.load()
     rng = np.random.default_rng(a.seed)
     res = {}
