@@ -71,8 +71,19 @@ def test_training_records_radius_and_stops_on_its_budget(tmp_path):
             "metrics": {"names": [], "lo": [], "hi": []}, "video": {"height": 16, "width": 16, "fps": 8.0}}
     torch.save(base, tmp_path / "base.pt")
     path = train_continuation(str(tmp_path / "base.pt"), str(tmp_path / "out"), steps=500, videos=2, video_frames=21,
-                              context=2, chunk=2, batch=2, progress=False, radius=0.3, minutes=1e-9)
+                              context=3, chunk=2, batch=2, progress=False, radius=0.3, minutes=1e-9)
     spec = torch.load(path, weights_only=False)["continuation"]
     assert spec["steps_planned"] == 500 and spec["steps"] == 1   # the budget ends it after its one step
-    assert spec["radius"] == 0.3 and video_radius(path) == 0.3
+    assert spec["radius"] == 0.3 and video_radius(path) == 0.3 and spec["context_frames"] == 3
     assert video_radius(str(tmp_path / "base.pt")) == shapes.DEFAULT_RADIUS   # older checkpoints: 1/7
+
+
+def test_windows_before_the_start_repeat_the_first_latent_frame():
+    """A 3-frame context trained as the sampler fills it from 8 frames (2 latent frames): the
+    first latent frame repeated."""
+    from videoforge.continuation.train import window
+
+    z = torch.arange(6.0).view(1, 6, 1, 1).expand(2, 6, 2, 2)
+    assert window(z, 2, 3)[0, :, 0, 0].tolist() == [2.0, 3.0, 4.0]
+    assert window(z, -1, 5)[0, :, 0, 0].tolist() == [0.0, 0.0, 1.0, 2.0, 3.0]
+    assert window(z, -2, 5).shape == (2, 5, 2, 2)

@@ -43,6 +43,13 @@ def encode_videos(pipe, videos, frames: int) -> tuple[list[torch.Tensor], list[s
     return lats, caps
 
 
+def window(z: torch.Tensor, start: int, width: int) -> torch.Tensor:
+    """Latent frames [start, start + width) of z (C, T, h, w); a negative start repeats frame 0."""
+    if start >= 0:
+        return z[:, start:start + width]
+    return torch.cat([z[:, :1].expand(-1, -start, -1, -1), z[:, :width + start]], 1)
+
+
 def train_continuation(base: str, out: str, steps: int = 600, videos: int = 96, video_frames: int = 65,
                        context: int = 2, chunk: int = 3, context_noise_max: float = 0.3, infer_noise: float | None = None,
                        batch: int = 8, lr: float = 2e-4, seed: int = 0, progress: bool = True,
@@ -79,6 +86,10 @@ def train_continuation(base: str, out: str, steps: int = 600, videos: int = 96, 
         ys = [pipe.gen.encode_text([c]) for c in caps]
     W = context + chunk
     T = lats[0].shape[1]
+    # 8 context frames encode to 2 latent frames; a longer context is filled at generation by
+    # repeating the first one (sample.extend_latent), so windows starting up to `pad_max` frames
+    # before the video's start, padded the same way, are trained too (none for a 2-frame context).
+    pad_max = max(int(context) - 2, 0)
     if T < W:
         raise ValueError(f"videos of {video_frames} frames give {T} latent frames, fewer than context + chunk = {W}")
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.0)
@@ -99,8 +110,8 @@ def train_continuation(base: str, out: str, steps: int = 600, videos: int = 96, 
                 log(f"time budget of {minutes:g} min spent after {step} steps")
                 break
         idx = rng.integers(0, len(lats), batch)
-        starts = rng.integers(0, T - W + 1, batch)
-        win = torch.stack([lats[i][:, s:s + W] for i, s in zip(idx, starts)])
+        starts = rng.integers(-pad_max, T - W + 1, batch)
+        win = torch.stack([window(lats[i], s, W) for i, s in zip(idx, starts)])
         ctx, x0 = win[:, :, :context], win[:, :, context:]
         anchor = None
         if concat >= 2:   # a true frame from the video's past (index >= 1: a mid-video latent, as in a context)
