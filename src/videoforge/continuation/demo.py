@@ -23,6 +23,8 @@ def main(argv=None) -> int:
     p.add_argument("--base", default=None, help="generator checkpoint (default: OUT/../train/stdit/stdit.pt)")
     p.add_argument("--steps", type=int, default=900)
     p.add_argument("--videos", type=int, default=48)
+    p.add_argument("--minutes", type=float, default=None,
+                   help="wall-clock cap per trained model on a busy machine (stops early, schedule completed)")
     p.add_argument("--compare", action="store_true", help="also train without context noise and evaluate both")
     p.add_argument("--concat", type=int, default=2, choices=(0, 1, 2),
                    help="channel-concatenated context: 1 the last context frame, 2 also an anchor (default 2)")
@@ -41,9 +43,10 @@ def main(argv=None) -> int:
         log(f"{base} missing: training the demo generator first (make demo-train)")
         subprocess.run([sys.executable, "-m", "videoforge.train.demo", "--out", os.path.dirname(os.path.dirname(base))],
                        check=True)
-    # the measured models' settings (session 7: docs/benchmarks/codec.md)
+    # the measured models' settings (sessions 7-8: docs/benchmarks/codec.md); shapes of radius 1/4,
+    # the demo generator's own since its run 7 (continuation/data.py CONTINUE_RADIUS)
     kw = dict(steps=a.steps, videos=a.videos, video_frames=49, batch=8, lr=5e-4, concat=a.concat,
-              context_timestep=not a.no_context_timestep)
+              context_timestep=not a.no_context_timestep, minutes=a.minutes)
     path = train_continuation(base, out, context_noise_max=0.3, **kw)
     if a.compare:
         plain = train_continuation(base, out, context_noise_max=0.0, **kw)
