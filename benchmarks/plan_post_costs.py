@@ -30,6 +30,7 @@ GENERATED = [(320, 180), (1280, 720)]
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--keys", default=None, help="with --write: only these comma-separated rows (e.g. suitability/lite)")
     args = ap.parse_args()
     paths = [os.path.join(DATA, c) for c in CLIPS if os.path.exists(os.path.join(DATA, c))]
     reg = shipped_registry()
@@ -56,16 +57,23 @@ def main() -> int:
     if args.write:
         with open(SHIPPED_COSTS) as f:
             doc = json.load(f)
-        for key in ("suitability/default", "caption/metadata", "caption/openai", "embed/visual",
-                    "forecast/shots_per_second", "forecast/suitable_fraction", "forecast/suit_cpu_per_frame",
-                    "forecast/suit_cpu_per_mpx"):
+        keys = ("suitability/default", "suitability/lite", "caption/metadata", "caption/openai", "embed/visual",
+                "forecast/shots_per_second", "forecast/suitable_fraction", "forecast/suit_cpu_per_frame",
+                "forecast/suit_cpu_per_mpx")
+        for key in (args.keys.split(",") if args.keys else keys):
+            if key == "suitability/lite" and "suitability/lite" not in out:
+                continue   # not measured (no lite model)
             v = reg[key]
             doc["costs"][key] = {"cpu_seconds": round(v.cpu_seconds, 8), "fixed_cpu_seconds": round(v.fixed_cpu_seconds, 6),
                                  "usd": 0.0}
-        doc["post_source"] = ("benchmarks/plan_post_costs.py on " + ", ".join(CLIPS) + " (real) and two generated H.264 "
-                              "files (320x180, 1280x720), 2-core shared machine under load; suitability/default per "
-                              "shot beyond its features' decoding (priced per frame, sampled per input); "
-                              "caption/openai per-shot CPU: its client's loading only, refined by runs")
+        if args.keys:
+            doc["lite_source"] = ("benchmarks/plan_post_costs.py --keys " + args.keys + ": measured after the other post "
+                                  "stages on the same clips (shared loading paid), busy 2-core machine")
+        else:
+            doc["post_source"] = ("benchmarks/plan_post_costs.py on " + ", ".join(CLIPS) + " (real) and two generated "
+                                  "H.264 files (320x180, 1280x720), 2-core shared machine under load; suitability/default "
+                                  "per shot beyond its features' decoding (priced per frame, sampled per input); "
+                                  "caption/openai per-shot CPU: its client's loading only, refined by runs")
         with open(SHIPPED_COSTS, "w") as f:
             json.dump(doc, f, indent=1)
     return 0

@@ -219,18 +219,32 @@ def measure_post(catalog: Catalog, reg: dict[str, Variant], durations: list[floa
     per: dict[str, float] = {}
     units: dict[str, float] = {}
     frames_all = _suit_frames(catalog, infos, reg) if infos else 0.0
+    stage_keys = []
     for stage, st in res["stages"].items():
         key = f"{stage}/{chain[stage]}"
         units[key] = mpx if reg[key].unit == "mpx" else float(shots)
         work = st["cpu_seconds"] - (frames_all if stage == "suitability" else 0.0)
         per[key] = max(work, 0.0) / max(units[key], 1e-9)   # loading included; corrected below
+        stage_keys.append((stage, chain[stage]))
+    # the lite suitability model (no frame decoding), after the default: its imports are paid
+    from videoforge.plan.registry import available
+
+    if available(reg["suitability/lite"]) and "suitability/lite" not in skip:
+        lres = run_post(catalog, {**OFF, "suitability": "lite"}, ids)
+        st = lres["stages"].get("suitability")
+        if st:
+            units["suitability/lite"] = float(shots)
+            per["suitability/lite"] = st["cpu_seconds"] / shots
+            stage_keys.append(("suitability", "lite"))
+        # the default's scores stay the catalog's (the gate's share below is the default's)
+        run_post(catalog, {**OFF, "suitability": "default"}, ids) if "suitability" in res["stages"] else None
     one = ids[0]
     one_shots = catalog.query(f"SELECT count(*) FROM shots WHERE video_id = '{one}'")[1][0][0]
     one_row = catalog.query(f"SELECT frames, width, height FROM videos WHERE video_id = '{one}'")[1]
     one_mpx = float(one_row[0][0] or 0) * float(one_row[0][1] or 0) * float(one_row[0][2] or 0) / 1e6 if one_row else 0.0
     bare = min(_child_cpu(_BARE) for _ in range(2))
     with tempfile.TemporaryDirectory(prefix="vf-post-fixed-") as tmp:
-        for stage, variant in sorted(chain.items()):
+        for stage, variant in sorted(stage_keys):
             key = f"{stage}/{variant}"
             if key not in per or key in skip:
                 continue
@@ -245,7 +259,14 @@ def measure_post(catalog: Catalog, reg: dict[str, Variant], durations: list[floa
             one_frames = _suit_frames(catalog, infos, reg, only=one) if infos and stage == "suitability" else 0.0
             load = max(extra - per[key] * one_units - one_frames, 0.0)
             # per unit over the whole sample, less the loading the in-process run also paid once
-            per[key] = max(per[key] * units[key] - load, 0.0) / max(units[key], 1e-9)
+            # (the first stage of the in-process run paid the shared loading too; the ones after
+            # it did not: its own part only is taken off the others)
+            shared = sum(reg[k].fixed_cpu_seconds for k in reg[key].loads if k in reg)
+            first = stage_keys and (stage, variant) == stage_keys[0]
+            paid_in_run = load if first else max(load - shared, 0.0)
+            per[key] = max(per[key] * units[key] - paid_in_run, 0.0) / max(units[key], 1e-9)
+            # a fresh process paid the shared component too: the variant's own loading is the rest
+            load = max(load - shared, 0.0)
             reg[key].fixed_cpu_seconds = load
             out[key + ":fixed"] = load
     for key, v in per.items():

@@ -153,7 +153,7 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
             detected = {p for ch_items, ps in groups.items() if dict(ch_items).get("shots") != "none" for p in ps}
             pinfos = [info_by_path.get(p) or probe_input(p) for p in paths]
             frame_cpu = None
-            if ch.get("suitability", "off") != "off":
+            if ch.get("suitability", "off") == "default":   # the lite model decodes no frame
                 # the features' decoding at the shots actually found (the sample's per-frame costs)
                 per_video = dict(catalog.query("SELECT v.path, count(*) FROM shots s JOIN videos v USING (video_id) "
                                                "GROUP BY v.path")[1])

@@ -137,9 +137,15 @@ def observe_post(reg: dict[str, Variant], res: dict, durations: list[float], det
         if units <= 0:
             continue
         load = 0.0
-        if key not in loaded:
+        own = key not in loaded
+        if own:
             load = v.fixed_cpu_seconds
             loaded.add(key)
+        # shared loading (`load/...`) is paid by the first stage of this process that needs it
+        shared = [k for k in v.loads if k in reg and k not in loaded]
+        for k in shared:
+            load += reg[k].fixed_cpu_seconds
+            loaded.add(k)
         # one call cannot tell loading from per-unit work: both are taken to be off by the same
         # factor (as for engine calls), so a registry far off (another machine) converges
         pred = load + v.cpu_seconds * units
@@ -150,7 +156,12 @@ def observe_post(reg: dict[str, Variant], res: dict, durations: list[float], det
             actual = max(actual - suit_frame_cpu, 0.25 * actual)
         ratio = actual / pred if pred > 0 else 1.0
         per = v.cpu_seconds * ratio if pred > 0 else actual / units
-        fold(v, per, float(units), source, fixed=v.fixed_cpu_seconds * ratio if load > 0 else None)
+        fold(v, per, float(units), source, fixed=v.fixed_cpu_seconds * ratio if own and load > 0 else None)
+        for k in shared:
+            c = reg[k]
+            if c.fixed_cpu_seconds > 0 and pred > 0:
+                fold(c, 0.0, 1.0, source, fixed=c.fixed_cpu_seconds * ratio)
+                seen[k] = c.fixed_cpu_seconds
         seen[key] = per
         if stage == "caption":
             r = st.get("result") or {}

@@ -63,7 +63,7 @@ def post_cost(info: InputInfo, ch: dict[str, str], no_detector: bool, reg: dict[
     g = gated_share(ch, reg)
     suit = reg[f"suitability/{ch['suitability']}"]
     cpu = suit.cpu_seconds * n
-    if ch["suitability"] != "off":
+    if ch["suitability"] == "default":   # the lite model decodes no frame
         cpu += suitability_frame_cpu(info, n, reg)
     cpu += n * g * (reg[f"caption/{ch['caption']}"].cpu_seconds + reg[f"embed/{ch['embed']}"].cpu_seconds)
     return cpu
@@ -76,8 +76,12 @@ def post_usd(info: InputInfo, ch: dict[str, str], no_detector: bool, reg: dict[s
 
 
 def post_fixed_keys(ch: dict[str, str], reg: dict[str, Variant]) -> list[str]:
-    """Variants whose loading (model, embedder, client) this chain needs, paid once per plan."""
-    return [f"{s}/{v}" for s, v in sorted(ch.items()) if reg[f"{s}/{v}"].fixed_cpu_seconds > 0]
+    """Loading this chain needs, each paid once per plan: its variants' own (model, embedder,
+    client) and the shared components they load (`load/...`: paid once whichever stages use
+    them; the planner's loading variables take the union over the plan's chains)."""
+    keys = [f"{s}/{v}" for s, v in sorted(ch.items()) if reg[f"{s}/{v}"].fixed_cpu_seconds > 0]
+    shared = sorted({k for s, v in ch.items() for k in reg[f"{s}/{v}"].loads if k in reg and reg[k].fixed_cpu_seconds > 0})
+    return keys + shared
 
 
 def post_quality(ch: dict[str, str], reg: dict[str, Variant], goal: str | None = None) -> dict[str, float]:
@@ -119,10 +123,11 @@ def run_post(catalog, ch: dict[str, str], video_ids: list[str], caption_cfg: dic
 
     def suitability():
         from videoforge.curate.suitability import load_model, score_catalog
+        from videoforge.plan.registry import SUIT_LITE_MODEL
 
-        return score_catalog(catalog, load_model(), where=where)
+        return score_catalog(catalog, load_model(SUIT_LITE_MODEL if ch["suitability"] == "lite" else None), where=where)
 
-    if ch["suitability"] == "default":   # imports inside the timed part: they are the stage's loading
+    if ch["suitability"] in ("default", "lite"):   # imports inside the timed part: they are the stage's loading
         timed("suitability", suitability)
         out["suitable"] = int(catalog.query(
             f"SELECT count(*) FROM shots WHERE {where} AND suitability >= {GATE_THRESHOLD}")[1][0][0])

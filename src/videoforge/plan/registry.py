@@ -25,6 +25,7 @@ import os
 from dataclasses import asdict, dataclass, field
 
 SHIPPED_COSTS = os.path.join(os.path.dirname(__file__), "default_costs.json")
+SUIT_LITE_MODEL = os.path.join(os.path.dirname(__file__), "models", "suitability_lite.npz")
 
 # Quality names and what they mean (all 0-1, higher is better).
 QUALITIES = {
@@ -36,6 +37,11 @@ QUALITIES = {
     "caption_fields": "fraction of the six caption parts the backend fills (by construction of the backend)",
     "visual_recall": "query-by-example recall@1: a re-encoded 90 %-cropped frame finds its shot",
     "coverage": "fraction of the footage (by duration) the plan analyses",
+    # the enhancement stages' figures are not 0-1 and no goal weighs them (they are separate
+    # commands: `videoforge enhance`, `videoforge matte`); listed so a user sees cost and quality
+    "keyframe_recall": "query-by-example recall@1 with this keyframe density relative to the default density (random frames, 90 % crops)",
+    "sr_psnr_gain_db": "super-resolution: Y-PSNR gain over bicubic in dB on held-out real clips (not 0-1)",
+    "matte_mad": "matting: mean absolute alpha error on held-out composites (lower is better; not 0-1)",
 }
 
 _BENCH = "docs/BENCHMARKS.md, shots table (239 real cuts; 34 xfade gradual transitions)"
@@ -43,12 +49,23 @@ _TEXT = "docs/BENCHMARKS.md, on-screen word search end to end (held-out generato
 _METRICS = "docs/benchmarks/plan.md, metric agreement vs full rate (benchmarks/plan_quality.py)"
 _TEXT_LEAN = ("docs/benchmarks/text.md, session 5: one extra OCR read per 250 frames instead of 125 lost 4 of 118 "
               "words end to end on unseen set E (0.949 -> 0.915); applied to ocr/on's 0.961: 0.961 - 4/118")
-_SUIT = "docs/BENCHMARKS.md, suitability ROC-AUC on the frozen held-out set (316 shots): 0.939 [0.894, 0.974]"
+_SUIT = ("docs/BENCHMARKS.md, suitability ROC-AUC of the shipped model (3d35970b37d1) on frozen set v2 (319 shots): "
+         "0.930 [0.886, 0.973] (0.939 was the session-5 model on set v1)")
 _VISUAL = "docs/BENCHMARKS.md, search: re-encoded 90 %-cropped frame finds its shot, recall@1 1.000 (200 and 600 shots)"
 _CAPTION = ("by construction: the metadata captioner fills 4 of the 6 parts (subject and environment are "
             "unsupported, curate/captions/metadata.py); an OpenAI-compatible model is asked for all six "
             "(JSON schema). Caption *content* quality is not measured in this project")
 
+_SUIT_LITE = ("docs/benchmarks/plan.md session 8, benchmarks/plan_suitability_lite.py: the suitability model on "
+              "metric columns + keyframe measures only (no frame decoding), chosen by grouped CV on the TRAIN split, "
+              "scored once on frozen set v2 (319 shots); the default model's figure is on the same shots")
+_ENHANCE = ("docs/benchmarks/enhance.md session 7: held-out real clips (n = 8), PIL-bicubic input, "
+            "+0.53 dB [+0.30, +0.75] over bicubic")
+_MATTE = "docs/BENCHMARKS.md, matting: alpha MAD 0.0726 [0.0620, 0.0831] on 40 held-out composites"
+_KEYFRAMES = ("docs/benchmarks/plan.md session 8, benchmarks/plan_keyframes.py: visual query-by-example recall@1 "
+              "with fewer keyframes per shot")
+# the default suitability model's figure on frozen set v2 (the lite model's set); replaced by
+# default_quality.json when benchmarks/plan_suitability_lite.py --save wrote it
 _NOT_MEASURED = ("quality not measured here: no CLIP/SigLIP weights can be downloaded on this machine; "
                  "cost measured on the real architecture with random weights (benchmarks/plan_embed_costs.py)")
 # local model folders of the embedders that need weights (search/embedders/hf_clip.py)
@@ -77,6 +94,10 @@ class Variant:
     cost_source: str = "shipped"
     samples: int = 0               # measurements folded into cpu_seconds
     units_measured: float = 0.0
+    # shared loading (`load/...` rows) this variant needs besides its own `fixed_cpu_seconds`:
+    # paid once per process, whichever of the variants that need it runs first (a plan pays it
+    # once however many stages use it)
+    loads: tuple = ()
 
     @property
     def key(self) -> str:
@@ -102,7 +123,13 @@ _VARIANTS: list[Variant] = [
     Variant("overhead", "video", "video", optional=False,
             description="per video: fingerprint, probe, the commit, keyframe publishing"),
     Variant("decode", "default", "mpx", optional=False, description="decode and scale to analysis size; probe"),
-    Variant("keyframes", "default", "second", optional=False, description="keyframe candidates and JPEGs"),
+    Variant("keyframes", "default", "second", {"keyframe_recall": 1.0}, _KEYFRAMES, optional=False,
+            description="keyframe candidates and JPEGs (at most 6 per shot)"),
+    # fewer keyframes per shot (KeyframeSelector.max_per_shot): measured, listed, not planned -
+    # on the measured footage they saved no engine CPU (within noise) and lost no recall; they
+    # matter for per-keyframe embedders (CLIP/SigLIP: CPU per keyframe), which have no quality figure
+    Variant("keyframes", "sparse", "second", {}, _KEYFRAMES, "at most 2 keyframes per shot"),
+    Variant("keyframes", "single", "second", {}, _KEYFRAMES, "one keyframe per shot"),
     Variant("shots", "videoforge", "frame", {"shot_f1": 0.944, "gradual_recall": 0.794}, _BENCH,
             "videoforge's colour-structure detector (default)"),
     Variant("shots", "pyscenedetect", "frame", {"shot_f1": 0.977, "gradual_recall": 0.35}, _BENCH,
@@ -126,17 +153,22 @@ _VARIANTS: list[Variant] = [
     # its features decode every frame of every shot again (frame and quality features): that
     # part is priced per decoded frame (plan/costs.suitability_frame_cpu, timed on a sample of
     # each input); `cpu_seconds` here is the rest per shot (keyframe features, the model, the write)
-    Variant("suitability", "default", "shot", {"suitability_auc": 0.939}, _SUIT,
-            "the shipped suitability model scores every shot (curate/suitability.py)"),
+    Variant("suitability", "default", "shot", {"suitability_auc": 0.930}, _SUIT,
+            "the shipped suitability model scores every shot (curate/suitability.py)", loads=("load/post_common",)),
+    # the same model family on the features that need no second decoding (metric columns,
+    # keyframe measures): per shot only, no per-frame part (plan/costs.suitability_frame_cpu)
+    Variant("suitability", "lite", "shot", {}, _SUIT_LITE,
+            "a suitability model on metric columns and keyframe measures only (no frame decoding)",
+            loads=("load/post_common",)),
     Variant("suitability", "off", "shot", {"suitability_auc": 0.0}, "by construction: no score", "no suitability score"),
     Variant("gate", "all", "shot", {}, "no gate: every shot gets the captioner and embedder",
             "caption and embed every shot"),
     Variant("gate", "suitable", "shot", {}, _GATE,
             f"caption and embed only shots with suitability >= {GATE_THRESHOLD} (cheap gates expensive)"),
     Variant("caption", "metadata", "shot", {"caption_fields": 4 / 6}, _CAPTION,
-            "offline captions from the shot's measured metrics"),
+            "offline captions from the shot's measured metrics", loads=("load/post_common",)),
     Variant("caption", "openai", "shot", {"caption_fields": 1.0}, _CAPTION,
-            "an OpenAI-compatible vision model (tokens and USD per call)"),
+            "an OpenAI-compatible vision model (tokens and USD per call)", loads=("load/post_common",)),
     Variant("caption", "off", "shot", {"caption_fields": 0.0}, "by construction: no caption", "no captions"),
     Variant("embed", "visual", "shot", {"visual_recall": 1.0}, _VISUAL,
             "offline query-by-example embedder over the shot's keyframes (search index)"),
@@ -149,6 +181,19 @@ _VARIANTS: list[Variant] = [
     Variant("embed", "siglip", "shot", {}, _NOT_MEASURED,
             "SigLIP image embeddings of the shot's keyframes (local model folder: VIDEOFORGE_SIGLIP_MODEL)"),
     Variant("embed", "off", "shot", {"visual_recall": 0.0}, "by construction: no vectors", "no visual index"),
+    # -- shared loading: paid once per process by the first stage that needs it --------------
+    Variant("load", "post_common", "process", optional=False,
+            description="what the per-shot stages load in common (curate and catalog-write machinery): "
+                        "paid once per run --plan, by whichever of them runs first"),
+    # -- enhancement: separate commands (`videoforge enhance`, `videoforge matte`), priced per
+    # decoded megapixel of the input; no goal of `plan` uses them (listed with cost and quality)
+    Variant("enhance", "sr_x4", "mpx", {"sr_psnr_gain_db": 0.53}, _ENHANCE,
+            "`videoforge enhance --scale 4`: the recurrent x4 super-resolution network (CPU, 1 thread)"),
+    Variant("enhance", "sr_x2", "mpx", {"sr_psnr_gain_db": 0.53}, _ENHANCE + " (x2 runs the x4 network, then downsizes)",
+            "`videoforge enhance --scale 2`"),
+    Variant("matte", "default", "frame", {"matte_mad": 0.0726}, _MATTE,
+            "`videoforge matte`: the recurrent matting network at a 96 px long side, refined at full size "
+            "(CPU per frame measured at 640x360)"),
     # -- how the engine calls run: CPU per plan, not quality ---------------------------------
     Variant("pool", "parallel", "none", {}, "no quality effect", "each call over 2+ videos spawns a worker per core"),
     Variant("pool", "inline", "none", {}, "no quality effect",
@@ -182,6 +227,10 @@ _VARIANTS: list[Variant] = [
 ENGINE_STAGES = ("metrics", "ocr", "shots")
 POST_STAGES = ("caption", "embed", "gate", "suitability")
 PLAN_STAGES = ("pool", "coverage")
+# stages the registry prices but `plan` does not chain (separate commands)
+STANDALONE_STAGES = ("enhance", "matte")
+# keyframe density variants -> KeyframeSelector.max_per_shot (apply_to_config sets it)
+KEYFRAME_DENSITY = {"keyframes/sparse": 2, "keyframes/single": 1}
 
 QUALITY_FILE = os.path.join(os.path.dirname(__file__), "default_quality.json")
 
@@ -214,6 +263,14 @@ def _source_key(key: str) -> str:
         return "gate_pass_source"
     if key in ("embed/clip", "embed/siglip"):
         return "embed_source"
+    if key in ("keyframes/sparse", "keyframes/single"):
+        return "keyframes_source"
+    if key in ("suitability/lite",):
+        return "lite_source"
+    if key.split("/")[0] in ("enhance", "matte"):
+        return "enhance_source"
+    if key.startswith("load/"):
+        return "load_source"
     if key.split("/")[0] in ("suitability", "caption", "embed", "forecast"):
         return "post_source"
     return "source"
@@ -235,7 +292,8 @@ def shipped_registry() -> dict[str, Variant]:
         q = qual.get("quality", {}).get(v.key)
         if q:
             v.quality.update(q)
-            v.quality_source = f"{v.quality_source}; {qual.get('source', '')}".strip("; ")
+            if v.stage == "metrics":   # the file's source line is the metric-agreement benchmark's
+                v.quality_source = f"{v.quality_source}; {qual.get('source', '')}".strip("; ")
         out[v.key] = v
     return out
 
@@ -261,6 +319,10 @@ def available(v: Variant) -> bool:
         return detector_available(v.variant)
     if v.key == "caption/openai":
         return bool(caption_endpoint())
+    if v.key == "suitability/lite":
+        return os.path.exists(SUIT_LITE_MODEL) and "suitability_auc" in v.quality
+    if v.stage in STANDALONE_STAGES or v.key in KEYFRAME_DENSITY:
+        return False   # not a stage `run --plan` chains (see the rows' descriptions)
     if v.stage == "embed" and v.variant in EMBED_MODEL_ENV:
         return embed_model(v.variant) is not None
     return True
@@ -306,6 +368,8 @@ def apply_to_config(config, chain: dict[str, str]):
         if scale != 1.0:
             # why both flow scorers get the same rate: they share one flow tracker per rate
             config.scorer_params = {name: {"rate_hz": rate * scale} for name, rate in _RATES.items()}
+    if f"keyframes/{chain.get('keyframes')}" in KEYFRAME_DENSITY:
+        config.keyframe_params = {**config.keyframe_params, "max_per_shot": KEYFRAME_DENSITY[f"keyframes/{chain['keyframes']}"]}
     if chain.get("ocr") == "lean":
         config.scorer_params = {**config.scorer_params, "text": {"frames_per_ocr": 250}}
     return config
