@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import time
 
 import numpy as np
 
@@ -36,8 +35,8 @@ def main() -> None:
 
     from videoforge.adapt import zh_prompts
     from videoforge.adapt.text_adapter import apply_text_adapter, evaluate_adapter
+    from videoforge.adapt.zh_paired import paired_generation
     from videoforge.models.pipeline import Pipeline
-    from videoforge.synth import shapes
 
     torch.set_num_threads(1)
     pipe = Pipeline.load(args.checkpoint)
@@ -49,26 +48,10 @@ def main() -> None:
         if not f:
             frozen.setdefault(c, []).append(p)
     jobs = [(c, s, rng.choice(frozen[c])) for c in held_c for s in range(args.seeds)]
-    mid = {pipe.scaler.names[0]: float(np.mean([pipe.scaler.lo[0], pipe.scaler.hi[0]]))} if pipe.scaler.names else {}
-    t0 = time.perf_counter()
-    read = {"en": [], "zh": []}
-    for i in range(0, len(jobs), args.batch):
-        part = jobs[i:i + args.batch]
-        for lang in ("en", "zh"):
-            prompts = [zh_prompts.english(c, False) if lang == "en" else p for c, _, p in part]
-            clips = pipe.generate(prompts, metrics=mid, frames=args.frames, seed=1000 + i)
-            read[lang] += [shapes.read_clip(v) for v in clips]
-        print(f"{i + len(part)}/{len(jobs)} clips per language, {time.perf_counter() - t0:.0f} s", flush=True)
+    gen = paired_generation(pipe, [(c, False, p, True) for c, _, p in jobs], frames=args.frames, batch=args.batch,
+                            seed_base=1000, log=lambda m: print(m, flush=True))
     out = {"checkpoint": args.checkpoint, "adapter": args.adapter, "n": len(jobs), "held_out_combos": len(held_c),
-           "seeds": args.seeds, "seconds": time.perf_counter() - t0, "attributes": {}}
-    from videoforge.train.evaluate import bootstrap_ci, paired_ci
-
-    for k, name in enumerate(("colour", "shape", "direction")):
-        hits = {lang: np.array([getattr(r, name) == c[k] for (c, _, _), r in zip(jobs, read[lang])]) for lang in read}
-        out["attributes"][name] = {"en": float(hits["en"].mean()), "zh": float(hits["zh"].mean()),
-                                   "en_ci95": bootstrap_ci(hits["en"]), "zh_ci95": bootstrap_ci(hits["zh"]),
-                                   "zh_minus_en": float(hits["zh"].mean() - hits["en"].mean()),
-                                   "zh_minus_en_ci95": paired_ci(hits["zh"], hits["en"])}
+           "seeds": args.seeds, "seconds": gen["seconds"], "attributes": gen["attributes"]}
     cands = [(c, f) for c in train_c + held_c for f in (False, True)]
     adapted = pipe.gen.text_encoder
     out["retrieval"] = {

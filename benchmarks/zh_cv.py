@@ -10,6 +10,7 @@ apart, on the removed compositions). Each config is trained once per fold; the c
 best mean recall@1 (then cosine) wins.
 
     nice -n 5 .venv/bin/python benchmarks/zh_cv.py --base CKPT --steps 1500 --configs base,nce05,drop02 --json cv.json
+    nice -n 10 .venv/bin/python benchmarks/zh_cv.py --base CKPT --steps 1500 --configs tok,tok_e2e,tok_d0  # session 8
 """
 
 from __future__ import annotations
@@ -25,7 +26,25 @@ CONFIGS = {
     "drop02": {"drop": 0.2},
     "drop0": {"drop": 0.0},
     "mse3": {"mse_weight": 3.0},
+    # session 8: the token student (adapt/token_student.py), noise 0.2
+    "tok": {"student": "tokens"},                                  # CE only, encoder depth 2, decoder 2
+    "tok_e2e": {"student": "tokens", "e2e_weight": 1.0},           # + MSE / contrastive through the frozen encoder
+    "tok_d0": {"student": "tokens", "depth": 0},                   # no attention across characters (convolution)
+    "tok_drop0": {"student": "tokens", "drop": 0.0},
+    "tok_local": {"student": "tokens", "depth": 0, "decoder_depth": 0},  # convolution + one cross-attention per position
 }
+
+
+def _train(teacher, name: str, **kw):
+    """(student, info) for config `name`: the state student (sessions 6-7) or the token student."""
+    from videoforge.adapt.text_adapter import train_adapter
+    from videoforge.adapt.token_student import TokenConfig, train_token_adapter
+
+    conf = dict(CONFIGS[name])
+    if conf.pop("student", "states") == "tokens":
+        cfg = TokenConfig(**{k: conf.pop(k) for k in ("depth", "decoder_depth", "dim") if k in conf})
+        return train_token_adapter(teacher, cfg=cfg, **conf, **kw)
+    return train_adapter(teacher, **conf, **kw)
 
 
 def main() -> None:
@@ -42,7 +61,7 @@ def main() -> None:
     import torch
 
     from videoforge.adapt import zh_prompts
-    from videoforge.adapt.text_adapter import AdaptedTextEncoder, evaluate_adapter, train_adapter
+    from videoforge.adapt.text_adapter import AdaptedTextEncoder, evaluate_adapter
     from videoforge.models.pipeline import Pipeline
 
     torch.set_num_threads(1)
@@ -62,21 +81,23 @@ def main() -> None:
             rows.append((c, f, zh_prompts.sample_rich(c, f, rng, g_held)))
         for name in args.configs.split(","):
             t0 = time.perf_counter()
-            student, info = train_adapter(teacher, steps=args.steps, seed=k, combos=fold_train, rich=g_train,
-                                          progress=False, **CONFIGS[name])
+            student, info = _train(teacher, name, steps=args.steps, seed=k, combos=fold_train, rich=g_train,
+                                   progress=False)
             ad = AdaptedTextEncoder(teacher, student)
             all_rows = evaluate_adapter(ad, rows, cands)
             new_c = evaluate_adapter(ad, [r for r in rows if r[0] in fold_held], cands)
             res = {"fold": k, "config": name, "steps": args.steps, "seconds": time.perf_counter() - t0,
                    "recall_at_1": all_rows["recall_at_1"], "mean_cosine": all_rows["mean_cosine"], "n": all_rows["n"],
-                   "recall_held_compositions": new_c["recall_at_1"], "n_held_compositions": new_c["n"]}
+                   "recall_held_compositions": new_c["recall_at_1"], "n_held_compositions": new_c["n"],
+                   "translation_exact": all_rows.get("translation_exact"), "parameters": info["parameters"]}
             results.append(res)
             print(json.dumps(res), flush=True)
     summary = {}
     for name in args.configs.split(","):
         rs = [r for r in results if r["config"] == name]
         summary[name] = {"recall_at_1": sum(r["recall_at_1"] for r in rs) / len(rs),
-                         "mean_cosine": sum(r["mean_cosine"] for r in rs) / len(rs), "folds": len(rs)}
+                         "mean_cosine": sum(r["mean_cosine"] for r in rs) / len(rs), "folds": len(rs),
+                         "recall_held_compositions": sum(r["recall_held_compositions"] for r in rs) / len(rs)}
         print(f"{name:8s} recall@1 {summary[name]['recall_at_1']:.3f}  cosine {summary[name]['mean_cosine']:.3f}  folds {len(rs)}")
     if args.json:
         with open(args.json, "w") as f:

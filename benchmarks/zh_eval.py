@@ -1,6 +1,8 @@
 """Chinese prompt adapter (issue 22, part 2), the released figures: score a trained adapter ONCE
-on the frozen set v2 (benchmarks/data/zh_frozen_v2.jsonl, written by benchmarks/zh_frozen_set.py),
-after its settings were chosen by cross-validation on the training side (benchmarks/zh_cv.py).
+on a frozen set (default v2, benchmarks/data/zh_frozen_v2.jsonl, written by
+benchmarks/zh_frozen_set.py; session 8: --frozen benchmarks/data/zh_frozen_v3.jsonl, written by
+benchmarks/zh_frozen_v3.py), after its settings were chosen by cross-validation on the training
+side (benchmarks/zh_cv.py). The paired generation is adapt/zh_paired.paired_generation.
 
 1. Retrieval: zh->en recall@1 among the 96 English demo prompts and mean token cosine to the
    teacher, on the frozen phrasings of the adapter's held-out compositions and of its training
@@ -21,8 +23,6 @@ import argparse
 import json
 import os
 import sys
-import time
-
 import numpy as np
 
 
@@ -45,8 +45,8 @@ def main() -> None:
     from videoforge.adapt import zh_prompts
     from videoforge.adapt.text_adapter import apply_text_adapter, evaluate_adapter
     from videoforge.models.pipeline import Pipeline
+    from videoforge.adapt.zh_paired import paired_generation
     from videoforge.synth import shapes
-    from videoforge.train.evaluate import bootstrap_ci, paired_ci
 
     torch.set_num_threads(1)
     rows = zh_frozen_set.load(args.frozen)
@@ -75,38 +75,15 @@ def main() -> None:
                 if len(jobs) < args.pairs:
                     jobs.append((key[1], key[2], groups[key][r % len(groups[key])], not key[0]))
             r += 1
-        mid = {pipe.scaler.names[0]: float(np.mean([pipe.scaler.lo[0], pipe.scaler.hi[0]]))} if pipe.scaler.names else {}
-        t0 = time.perf_counter()
-        read = {"en": [], "zh": []}
-        for i in range(0, len(jobs), args.batch):
-            part = jobs[i:i + args.batch]
-            for lang in ("en", "zh"):
-                prompts = [zh_prompts.english(c, f) if lang == "en" else p for c, f, p, _ in part]
-                clips = pipe.generate(prompts, metrics=mid, frames=args.frames, seed=5000 + i)
-                read[lang] += [shapes.read_clip(v) for v in clips]
-            print(f"{i + len(part)}/{len(jobs)} pairs, {time.perf_counter() - t0:.0f} s", flush=True)
-            # figures so far after every batch (a run stopped early still leaves its pairs' figures)
-            done = jobs[:len(read["zh"])]
-            out["generation"] = {"pairs": len(done), "pairs_planned": len(jobs),
-                                 "held_out_composition_pairs": sum(j[3] for j in done),
-                                 "seconds": time.perf_counter() - t0, "attributes": {},
-                                 "jobs": [{"english": zh_prompts.english(c, f), "zh": p, "held_out_composition": h}
-                                          for c, f, p, h in done]}
-            held = np.array([j[3] for j in done])
-            for k, name in enumerate(("colour", "shape", "direction")):
-                hits = {lang: np.array([getattr(rd, name) == j[0][k] for j, rd in zip(done, read[lang])]) for lang in read}
-                a = {"en": float(hits["en"].mean()), "zh": float(hits["zh"].mean()),
-                     "en_ci95": bootstrap_ci(hits["en"]), "zh_ci95": bootstrap_ci(hits["zh"]),
-                     "zh_minus_en": float(hits["zh"].mean() - hits["en"].mean()),
-                     "zh_minus_en_ci95": paired_ci(hits["zh"], hits["en"]),
-                     "agree": float((hits["zh"] == hits["en"]).mean())}
-                if held.any():
-                    a["held_out_compositions_zh_minus_en"] = float(hits["zh"][held].mean() - hits["en"][held].mean())
-                    a["held_out_compositions_ci95"] = paired_ci(hits["zh"][held], hits["en"][held])
-                out["generation"]["attributes"][name] = a
+
+        def keep(result):   # figures so far after every batch (a run stopped early still leaves its pairs' figures)
+            out["generation"] = result
             if args.json:
                 with open(args.json, "w") as f:
                     json.dump(out, f, indent=1, ensure_ascii=False)
+
+        paired_generation(pipe, jobs, frames=args.frames, batch=args.batch, seed_base=5000, on_batch=keep,
+                          log=lambda m: print(m, flush=True))
         for name, a in out["generation"]["attributes"].items():
             print(f"{name:9s} en {a['en']:.3f}  zh {a['zh']:.3f}  zh-en {a['zh_minus_en']:+.3f} "
                   f"{np.round(a['zh_minus_en_ci95'], 3)}  agree {a['agree']:.3f}  (held-out compositions "

@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import zh_frozen_set  # noqa: E402
 import zh_frozen_v3  # noqa: E402
+from test_text_adapter import tiny_ckpt  # noqa: E402,F401  (a random generator checkpoint whose teacher is _teacher())
 from test_text_adapter_zh7 import _training_words, _words  # noqa: E402
 
 VOCAB = TinyTextEncoder.build_vocab(shapes.caption_for(c, s, d, f) for c, s, d in shapes.combos() for f in (False, True))
@@ -49,11 +50,16 @@ def test_frozen_v3_file_is_what_the_script_writes():
     assert sum(r["held_out_composition"] for r in committed) == 12 * 2 * len(held)
 
 
-def test_token_student_translates_into_the_teachers_words_and_saves_alone(tmp_path):
+@pytest.fixture(scope="module")
+def trained():
+    return train_token_adapter(_teacher(), steps=300, batch=32, progress=False,
+                               cfg=TokenConfig(dim=32, depth=1, decoder_depth=1))
+
+
+def test_token_student_translates_into_the_teachers_words_and_saves_alone(tmp_path, trained):
     teacher = _teacher()
     train_c, held_c = zh_prompts.adapter_split()
-    student, info = train_token_adapter(teacher, steps=300, batch=32, progress=False,
-                                        cfg=TokenConfig(dim=32, depth=1, decoder_depth=1))
+    student, info = trained
     assert info["log"][-1]["ce"] < info["log"][0]["ce"] / 5
     ad = AdaptedTextEncoder(teacher, student)
     cands = [(c, f) for c in shapes.combos() for f in (False, True)]
@@ -86,3 +92,27 @@ def test_end_to_end_term_trains_through_the_frozen_teacher():
     assert {"mse", "nce", "ce"} <= set(info["log"][-1]) and info["log"][-1]["mse"] >= 0
     with pytest.raises(ValueError, match="TinyTextEncoder"):
         train_token_adapter(torch.nn.Linear(2, 2), steps=1, progress=False)
+
+
+def test_paired_generation_compares_each_chinese_prompt_with_its_english(tiny_ckpt, trained, tmp_path):
+    from videoforge.adapt.text_adapter import apply_text_adapter
+    from videoforge.adapt.zh_paired import paired_generation
+    from videoforge.models.pipeline import Pipeline
+
+    student, info = trained
+    pipe = Pipeline.load(tiny_ckpt)
+    apply_text_adapter(pipe, save_adapter(str(tmp_path / "zh.pt"), student, pipe.gen.text_encoder, info))
+    train_c, _ = zh_prompts.adapter_split()
+    # prompts the student reads right: their clips must be the English prompts' clips, seed for seed
+    rows = [r for r in zh_prompts.all_prompts(train_c, False)[::37]
+            if student.translate([r[2]]) == [" ".join(zh_prompts.english(r[0], r[1]).replace(",", " ,").split())]][:3]
+    assert len(rows) == 3
+    jobs = [(c, f, p, k == 0) for k, (c, f, p) in enumerate(rows)]
+    seen = []
+    got = paired_generation(pipe, jobs, frames=3, batch=2, steps=2, on_batch=seen.append, log=None)
+    assert len(seen) == 2 and got["pairs"] == 3 and got["held_out_composition_pairs"] == 1
+    assert all(j["read_en"] == j["read_zh"] for j in got["jobs"])
+    for name, a in got["attributes"].items():
+        assert a["zh_minus_en"] == 0 and a["agree"] == 1 and a["zh_minus_en_ci95"] == [0.0, 0.0]
+        k = ("colour", "shape", "direction").index(name)
+        assert a["en"] == sum(j["read_en"][k] == c[k] for j, (c, _, _, _) in zip(got["jobs"], jobs)) / 3

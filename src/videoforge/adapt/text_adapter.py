@@ -316,6 +316,9 @@ def evaluate_adapter(adapted: AdaptedTextEncoder, rows: list[tuple[tuple, bool, 
     for i in range(0, len(rows), 256):
         part = rows[i:i + 256]
         ss, sm = adapted.encode_student([p for _, _, p in part])
+        if ss.shape[1] < ts.shape[1]:   # a translation shorter than the English: missing positions count 0
+            extra = ts.shape[1] - ss.shape[1]
+            ss, sm = F.pad(ss, (0, 0, 0, extra)), F.pad(sm, (0, extra))
         spool = F.normalize((ss * sm[..., None]).sum(1) / sm.sum(1, keepdim=True).clamp(min=1), dim=-1)
         best = (spool @ tpool.T).argmax(-1)
         for k, (c, f, _) in enumerate(part):

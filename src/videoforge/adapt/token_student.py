@@ -37,7 +37,7 @@ from videoforge.models.text import TinyTextEncoder, words
 class TokenConfig:
     dim: int = 64
     depth: int = 2           # character encoder layers (0: a width-3 convolution only)
-    decoder_depth: int = 2   # position-query decoder layers
+    decoder_depth: int = 2   # position-query decoder layers (0: one cross-attention, no attention between positions)
     heads: int = 4
     max_chars: int = 48
     out_len: int = 8         # English token positions predicted (the demo's prompts have 5-7)
@@ -67,6 +67,22 @@ def require_tiny(teacher) -> TinyTextEncoder:
     return teacher
 
 
+class CrossOnly(nn.Module):
+    """Each English position reads the characters through one cross-attention, then an MLP; no
+    position sees another's choice (a slot's word cannot lean on which other words co-occur)."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.norm_q, self.norm_m = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.mlp = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
+
+    def forward(self, q: torch.Tensor, memory: torch.Tensor, memory_key_padding_mask: torch.Tensor) -> torch.Tensor:
+        m = self.norm_m(memory)
+        h = q + self.attn(self.norm_q(q), m, m, key_padding_mask=memory_key_padding_mask, need_weights=False)[0]
+        return h + self.mlp(h)
+
+
 class TokenStudent(nn.Module):
     """Chinese characters -> per English position, logits over the English encoder's vocabulary."""
 
@@ -87,8 +103,12 @@ class TokenStudent(nn.Module):
         else:
             self.encoder = nn.Conv1d(cfg.dim, cfg.dim, 3, padding=1)
         self.queries = nn.Parameter(torch.randn(cfg.out_len, cfg.dim) * 0.02)
-        dec = nn.TransformerDecoderLayer(cfg.dim, cfg.heads, 4 * cfg.dim, dropout=0.0, batch_first=True, norm_first=True)
-        self.decoder = nn.TransformerDecoder(dec, cfg.decoder_depth)
+        if cfg.decoder_depth > 0:
+            dec = nn.TransformerDecoderLayer(cfg.dim, cfg.heads, 4 * cfg.dim, dropout=0.0, batch_first=True,
+                                             norm_first=True)
+            self.decoder = nn.TransformerDecoder(dec, cfg.decoder_depth)
+        else:
+            self.decoder = CrossOnly(cfg.dim, cfg.heads)
         self.head = nn.Sequential(nn.LayerNorm(cfg.dim), nn.Linear(cfg.dim, len(self.out_vocab)))
 
     def ids(self, prompts: list[str], drop: float = 0.0, rng: random.Random | None = None) -> torch.Tensor:

@@ -12,9 +12,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "train-text-adapter",
         help="distil the generator's text encoder into a Chinese prompt adapter for `generate --text-adapter`",
         description=(
-            "Train a small character-level student text encoder that maps Chinese prompts to the generator's own "
-            "text-encoder states for their English counterparts (MSE + contrastive + length), from parallel "
-            "prompts of the shapes demo sampled from a rich grammar (adapt/zh_prompts.py RICH). The generator is "
+            "Train a small character-level student that reads Chinese prompts for the generator, from parallel "
+            "prompts of the shapes demo sampled from a rich grammar (adapt/zh_prompts.py RICH). Default (--student "
+            "tokens, session 8): it translates each Chinese prompt into the generator's own English words (one "
+            "distribution over the English vocabulary per token position, cross-entropy on the English prompt's "
+            "ids) and the generator's frozen English text encoder encodes that, so compositions the student never "
+            "saw are composed by the encoder that knows them. --student states (sessions 6-7): it regresses the "
+            "English encoder's output states directly (MSE + contrastive + length). The generator is "
             "not changed; English prompts keep bit-identical "
             "embeddings. Held-out compositions and phrasings are scored after training (zh->en retrieval "
             "recall@1 and mean cosine to the teacher). The adapter only fits the checkpoint it was trained for "
@@ -30,6 +34,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--grammar", choices=("rich", "templates"), default="rich",
                    help="training phrasings: rich = sampled from zh_prompts.RICH (many synonyms, measure words, "
                         "particles, adverb positions, ~14 word orders; default); templates = the 3 session-6 templates")
+    p.add_argument("--student", choices=("tokens", "states"), default="tokens",
+                   help="tokens: translate into the English encoder's words (default; chosen by benchmarks/zh_cv.py, "
+                        "session 8); states: regress its output states (sessions 6-7)")
+    p.add_argument("--e2e-weight", type=float, default=0.0,
+                   help="tokens only: weight of MSE + contrastive on the frozen English encoder's output from "
+                        "straight-through token embeddings, beside the cross-entropy (default 0)")
     p.add_argument("--drop", type=float, default=0.2,
                    help="per-character training noise rate (default 0.2: chosen over 0.1 by benchmarks/zh_cv.py)")
     p.add_argument("--mse-weight", type=float, default=1.0, help="weight of the MSE to the teacher's states (default 1)")
@@ -72,9 +82,20 @@ def main(args) -> int:
     if missing:
         raise UsageError(f"{args.base}: its text encoder does not know the shapes demo's words {missing}; "
                          "the adapter's parallel prompts are the demo's")
-    student, info = train_adapter(teacher, steps=args.steps, seed=args.seed, progress=not args.json,
-                                  grammar=args.grammar, drop=args.drop, mse_weight=args.mse_weight,
-                                  nce_weight=args.nce_weight)
+    if args.student == "tokens":
+        if args.grammar != "rich":
+            raise UsageError("--student tokens trains on the rich grammar only (--grammar templates is for --student states)")
+        from videoforge.adapt.token_student import train_token_adapter
+
+        try:
+            student, info = train_token_adapter(teacher, steps=args.steps, seed=args.seed, progress=not args.json,
+                                                drop=args.drop, e2e_weight=args.e2e_weight, nce_weight=args.nce_weight)
+        except ValueError as e:     # not a word-level TinyTextEncoder
+            raise UsageError(f"{args.base}: {e}") from e
+    else:
+        student, info = train_adapter(teacher, steps=args.steps, seed=args.seed, progress=not args.json,
+                                      grammar=args.grammar, drop=args.drop, mse_weight=args.mse_weight,
+                                      nce_weight=args.nce_weight)
     save_adapter(args.out, student, teacher, info)
     adapted = AdaptedTextEncoder(teacher, student)
     train_c, held_c = zh_prompts.adapter_split()
@@ -85,11 +106,13 @@ def main(args) -> int:
         "held_out_both": evaluate_adapter(adapted, zh_prompts.all_prompts(held_c, True), cands),
     }
     doc = {"adapter": os.path.abspath(args.out), "base": os.path.abspath(args.base), "parameters": info["parameters"],
+           "student": args.student,
            "steps": info["steps"], "seconds": round(info["seconds"], 1), "scores": scores}
     if args.json:
         print_json(doc)
     else:
         for name, s in scores.items():
-            print(f"{name}: recall@1 {s['recall_at_1']:.3f} {s['recall_ci95']}  mean cosine {s['mean_cosine']:.3f}  n={s['n']}")
+            exact = f"  translated exactly {s['translation_exact']:.3f}" if "translation_exact" in s else ""
+            print(f"{name}: recall@1 {s['recall_at_1']:.3f} {s['recall_ci95']}  mean cosine {s['mean_cosine']:.3f}{exact}  n={s['n']}")
         print(f"text adapter: {doc['adapter']}")
     return 0
