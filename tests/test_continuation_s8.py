@@ -49,10 +49,8 @@ def test_stride_speed_sees_motion_in_steps():
     assert still["last_speed4_ratio"] < 0.1
 
 
-def test_training_records_radius_and_stops_on_its_budget(tmp_path):
-    from continue_eval import video_radius
-
-    from videoforge.continuation.train import train_continuation
+def _tiny_base(path):
+    """A tiny random generator checkpoint (16 x 16, 4 latent channels)."""
     from videoforge.models.autoencoder import AutoencoderConfig, CausalVideoAutoencoder
     from videoforge.models.pipeline import FORMAT
     from videoforge.models.stdit import STDiT, STDiTConfig
@@ -69,7 +67,16 @@ def test_training_records_radius_and_stops_on_its_budget(tmp_path):
             "stdit": {"config": dit.cfg.to_dict(), "state": dit.state_dict()},
             "text_encoder": {"spec": text.spec(), "state": text.state_dict()},
             "metrics": {"names": [], "lo": [], "hi": []}, "video": {"height": 16, "width": 16, "fps": 8.0}}
-    torch.save(base, tmp_path / "base.pt")
+    torch.save(base, path)
+    return str(path)
+
+
+def test_training_records_radius_and_stops_on_its_budget(tmp_path):
+    from continue_eval import video_radius
+
+    from videoforge.continuation.train import train_continuation
+
+    _tiny_base(tmp_path / "base.pt")
     path = train_continuation(str(tmp_path / "base.pt"), str(tmp_path / "out"), steps=500, videos=2, video_frames=21,
                               context=3, chunk=2, batch=2, progress=False, radius=0.3, minutes=1e-9)
     spec = torch.load(path, weights_only=False)["continuation"]
@@ -87,3 +94,13 @@ def test_windows_before_the_start_repeat_the_first_latent_frame():
     assert window(z, 2, 3)[0, :, 0, 0].tolist() == [2.0, 3.0, 4.0]
     assert window(z, -1, 5)[0, :, 0, 0].tolist() == [0.0, 0.0, 1.0, 2.0, 3.0]
     assert window(z, -2, 5).shape == (2, 5, 2, 2)
+
+
+def test_demo_continue_prints_its_checkpoint_last(tmp_path, capsys):
+    from videoforge.continuation.demo import main
+
+    base = _tiny_base(tmp_path / "base.pt")
+    assert main(["--out", str(tmp_path / "c"), "--base", base, "--steps", "2", "--videos", "2"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1].split()[-1]
+    spec = torch.load(last, weights_only=False)["continuation"]
+    assert os.path.exists(last) and spec["radius"] == CONTINUE_RADIUS and spec["steps"] == 2
