@@ -28,11 +28,17 @@ def load_rev(rev):
 
 ap = argparse.ArgumentParser(); ap.add_argument("videos", nargs="+"); ap.add_argument("--rev", default=None)
 ap.add_argument("--out", default="/tmp/vfT7/prof.json"); ap.add_argument("--kw", default="{}"); ap.add_argument("--var", action="append", default=[])
+ap.add_argument("--file", default=None, help="a text.py from a file (an experiment), run as 'alt' with its defaults")
 ap.add_argument("--shots-json", default="/tmp/vfT7/long_shots.json", help="`videoforge shots VIDEO --json` output for videos without a .json truth")
 a = ap.parse_args()
 import videoforge.metrics.text as NEW
+def load_file(path):
+    spec = importlib.util.spec_from_file_location("text_alt", path); m = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = m; spec.loader.exec_module(m); return m
+
 mods = [("new", NEW)] + ([("old", load_rev(a.rev))] if a.rev else []) + [(f"var{i}", NEW) for i in range(len(a.var))]
-KW = {"new": json.loads(a.kw), "old": {}}
+mods += [("alt", load_file(a.file))] if a.file else []
+KW = {"new": json.loads(a.kw), "old": {}, "alt": {}}
 KW.update({f"var{i}": json.loads(v) for i, v in enumerate(a.var)})
 acc = {}
 PT = time.process_time
