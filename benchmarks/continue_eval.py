@@ -103,9 +103,32 @@ def video_radius(checkpoint: str) -> float:
     return float(spec.get("radius", DEFAULT_RADIUS))
 
 
+def pair_reports(a_path: str, b_path: str, out: str | None = None) -> None:
+    """Paired differences (A minus B, per video, 95 % bootstrap) of two one-model reports."""
+    from videoforge.train.evaluate import bootstrap_ci
+
+    ra, rb = (json.load(open(p)) for p in (a_path, b_path))
+    for k in ("videos", "seed", "context_frames", "new_frames", "steps", "radius"):
+        if ra.get(k) != rb.get(k):
+            raise SystemExit(f"{a_path} and {b_path} differ in {k} ({ra.get(k)} vs {rb.get(k)}): not paired")
+    (ca, a), = ra["models"].items()
+    (cb, b), = rb["models"].items()
+    a, b = a["per_video"], b["per_video"]
+    res = {"first": ca, "second": cb, "videos": ra["videos"], "seed": ra["seed"],
+           "paired_first_minus_second": {k: {"mean": float(np.mean(np.subtract(a[k], b[k]))),
+                                             "ci95": bootstrap_ci(np.subtract(a[k], b[k]))} for k in a if k in b}}
+    print(json.dumps(res, indent=1))
+    if out:
+        with open(out, "w") as f:
+            json.dump(res, f, indent=1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("checkpoints", nargs="+")
+    ap.add_argument("checkpoints", nargs="*")
+    ap.add_argument("--pair", nargs=2, metavar=("A.json", "B.json"), default=None,
+                    help="no evaluation: paired differences A - B from two reports of this script on the same "
+                         "videos and seeds (evaluations run as separate processes, side by side)")
     ap.add_argument("--videos", type=int, default=16)
     ap.add_argument("--seed", type=int, default=777, help="held-out videos' seed (training uses seed + 1 = 1)")
     ap.add_argument("--context", type=int, default=8)
@@ -121,6 +144,10 @@ def main() -> None:
                          "radius, 1/7 for checkpoints before session 8)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
+    if args.pair:
+        return pair_reports(*args.pair, out=args.json)
+    if not args.checkpoints:
+        ap.error("give checkpoints to evaluate (or --pair A.json B.json)")
 
     import torch
     from tqdm import tqdm
@@ -173,7 +200,8 @@ def main() -> None:
         summ["context_speed4"] = float(np.mean([r["context_speed4"] for r in rows]))
         summ["context_speed"] = float(np.mean([r["context_speed"] for r in rows]))
         summ["continuation"] = pipe.continuation
-        summ["per_video"] = {k: [r[k] for r in rows] for k in ("pos_slope", "col_slope", "kept_frac")}
+        summ["per_video"] = {k: [r[k] for r in rows] for k in ("pos_slope", "col_slope", "kept_frac", "last_first_pos",
+                                                                "last_speed_ratio", "last_speed4_ratio")}
         report["models"][ck] = summ
         print(json.dumps({ck: summ}, indent=1), flush=True)
     cks = list(report["models"])
@@ -183,6 +211,15 @@ def main() -> None:
             k: {"mean": float(np.mean(np.subtract(a[k], b[k]))), "ci95": bootstrap_ci(np.subtract(a[k], b[k]))}
             for k in ("pos_slope", "col_slope", "kept_frac")}
         print(json.dumps(report["paired_first_minus_second"], indent=1))
+    if len(cks) > 2:   # every further checkpoint against the first, paired over the same videos and seeds
+        a = report["models"][cks[0]]["per_video"]
+        report["paired_vs_first"] = {}
+        for c in cks[1:]:
+            b = report["models"][c]["per_video"]
+            report["paired_vs_first"][c] = {
+                k: {"mean": float(np.mean(np.subtract(a[k], b[k]))), "ci95": bootstrap_ci(np.subtract(a[k], b[k]))}
+                for k in a}
+        print(json.dumps(report["paired_vs_first"], indent=1))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)

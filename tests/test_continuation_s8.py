@@ -104,3 +104,22 @@ def test_demo_continue_prints_its_checkpoint_last(tmp_path, capsys):
     last = capsys.readouterr().out.strip().splitlines()[-1].split()[-1]
     spec = torch.load(last, weights_only=False)["continuation"]
     assert os.path.exists(last) and spec["radius"] == CONTINUE_RADIUS and spec["steps"] == 2
+
+
+def test_reports_from_separate_processes_are_paired(tmp_path):
+    import json
+
+    from continue_eval import pair_reports
+
+    def rep(path, vals, seed=9001):
+        json.dump({"videos": 3, "seed": seed, "context_frames": 8, "new_frames": 64, "steps": 10, "radius": 0.25,
+                   "models": {str(path): {"per_video": {"kept_frac": vals, "pos_slope": [0.0, 0.0, 0.0]}}}},
+                  open(path, "w"))
+        return str(path)
+
+    a, b = rep(tmp_path / "a.json", [1.0, 0.5, 1.0]), rep(tmp_path / "b.json", [0.5, 0.5, 0.0])
+    pair_reports(a, b, out=str(tmp_path / "p.json"))
+    d = json.load(open(tmp_path / "p.json"))["paired_first_minus_second"]
+    assert abs(d["kept_frac"]["mean"] - 0.5) < 1e-9 and d["pos_slope"]["mean"] == 0.0
+    with pytest.raises(SystemExit, match="seed"):
+        pair_reports(a, rep(tmp_path / "c.json", [1.0, 1.0, 1.0], seed=777))
