@@ -256,7 +256,7 @@ def x0_check(ckpt: str, levels: list[float], cfg_text: float, radius: float = 0.
 
 
 def export_snapshot(last: str, template: str, out: str) -> None:
-    from videoforge.models.safeload import load_checkpoint
+    from videoforge.train.tasks import load_checkpoint
 
     run, tpl = torch.load(last, map_location="cpu", weights_only=False), load_checkpoint(template)
     state = {k: run["ema"][k].to(v.dtype) if run.get("ema") and k in run["ema"] else v for k, v in run["model"].items()}
