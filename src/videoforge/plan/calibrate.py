@@ -251,7 +251,7 @@ def measure_post(catalog: Catalog, reg: dict[str, Variant], durations: list[floa
             only = {**OFF, stage: variant}   # ungated: the stage alone
             tries = []
             for t in range(2):
-                copy = os.path.join(tmp, f"{stage}{t}")
+                copy = os.path.join(tmp, f"{stage}_{variant}{t}")
                 shutil.copytree(catalog.root, copy, ignore=shutil.ignore_patterns("index", "*.lock"))
                 tries.append(_child_cpu(_ONE_STAGE, copy, json.dumps(only), one))
             extra = max(min(tries) - bare, 0.0)
