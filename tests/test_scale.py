@@ -224,3 +224,36 @@ def test_lr_edge_cells_walk_the_lr_past_the_grid_edge():
             run(1e10, 64, 1e-3, 0.5)]                                               # one LR: left alone
     got = {(r["budget"], r["hidden"]): lr for r, lr in lr_edge_cells(runs)}
     assert got == {(1e9, 32): 4e-3, (1e9, 64): 5e-4}
+
+
+def test_residual_bootstrap_interval_covers_new_noisy_runs_and_no_E_form():
+    from videoforge.scale.fit import fit_law
+
+    rng = np.random.default_rng(5)
+    N = np.repeat([3e4, 6e4, 1.2e5, 2.4e5], 3)
+    D = np.tile([1e5, 3e5, 1e6], 4) * (1 + 0.1 * np.arange(12) / 12)
+
+    def law(n, d):
+        return 40 / n ** 0.4 + 60 / d ** 0.3            # E = 0: losses that never flatten
+
+    sigma = 0.02
+    L = law(N, D) * np.exp(rng.normal(0, sigma, len(N)))
+    res = fit_law(N, D, L, n_boot=30, form="no_E", interval="residual")
+    assert res.values["E"] < 1e-9                         # the reduced form: no irreducible loss fitted
+    n, d = 4.8e5, 3e6                                      # beyond every fitted point in N and D
+    pred, lo, hi = res.predict_interval(n, d, 0.9)
+    _, llo, lhi = res.predict_interval(n, d, 0.9, new_run=False)
+    assert lo < llo and hi > lhi                           # a new run's interval adds its own scatter
+    new_runs = law(n, d) * np.exp(rng.normal(0, sigma, 400))
+    cover = np.mean((new_runs >= lo) & (new_runs <= hi))
+    assert 0.7 <= cover <= 1.0, cover
+    assert (hi - lo) / 2 / pred < 0.1 and pred == pytest.approx(law(n, d), rel=0.05)
+    # the pairs bootstrap (sessions 6-7) still runs and round-trips through the fit file format
+    from videoforge.scale.fit import LawFit
+
+    pairs = fit_law(N, D, L, n_boot=5, form="full", interval="pairs")
+    back = LawFit.from_dict(pairs.to_dict())
+    assert back.interval == "pairs" and back.resid is None
+    assert back.predict_interval(n, d) == pairs.predict_interval(n, d)
+    back = LawFit.from_dict(res.to_dict())
+    assert back.form == "no_E" and back.predict_interval(n, d) == pytest.approx((pred, lo, hi))

@@ -65,6 +65,18 @@ def add_parser(sub) -> argparse.ArgumentParser:
                                   "of compute; isoflop.png, frontier.png, residuals.png.")
     f.add_argument("dir", metavar="DIR")
     f.add_argument("--bootstrap", type=int, default=100, help="bootstrap refits (default 100)")
+    f.add_argument("--form", choices=["full", "no_E"], default="full",
+                   help="full: E + A/N^alpha + B/D^beta; no_E: E = 0 (four parameters), for sweeps whose losses do "
+                        "not flatten enough to identify E (default full)")
+    f.add_argument("--interval", choices=["residual", "pairs"], default="residual",
+                   help="bootstrap: residual = refit on the fitted values plus resampled residuals, and a new run's "
+                        "interval adds one more residual (default); pairs = refit on resampled runs (sessions 6-7)")
+    f.add_argument("--huber-delta", type=float, default=1e-3,
+                   help="Huber delta in log-loss (default 1e-3, Chinchilla's; 0.1 is least squares for these losses)")
+    f.add_argument("--min-steps", type=int, default=0,
+                   help="leave out runs of fewer optimiser steps (warm-up dominated; default 0: keep all)")
+    f.add_argument("--best-run-loss", action="store_true",
+                   help="a cell's point is its best run's loss (sessions 6-7), not the parabola vertex over log LR")
     f.add_argument("--no-plots", action="store_true")
     f.add_argument("--json", action="store_true")
 
@@ -146,7 +158,8 @@ def _fit(args) -> int:
     if not runs:
         raise UsageError(f"{args.dir}: no finished runs in runs.jsonl (run `videoforge scale sweep` first)")
     try:
-        fit = fit_sweep(runs, n_boot=args.bootstrap)
+        fit = fit_sweep(runs, n_boot=args.bootstrap, form=args.form, interval=args.interval, delta=args.huber_delta,
+                        lr_vertex=not args.best_run_loss, min_steps=args.min_steps)
     except ValueError as e:
         raise UsageError(f"{args.dir}: {e}") from e
     if not args.no_plots:
@@ -167,7 +180,11 @@ def _fit(args) -> int:
           f"(C {fit['compute_range'][0]:.3g}..{fit['compute_range'][1]:.3g} FLOPs; 90% bootstrap intervals)")
     for k in ("E", "A", "B", "alpha", "beta"):
         print(f"  {k:5s} = {v[k]:.4g}  [{ci[k][0]:.4g}, {ci[k][1]:.4g}]")
-    print(f"  residual log-RMSE {fit['law']['residual_log_rmse']:.4f}")
+    print(f"  residual log-RMSE {fit['law']['residual_log_rmse']:.4f}; form {fit['law']['form']}, "
+          f"{fit['law']['interval']} bootstrap")
+    if fit.get("lr_edge_cells"):
+        print(f"  warning: {fit['lr_edge_cells']} cell(s) have their best LR at an edge of the LRs tried: their loss is "
+              "an upper bound (`scale sweep --extend-lr`)")
     for name in ("lr", "batch", "size"):
         law = fit[f"{name}_law"]
         print(f"best {name} = {law['k']:.4g} x C^{law['p']:.3f} (from {law['n']} budgets)")
@@ -197,15 +214,19 @@ def _predict(args) -> int:
         fit = json.load(f)
     law = LawFit.from_dict(fit["law"])
     loss, lo, hi = law.predict_interval(args.params, args.tokens, args.level)
+    _, llo, lhi = law.predict_interval(args.params, args.tokens, args.level, new_run=False)
     budget = args.budget or kappa_for(fit["kappa"], args.params) * args.params * args.tokens
     rec = recommend(fit, budget)
     doc = {"params": args.params, "tokens": args.tokens, "predicted_loss": loss, "interval": [lo, hi],
+           "law_interval": [llo, lhi],
            "level": args.level, "recommended": rec}
     if args.json:
         print_json(doc)
         return 0
     print(f"predicted loss {loss:.4f} [{lo:.4f}, {hi:.4f}] ({args.level:.0%} bootstrap) at N={args.params:.4g} "
           f"D={args.tokens:.4g}")
+    if law.resid is not None:
+        print(f"  (interval for a new run's measured loss; the law's own value: [{llo:.4f}, {lhi:.4f}])")
     print(f"budget {budget:.3g} FLOPs ({rec['extrapolation']:.2g}x the largest fitted run): N={rec['params']:.4g} "
           f"D={rec['tokens']:.4g} lr={rec['lr']:.3g} batch={rec['batch']} -> loss {rec['predicted_loss']:.4f}")
     return 0

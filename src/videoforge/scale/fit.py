@@ -4,7 +4,15 @@ The fit follows Hoffmann et al. (Chinchilla, approach 3): parameters (e, a, b, a
 with E = exp(e), A = exp(a), B = exp(b); the model's log-loss is
 logsumexp(a - alpha log N, b - beta log D, e), and the objective is the Huber loss
 (delta 1e-3) of its difference to the measured log-loss, minimised by L-BFGS-B from the best
-points of a grid of starts. Intervals come from refitting on runs resampled with replacement.
+points of a grid of starts.
+
+Intervals (`interval`): "residual" (the default since session 8) refits on the fitted values plus
+residuals resampled with replacement (inflated by sqrt(n / (n - p)) for the p fitted parameters),
+and the interval for a new run adds one more resampled residual (its own scatter around the law:
+training-seed noise and what the law does not model); "pairs" (sessions 6-7) refits on runs
+resampled with replacement, which with ~10 points and 5 parameters often leaves too few distinct
+points to pin E, A and B and made the interval wide and lopsided. `form` "no_E" fixes E = 0 (four
+parameters) for sweeps whose losses do not flatten enough to identify an irreducible loss.
 """
 
 from __future__ import annotations
@@ -51,16 +59,24 @@ def _objective_grad(theta, logN, logD, logL, delta):
     return float(_huber(r, delta).sum()), grad
 
 
-def _bounds(logL):
+NO_E = -30.0       # log E of the reduced form: E = 1e-13, nothing next to losses of ~1
+FORMS = ("full", "no_E")
+
+
+def _bounds(logL, form: str = "full"):
     # E below the smallest loss seen (it is the loss of an infinite model on infinite data)
-    return [(-12.0, float(logL.min())), (-10.0, 40.0), (-10.0, 40.0), (0.0, 3.0), (0.0, 3.0)]
+    e = (NO_E, NO_E) if form == "no_E" else (-12.0, float(logL.min()))
+    return [e, (-10.0, 40.0), (-10.0, 40.0), (0.0, 3.0), (0.0, 3.0)]
 
 
-def _refine(starts, logN, logD, logL, delta):
+def _refine(starts, logN, logD, logL, delta, form: str = "full"):
     best = None
     for s in starts:
+        s = np.array(s, float)
+        if form == "no_E":
+            s[0] = NO_E
         r = minimize(_objective_grad, s, args=(logN, logD, logL, delta), jac=True, method="L-BFGS-B",
-                     bounds=_bounds(logL), options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 3000})
+                     bounds=_bounds(logL, form), options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 3000})
         if best is None or r.fun < best.fun:
             best = r
     return best.x, float(best.fun)
@@ -80,6 +96,9 @@ class LawFit:
     n: int
     delta: float = 1e-3
     extra: dict = field(default_factory=dict)
+    resid: np.ndarray | None = None        # inflated log residuals ("residual" intervals): a new run's scatter
+    form: str = "full"
+    interval: str = "pairs"
 
     @property
     def values(self) -> dict:
@@ -96,25 +115,39 @@ class LawFit:
         logN, logD = np.log(np.atleast_1d(np.asarray(N, float))), np.log(np.atleast_1d(np.asarray(D, float)))
         return np.exp(_pred_log(self.theta, logN, logD))
 
-    def predict_interval(self, N, D, level: float = 0.9) -> tuple[float, float, float]:
+    def predict_interval(self, N, D, level: float = 0.9, new_run: bool = True) -> tuple[float, float, float]:
+        """(prediction, lo, hi). With residual intervals and new_run, the interval is for the loss a new run
+        will measure (the law's uncertainty plus one resampled residual); new_run=False: the law's value."""
         logN, logD = np.log(np.array([float(N)])), np.log(np.array([float(D)]))
-        boots = np.array([math.exp(_pred_log(t, logN, logD)[0]) for t in self.boot])
+        logs = np.array([_pred_log(t, logN, logD)[0] for t in self.boot])
+        if new_run and self.resid is not None and len(self.resid):
+            rng = np.random.default_rng(1)
+            logs = logs + rng.choice(self.resid, len(logs))
         q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
-        lo, hi = np.percentile(boots, q)
+        lo, hi = np.exp(np.percentile(logs, q))
         return float(self.predict(N, D)[0]), float(lo), float(hi)
 
     def to_dict(self) -> dict:
         return {"values": self.values, "ci90": self.intervals(0.9), "ci95": self.intervals(0.95), "n": self.n,
                 "n_boot": int(len(self.boot)), "huber_delta": self.delta, "theta": [float(x) for x in self.theta],
-                "boot_theta": self.boot.tolist(), **self.extra}
+                "boot_theta": self.boot.tolist(), "form": self.form, "interval": self.interval,
+                "resid_inflated": None if self.resid is None else [float(x) for x in self.resid], **self.extra}
 
     @classmethod
     def from_dict(cls, d: dict) -> "LawFit":
-        return cls(np.array(d["theta"]), np.array(d["boot_theta"]).reshape(-1, 5), d["n"], d.get("huber_delta", 1e-3))
+        resid = d.get("resid_inflated")
+        return cls(np.array(d["theta"]), np.array(d["boot_theta"]).reshape(-1, 5), d["n"], d.get("huber_delta", 1e-3),
+                   resid=None if resid is None else np.array(resid, float), form=d.get("form", "full"),
+                   interval=d.get("interval", "pairs"))
 
 
-def fit_law(N, D, L, n_boot: int = 100, delta: float = 1e-3, seed: int = 0) -> LawFit:
-    """Chinchilla fit with bootstrap refits (runs resampled with replacement)."""
+def fit_law(N, D, L, n_boot: int = 100, delta: float = 1e-3, seed: int = 0, form: str = "full",
+            interval: str = "residual") -> LawFit:
+    """Chinchilla fit with bootstrap refits (residuals, or runs, resampled with replacement)."""
+    if form not in FORMS:
+        raise ValueError(f"form {form!r}: expected one of {FORMS}")
+    if interval not in ("residual", "pairs"):
+        raise ValueError(f"interval {interval!r}: expected residual or pairs")
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:      # only a speed matter
@@ -125,31 +158,40 @@ def fit_law(N, D, L, n_boot: int = 100, delta: float = 1e-3, seed: int = 0) -> L
         # L-BFGS-B's tiny BLAS calls over many threads ran 14x slower on a loaded 2-core machine
         limits = threadpool_limits(1)
     with limits:
-        return _fit_law(N, D, L, n_boot, delta, seed)
+        return _fit_law(N, D, L, n_boot, delta, seed, form, interval)
 
 
-def _fit_law(N, D, L, n_boot, delta, seed) -> LawFit:
+def _fit_law(N, D, L, n_boot, delta, seed, form="full", interval="pairs") -> LawFit:
     N, D, L = (np.asarray(x, float) for x in (N, D, L))
-    if len(L) < 5:
-        raise ValueError(f"{len(L)} runs: fitting 5 parameters needs at least 5")
+    k = 4 if form == "no_E" else 5
+    if len(L) < k + (interval == "residual"):
+        raise ValueError(f"{len(L)} runs: fitting {k} parameters needs at least {k + (interval == 'residual')}")
     logN, logD, logL = np.log(N), np.log(D), np.log(L)
     grid, top = _grid_starts(logL)
+    if form == "no_E":
+        grid = np.unique(np.c_[np.full(len(grid), NO_E), grid[:, 1:]], axis=0)
     # the whole grid at once: (G, 3, n) log-sum-exp
     z = np.stack([grid[:, 1:2] - grid[:, 3:4] * logN, grid[:, 2:3] - grid[:, 4:5] * logD,
                   np.repeat(grid[:, 0:1], len(logN), 1)], axis=1)
     vals = _huber(logsumexp(z, axis=1) - logL, delta).sum(1)
     starts = grid[np.argsort(vals)[:top]]
-    theta, _ = _refine(starts, logN, logD, logL, delta)
+    theta, _ = _refine(starts, logN, logD, logL, delta, form)
+    fitted = _pred_log(theta, logN, logD)
+    resid = logL - fitted
+    infl = resid * math.sqrt(len(L) / max(1, len(L) - k))
     rng = np.random.default_rng(seed)
     boot = []
     for _ in range(n_boot):
-        idx = rng.integers(0, len(L), len(L))
-        # from the full fit and the two best grid starts: a resample rarely moves the optimum far
-        th, _ = _refine([theta, *starts[:3]], logN[idx], logD[idx], logL[idx], delta)
+        # from the full fit and the best grid starts: a resample rarely moves the optimum far
+        if interval == "residual":      # same design (N, D); new scatter drawn from the fit's own residuals
+            th, _ = _refine([theta, *starts[:3]], logN, logD, fitted + rng.choice(infl, len(L)), delta, form)
+        else:
+            idx = rng.integers(0, len(L), len(L))
+            th, _ = _refine([theta, *starts[:3]], logN[idx], logD[idx], logL[idx], delta, form)
         boot.append(th)
-    resid = logL - _pred_log(theta, logN, logD)
-    return LawFit(theta, np.array(boot), len(L), delta,
-                  {"residual_log_rmse": float(np.sqrt(np.mean(resid ** 2)))})
+    return LawFit(theta, np.array(boot).reshape(-1, 5), len(L), delta,
+                  {"residual_log_rmse": float(np.sqrt(np.mean(resid ** 2)))},
+                  resid=infl if interval == "residual" else None, form=form, interval=interval)
 
 
 def power_law(x, y) -> dict:
@@ -221,25 +263,75 @@ def optimal_size(law: LawFit, kappas: dict, budget: float, n_lo: float | None = 
     return float(grid[i]), float(D[i]), float(L[i])
 
 
-def fit_sweep(runs: list[dict], n_boot: int = 100, seed: int = 0) -> dict:
-    """Everything `scale fit` writes to DIR/fit.json."""
-    ok = [r for r in runs if r.get("status", "done") == "done" and np.isfinite(r.get("val_loss", np.nan))]
-    # L(N, D) is the loss at tuned hyper-parameters: one point per (budget, size, batch), its best LR
-    # (a run at a poor LR is not a point of the law; with one LR per cell nothing is dropped)
+def _lr_vertex_loss(rs: list[dict]) -> tuple[float, bool]:
+    """(loss at the cell's tuned LR, whether the best LR is interior). Interior: the minimum of the
+    parabola in log LR through the best run and its two neighbours (never above the best run's loss);
+    at an edge of the LRs tried: the best run's loss (an upper bound of the tuned loss)."""
+    rs = sorted(rs, key=lambda r: r["lr"])
+    ls = [r["val_loss"] for r in rs]
+    i = int(np.argmin(ls))
+    if not 0 < i < len(rs) - 1:
+        return float(ls[i]), len(rs) == 1
+    x = np.log([rs[j]["lr"] for j in (i - 1, i, i + 1)])
+    c2, c1, c0 = np.polyfit(x, [ls[j] for j in (i - 1, i, i + 1)], 2)
+    v = c0 - c1 * c1 / (4 * c2) if c2 > 0 else ls[i]
+    return float(min(ls[i], v)), True
+
+
+def cell_points(runs: list[dict], lr_vertex: bool = True, min_steps: int = 0) -> list[dict]:
+    """One point of L(N, D) per (budget, size, batch) cell: the loss at its tuned LR (a run at a poor LR
+    is not a point of the law). lr_vertex False: the best run's loss as is (sessions 6-7)."""
+    ok = [r for r in runs if r.get("status", "done") == "done" and np.isfinite(r.get("val_loss", np.nan))
+          and r.get("steps", min_steps) >= min_steps]
     cells: dict = {}
     for r in ok:
-        key = (r["budget"], r["params"], r["tokens"])
-        if key not in cells or r["val_loss"] < cells[key]["val_loss"]:
-            cells[key] = r
-    pts = list(cells.values())
-    law = fit_law([r["params"] for r in pts], [r["tokens"] for r in pts], [r["val_loss"] for r in pts], n_boot,
-                  seed=seed)
+        cells.setdefault((r["budget"], r["params"], r["tokens"]), []).append(r)
+    pts = []
+    for (budget, n, d), rs in sorted(cells.items()):
+        best = min(rs, key=lambda r: r["val_loss"])
+        loss, interior = _lr_vertex_loss(rs) if lr_vertex else (best["val_loss"], True)
+        pts.append({"budget": budget, "params": n, "tokens": d, "flops": best["flops"], "loss": loss,
+                    "best_run_loss": best["val_loss"], "best_lr": best["lr"], "lr_interior": interior,
+                    "n_lrs": len(rs), "steps": best.get("steps")})
+    return pts
+
+
+def cross_validate(pts: list[dict], form: str = "full", interval: str = "residual", delta: float = 1e-3,
+                   n_boot: int = 100, level: float = 0.9) -> dict:
+    """Training-side check of a fitting choice: fit on every budget but the largest, predict the largest
+    budget's cells (an extrapolation in compute, like the held-out run's), score error and coverage."""
+    top = max(p["budget"] for p in pts)
+    train = [p for p in pts if p["budget"] < top]
+    test = [p for p in pts if p["budget"] == top]
+    law = fit_law([p["params"] for p in train], [p["tokens"] for p in train], [p["loss"] for p in train],
+                  n_boot, delta, form=form, interval=interval)
+    rows = []
+    for p in test:
+        pred, lo, hi = law.predict_interval(p["params"], p["tokens"], level)
+        rows.append({"params": p["params"], "tokens": p["tokens"], "measured": p["loss"], "predicted": pred,
+                     "interval": [lo, hi], "rel_error": abs(pred - p["loss"]) / p["loss"],
+                     "inside": lo <= p["loss"] <= hi, "half_width_rel": (hi - lo) / 2 / pred})
+    return {"form": form, "interval": interval, "delta": delta, "fit_budgets": sorted({p["budget"] for p in train}),
+            "test_budget": top, "extrapolation": top / max(p["flops"] for p in train), "cells": rows,
+            "mean_rel_error": float(np.mean([r["rel_error"] for r in rows])),
+            "coverage": float(np.mean([r["inside"] for r in rows])),
+            "mean_half_width_rel": float(np.mean([r["half_width_rel"] for r in rows]))}
+
+
+def fit_sweep(runs: list[dict], n_boot: int = 100, seed: int = 0, form: str = "full", interval: str = "residual",
+              delta: float = 1e-3, lr_vertex: bool = True, min_steps: int = 0) -> dict:
+    """Everything `scale fit` writes to DIR/fit.json."""
+    ok = [r for r in runs if r.get("status", "done") == "done" and np.isfinite(r.get("val_loss", np.nan))]
+    pts = cell_points(ok, lr_vertex, min_steps)
+    law = fit_law([p["params"] for p in pts], [p["tokens"] for p in pts], [p["loss"] for p in pts], n_boot,
+                  delta, seed=seed, form=form, interval=interval)
     best = best_hparams(ok)
     return {"law": law.to_dict(), "best_per_budget": best,
             "lr_law": power_law([b["flops"] for b in best], [b["lr"] for b in best]),
             "batch_law": power_law([b["flops"] for b in best], [b["batch"] for b in best]),
             "size_law": power_law([b["flops"] for b in best], [b["params"] for b in best]),
-            "kappa": flops_per_param_token(ok), "n_runs": len(ok), "n_law_points": len(pts),
+            "kappa": flops_per_param_token(ok), "n_runs": len(ok), "n_law_points": len(pts), "points": pts,
+            "lr_edge_cells": sum(not p["lr_interior"] for p in pts), "lr_vertex": lr_vertex, "min_steps": min_steps,
             "compute_range": [min(r["flops"] for r in ok), max(r["flops"] for r in ok)]}
 
 
