@@ -55,6 +55,10 @@ def main() -> None:
     ap.add_argument("--only-folds", default=None, help="comma list of fold indices to run (default all)")
     ap.add_argument("--configs", default="base,nce05,drop02", help=f"comma list from {sorted(CONFIGS)}")
     ap.add_argument("--n-eval", type=int, default=600, help="held-out-fold prompts scored per fold")
+    ap.add_argument("--hold", choices=("triples", "pairs"), default="triples",
+                    help="which training compositions a fold removes: triples = every --folds-th one (sessions 7-8); "
+                         "pairs = every triple holding one of 3 pairs (colour-shape, shape-direction, colour-direction) "
+                         "drawn per fold, as the adapter's own held-out compositions are made (session 8, after v3)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
 
@@ -72,8 +76,19 @@ def main() -> None:
     results = []
     for k in folds:
         g_train, g_held = zh_prompts.rich_fold(k, args.folds)
-        fold_train = [c for i, c in enumerate(train_c) if i % args.folds != k]
-        fold_held = [c for i, c in enumerate(train_c) if i % args.folds == k]
+        if args.hold == "pairs":
+            from videoforge.synth import shapes
+
+            own = shapes.held_out_pairs(1, seed=101)     # the adapter's held-out pairs (zh_prompts.adapter_split)
+            for s in range(1000 + 100 * k, 1100 + 100 * k):
+                pairs = shapes.held_out_pairs(1, seed=s)
+                if all(pairs[kind][0] not in own[kind] for kind in pairs):
+                    break
+            fold_held = [c for c in train_c if shapes.is_held_out(c, pairs)]
+            fold_train = [c for c in train_c if c not in fold_held]
+        else:
+            fold_train = [c for i, c in enumerate(train_c) if i % args.folds != k]
+            fold_held = [c for i, c in enumerate(train_c) if i % args.folds == k]
         rng = random.Random(1000 + k)
         rows = []
         for _ in range(args.n_eval):
@@ -86,7 +101,7 @@ def main() -> None:
             ad = AdaptedTextEncoder(teacher, student)
             all_rows = evaluate_adapter(ad, rows, cands)
             new_c = evaluate_adapter(ad, [r for r in rows if r[0] in fold_held], cands)
-            res = {"fold": k, "config": name, "steps": args.steps, "seconds": time.perf_counter() - t0,
+            res = {"fold": k, "config": name, "steps": args.steps, "hold": args.hold, "seconds": time.perf_counter() - t0,
                    "recall_at_1": all_rows["recall_at_1"], "mean_cosine": all_rows["mean_cosine"], "n": all_rows["n"],
                    "recall_held_compositions": new_c["recall_at_1"], "n_held_compositions": new_c["n"],
                    "translation_exact": all_rows.get("translation_exact"), "parameters": info["parameters"]}

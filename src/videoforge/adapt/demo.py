@@ -34,8 +34,8 @@ def main(argv=None) -> int:
     p.add_argument("--per-combo", type=int, default=4, help="new clips per never-seen triple")
     p.add_argument("--steps", type=int, default=200, help="LoRA fine-tuning steps")
     p.add_argument("--rank", type=int, default=4)
-    p.add_argument("--text-steps", type=int, default=1500,
-                   help="text adapter training steps (default 1500: the length benchmarks/zh_cv.py validated)")
+    p.add_argument("--text-steps", type=int, default=1000,
+                   help="text adapter training steps (default 1000: the length benchmarks/zh_cv.py validated in session 8)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads (default: all cores, or 1 when the machine is already loaded)")
