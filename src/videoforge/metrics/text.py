@@ -25,6 +25,11 @@ is for is explained by an earlier read of the shot - a line read there that PP-O
 alone (no detector) still reads with the same letters, or texture already looked at in the same
 place (`_walk`); a box may match along its row (a ticker) only in the frame's top/bottom quarter;
 ONNX Runtime's memory arena is on. Section "Session 7" of docs/benchmarks/text.md has the figures.
+Session 8 (recall): an event is read even where a planned read of the shot looked at its boxes and
+found no line (`recheck_events`); an event crop whose new boxes are all small is enlarged before
+PP-OCR (`event_scale`, `event_small_px`); a line read next to a cut is looked for by the recogniser
+alone in the other shot's sample nearest the cut and added there when it reads the same letters
+(`cross_cut`: a cut the shot detector made inside a word's time no longer cuts its hit's span).
 `frames_per_ocr` stays 125: 250 (18 % fewer reads, same words on 12 videos of the gate's first
 held-out set) lost 4 of 118 words end to end on the unseen text set E - mid-shot words whose
 shot's "one more read" comes from the budget (docs/benchmarks/text.md, session 5).
