@@ -317,6 +317,8 @@ def main(argv=None) -> int:
     ap.add_argument("--convergence", type=int, default=6, help="runs in part C (0: none)")
     ap.add_argument("--json", default=None, metavar="PATH", help="write every row and the summary here")
     ap.add_argument("--no-planning", action="store_true", help="skip part A (e.g. run it in another process)")
+    ap.add_argument("--from-log", nargs="+", default=None, metavar="LOG",
+                    help="summarise the rows an earlier (interrupted) run printed to stderr, one log per series")
     ap.add_argument("--execution-only", action="store_true",
                     help="parts B and C only (= --no-planning --runs 12 --convergence 6 unless given): the part "
                          "that measures CPU, to re-run on a quiet machine (~5-15 min)")
@@ -328,6 +330,22 @@ def main(argv=None) -> int:
             args.runs = 12
         if "--convergence" not in given:
             args.convergence = 6
+    if args.from_log:
+        # the rows an interrupted run printed (stderr, one JSON object per executed plan)
+        b_rows, c_rows = [], []
+        for path in args.from_log:
+            with open(path) as f:
+                for line in f:
+                    if line.startswith('{"run"'):
+                        row = json.loads(line)
+                        (b_rows if "goal" in row else c_rows).append(row)
+        s = summarise_bc({"runs": b_rows} if b_rows else None, {"scale": 3.0, "runs": c_rows} if c_rows else None)
+        print(json.dumps(s, indent=1, default=str))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"summary": s, "B": {"runs": b_rows}, "C": {"runs": c_rows}, "from_log": args.from_log}, f,
+                          indent=1, default=str)
+        return 0
     t_start = time.perf_counter()
     reg = shipped_registry()
     a = part_a(reg) if not args.no_planning else {"requests": [], "savings": []}
