@@ -38,6 +38,7 @@ def main(argv=None) -> int:
     ap.add_argument("--lr-size", type=int, default=40)
     ap.add_argument("--seed", type=int, default=30_007)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--kinds", default="bi,blind", help="which halves to run (split over processes)")
     a = ap.parse_args(argv)
     import torch
 
@@ -64,6 +65,9 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(a.seed)
     res = {}
     for kind, p_blind in (("bi", 0.0), ("blind", 1.0)):
+        if kind not in a.kinds.split(","):
+            continue
+        rng = np.random.default_rng(a.seed + (0 if kind == "bi" else 1))   # each half its own clips
         rows = []
         for _ in range(a.n):
             c = sr_data.make_clip(rng, sr_data.TRAIN_PHOTOS, sr_data.TRAIN_CLIPS, frames=5, lr_size=a.lr_size, p_blind=p_blind)
