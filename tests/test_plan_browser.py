@@ -51,12 +51,13 @@ def test_plans_page_plans_runs_and_shows_predicted_vs_actual(server, tmp_path):
         page.select_option("#plan-goal", "catalog")
         page.fill("#plan-budget", "0.0000001")
         page.click("#plan-predict")
-        expect(page.locator("#plan-status")).to_contain_text("cheapest plan needs")
+        # generous timeouts: planning samples the inputs and solves two ILPs (seconds on a loaded box)
+        expect(page.locator("#plan-status")).to_contain_text("cheapest plan needs", timeout=60000)
 
         # plan only: the stages and the prediction, nothing run
         page.fill("#plan-budget", "")
         page.click("#plan-predict")
-        expect(page.locator("#plan-status")).to_have_text("planned (not run)")
+        expect(page.locator("#plan-status")).to_have_text("planned (not run)", timeout=60000)
         stages = page.locator("#plan-stages tbody tr")
         assert stages.count() >= 6
         assert page.locator("#plan-stages tbody tr", has_text="shots").count() >= 1
