@@ -21,7 +21,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m videoforge.continuation.demo", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True)
     p.add_argument("--base", default=None, help="generator checkpoint (default: OUT/../train/stdit/stdit.pt)")
-    p.add_argument("--steps", type=int, default=900)
+    p.add_argument("--steps", type=int, default=1200)   # session 8's measured models (docs/benchmarks/codec.md)
     p.add_argument("--videos", type=int, default=48)
     p.add_argument("--minutes", type=float, default=None,
                    help="wall-clock cap per trained model on a busy machine (stops early, schedule completed)")
