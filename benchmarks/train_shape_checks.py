@@ -89,10 +89,13 @@ def probe(ckpt: str, which: str, seeds: int, frames: int, cfg_text: float, steps
     train, test = shapes.split_combos(shapes.held_out_pairs(2, seed=0))
     combos = {"held-out": test, "seen": train[::2], "red-right": [("red", s, "right") for s in shapes.SHAPES]}[which]
     lo, hi = float(pipe.scaler.lo[0]), float(pipe.scaler.hi[0])
+    pairs = shapes.held_out_pairs(2, seed=0) if which == "held-out" else None
     r = evaluate.prompt_accuracy(pipe, combos, list(range(seeds)), frames, {pipe.scaler.names[0]: (lo + hi) / 2},
-                                 steps=steps, cfg_text=cfg_text, cfg_metric=2.0)
+                                 steps=steps, cfg_text=cfg_text, cfg_metric=2.0, pairs=pairs)
     print(json.dumps({"checkpoint": ckpt, "which": which, **{k: r[k] for k in ("n", "colour", "shape", "direction", "joint")},
-                      "ci95": r["ci95"], "confusion_shape": r["confusion_shape"]}))
+                      "ci95": r["ci95"], "confusion_shape": r["confusion_shape"],
+                      # shape by the kind of held-out pair a triple contains (colour_shape: the binding)
+                      **({"by_kind_shape": {k: v["shape"] for k, v in r["by_kind"].items()}} if "by_kind" in r else {})}))
 
 
 def _real(radius: float, per: tuple[str, ...], seed: int = 7, combos=None):
