@@ -1,6 +1,11 @@
 """`videoforge enhance` as a library call: super-resolve a video x2 or x4 with the shipped
 recurrent network, keeping frame count, frame rate and audio.
 
+Two x4 networks ship (session 8): 'clean' (fine-tuned on PIL-bicubic downscales) and 'blind'
+(on the second-order degradations). By default (model='auto') the first SELECT_FRAMES frames
+go through degrade_estimate.DegradationSelector, which picks one per video; its pick and
+estimate are in the result (`model`, `degradation`).
+
 The video is read by the data engine's decoder (io.decode_frames: a bad input fails with
 the same named VideoError as `run`). The bidirectional network needs future frames, so the
 frames are processed in windows: `chunk` frames are emitted per window and `context` frames
