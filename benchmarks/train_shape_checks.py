@@ -34,6 +34,14 @@
         a generator checkpoint of a run's current training state (LAST = OUT_DIR/stdit/last.pt, its
         EMA weights, as the loop exports them) in the format of TEMPLATE (an exported snapshot of the
         same run, e.g. stdit-step1000.pt): probes at steps the config did not keep
+    python benchmarks/train_shape_checks.py bind CKPT
+        does the shape word's state depend on the colour word? Mean cosine of the shape word's state
+        between captions with the same shape and another colour, and with the same colour and
+        another shape (text encoder's states and after the STDiT's projection)
+    python benchmarks/train_shape_checks.py guide CKPT [--w 0 4 8 16] [--kind colour_shape] [--seeds 4]
+        a sampler probe: contrastive shape-word guidance, v + w (v(caption) - mean of v(caption with
+        each other shape word)), on the held-out triples of one pair kind (a diagnostic: choosing w
+        on these prompts makes it no held-out figure)
 """
 
 from __future__ import annotations
@@ -271,6 +279,71 @@ def export_snapshot(last: str, template: str, out: str) -> None:
     print(json.dumps({"step": run["step"], "out": out}))
 
 
+@torch.no_grad()
+def bind(ckpt: str) -> None:
+    import itertools
+
+    from videoforge.models.pipeline import Pipeline
+
+    pipe = Pipeline.load(ckpt)
+    caps = list(shapes.combos())
+    y, _ = pipe.gen.encode_text([shapes.caption_for(*c, False) for c in caps])
+    for name, h in (("text encoder", y), ("STDiT projection", pipe.gen.stdit.y_embedder(y))):
+        h = F.normalize(h[:, 2], dim=-1)          # the shape word: "a red circle moves left"[2]
+        other_colour, other_shape = [], []
+        for i, j in itertools.combinations(range(len(caps)), 2):
+            a, b = caps[i], caps[j]
+            if a[2] == b[2] and a[1] == b[1] and a[0] != b[0]:
+                other_colour.append(float(h[i] @ h[j]))
+            if a[2] == b[2] and a[0] == b[0] and a[1] != b[1]:
+                other_shape.append(float(h[i] @ h[j]))
+        print(json.dumps({"checkpoint": ckpt, "states": name,
+                          "same_shape_other_colour": round(float(np.mean(other_colour)), 3),
+                          "same_colour_other_shape": round(float(np.mean(other_shape)), 3),
+                          "pairs": [len(other_colour), len(other_shape)]}))
+
+
+@torch.no_grad()
+def guide(ckpt: str, ws: list[float], kind: str, seeds: int, cfg_text: float = 4.0, cfg_metric: float = 2.0) -> None:
+    from videoforge.models.pipeline import Pipeline
+
+    pipe = Pipeline.load(ckpt)
+    st, sc = pipe.gen.stdit, pipe.latent_scale
+    pairs = shapes.held_out_pairs(2, seed=0)
+    _, test = shapes.split_combos(pairs)
+    jobs = [(c, s) for c in test if shapes.pairs_of(c)[kind] in pairs[kind] for s in range(seeds)]
+    B = len(jobs)
+    lo, hi = float(pipe.scaler.lo[0]), float(pipe.scaler.hi[0])
+    met = pipe.scaler.normalize([{pipe.scaler.names[0]: (lo + hi) / 2}] * B)
+
+    def enc(words):
+        return pipe.gen.encode_text([shapes.caption_for(c[0], w, c[2], False) for (c, _), w in zip(jobs, words)])
+
+    y, m = enc([c[1] for c, _ in jobs])
+    others = [enc([[s for s in shapes.SHAPES if s != c[1]][k] for c, _ in jobs]) for k in range(2)]
+    yes = torch.ones(B, dtype=torch.bool)
+    ae = pipe.ae.cfg
+    for w in ws:
+        x = torch.randn((B, ae.latent_channels, 5, 8, 8), generator=torch.Generator().manual_seed(123))
+        ts = torch.linspace(1, 0, 21)
+        for i in range(20):
+            t = ts[i].expand(B)
+            vu = st(x, t, y, m, met, drop_text=yes, drop_metrics=yes)
+            vt = st(x, t, y, m, met, drop_metrics=yes)
+            v = vu + cfg_text * (vt - vu) + cfg_metric * (st(x, t, y, m, met) - vt)
+            if w:
+                v = v + w * (vt - sum(st(x, t, yo, mo, met, drop_metrics=yes) for yo, mo in others) / 2)
+            x = x + (ts[i + 1] - ts[i]) * v
+        rd = [shapes.read_clip(f) for f in _u8(pipe.ae.decode(x / sc)[:, :, :16])]
+        hit = {a: [getattr(r, a) == c[k] for (c, _), r in zip(jobs, rd)]
+               for k, a in enumerate(("colour", "shape", "direction"))}
+        conf: dict = {}
+        for (c, _), r in zip(jobs, rd):
+            conf[f"{c[1]}->{r.shape}"] = conf.get(f"{c[1]}->{r.shape}", 0) + 1
+        print(json.dumps({"w": w, "kind": kind, "n": B, **{a: float(np.mean(v)) for a, v in hit.items()},
+                          "ci95_shape": evaluate.bootstrap_ci(hit["shape"]), "confusion_shape": conf}), flush=True)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -300,6 +373,13 @@ def main(argv=None) -> int:
     e.add_argument("last")
     e.add_argument("template")
     e.add_argument("out")
+    b = sub.add_parser("bind", help="does the shape word's state depend on the colour word?")
+    b.add_argument("checkpoint")
+    g = sub.add_parser("guide", help="contrastive shape-word guidance on one held-out pair kind (diagnostic)")
+    g.add_argument("checkpoint")
+    g.add_argument("--w", type=float, nargs="+", default=[0, 4, 8, 16])
+    g.add_argument("--kind", default="colour_shape", choices=shapes.PAIR_KINDS)
+    g.add_argument("--seeds", type=int, default=4)
     a = p.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     if a.cmd == "ceiling":
@@ -308,6 +388,10 @@ def main(argv=None) -> int:
         probe(a.checkpoint, a.which, a.seeds, a.frames, a.cfg_text, a.steps)
     elif a.cmd == "denoise":
         denoise(a.checkpoint, a.t, a.cfg_text)
+    elif a.cmd == "bind":
+        bind(a.checkpoint)
+    elif a.cmd == "guide":
+        guide(a.checkpoint, a.w, a.kind, a.seeds)
     elif a.cmd == "export":
         export_snapshot(a.last, a.template, a.out)
     elif a.cmd == "x0":
