@@ -50,7 +50,10 @@ def main(argv=None) -> int:
     p.add_argument("--demo-train", default="demo-out/train", help="make demo-train's folder (reused if present)")
     p.add_argument("--budgets", default="3e10,1e11,3e11")
     p.add_argument("--sizes", default="32x2,48x2,64x3")
-    p.add_argument("--lr-mults", default="0.5,1,2")
+    # session 8: at these run lengths the best LR was 8x-16x the config's (docs/benchmarks/scale.md)
+    p.add_argument("--lr-mults", default="2,4,8")
+    p.add_argument("--extend-lr", type=int, default=2,
+                   help="extra LRs per cell beyond a grid edge until the best is interior (default 2)")
     p.add_argument("--batches", default="8")
     p.add_argument("--holdout-factor", type=float, default=4.0)
     p.add_argument("--val-fraction", type=float, default=0.1)
@@ -81,6 +84,10 @@ def main(argv=None) -> int:
     sw = os.path.join(out, "sweep")
     t_data = time.time()
     runs = sweep(base, sw, budgets, sizes, lrs, batches, a.val_fraction)
+    if a.extend_lr > 0:
+        from videoforge.scale.sweep import extend_lr
+
+        runs = extend_lr(base, sw, a.extend_lr, a.val_fraction)
     t_sweep = time.time()
     fit = fit_sweep(runs, n_boot=a.bootstrap)
     fit["plots"] = plot_all(runs, fit, sw)

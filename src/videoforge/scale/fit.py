@@ -323,6 +323,8 @@ def fit_sweep(runs: list[dict], n_boot: int = 100, seed: int = 0, form: str = "f
     """Everything `scale fit` writes to DIR/fit.json."""
     ok = [r for r in runs if r.get("status", "done") == "done" and np.isfinite(r.get("val_loss", np.nan))]
     pts = cell_points(ok, lr_vertex, min_steps)
+    if interval == "residual" and len(pts) <= (4 if form == "no_E" else 5):
+        interval = "pairs"      # no residual left to resample: every point is fitted exactly
     law = fit_law([p["params"] for p in pts], [p["tokens"] for p in pts], [p["loss"] for p in pts], n_boot,
                   delta, seed=seed, form=form, interval=interval)
     best = best_hparams(ok)
