@@ -743,7 +743,7 @@ class TextScorer(Scorer):
             return 0.0, []
         if sub is not None:
             img = np.ascontiguousarray(img[sub[1]: sub[3], sub[0]: sub[2]])
-        part_px = img.shape[0] * img.shape[1]
+        part_h, part_w = img.shape[:2]
         # an event's crop (a part of the frame) whose new boxes are all small (< `event_small_px` px high
         # in the OCR picture) is enlarged up to `event_scale` (never past `ocr_side`): PP-OCR's detector
         # missed small words on event crops that it found on the same crop enlarged (session 8, dev sets
@@ -773,7 +773,7 @@ class TextScorer(Scorer):
             line_boxes.extend(((x0 / scale + ox) / sx, (y0 / scale + oy) / sy, (x1 / scale + ox) / sx, (y1 / scale + oy) / sy)
                               for x0, y0, x1, y1 in found)
         w, h = cand.frame_size
-        return area * part_px / float(w * h), lines   # relative to the whole frame
+        return area * part_h * part_w / float(w * h), lines   # relative to the whole frame (same rounding as before)
 
     # -- reads of one shot in order: skip what earlier reads of the shot already explain --------
     def _walk(self, state: dict, reads: list) -> dict:
