@@ -264,3 +264,25 @@ def test_minilm_text_encoder_offline(monkeypatch):
     assert h.shape[0] == 2 and h.shape[2] == 384 and mask.sum(1).tolist()[0] > mask.sum(1).tolist()[1]
     # different words, different states
     assert not torch.allclose(h[0, 1], h[1, 1])
+
+
+def test_per_word_text_encoder_keeps_each_word_apart_from_its_neighbours():
+    """depth 0: a word's state is its own (embedding + position), so the colour word cannot leak
+    into the shape word's state; with self-attention (depth 1) it does."""
+    from videoforge.models.text import TinyTextEncoder, build_text_encoder
+
+    prompts = ["a red circle moving left", "a blue circle moving left"]
+    vocab = TinyTextEncoder.build_vocab(prompts)
+    torch.manual_seed(0)
+    per_word = TinyTextEncoder(vocab, dim=16, depth=0, heads=2)
+    states, mask = per_word.encode(prompts)
+    assert mask.all()
+    assert torch.equal(states[0, 2], states[1, 2])        # "circle" after red / after blue
+    assert not torch.equal(states[0, 1], states[1, 1])    # the colour words themselves differ
+    mixed = TinyTextEncoder(vocab, dim=16, depth=1, heads=2)
+    h, _ = mixed.encode(prompts)
+    assert not torch.allclose(h[0, 2], h[1, 2])
+    # the spec round-trips, so a depth-0 checkpoint loads
+    again = build_text_encoder(per_word.spec())
+    again.load_state_dict(per_word.state_dict())
+    assert torch.equal(again.encode(prompts)[0], states)

@@ -99,8 +99,12 @@ class TinyTextEncoder(TextEncoder):
         self.dim, self.depth, self.heads, self.max_length = dim, depth, heads, max_length
         self.embed = nn.Embedding(len(self.vocab), dim)
         self.pos = nn.Parameter(torch.randn(max_length, dim) * 0.02)
+        # depth 0 = a per-word encoder: each word's state is its embedding plus its position and does
+        # not depend on its neighbours. Self-attention lets the demo's encoder write the colour word
+        # into the shape word's state, binding a shape to the colours it was trained with
+        # (docs/notes/train.md, session 8); depth 0 is the switch that tests that.
         layer = nn.TransformerEncoderLayer(dim, heads, 4 * dim, dropout=0.0, batch_first=True, norm_first=True)
-        self.encoder = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
+        self.encoder = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False) if depth > 0 else None
         self.norm = nn.LayerNorm(dim)
 
     @staticmethod
@@ -117,7 +121,8 @@ class TinyTextEncoder(TextEncoder):
             tok[r, : len(i)] = torch.tensor(i, device=dev)
         mask = tok != 0
         h = self.embed(tok) + self.pos[:L]
-        h = self.encoder(h, src_key_padding_mask=~mask)
+        if self.encoder is not None:
+            h = self.encoder(h, src_key_padding_mask=~mask)
         return self.norm(h), mask
 
     def spec(self):
