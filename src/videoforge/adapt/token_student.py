@@ -35,6 +35,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from videoforge.adapt import zh_prompts
+from videoforge.adapt.text_adapter import _corrupt as corrupt  # the state student's training noise
 from videoforge.models.text import TinyTextEncoder, words
 
 
@@ -46,23 +47,6 @@ class TokenConfig:
     heads: int = 4
     max_chars: int = 48
     out_len: int = 8         # English token positions predicted (the demo's prompts have 5-7)
-
-
-def corrupt(ids: list[int], p: float, rng: random.Random) -> list[int]:
-    """Training noise, each with probability `p` per character: replace it by <unk> (1), delete
-    it, or put an <unk> before it (unseen connectives and synonyms in new phrasings)."""
-    out = []
-    for i in ids:
-        u = rng.random()
-        if u < p:
-            out.append(1)
-        elif u < 2 * p:
-            continue
-        elif u < 3 * p:
-            out += [1, i]
-        else:
-            out.append(i)
-    return out
 
 
 def require_tiny(teacher) -> TinyTextEncoder:
