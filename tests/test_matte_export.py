@@ -93,3 +93,22 @@ def test_a_failed_matte_keeps_the_row_and_names_the_clip(real_catalog, tmp_path,
     s = export_catalog(real_catalog.root, tmp_path / "x", "opensora", workers=1, matte=True)
     assert s.exported == 2 and s.matted == 1 and s.failed == 0
     assert len(s.errors) == 1 and first in s.errors[0]["message"] and "matte failed" in s.errors[0]["message"]
+
+
+def test_cancel_during_matting_stops_before_the_next_clip(real_catalog, tmp_path, monkeypatch):
+    import threading
+
+    from videoforge.enhance import matte
+    from videoforge.export import export_catalog
+
+    real, stop, calls = matte.matte_video, threading.Event(), []
+
+    def then_cancel(clip, alpha, **kw):
+        calls.append(clip)
+        res = real(clip, alpha, **kw)
+        stop.set()              # the user cancels while the first clip is being matted
+        return res
+
+    monkeypatch.setattr(matte, "matte_video", then_cancel)
+    s = export_catalog(real_catalog.root, tmp_path / "x", "opensora", workers=1, matte=True, cancel=stop)
+    assert s.exported == 2 and s.matted == 1 and len(calls) == 1

@@ -224,6 +224,12 @@ def test_lr_edge_cells_walk_the_lr_past_the_grid_edge():
             run(1e10, 64, 1e-3, 0.5)]                                               # one LR: left alone
     got = {(r["budget"], r["hidden"]): lr for r, lr in lr_edge_cells(runs)}
     assert got == {(1e9, 32): 4e-3, (1e9, 64): 5e-4}
+    # a diverged run is not the best; a next LR that already failed is not proposed again
+    diverged = runs + [run(1e10, 32, 8e-3, float("nan"))]
+    assert {(r["budget"], r["hidden"]) for r, _ in lr_edge_cells(diverged)} == {(1e9, 32), (1e9, 64)}
+    failed = {((1e9, 32, 2, 2, 8), 4e-3)}
+    got = {(r["budget"], r["hidden"]): lr for r, lr in lr_edge_cells(runs, failed)}
+    assert got == {(1e9, 64): 5e-4}
 
 
 def test_residual_bootstrap_interval_covers_new_noisy_runs_and_no_E_form():

@@ -144,7 +144,9 @@ class TokenStudent(nn.Module):
 def _teacher_from_embeddings(teacher: TinyTextEncoder, emb: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """TinyTextEncoder.encode from token embeddings instead of ids (the same layers, in order)."""
     h = emb + teacher.pos[: emb.shape[1]]
-    return teacher.norm(teacher.encoder(h, src_key_padding_mask=~mask))
+    if teacher.encoder is not None:          # depth 0: a per-word encoder has no attention layers
+        h = teacher.encoder(h, src_key_padding_mask=~mask)
+    return teacher.norm(h)
 
 
 def token_targets(teacher: TinyTextEncoder, english: list[str], out_len: int) -> dict[str, list[int]]:

@@ -36,15 +36,18 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--grammar", choices=("rich", "templates"), default="rich",
                    help="training phrasings: rich = sampled from zh_prompts.RICH (many synonyms, measure words, "
                         "particles, adverb positions, ~14 word orders; default); templates = the 3 session-6 templates")
-    p.add_argument("--student", choices=("tokens", "states"), default="tokens",
+    p.add_argument("--student", choices=("tokens", "states"), default=None,
                    help="tokens: translate into the English encoder's words (default; chosen by benchmarks/zh_cv.py, "
-                        "session 8); states: regress its output states (sessions 6-7)")
+                        "session 8); states: regress its output states (sessions 6-7; the default with "
+                        "--grammar templates, which only that student trains on)")
     p.add_argument("--e2e-weight", type=float, default=0.0,
                    help="tokens only: weight of MSE + contrastive on the frozen English encoder's output from "
                         "straight-through token embeddings, beside the cross-entropy (default 0)")
     p.add_argument("--drop", type=float, default=0.2,
                    help="per-character training noise rate (default 0.2: chosen over 0.1 by benchmarks/zh_cv.py)")
-    p.add_argument("--mse-weight", type=float, default=1.0, help="weight of the MSE to the teacher's states (default 1)")
+    p.add_argument("--mse-weight", type=float, default=1.0,
+                   help="states only: weight of the MSE to the teacher's states (default 1; the tokens student's "
+                        "MSE + contrastive term is --e2e-weight)")
     p.add_argument("--nce-weight", type=float, default=0.1,
                    help="weight of the contrastive term on pooled states (default 0.1; benchmarks/zh_cv.py compares)")
     p.add_argument("--threads", type=int, default=0,
@@ -61,6 +64,11 @@ def main(args) -> int:
 
     if not os.path.exists(args.base):
         raise UsageError(f"{args.base}: no such checkpoint (run `make demo-train`, or pass --base CHECKPOINT)")
+    if args.student is None:      # a session-6/7 command (--grammar templates) keeps its student
+        args.student = "states" if args.grammar == "templates" else "tokens"
+    if args.student == "tokens" and args.mse_weight != 1.0:
+        raise UsageError("--mse-weight is for --student states; the tokens student's MSE + contrastive weight is "
+                         "--e2e-weight")
     if args.steps is None:
         args.steps = 1000 if args.student == "tokens" else 2000
     if args.steps < 1:

@@ -22,8 +22,10 @@ def alpha_path_for(clip_path: str) -> str:
     return os.path.splitext(clip_path)[0] + ALPHA_SUFFIX
 
 
-def add_mattes(rows: list[dict], out_dir: str, absolute: bool, progress: bool = False) -> tuple[int, list[dict]]:
-    """Matte every row's clip, set row[MATTE_COLUMN]; returns (clips matted, error dicts)."""
+def add_mattes(rows: list[dict], out_dir: str, absolute: bool, progress: bool = False,
+               cancel=None) -> tuple[int, list[dict]]:
+    """Matte every row's clip, set row[MATTE_COLUMN]; returns (clips matted, error dicts). Once `cancel`
+    (a threading.Event-like object) is set, the remaining rows keep no matte."""
     from videoforge.enhance.matte import matte_video
 
     done, errors = 0, []
@@ -34,6 +36,9 @@ def add_mattes(rows: list[dict], out_dir: str, absolute: bool, progress: bool = 
         bar = tqdm(total=len(rows), unit="clip", file=sys.stderr, desc="matting", dynamic_ncols=True)
     try:
         for r in rows:
+            if cancel is not None and cancel.is_set():
+                r[MATTE_COLUMN] = None
+                continue
             clip = r["path"] if os.path.isabs(r["path"]) else os.path.join(out_dir, r["path"])
             alpha = alpha_path_for(clip)
             try:

@@ -243,6 +243,7 @@ def enhance_video(video: str, out: str, scale: int = 4, weights_path: str | None
         for f in decode_frames(video, width=16):
             yield cv2.cvtColor(f.bgr(), cv2.COLOR_BGR2RGB)
 
+    t0 = time.perf_counter()      # the degradation pick below counts in the reported speed
     frames_iter = rgb_frames()
     degradation: dict = {}
     if weights_path:
@@ -265,7 +266,6 @@ def enhance_video(video: str, out: str, scale: int = 4, weights_path: str | None
     up = Upscaler(weights_path, threads=threads)
     chunk, context = window_sizes(w, h, up.model.ch)
     os.makedirs(os.path.dirname(os.path.abspath(out)) or ".", exist_ok=True)
-    t0 = time.perf_counter()
     n = 0
     bar = None
     with tempfile.TemporaryDirectory(prefix="vf_enhance_", dir=os.path.dirname(os.path.abspath(out))) as tmp:

@@ -193,7 +193,7 @@ def export_catalog(
 
         columns = columns + [MATTE_COLUMN]
         summary.matted, matte_errors = add_mattes(rows, out_dir, absolute_paths or format == "webdataset",
-                                                  progress=progress)
+                                                  progress=progress, cancel=cancel)
         summary.errors.extend(matte_errors)
 
     if format == "opensora":

@@ -256,7 +256,8 @@ def measure_post(catalog: Catalog, reg: dict[str, Variant], durations: list[floa
                 tries.append(_child_cpu(_ONE_STAGE, copy, json.dumps(only), one))
             extra = max(min(tries) - bare, 0.0)
             one_units = one_mpx if reg[key].unit == "mpx" else one_shots
-            one_frames = _suit_frames(catalog, infos, reg, only=one) if infos and stage == "suitability" else 0.0
+            one_frames = (_suit_frames(catalog, infos, reg, only=one)
+                          if infos and stage == "suitability" and variant == "default" else 0.0)   # lite decodes no frames
             load = max(extra - per[key] * one_units - one_frames, 0.0)
             # per unit over the whole sample, less the loading the in-process run also paid once
             # (the first stage of the in-process run paid the shared loading too; the ones after

@@ -247,23 +247,35 @@ def clean_run_dirs(out: str):
     shutil.rmtree(os.path.join(out, "runs"), ignore_errors=True)
 
 
-def lr_edge_cells(runs: list[dict]) -> list[tuple[dict, float]]:
+def _cell(r: dict) -> tuple:
+    return tuple(r.get(k) for k in ("budget", "hidden", "depth", "heads", "batch"))
+
+
+def lr_edge_cells(runs: list[dict], attempted: set | None = None) -> list[tuple[dict, float]]:
     """(a run of the cell, next LR to try) for every (budget, size, batch) cell whose best LR is an edge
     of the LRs tried there: the top edge gets twice the top LR, the bottom edge half the bottom one.
-    A cell tried at one LR only is left alone (its grid was chosen that way)."""
+    A cell tried at one LR only is left alone (its grid was chosen that way). Diverged runs (non-finite
+    loss) do not count as tried LRs' results; a (cell, LR) in `attempted` (e.g. a run that failed) is
+    not proposed again."""
+    import math
+
     cells: dict = {}
     for r in runs:
-        cells.setdefault((r["budget"], r["hidden"], r["depth"], r["heads"], r["batch"]), []).append(r)
+        if math.isfinite(float(r.get("val_loss", float("nan")))):
+            cells.setdefault(_cell(r), []).append(r)
     out = []
-    for rs in cells.values():
+    for key, rs in cells.items():
         lrs = sorted({r["lr"] for r in rs})
         if len(lrs) < 2:
             continue
         best = min(rs, key=lambda r: r["val_loss"])["lr"]
+        nxt = None
         if best == lrs[-1]:
-            out.append((rs[0], float(f"{lrs[-1] * 2:.3g}")))
+            nxt = float(f"{lrs[-1] * 2:.3g}")
         elif best == lrs[0]:
-            out.append((rs[0], float(f"{lrs[0] / 2:.3g}")))
+            nxt = float(f"{lrs[0] / 2:.3g}")
+        if nxt is not None and (key, nxt) not in (attempted or set()):
+            out.append((rs[0], nxt))
     # cheapest cells first, so an interrupted extension has fixed the most cells
     return sorted(out, key=lambda x: x[0]["flops"] / x[0]["flops_per_sample"] * x[0]["params"])
 
@@ -279,7 +291,9 @@ def extend_lr(base, out: str, rounds: int = 2, val_fraction=0.1, val_timesteps=8
     text_dim = _text_dim(dict(base.text_encoder))
     planned = []
     for k in range(rounds):
-        todo = lr_edge_cells(read_runs(out))
+        # a (cell, LR) already tried and failed is not retried round after round
+        attempted = {(_cell(r), r.get("lr")) for r in read_runs(out, status=None)}
+        todo = lr_edge_cells(read_runs(out), attempted)
         if not todo:
             break
         if dry_run:
