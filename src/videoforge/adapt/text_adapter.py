@@ -52,6 +52,19 @@ def teacher_hash(teacher: TextEncoder) -> str:
     return h.hexdigest()
 
 
+
+def _training_setup(student: nn.Module, lr: float, steps: int, progress: bool):
+    """AdamW with 100 warm-up steps and cosine decay, and a progress bar (or None): shared by the
+    state student and the token student (adapt/token_student.py)."""
+    opt = torch.optim.AdamW(student.parameters(), lr=lr, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=steps, desc="text adapter", unit="step")
+    return opt, sched, bar
+
 def _corrupt(ids: list[int], p: float, rng: random.Random) -> list[int]:
     """Training noise, each with probability `p` per character: replace it by <unk>, delete it, or
     put an <unk> before it. New phrasings bring characters the student never saw (connectives,
@@ -209,14 +222,8 @@ def train_adapter(teacher: TextEncoder, steps: int = 2000, batch: int = 32, lr: 
         def draw():
             return rng.choice(pool)
     student = CharStudent(vocab, cfg)
-    opt = torch.optim.AdamW(student.parameters(), lr=lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    opt, sched, bar = _training_setup(student, lr, steps, progress)
     log, t0 = [], time.perf_counter()
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=steps, desc="text adapter", unit="step")
     for step in range(steps):
         picks = [draw() for _ in range(batch)]
         zh = [p for _, _, p in picks]

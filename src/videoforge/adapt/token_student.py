@@ -25,7 +25,6 @@ recall on compositions removed from the fold.
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ import torch.nn.functional as F
 
 from videoforge.adapt import zh_prompts
 from videoforge.adapt.text_adapter import _corrupt as corrupt  # the state student's training noise
+from videoforge.adapt.text_adapter import _training_setup
 from videoforge.models.text import TinyTextEncoder, words
 
 
@@ -190,14 +190,8 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
     was = [p.requires_grad for p in frozen_params]
     for p in frozen_params:
         p.requires_grad_(False)
-    opt = torch.optim.AdamW(student.parameters(), lr=lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    opt, sched, bar = _training_setup(student, lr, steps, progress)
     log, t0 = [], time.perf_counter()
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=steps, desc="text adapter", unit="step")
     student.train()
     try:
         for step in range(steps):
