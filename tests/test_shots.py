@@ -15,6 +15,9 @@ from videoforge.shots.base import Transition, shots_from_transitions
 from videoforge.synth.transitions import GenSettings, generate
 
 TOL = 2
+LABELLED_SETTINGS = GenSettings(width=160, height=90, shots=9, shot_len=(40, 60), gradual_len=(10, 16),
+                                footage="heldout", distractor_rate=1.0, crf=20,
+                                sequence=["cut", "dissolve", "fade", "wipe", "cut", "wipe", "dissolve", "fade"])
 
 
 def _match(truth, pred, tol=TOL):
@@ -39,10 +42,7 @@ def _match(truth, pred, tol=TOL):
 def labelled(tmp_path_factory):
     """~600 frames at 160x90: every kind twice, flashes/shake/whip pans inside shots."""
     path = str(tmp_path_factory.mktemp("shots") / "labelled.mp4")
-    st = GenSettings(width=160, height=90, shots=9, shot_len=(40, 60), gradual_len=(10, 16),
-                     footage="heldout", distractor_rate=1.0, crf=20,
-                     sequence=["cut", "dissolve", "fade", "wipe", "cut", "wipe", "dissolve", "fade"])
-    truth = generate(path, seed=4242, settings=st)
+    truth = generate(path, seed=4242, settings=LABELLED_SETTINGS)
     return path, truth
 
 
@@ -68,23 +68,39 @@ def test_generator_truth_is_consistent(labelled):
     assert any(d["kind"] == "flash" for d in truth["distractors"])
 
 
-def test_detects_cuts_and_gradual_transitions_with_kinds(labelled, detected):
-    _, truth = labelled
-    shots, transitions, stats, _ = detected
-    pred = [{"kind": t.kind, "start_frame": t.start_frame, "end_frame": t.end_frame} for t in transitions]
-    pairs = _match(truth["transitions"], pred)
-    recall = len(pairs) / len(truth["transitions"])
-    precision = len(pairs) / max(1, len(pred))
-    assert recall >= 0.85, (truth["transitions"], pred)
-    assert precision >= 0.85, (truth["transitions"], pred)
-    found = {truth["transitions"][i]["kind"] for i, _ in pairs}
-    assert {"cut", "dissolve", "fade", "wipe"} <= found
-    kind_ok = sum(truth["transitions"][i]["kind"] == pred[j]["kind"] for i, j in pairs)
-    assert kind_ok / len(pairs) >= 0.75, (truth["transitions"], pred)
-    # a matched cut is placed within the tolerance of the true first frame of the new shot
-    for i, j in pairs:
-        if truth["transitions"][i]["kind"] == "cut" and pred[j]["kind"] == "cut":
-            assert abs(pred[j]["start_frame"] - truth["transitions"][i]["start_frame"]) <= TOL
+@pytest.fixture(scope="module")
+def labelled_set(tmp_path_factory):
+    """Four such videos (seeds 4242-4245), detected: (truth, predicted transitions) pairs."""
+    from videoforge.shots.detection import detect
+
+    out = []
+    for seed in (4242, 4243, 4244, 4245):
+        path = str(tmp_path_factory.mktemp("shots") / f"labelled{seed}.mp4")
+        truth = generate(path, seed=seed, settings=LABELLED_SETTINGS)
+        _, transitions, _, _ = detect(path)
+        out.append((truth["transitions"],
+                    [{"kind": t.kind, "start_frame": t.start_frame, "end_frame": t.end_frame} for t in transitions]))
+    return out
+
+
+def test_detects_cuts_and_gradual_transitions_with_kinds(labelled_set):
+    # Pooled over four videos (32 transitions): on one video of 8, a single extra boundary moves
+    # precision by 11 points, and which borderline frame crosses the threshold can differ between
+    # CPUs (the scaler's SIMD paths round differently), so one video made the test flaky.
+    matched = truth_n = pred_n = kind_ok = 0
+    for truth, pred in labelled_set:
+        pairs = _match(truth, pred)
+        matched, truth_n, pred_n = matched + len(pairs), truth_n + len(truth), pred_n + len(pred)
+        kind_ok += sum(truth[i]["kind"] == pred[j]["kind"] for i, j in pairs)
+        # every kind is found in each video
+        assert {"cut", "dissolve", "fade", "wipe"} <= {truth[i]["kind"] for i, _ in pairs}, (truth, pred)
+        # a matched cut is placed within the tolerance of the true first frame of the new shot
+        for i, j in pairs:
+            if truth[i]["kind"] == "cut" and pred[j]["kind"] == "cut":
+                assert abs(pred[j]["start_frame"] - truth[i]["start_frame"]) <= TOL
+    assert matched / truth_n >= 0.85, labelled_set
+    assert matched / pred_n >= 0.85, labelled_set
+    assert kind_ok / matched >= 0.75, labelled_set
 
 
 def test_distractors_alone_are_not_boundaries(tmp_path):
