@@ -55,10 +55,18 @@ def flow_loss(model, x0, y, y_mask, metrics=None, t=None, weight: torch.Tensor |
 
 @torch.no_grad()
 def euler_sample(model, shape, y, y_mask, metrics=None, steps: int = 25, cfg_text: float = 4.0,
-                 cfg_metric: float = 2.0, generator: torch.Generator | None = None, shift: float = 1.0):
+                 cfg_metric: float = 2.0, generator: torch.Generator | None = None, shift: float = 1.0,
+                 contrast: list[tuple[torch.Tensor, torch.Tensor]] | None = None, cfg_contrast: float = 0.0):
     """Latents of `shape` (B, C, T, H, W) from noise by `steps` Euler steps with two-way CFG.
 
     `shift` > 1 spends more steps near the noise end (SD3's timestep shift).
+
+    Contrast guidance (off unless `contrast` is given and `cfg_contrast` != 0): `contrast` holds K
+    encoded captions (states, mask), each (B, L_k, D), that differ from the prompt in the one word
+    it should follow (e.g. the prompt with each other shape word). Adds
+        cfg_contrast * (v(text, ∅) - mean_k v(contrast_k, ∅))
+    i.e. a push along what this word changes against its alternatives, not along the whole caption,
+    which plain CFG also pulls toward the colours and shapes the caption's words were trained with.
     """
     device = y.device
     B = shape[0]
@@ -72,10 +80,27 @@ def euler_sample(model, shape, y, y_mask, metrics=None, steps: int = 25, cfg_tex
     y3, m3 = torch.cat([y, y, y]), torch.cat([y_mask, y_mask, y_mask])
     met3 = torch.cat([metrics, metrics, metrics])
     drop_t, drop_m = torch.cat([no, yes, yes]), torch.cat([no, no, yes])
+    contrast_batch = _contrast_batch(contrast, metrics) if contrast and cfg_contrast else None
     for i in range(steps):
         t, t_next = ts[i], ts[i + 1]
         x3 = torch.cat([x, x, x])
         v_u, v_t, v_tm = model(x3, t.expand(3 * B), y3, m3, met3, drop_text=drop_t, drop_metrics=drop_m).chunk(3)
         v = v_u + cfg_text * (v_t - v_u) + cfg_metric * (v_tm - v_t)
+        if contrast_batch is not None:
+            K = len(contrast)
+            v_k = model(torch.cat([x] * K), t.expand(K * B), *contrast_batch, drop_metrics=torch.ones(K * B, dtype=torch.bool, device=device))
+            v = v + cfg_contrast * (v_t - v_k.view(K, *v_t.shape).mean(0))
         x = x + (t_next - t) * v
     return x
+
+
+def _contrast_batch(contrast, metrics):
+    """The K contrast captions as one batch (K*B rows, padded to the longest), metrics repeated."""
+    K = len(contrast)
+    L = max(c[0].shape[1] for c in contrast)
+    ys, ms = [], []
+    for y, m in contrast:
+        pad = L - y.shape[1]
+        ys.append(F.pad(y, (0, 0, 0, pad)))
+        ms.append(F.pad(m, (0, pad), value=False))
+    return torch.cat(ys), torch.cat(ms), torch.cat([metrics] * K)

@@ -125,8 +125,14 @@ class Pipeline:
     @torch.no_grad()
     def generate(self, prompt: str | list[str], metrics: dict | None = None, frames: int = 16, seed: int = 0,
                  steps: int | None = None, cfg_text: float = 4.0, cfg_metric: float = 2.0,
-                 height: int | None = None, width: int | None = None) -> np.ndarray:
+                 height: int | None = None, width: int | None = None,
+                 contrast_prompts: list | None = None, cfg_contrast: float = 0.0) -> np.ndarray:
         """Frames (T, H, W, 3) uint8 for one prompt, or (B, T, H, W, 3) for a list.
+
+        Contrast guidance (flow.euler_sample; off by default): `contrast_prompts` are the prompt
+        with the word to follow swapped for its alternatives, e.g. for "a red circle moves left"
+        ["a red square moves left", "a red triangle moves left"]; for a list of prompts, one such
+        list per prompt (the same count each). `cfg_contrast` is its scale.
 
         The AE decodes 1 + k*ft frames, so the next supported length >= `frames` is generated
         and trimmed. `metrics` maps metric names to raw values (as in the export's columns).
@@ -146,14 +152,23 @@ class Pipeline:
         y, mask = self.gen.encode_text(prompts)
         m = self.scaler.normalize([metrics or {}] * B).to(self.device)
         g = torch.Generator().manual_seed(int(seed))
+        if self.distill and contrast_prompts and cfg_contrast:
+            raise ValueError("contrast guidance needs the full sampler; a distilled student has its guidance folded in")
         if self.distill:   # guidance folded in: one network evaluation per step
             from videoforge.distill.student import student_sample
 
             z = student_sample(self.gen.stdit, shape, y, mask, m, steps=steps, cfg_text=cfg_text,
                                cfg_metric=cfg_metric, generator=g)
         else:
+            contrast = None
+            if contrast_prompts and cfg_contrast:
+                per_prompt = [contrast_prompts] if isinstance(prompt, str) else list(contrast_prompts)
+                K = {len(c) for c in per_prompt}
+                if len(per_prompt) != B or len(K) != 1 or 0 in K:
+                    raise ValueError("contrast_prompts: one non-empty list per prompt, the same length for each")
+                contrast = [self.gen.encode_text([c[k] for c in per_prompt]) for k in range(K.pop())]
             z = euler_sample(self.gen.stdit, shape, y, mask, m, steps=steps, cfg_text=cfg_text,
-                             cfg_metric=cfg_metric, generator=g)
+                             cfg_metric=cfg_metric, generator=g, contrast=contrast, cfg_contrast=cfg_contrast)
         video = self.ae.decode(z / self.latent_scale)[:, :, :frames]      # (B, 3, frames, H, W)
         out = ((video.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).cpu().numpy()
         return out[0] if isinstance(prompt, str) else out

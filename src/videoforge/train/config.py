@@ -66,6 +66,13 @@ class TrainConfig:
     # spans background and subject (train/loss_weights.py boundary_weight; measured from the
     # autoencoder's shortcut channels when it has them); 0 = off. Adds to subject_weight.
     boundary_weight: float = 0.0
+    # stdit task: each word of a training caption is dropped with this probability (drawn from
+    # (seed, step), so a resumed run sees the same captions). A caption then often names the shape
+    # without its colour and the colour without its shape, so each word has to carry its own
+    # attribute: the demo's model otherwise ties a shape to the colours it was trained with and
+    # draws the wrong shape for an unseen (colour, shape) pair (docs/notes/train.md, sessions 8-9).
+    # 0 = off, the captions as written (older configs train as before).
+    caption_word_drop: float = 0.0
     seed: int = 0
     device: str = "auto"                # "auto", "cpu", "cuda"
     # GPU efficiency (train/efficiency.py; every one also runs on CPU). compile: torch.compile each

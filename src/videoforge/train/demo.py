@@ -115,6 +115,12 @@ def main(argv=None) -> int:
                         "OUT/stdit/stdit-step1000.pt snapshot); results go to OUT/results-<name>-cfg....json")
     p.add_argument("--cfg-text", type=float, default=4.0, help="text guidance scale used in the evaluation")
     p.add_argument("--cfg-metric", type=float, default=2.0, help="metric guidance scale used in the evaluation")
+    p.add_argument("--cfg-contrast", type=float, default=0.0,
+                   help="contrast guidance scale in the evaluation (models/flow.py euler_sample): pushes along "
+                        "what the --contrast-word changes against its alternatives; 0 = off. Choose it on "
+                        "training triples (benchmarks/train_contrast_select.py), never on the held-out ones")
+    p.add_argument("--contrast-word", default="shape", choices=("colour", "shape", "direction"),
+                   help="the attribute word that contrast guidance follows (default shape)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads (default: all cores, or 1 when the machine is already loaded: "
@@ -149,7 +155,8 @@ def main(argv=None) -> int:
                        shape_radius=args.shape_radius,
                        held_out_pairs={k: [list(p) for p in v] for k, v in (pairs or {}).items()})
         tag = os.path.splitext(os.path.basename(args.checkpoint))[0] + "-" if args.checkpoint else ""
-        name = f"results-{tag}cfg{args.cfg_text:g}-{args.cfg_metric:g}.json"
+        ctag = f"-contrast{args.contrast_word}{args.cfg_contrast:g}" if args.cfg_contrast else ""
+        name = f"results-{tag}cfg{args.cfg_text:g}-{args.cfg_metric:g}{ctag}.json"
         with open(os.path.join(out, name), "w") as f:
             json.dump(results, f, indent=1)
         log(json.dumps({k: results[k] for k in ("held_out_accuracy", "motion_control", "ae_psnr_db")}))
@@ -230,28 +237,36 @@ def evaluate_demo(out: str, ckpt: str, held_out: list, args) -> dict:
     lo, hi = float(pipe.scaler.lo[0]), float(pipe.scaler.hi[0])   # its 1st / 99th percentile in training
     mid = {metric: (lo + hi) / 2}
     kw = dict(steps=20 if not args.quick else 2, cfg_text=args.cfg_text, cfg_metric=args.cfg_metric)
+    cfg_contrast = float(getattr(args, "cfg_contrast", 0.0) or 0.0)
+    word = getattr(args, "contrast_word", "shape")
+    if cfg_contrast:
+        kw["cfg_contrast"] = cfg_contrast
+    ckw = dict(contrast=word) if cfg_contrast else {}
     seeds = list(range(args.eval_seeds))
-    held = evaluate.prompt_accuracy(pipe, held_out, seeds, 16, mid, pairs=pairs, **kw)
+    held = evaluate.prompt_accuracy(pipe, held_out, seeds, 16, mid, pairs=pairs, **ckw, **kw)
     seen_all = [c for c in shapes.combos() if c not in held_out]
     n_seen = min(len(seen_all), 8)
     seen = [seen_all[i] for i in np.random.default_rng(args.seed + 5).choice(len(seen_all), n_seen, replace=False)]
-    seen_acc = evaluate.prompt_accuracy(pipe, seen, seeds[:4], 16, mid, **kw)
+    seen_acc = evaluate.prompt_accuracy(pipe, seen, seeds[:4], 16, mid, **ckw, **kw)
     levels = list(np.linspace(lo, hi, 5))
     mc_combos = held_out[::max(1, len(held_out) // 6)][:6] + seen[:2]
     mc_prompts = [shapes.caption_for(*c, False) for c in mc_combos]
-    mc = evaluate.motion_control(pipe, mc_prompts, levels, seeds[:4] if not args.quick else [0], 16, metric=metric, **kw)
+    mc_contrast = [evaluate.contrast_captions(c, word) for c in mc_combos] if cfg_contrast else None
+    mc = evaluate.motion_control(pipe, mc_prompts, levels, seeds[:4] if not args.quick else [0], 16, metric=metric,
+                                 contrast_prompts=mc_contrast, **kw)
     # a few clips to look at
     from videoforge.io.encode import write_video
 
     samples = os.path.join(out, "samples")
     for c in held_out[:4]:
         prompt = shapes.caption_for(*c, False)
-        v = pipe.generate(prompt, metrics=mid, frames=16, seed=0, **kw)
+        v = pipe.generate(prompt, metrics=mid, frames=16, seed=0,
+                          contrast_prompts=evaluate.contrast_captions(c, word) if cfg_contrast else None, **kw)
         write_video(os.path.join(samples, prompt.replace(" ", "_") + ".mp4"), list(v), fps=8.0)
     return {"held_out_accuracy": held, "seen_accuracy": seen_acc, "motion_control": mc, "ae_psnr_db": ae_psnr,
             "checker_on_ground_truth": evaluate.checker_accuracy(gt, frames),
             "checker_on_ae_reconstructions": evaluate.checker_accuracy(gt, list(rec_frames)),
-            "sampler": kw}
+            "sampler": {**kw, **({"contrast_word": word} if cfg_contrast else {})}}
 
 
 if __name__ == "__main__":

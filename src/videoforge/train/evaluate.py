@@ -37,20 +37,46 @@ def _rate(hits) -> dict:
     return {"accuracy": float(np.mean(hits)), "ci95": bootstrap_ci(hits), "n": len(hits)}
 
 
+_ATTRS = ("colour", "shape", "direction")
+
+
+def contrast_captions(combo, attr: str) -> list[str]:
+    """The caption of `combo` with its `attr` word swapped for each other value of that attribute
+    (the contrast prompts of contrast guidance, models/flow.py euler_sample)."""
+    k = _ATTRS.index(attr)
+    values = {"colour": list(shapes.COLOURS), "shape": list(shapes.SHAPES), "direction": list(shapes.DIRECTIONS)}[attr]
+    out = []
+    for v in values:
+        if v != combo[k]:
+            c = list(combo)
+            c[k] = v
+            out.append(shapes.caption_for(c[0], c[1], c[2], False))
+    return out
+
+
+def _contrast_kw(combos, contrast: str | None, kw: dict) -> dict:
+    """generate() keywords for these combos: contrast prompts for `contrast` when its scale is set."""
+    if not contrast or not kw.get("cfg_contrast"):
+        return {}
+    return {"contrast_prompts": [contrast_captions(c, contrast) for c in combos]}
+
+
 def prompt_accuracy(pipe, combos, seeds, frames: int, metrics: dict | None, batch: int = 32,
-                    pairs: dict | None = None, **kw) -> dict:
+                    pairs: dict | None = None, contrast: str | None = None, **kw) -> dict:
     """Fraction of generated clips whose colour, shape and direction match the prompt: each
     attribute, colour and direction (the first demo's score), and all three (`joint`).
 
     With `pairs` (a pair hold-out, synth/shapes.py `held_out_pairs`), `by_kind` splits the
-    figures by the kind of held-out pair a triple contains."""
+    figures by the kind of held-out pair a triple contains. `contrast` ("shape", ...) with
+    kw["cfg_contrast"] samples with contrast guidance on that word."""
     jobs = [(c, s) for c in combos for s in seeds]
     readings = []
     for i in range(0, len(jobs), batch):
         part = jobs[i:i + batch]
         prompts = [shapes.caption_for(c[0], c[1], c[2], False) for c, _ in part]
         # one seed per batch keeps the call simple; the noise differs per row anyway
-        clips = pipe.generate(prompts, metrics=metrics, frames=frames, seed=part[0][1] * 1000 + i, **kw)
+        clips = pipe.generate(prompts, metrics=metrics, frames=frames, seed=part[0][1] * 1000 + i,
+                              **_contrast_kw([c for c, _ in part], contrast, kw), **kw)
         readings += [shapes.read_clip(v) for v in clips]
     colour = [r.colour == c[0] for (c, _), r in zip(jobs, readings)]
     direction = [r.direction == c[2] for (c, _), r in zip(jobs, readings)]
@@ -81,9 +107,13 @@ def _confusion(truth, read) -> dict:
     return dict(sorted(out.items()))
 
 
-def motion_control(pipe, prompts, levels, seeds, frames: int, metric: str = "motion", **kw) -> dict:
+def motion_control(pipe, prompts, levels, seeds, frames: int, metric: str = "motion",
+                   contrast_prompts: list | None = None, **kw) -> dict:
     """Measured travel (fraction of the side over the clip) per level of the motion `metric`;
-    Spearman of level vs travel."""
+    Spearman of level vs travel. `contrast_prompts` (one list per prompt) with kw["cfg_contrast"]:
+    sampled with contrast guidance, as the prompt accuracy was."""
+    if contrast_prompts is not None and kw.get("cfg_contrast"):
+        kw = {**kw, "contrast_prompts": contrast_prompts}
     from scipy.stats import spearmanr
 
     per_level, pairs = [], []

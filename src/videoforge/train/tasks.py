@@ -146,7 +146,11 @@ class DiffusionTask:
     def batch(self, step, rank, world):
         idx = self.sampler.batch(step, rank, world)
         x0 = torch.stack([self.latent(i) for i in idx]).to(self.device)
-        return {"x0": x0, "prompts": [self.data.rows[i]["caption"] for i in idx], "metrics": self.metrics[idx].to(self.device)}
+        prompts = [self.data.rows[i]["caption"] for i in idx]
+        if self.cfg.caption_word_drop > 0:
+            rng = np.random.default_rng([self.cfg.seed, step, rank, 11])
+            prompts = [drop_words(p, self.cfg.caption_word_drop, rng) for p in prompts]
+        return {"x0": x0, "prompts": prompts, "metrics": self.metrics[idx].to(self.device)}
 
     def loss(self, model, batch):
         gen = model
@@ -177,6 +181,12 @@ class DiffusionTask:
             "metrics": self.scaler.to_dict(),
             "video": {"height": h, "width": w, "fps": fps, "frames": f},
         }
+
+
+def drop_words(caption: str, p: float, rng: np.random.Generator) -> str:
+    """`caption` with each whitespace-separated word removed with probability p (punctuation goes with its word)."""
+    kept = [w for w in caption.split() if rng.random() >= p]
+    return " ".join(kept)
 
 
 def _text_dim(spec: dict) -> int:
