@@ -11,6 +11,7 @@ best mean recall@1 (then cosine) wins.
 
     nice -n 5 .venv/bin/python benchmarks/zh_cv.py --base CKPT --steps 1500 --configs base,nce05,drop02 --json cv.json
     nice -n 10 .venv/bin/python benchmarks/zh_cv.py --base CKPT --steps 1500 --configs tok,tok_e2e,tok_d0  # session 8
+    nice -n 10 .venv/bin/python benchmarks/zh_cv.py --base CKPT --steps 2000 --hold pairs --configs align,align_plain  # session 9
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ CONFIGS = {
     "tok_d0": {"student": "tokens", "depth": 0},                   # no attention across characters (convolution)
     "tok_drop0": {"student": "tokens", "drop": 0.0},
     "tok_local": {"student": "tokens", "depth": 0, "decoder_depth": 0},  # convolution + one cross-attention per position
+    # session 9: per-character identity votes gated by a width-3 window (adapt/align_student.py); the noise
+    # spares content words (slot_noise); lr 0.05 (a 22 k-parameter model: 2e-3 had not converged at 2,000 steps)
+    "align": {"student": "align", "slot_noise": True, "lr": 0.05},
+    "align_plain": {"student": "align", "lr": 0.05},                      # the session-8 noise on every character
+    "align_w5": {"student": "align", "slot_noise": True, "lr": 0.05, "window": 5},
+    "align_drop01": {"student": "align", "slot_noise": True, "lr": 0.05, "drop": 0.1},
+    "tok_local_slot": {"student": "tokens", "depth": 0, "decoder_depth": 0, "slot_noise": True},
 }
 
 
@@ -41,7 +49,13 @@ def _train(teacher, name: str, **kw):
     from videoforge.adapt.token_student import TokenConfig, train_token_adapter
 
     conf = dict(CONFIGS[name])
-    if conf.pop("student", "states") == "tokens":
+    kind = conf.pop("student", "states")
+    if kind == "align":
+        from videoforge.adapt.align_student import AlignConfig
+
+        cfg = AlignConfig(**{k: conf.pop(k) for k in ("window", "scale", "dim") if k in conf})
+        return train_token_adapter(teacher, cfg=cfg, **conf, **kw)
+    if kind == "tokens":
         cfg = TokenConfig(**{k: conf.pop(k) for k in ("depth", "decoder_depth", "dim") if k in conf})
         return train_token_adapter(teacher, cfg=cfg, **conf, **kw)
     return train_adapter(teacher, **conf, **kw)

@@ -285,7 +285,11 @@ def load_adapter(path: str, teacher: TextEncoder) -> AdaptedTextEncoder:
         raise ValueError(f"{path}: this text adapter was trained for another checkpoint's text encoder "
                          f"(its hash {d['teacher_sha256'][:12]}); train one for this checkpoint with "
                          "`videoforge train-text-adapter --base CHECKPOINT --out ADAPTER`")
-    if d["format"] == FORMAT_TOKENS:
+    if d["format"] == FORMAT_TOKENS and d["config"].get("arch") == "align":   # session 9
+        from videoforge.adapt.align_student import AlignConfig, AlignStudent
+
+        student = AlignStudent(d["vocab"], d["out_vocab"], AlignConfig(**d["config"]))
+    elif d["format"] == FORMAT_TOKENS:
         from videoforge.adapt.token_student import TokenConfig, TokenStudent
 
         student = TokenStudent(d["vocab"], d["out_vocab"], TokenConfig(**d["config"]))

@@ -107,6 +107,10 @@ class TokenStudent(nn.Module):
             if drop and rng is not None:
                 r = corrupt(r, drop, rng) or r
             rows.append(r[: self.cfg.max_chars])
+        return self.pad(rows)
+
+    def pad(self, rows: list[list[int]]) -> torch.Tensor:
+        """Rows of character ids -> a zero-padded (B, T) tensor."""
         tok = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long, device=self.embed.weight.device)
         for k, r in enumerate(rows):
             tok[k, : len(r)] = torch.tensor(r)
@@ -162,9 +166,14 @@ def token_targets(teacher: TinyTextEncoder, english: list[str], out_len: int) ->
 def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float = 2e-3, seed: int = 0,
                         cfg: TokenConfig | None = None, combos: list | None = None, progress: bool = True,
                         rich: dict | None = None, drop: float = 0.2, ce_weight: float = 1.0, e2e_weight: float = 0.0,
-                        nce_weight: float = 0.1) -> tuple[TokenStudent, dict]:
-    """Train a TokenStudent on phrasings sampled from the rich grammar `rich` (default
+                        nce_weight: float = 0.1, slot_noise: bool = False) -> tuple[TokenStudent, dict]:
+    """Train a TokenStudent (or, with an AlignConfig `cfg`, the session-9 AlignStudent of
+    adapt/align_student.py) on phrasings sampled from the rich grammar `rich` (default
     zh_prompts.RICH) of `combos` (default: the adapter's training split).
+
+    slot_noise: the character noise spares content words (align_student.slot_noise_ids: they only
+    get unknown characters inserted beside them); default False = the session-8 noise on every
+    character (`corrupt`).
 
     Loss = ce_weight x cross-entropy on the English token ids (pad included)
          + e2e_weight x (MSE of the English encoder's states from straight-through token embeddings
@@ -177,7 +186,12 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
     english = sorted({zh_prompts.english(c, f) for c in train_combos for f in (False, True)})
     targets = token_targets(teacher, english, cfg.out_len)
     g = rich or zh_prompts.RICH
-    student = TokenStudent(sorted(zh_prompts.rich_vocabulary(g)), teacher.vocab, cfg)
+    from videoforge.adapt.align_student import AlignConfig, AlignStudent, slot_noise_ids
+
+    kind = AlignStudent if isinstance(cfg, AlignConfig) else TokenStudent
+    student = kind(sorted(zh_prompts.rich_vocabulary(g)), teacher.vocab, cfg)
+    if kind is AlignStudent:
+        student.set_prior([targets[e] for e in english])
     teacher_states = {}
     if e2e_weight > 0:
         with torch.no_grad():
@@ -198,10 +212,17 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
             picks = []
             for _ in range(batch):
                 c, f = rng.choice(train_combos), rng.random() < 0.5
-                picks.append((c, f, zh_prompts.sample_rich(c, f, rng, g)))
+                if slot_noise:
+                    picks.append((c, f, zh_prompts.sample_rich_segments(c, f, rng, g)))
+                else:
+                    picks.append((c, f, zh_prompts.sample_rich(c, f, rng, g)))
             en = [zh_prompts.english(c, f) for c, f, _ in picks]
             tgt = torch.tensor([targets[e] for e in en])
-            logits = student(student.ids([p for _, _, p in picks], drop=drop, rng=rng))
+            if slot_noise:
+                tok = student.pad([slot_noise_ids(student.index, p, drop, rng, cfg.max_chars) for _, _, p in picks])
+            else:
+                tok = student.ids([p for _, _, p in picks], drop=drop, rng=rng)
+            logits = student(tok)
             ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1))
             loss, rec = ce_weight * ce, {"ce": ce}
             if e2e_weight > 0:
@@ -240,4 +261,5 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
     return student, {"steps": steps, "seconds": time.perf_counter() - t0, "log": log, "student": "tokens",
                      "parameters": sum(p.numel() for p in student.parameters()),
                      "train_combos": len(train_combos), "grammar": "rich", "drop": drop,
+                     "arch": getattr(cfg, "arch", "decoder"), "slot_noise": slot_noise,
                      "loss_weights": {"ce": ce_weight, "e2e": e2e_weight, "nce": nce_weight}}

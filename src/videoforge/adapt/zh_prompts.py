@@ -175,6 +175,20 @@ def _rich_colour(colour: str, rng: random.Random, g: dict) -> str:
 def sample_rich(combo: tuple[str, str, str], fast: bool, rng: random.Random, g: dict | None = None) -> str:
     """One phrasing of (colour, shape, direction, fast) from the rich training grammar `g`
     (default RICH; cross-validation passes a grammar with some words or orders removed)."""
+    return "".join(text for text, _ in sample_rich_segments(combo, fast, rng, g))
+
+
+# which slot of the English prompt each template field names (None: no English word of its own)
+FIELD_SLOT = {"c": "colour", "cb": "colour", "s": "shape", "d": "direction", "x": "direction", "o": "direction",
+              "y": "direction", "a": "speed", "t": "speed", "k": "speed"}
+
+
+def sample_rich_segments(combo: tuple[str, str, str], fast: bool, rng: random.Random,
+                         g: dict | None = None) -> list[tuple[str, str | None]]:
+    """`sample_rich`'s phrasing as (text, slot) pieces, slot one of colour / shape / direction /
+    speed or None (measure words, particles, verbs, frames, the template's own characters). The
+    same random draws as `sample_rich` (it joins these pieces), so both give the same prompt.
+    Session 9 uses the slots for training noise that never erases a whole content word."""
     g = g or RICH
     colour, shape, direction = combo
     cb = _rich_colour(colour, rng, g)
@@ -196,10 +210,21 @@ def sample_rich(combo: tuple[str, str, str], fast: bool, rng: random.Random, g: 
     k = "" if silent or at != "clause" else rng.choice(g[f"{kind}_clause"])
     y = rng.choice(g["verb_to"]) + rng.choice(["向", "到"]) + dc + rng.choice(g["dir_suffix"])
     o = "从" + g["dir_from"][direction] + rng.choice(["往", "向", "到"]) + dc
-    return template.format(m=rng.choice(g["measure"]), c=c, cb=cb, s=rng.choice(g["shape"][shape]),
-                           g=rng.choice(g["progressive"]), a=a, d=d, v=rng.choice(g["verb"]), t=t, k=k,
-                           x=rng.choice(g["compact"][direction]), o=o, y=y, F=rng.choice(g["frame"]),
-                           e=rng.choice(g["final"]))
+    # the fields in str.format's evaluation order of the session-7 code (same draws, same prompt)
+    fields = dict(m=rng.choice(g["measure"]), c=c, cb=cb, s=rng.choice(g["shape"][shape]),
+                  g=rng.choice(g["progressive"]), a=a, d=d, v=rng.choice(g["verb"]), t=t, k=k,
+                  x=rng.choice(g["compact"][direction]), o=o, y=y, F=rng.choice(g["frame"]), e=rng.choice(g["final"]))
+    out: list[tuple[str, str | None]] = []
+    for piece in re.split(r"(\{\w+\})", template):
+        if not piece:
+            continue
+        if piece.startswith("{"):
+            name = piece[1:-1]
+            if fields[name]:
+                out.append((fields[name], FIELD_SLOT.get(name)))
+        else:
+            out.append((piece, None))
+    return out
 
 
 def rich_fold(k: int, folds: int, g: dict | None = None) -> tuple[dict, dict]:

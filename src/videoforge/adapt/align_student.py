@@ -1,0 +1,153 @@
+"""The session-9 Chinese student: per-character word votes, so a word is read the same whatever
+other words stand beside it.
+
+The session-8 token student (adapt/token_student.py) read every Chinese prompt of a trained
+composition word for word (frozen set v3: 912 / 912) but only 72 % of the held-out compositions:
+its English positions are decided from attention over characters with learned, content-dependent
+weights (and, in the default, attention between positions), so where a new word's evidence was
+weak the colour tipped the shape to a partner seen in training (red circle for red square).
+
+Here each English position's word comes from a sum of per-character votes, as in IBM Model 1
+word alignment:
+
+    logit_j(e) = b_j(e) + scale * sum_i gate_i * vote_i(e)
+
+- vote_i: a distribution over the English encoder's vocabulary (+ a null class) that depends on
+  character i's identity ONLY: 红 votes "red" whatever it stands next to;
+- gate_i in (0, 1): whether character i is a content word here, from a width-3 window around it
+  (方 in 向左方 is a direction suffix, 右 in 从右往左 is where it came from): context can only
+  silence a character's vote, never turn it into another word;
+- b_j: a per-position bias over the vocabulary, independent of the input: which words position j
+  holds ("a" first, the colour second, ..., pad after the end).
+
+Maximum likelihood on the parallel prompts explains away as IBM Model 1 does: 红 is always
+there when "red" is, so its vote goes to red and the shape is left to the shape characters. To
+keep it so, the training noise (`slot_noise_ids`) never removes or replaces a character of a
+content word (colour, shape, direction, speed; known from the grammar's segments); it only puts
+unknown characters beside them, and corrupts the function words freely. A slot is then never
+without its own evidence, so no character learns to vote for a partner it co-occurs with.
+
+The output is an English prompt in the generator's own words that its frozen English encoder
+encodes (as in session 8): a prompt read right gives exactly the English prompt's embedding.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+
+from videoforge.adapt.text_adapter import _corrupt
+
+
+@dataclass
+class AlignConfig:
+    dim: int = 64
+    window: int = 3          # characters the gate sees (odd)
+    max_chars: int = 48
+    out_len: int = 8         # English token positions predicted (the demo's prompts have 5-7)
+    scale: float = 10.0      # logit of one full vote. Linear, not log: a vote of 0.01 stays worth 1 % of a full
+                             # one (a log made tiny co-occurrence votes decisive: red up -> "triangle", 2,000 steps)
+    arch: str = "align"      # tells load_adapter which student a videoforge-text-adapter/2 file holds
+
+
+class AlignStudent(nn.Module):
+    """Chinese characters -> per English position, logits over the English encoder's vocabulary,
+    from per-character identity votes gated by a local window."""
+
+    kind = "tokens"          # the AdaptedTextEncoder path: translate, then the frozen encoder encodes
+
+    def __init__(self, chars: list[str], out_vocab: list[str], cfg: AlignConfig):
+        super().__init__()
+        if cfg.window % 2 != 1:
+            raise ValueError(f"window must be odd, not {cfg.window}")
+        self.cfg = cfg
+        self.vocab = ["<pad>", "<unk>"] + [c for c in chars if c not in ("<pad>", "<unk>")]
+        self.index = {c: i for i, c in enumerate(self.vocab)}
+        self.out_vocab = list(out_vocab)          # the teacher's, <pad> = 0 and <unk> = 1 first
+        V = len(self.out_vocab)
+        self.vote = nn.Embedding(len(self.vocab), V + 1)           # identity -> vocabulary + null
+        self.embed = nn.Embedding(len(self.vocab), cfg.dim)
+        self.context = nn.Conv1d(cfg.dim, cfg.dim, cfg.window, padding=cfg.window // 2)
+        self.gate = nn.Linear(cfg.dim, 1)
+        self.bias = nn.Parameter(torch.zeros(cfg.out_len, V))
+        with torch.no_grad():                      # start mostly null: votes are earned
+            self.vote.weight[:, V] += 2.0
+
+    @torch.no_grad()
+    def set_prior(self, targets: list[list[int]], floor: float = 1e-4) -> None:
+        """Start each position's bias at the log frequency of each word there in the training
+        English prompts (one per composition and speed, not per sample), so the votes only have
+        to tell words of one position apart."""
+        counts = torch.zeros_like(self.bias)
+        for row in targets:
+            for j, e in enumerate(row[: self.cfg.out_len]):
+                counts[j, e] += 1
+        self.bias.copy_(torch.log(counts / counts.sum(1, keepdim=True) + floor))
+
+    def ids(self, prompts: list[str], drop: float = 0.0, rng: random.Random | None = None) -> torch.Tensor:
+        rows = []
+        for p in prompts:
+            r = [self.index.get(c, 1) for c in p if not c.isspace()][: self.cfg.max_chars] or [1]
+            if drop and rng is not None:
+                r = _corrupt(r, drop, rng) or r
+            rows.append(r[: self.cfg.max_chars])
+        return self.pad(rows)
+
+    def pad(self, rows: list[list[int]]) -> torch.Tensor:
+        tok = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long, device=self.embed.weight.device)
+        for k, r in enumerate(rows):
+            tok[k, : len(r)] = torch.tensor(r[: self.cfg.max_chars])
+        return tok
+
+    def votes(self, tok: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(gate (B, T), vote distribution (B, T, V+1)) per character; padding has gate 0."""
+        mask = (tok != 0).float()
+        h = self.embed(tok) * mask[..., None]
+        ctx = torch.relu(self.context(h.transpose(1, 2))).transpose(1, 2)
+        gate = torch.sigmoid(self.gate(ctx + h)).squeeze(-1) * mask
+        return gate, self.vote(tok).softmax(-1)
+
+    def forward(self, tok: torch.Tensor) -> torch.Tensor:
+        gate, vote = self.votes(tok)
+        V = len(self.out_vocab)
+        mass = torch.einsum("bt,btv->bv", gate, vote[..., :V])              # null votes count for nothing
+        return self.bias[None] + self.cfg.scale * mass[:, None, :]           # (B, out_len, V)
+
+    def english_ids(self, prompts: list[str]) -> list[list[int]]:
+        """Argmax English token ids per prompt, up to the first <pad>."""
+        best = self(self.ids(prompts)).argmax(-1).tolist()
+        out = []
+        for row in best:
+            n = row.index(0) if 0 in row else len(row)
+            out.append(row[:n])
+        return out
+
+    def translate(self, prompts: list[str]) -> list[str]:
+        """The English prompt each Chinese prompt is read as."""
+        return [" ".join(self.out_vocab[i] for i in ids) for ids in self.english_ids(prompts)]
+
+    def encode_with(self, teacher, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The English encoder's states of the translated prompts."""
+        return teacher.encode(self.translate(prompts))
+
+
+def slot_noise_ids(index: dict[str, int], segments: list[tuple[str, str | None]], p: float,
+                   rng: random.Random, max_chars: int) -> list[int]:
+    """Character ids of a phrasing given as (text, slot) pieces (zh_prompts.sample_rich_segments),
+    with training noise: function pieces (slot None) get `_corrupt` (replace / delete / insert an
+    unknown character, each at rate p); content pieces keep every character and only get unknown
+    characters inserted before some (rate p), so no slot ever loses its own evidence."""
+    out: list[int] = []
+    for text, slot in segments:
+        r = [index.get(c, 1) for c in text if not c.isspace()]
+        if slot is None:
+            out += _corrupt(r, p, rng)
+        else:
+            for i in r:
+                if rng.random() < p:
+                    out.append(1)
+                out.append(i)
+    return (out or [1])[:max_chars]
