@@ -62,13 +62,18 @@ def test_caption_word_drop_changes_training_captions_reproducibly(export, ae_ckp
 
 
 @pytest.fixture(scope="module")
-def pipe(export, ae_ckpt, tmp_path_factory):
-    from videoforge.models.pipeline import Pipeline
+def gen_ckpt(export, ae_ckpt, tmp_path_factory):
     from videoforge.train.loop import train
 
-    ckpt = train(_cfg(tmp_path_factory.mktemp("dit"), export[0], task="stdit", autoencoder_checkpoint=ae_ckpt,
+    return train(_cfg(tmp_path_factory.mktemp("dit"), export[0], task="stdit", autoencoder_checkpoint=ae_ckpt,
                       stdit=dict(DIT), steps=2, text_encoder=dict(TEXT)))
-    p = Pipeline.load(ckpt)
+
+
+@pytest.fixture(scope="module")
+def pipe(gen_ckpt):
+    from videoforge.models.pipeline import Pipeline
+
+    p = Pipeline.load(gen_ckpt)
     torch.manual_seed(0)
     for prm in p.gen.stdit.parameters():      # a random network (2 training steps leave AdaLN-zero near 0)
         prm.data.normal_(0, 0.2)
@@ -98,3 +103,21 @@ def test_contrast_captions_swap_only_the_one_word():
     assert evaluate.contrast_captions(c, "shape") == ["a red square moves left", "a red triangle moves left"]
     assert len(evaluate.contrast_captions(c, "colour")) == len(shapes.COLOURS) - 1
     assert all("red" in s and "circle" in s for s in evaluate.contrast_captions(c, "direction"))
+
+
+def test_generate_cli_contrast_flags(gen_ckpt, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "c.mp4"
+    r = subprocess.run([sys.executable, "-m", "videoforge", "generate", gen_ckpt, "a red circle moves left",
+                        "--contrast", "a red square moves left", "--contrast", "a red triangle moves left",
+                        "--cfg-contrast", "4", "--frames", "3", "--steps", "2", "--out", str(out), "--json"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["frames"] == 3 and out.stat().st_size > 0
+    bad = subprocess.run([sys.executable, "-m", "videoforge", "generate", gen_ckpt, "a red circle moves left",
+                          "--cfg-contrast", "4", "--out", str(tmp_path / "d.mp4")], capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode == 2 and "--contrast" in bad.stderr

@@ -39,6 +39,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--cfg-text", type=float, default=4.0, help="guidance scale on the text (default 4)")
     p.add_argument("--cfg-metric", type=float, default=2.0, help="guidance scale on the metrics (default 2)")
     p.add_argument("--fps", type=float, default=None, help="frame rate of the file (default: the training data's)")
+    p.add_argument("--contrast", action="append", default=[], metavar="PROMPT",
+                   help="contrast guidance (repeatable): the prompt with the word it must follow swapped for an "
+                        "alternative, e.g. PROMPT 'a red circle moves left' --contrast 'a red square moves left' "
+                        "--contrast 'a red triangle moves left'; used with --cfg-contrast")
+    p.add_argument("--cfg-contrast", type=float, default=0.0,
+                   help="contrast guidance scale (default 0 = off): adds S x (v(prompt) - mean v(contrast prompts))")
     p.add_argument("--text-adapter", metavar="ADAPTER", default=None,
                    help="a prompt adapter from `videoforge train-text-adapter` for this checkpoint: Chinese prompts "
                         "(一个红色的圆形向左移动) go through it, English ones are unchanged")
@@ -157,6 +163,12 @@ def main(args) -> int:
     if unknown:
         raise UsageError(f"checkpoint has no metric(s) {sorted(unknown)}; it knows {pipe.scaler.names}")
     cont = None
+    contrast = list(getattr(args, "contrast", None) or [])
+    cfg_contrast = float(getattr(args, "cfg_contrast", 0.0) or 0.0)
+    if contrast and cfg_contrast and getattr(args, "continue_from", None):
+        raise UsageError("--contrast / --cfg-contrast work on a new clip, not with --continue")
+    if cfg_contrast and not contrast:
+        raise UsageError("--cfg-contrast needs at least one --contrast PROMPT")
     if getattr(args, "continue_from", None):
         from videoforge.continuation.sample import ContinuationError, continue_video
 
@@ -173,8 +185,16 @@ def main(args) -> int:
             np.save(args.save_latent, cont.latent.cpu().numpy())
     else:
         prompt = args.prompt if num_samples == 1 else [args.prompt] * num_samples   # one batched pass
-        frames = pipe.generate(prompt, metrics=metrics, frames=args.frames, seed=args.seed, steps=args.steps,
-                               cfg_text=args.cfg_text, cfg_metric=args.cfg_metric)
+        ckw = {}
+        if contrast and cfg_contrast:
+            ckw = dict(cfg_contrast=cfg_contrast, contrast_prompts=contrast if num_samples == 1 else [contrast] * num_samples)
+        try:
+            frames = pipe.generate(prompt, metrics=metrics, frames=args.frames, seed=args.seed, steps=args.steps,
+                                   cfg_text=args.cfg_text, cfg_metric=args.cfg_metric, **ckw)
+        except ValueError as e:
+            if not ckw:
+                raise
+            raise UsageError(str(e)) from e
     fps = args.fps or float(pipe.video.get("fps") or 8.0)
     outs = sample_paths(args.out, num_samples)
     if num_samples > 1:
