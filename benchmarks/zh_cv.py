@@ -39,6 +39,10 @@ CONFIGS = {
     "align_plain": {"student": "align", "lr": 0.05},                      # the session-8 noise on every character
     "align_w5": {"student": "align", "slot_noise": True, "lr": 0.05, "window": 5},
     "align_drop01": {"student": "align", "slot_noise": True, "lr": 0.05, "drop": 0.1},
+    # after a fix (votes start null) and the first pair-CV (rows "align" of the first run are before the fix)
+    "align_ub": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class"},
+    "align_ls": {"student": "align", "slot_noise": True, "lr": 0.05, "label_smoothing": 0.1},
+    "align_ub_ls": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "label_smoothing": 0.1},
     "tok_local_slot": {"student": "tokens", "depth": 0, "decoder_depth": 0, "slot_noise": True},
 }
 

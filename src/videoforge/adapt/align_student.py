@@ -50,6 +50,10 @@ class AlignConfig:
     out_len: int = 8         # English token positions predicted (the demo's prompts have 5-7)
     scale: float = 10.0      # logit of one full vote. Linear, not log: a vote of 0.01 stays worth 1 % of a full
                              # one (a log made tiny co-occurrence votes decisive: red up -> "triangle", 2,000 steps)
+    bias: str = "learned"    # learned: per-position bias over the vocabulary (starts at the log frequency);
+                             # class: fixed 0 / -20 (the words each position holds in training) + a learned pad
+                             # offset, so no word of a position is preferred over another by how often it was seen
+    null_logit: float = 4.0  # fixed head start of the null class in every vote (not decayed)
     arch: str = "align"      # tells load_adapter which student a videoforge-text-adapter/2 file holds
 
 
@@ -72,9 +76,16 @@ class AlignStudent(nn.Module):
         self.embed = nn.Embedding(len(self.vocab), cfg.dim)
         self.context = nn.Conv1d(cfg.dim, cfg.dim, cfg.window, padding=cfg.window // 2)
         self.gate = nn.Linear(cfg.dim, 1)
+        if cfg.bias not in ("learned", "class"):
+            raise ValueError(f"bias must be learned or class, not {cfg.bias!r}")
         self.bias = nn.Parameter(torch.zeros(cfg.out_len, V))
-        with torch.no_grad():                      # start mostly null: votes are earned
-            self.vote.weight[:, V] += 2.0
+        self.pad_offset = nn.Parameter(torch.zeros(cfg.out_len))     # used by bias="class" only
+        # votes start null and are earned: a character the training saw rarely (or only where it means
+        # nothing) keeps voting null instead of a random word (a random start and weight decay left
+        # rare characters such as 缓 voting "fast" in cross-validation)
+        nn.init.zeros_(self.vote.weight)
+        self.register_buffer("null_offset", torch.full((V + 1,), 0.0).index_fill_(0, torch.tensor([V]), cfg.null_logit),
+                             persistent=False)
 
     @torch.no_grad()
     def set_prior(self, targets: list[list[int]], floor: float = 1e-4) -> None:
@@ -85,7 +96,11 @@ class AlignStudent(nn.Module):
         for row in targets:
             for j, e in enumerate(row[: self.cfg.out_len]):
                 counts[j, e] += 1
-        self.bias.copy_(torch.log(counts / counts.sum(1, keepdim=True) + floor))
+        if self.cfg.bias == "class":
+            self.bias.copy_(torch.where(counts > 0, 0.0, -20.0))
+            self.bias.requires_grad_(False)
+        else:
+            self.bias.copy_(torch.log(counts / counts.sum(1, keepdim=True) + floor))
 
     def ids(self, prompts: list[str], drop: float = 0.0, rng: random.Random | None = None) -> torch.Tensor:
         rows = []
@@ -108,13 +123,16 @@ class AlignStudent(nn.Module):
         h = self.embed(tok) * mask[..., None]
         ctx = torch.relu(self.context(h.transpose(1, 2))).transpose(1, 2)
         gate = torch.sigmoid(self.gate(ctx + h)).squeeze(-1) * mask
-        return gate, self.vote(tok).softmax(-1)
+        return gate, (self.vote(tok) + self.null_offset).softmax(-1)
 
     def forward(self, tok: torch.Tensor) -> torch.Tensor:
         gate, vote = self.votes(tok)
         V = len(self.out_vocab)
         mass = torch.einsum("bt,btv->bv", gate, vote[..., :V])              # null votes count for nothing
-        return self.bias[None] + self.cfg.scale * mass[:, None, :]           # (B, out_len, V)
+        bias = self.bias
+        if self.cfg.bias == "class":
+            bias = bias.index_add(1, torch.tensor([0], device=bias.device), self.pad_offset[:, None])
+        return bias[None] + self.cfg.scale * mass[:, None, :]                # (B, out_len, V)
 
     def english_ids(self, prompts: list[str]) -> list[list[int]]:
         """Argmax English token ids per prompt, up to the first <pad>."""

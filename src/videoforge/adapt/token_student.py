@@ -166,7 +166,7 @@ def token_targets(teacher: TinyTextEncoder, english: list[str], out_len: int) ->
 def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float = 2e-3, seed: int = 0,
                         cfg: TokenConfig | None = None, combos: list | None = None, progress: bool = True,
                         rich: dict | None = None, drop: float = 0.2, ce_weight: float = 1.0, e2e_weight: float = 0.0,
-                        nce_weight: float = 0.1, slot_noise: bool = False) -> tuple[TokenStudent, dict]:
+                        nce_weight: float = 0.1, slot_noise: bool = False, label_smoothing: float = 0.0) -> tuple[TokenStudent, dict]:
     """Train a TokenStudent (or, with an AlignConfig `cfg`, the session-9 AlignStudent of
     adapt/align_student.py) on phrasings sampled from the rich grammar `rich` (default
     zh_prompts.RICH) of `combos` (default: the adapter's training split).
@@ -223,7 +223,7 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
             else:
                 tok = student.ids([p for _, _, p in picks], drop=drop, rng=rng)
             logits = student(tok)
-            ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1))
+            ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1), label_smoothing=label_smoothing)
             loss, rec = ce_weight * ce, {"ce": ce}
             if e2e_weight > 0:
                 probs = logits.softmax(-1)
@@ -261,5 +261,5 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
     return student, {"steps": steps, "seconds": time.perf_counter() - t0, "log": log, "student": "tokens",
                      "parameters": sum(p.numel() for p in student.parameters()),
                      "train_combos": len(train_combos), "grammar": "rich", "drop": drop,
-                     "arch": getattr(cfg, "arch", "decoder"), "slot_noise": slot_noise,
+                     "arch": getattr(cfg, "arch", "decoder"), "slot_noise": slot_noise, "label_smoothing": label_smoothing,
                      "loss_weights": {"ce": ce_weight, "e2e": e2e_weight, "nce": nce_weight}}
