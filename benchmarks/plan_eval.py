@@ -134,17 +134,21 @@ def gen_footage(folder: str, k: int, rng: np.random.Generator) -> str:
     return p
 
 
-def part_b(runs: int, tmp: str) -> dict:
-    rng = np.random.default_rng(25)
+def part_b(runs: int, tmp: str, fresh: bool = False, seed: int = 25, first_video: int = 0) -> dict:
+    """`fresh`: every request is planned without a catalog (shipped costs + the plan's own sample of
+    its inputs) and run into a catalog of its own: the first plan a user makes, never fed back."""
+    rng = np.random.default_rng(seed)
     cat = os.path.join(tmp, "catalog")
     # goal, budget as a fraction of the unconstrained plan, videos per request
     schedule = [("search", None, 2), ("catalog", None, 2), ("dataset", 0.5, 2), ("search", 0.6, 3),
                 ("catalog", 0.5, 2), ("search", None, 1), ("dataset", None, 2), ("search", 0.5, 2),
                 ("catalog", None, 3), ("search", 0.7, 2)]
-    out, k = [], 0
+    out, k = [], first_video
     for r in range(runs):
         goal, frac, nvid = schedule[r % len(schedule)]
-        folder = os.path.join(tmp, f"req{r:02d}")
+        folder = os.path.join(tmp, f"{'fresh' if fresh else 'req'}{r:02d}")
+        if fresh:
+            cat = os.path.join(tmp, f"catalog-fresh{r:02d}")
         os.makedirs(folder)
         for _ in range(nvid):
             gen_footage(folder, k, rng)
@@ -171,7 +175,7 @@ def part_b(runs: int, tmp: str) -> dict:
             continue
         res = json.loads(rr.stdout)
         budget = plan["budget"]["cpu_hours"]
-        row = {"run": r, "goal": goal, "budget_fraction": frac, "videos": nvid,
+        row = {"run": r, "fresh": fresh, "goal": goal, "budget_fraction": frac, "videos": nvid,
                "used_catalog_costs": bool(cat_args), "pool": plan.get("pool"),
                "not_analysed": len(plan.get("not_analysed") or []),
                "chains": [c["chain"] for c in plan["chains"]],
@@ -180,6 +184,10 @@ def part_b(runs: int, tmp: str) -> dict:
         row["ratio"] = row["actual_cpu"] / row["predicted_cpu"]
         row["violation"] = row["budget_cpu"] is not None and row["actual_cpu"] > row["budget_cpu"]
         row["components"] = components(plan, res)
+        if plan.get("probe"):   # the plan's probe run on a sample (no catalog measurements yet)
+            pb = plan["probe"]
+            row["probe"] = {"factors": pb.get("factors"), "predicted": pb.get("predicted_cpu_seconds"),
+                            "actual": pb.get("actual_cpu_seconds")}
         print(json.dumps(row), file=sys.stderr, flush=True)
         out.append(row)
     return {"runs": out}
@@ -315,6 +323,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=8, help="plans executed for real in part B (0: none)")
     ap.add_argument("--convergence", type=int, default=6, help="runs in part C (0: none)")
+    ap.add_argument("--fresh", type=int, default=0, metavar="N",
+                    help="part F: N requests each planned WITHOUT a catalog (shipped costs + the plan's sample) "
+                         "and run into a catalog of its own: how far a user's first plan is off (0: none)")
     ap.add_argument("--json", default=None, metavar="PATH", help="write every row and the summary here")
     ap.add_argument("--no-planning", action="store_true", help="skip part A (e.g. run it in another process)")
     ap.add_argument("--from-log", nargs="+", default=None, metavar="LOG",
@@ -349,19 +360,25 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
     reg = shipped_registry()
     a = part_a(reg) if not args.no_planning else {"requests": [], "savings": []}
-    b = c = None
+    b = c = f = None
     with tempfile.TemporaryDirectory(prefix="plan-eval-") as tmp:
+        if args.fresh:
+            f = part_b(args.fresh, tmp, fresh=True, seed=27, first_video=500)
         if args.runs:
             b = part_b(args.runs, tmp)
         if args.convergence:
             c = part_c(args.convergence, tmp)
     s = summarise(a, b, c) if a["requests"] else summarise_bc(b, c)
+    if f:
+        fs = summarise_bc(f, None)
+        s.update({"F" + k[1:]: v for k, v in fs.items() if k.startswith("B_")})
     s["wall_seconds"] = time.perf_counter() - t_start
     s["load_average_at_end"] = os.getloadavg()
     print(json.dumps(s, indent=1, default=str))
     if args.json:
+        f_rows = f
         with open(args.json, "w") as f:
-            json.dump({"summary": s, "A": a, "B": b, "C": c}, f, indent=1, default=str)
+            json.dump({"summary": s, "A": a, "B": b, "C": c, "F": f_rows}, f, indent=1, default=str)
     return 0
 
 

@@ -193,7 +193,7 @@ def test_cli_plan_run_feedback_end_to_end(tiny_videos, tmp_path):
     assert rows[("decode", "default")]["cost_source"].startswith("measured")
 
     # a plan with a budget below its cheapest chain: exit 1, and what it would take
-    r = run_cli("plan", tiny_videos, "--goal", "search", "--budget-cpu-hours", "0.00001", "--json")
+    r = run_cli("plan", tiny_videos, "--goal", "search", "--budget-cpu-hours", "0.00001", "--json", "--no-probe")
     assert r.returncode == 1 and "cheapest plan needs" in r.stderr
     assert json.loads(r.stdout)["error"] == "infeasible"
 

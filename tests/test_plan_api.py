@@ -33,12 +33,16 @@ def test_stages_and_plans_routes(tiny_videos, tmp_path):
         doc = r.json()
         assert len(doc["inputs"]) == 3 and {"goal", "inputs", "budget", "stages", "predicted"} <= set(doc)
         assert doc["predicted"]["quality"]["text_recall"] > 0.9   # no budget: search reads text
+        assert doc["probe"]["factors"]   # a fresh catalog: the shipped fixed costs were corrected by a probe run
 
-        r = c.post("/api/plans", headers=H, json={"paths": ["clips"], "goal": "search", "budget_cpu_hours": 1e-6})
+        r = c.post("/api/plans", headers=H, json={"paths": ["clips"], "goal": "search", "budget_cpu_hours": 1e-6,
+                                                  "probe": False})
         assert r.status_code == 422 and r.json()["error"] == "infeasible"
         r = c.post("/api/plans", headers=H, json={"paths": ["../etc"], "goal": "search"})
         assert r.status_code == 403
         r = c.post("/api/plans", headers=H, json={"paths": ["clips"], "goal": "nope"})
+        assert r.status_code == 400
+        r = c.post("/api/plans", headers=H, json={"paths": ["clips"], "goal": "search", "probe": "no"})
         assert r.status_code == 400
         r = c.get("/api/plans", headers=H)
         assert r.status_code == 200 and r.json()["items"] == []
@@ -56,7 +60,8 @@ def test_post_plan_with_execute_runs_it_and_reports_actual(tiny_videos, tmp_path
     with TestClient(create_app(str(cat), TOKEN, media_root=str(media))) as c:
         r = c.post("/api/plans", headers=H, json={"paths": ["clips"], "goal": "catalog", "execute": "yes"})
         assert r.status_code == 400
-        r = c.post("/api/plans", headers=H, json={"paths": ["clips"], "goal": "catalog", "execute": True})
+        r = c.post("/api/plans", headers=H, json={"paths": ["clips"], "goal": "catalog", "execute": True,
+                                                  "probe": False})
         assert r.status_code == 202, r.text
         body = r.json()
         assert body["plan"]["predicted"]["cpu_seconds"] > 0 and body["run"]["kind"] == "plan"

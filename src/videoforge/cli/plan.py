@@ -35,6 +35,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="analyse every input: under a tight budget, never leave an input out (coverage/skip)")
     p.add_argument("--catalog", default=None, metavar="DIR", help="use this catalog's measured costs")
     p.add_argument("--no-sample", action="store_true", help="do not time a sample of the inputs' decode")
+    p.add_argument("--no-probe", action="store_true",
+                   help="do not time a real run on the first 2 s of one input (it runs only while the costs' "
+                        "fixed parts - start-up, imports, model loading - are the shipped figures, i.e. without "
+                        "a catalog that has runs; it corrects them to this machine)")
     p.add_argument("-o", "--output", default=None, metavar="PLAN.json", help="also write the plan to this file")
     p.add_argument("--json", action="store_true", help="print the plan as JSON on stdout")
     return p
@@ -69,7 +73,7 @@ def main(args) -> int:
         raise UsageError("--margin must be in [0, 1)")
     req = PlanRequest(inputs=args.inputs, goal=args.goal, budget_cpu_hours=args.budget_cpu_hours,
                       budget_usd=args.budget_usd, mins=_mins(args.min), margin=args.margin, catalog=args.catalog,
-                      sample=not args.no_sample, full_coverage=args.full_coverage)
+                      sample=not args.no_sample, probe=not args.no_probe, full_coverage=args.full_coverage)
     try:
         doc = make_plan(req)
     except PlanError as e:

@@ -20,6 +20,9 @@ class PlanRequest:
     catalog: str | None = None
     sample: bool = True
     full_coverage: bool = False   # every input analysed (no `coverage/skip` under a tight budget)
+    # time a real `run --plan` on the first seconds of one input while the registry's fixed costs
+    # are the shipped ones (plan/probe.py); only with `sample`
+    probe: bool = True
 
 
 def make_plan(req: PlanRequest, reader=None) -> dict:
@@ -53,7 +56,19 @@ def make_plan(req: PlanRequest, reader=None) -> dict:
         if got:
             for i in infos[SAMPLE_INPUTS:]:
                 i.decode_cpu_per_mpx = got[len(got) // 2]
+    probe = None
+    if req.sample and req.probe:
+        from videoforge.plan.probe import apply_probe, needs_probe, run_probe
+
+        if needs_probe(reg):
+            # the longest input: its codec and size are the ones most of the plan's work is on
+            probe = run_probe(max(infos, key=lambda i: i.mpx), req.goal, reg)
+            if probe is not None:
+                apply_probe(reg, probe)
     budget_cpu = None if req.budget_cpu_hours is None else req.budget_cpu_hours * 3600.0
     p = Problem(req.goal, infos, reg, budget_cpu, req.budget_usd, dict(req.mins),
                 DEFAULT_MARGIN if req.margin is None else req.margin, allow_skip=not req.full_coverage)
-    return plan(p, bad)
+    doc = plan(p, bad)
+    if probe is not None:
+        doc["probe"] = probe
+    return doc

@@ -34,6 +34,9 @@ class InputInfo:
     # input: the flash series (every frame of a shot) and the quality frames (its first 72)
     suit_luma_cpu_per_frame: float | None = None
     suit_quality_cpu_per_frame: float | None = None
+    # shots the detector finds in this input, forecast from its sample (cuts per sampled second x
+    # duration + 1; the exact count when the sample is the whole input). None: not sampled
+    shots_sampled: float | None = None
 
     @property
     def mpx(self) -> float:
@@ -71,32 +74,47 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def sample_decode(info: InputInfo, seconds: float = 4.0, max_frames: int = 120, gate_hz: float = 2.0) -> None:
+def sample_decode(info: InputInfo, seconds: float = 4.0, max_frames: int = 120, gate_hz: float = 2.0,
+                  shots_seconds: float = 12.0) -> None:
     """Time decoding the first `seconds` of an input the way the engine does (analysis width);
     sets `decode_cpu_per_mpx`. The first frames are excluded (opening the container and the
     decoder's start are paid once per file, not per megapixel). Every 1/gate_hz seconds the
     engine's cheap text gate looks at the frame (`text_pass`: the share it passes): OCR's cost
-    follows how much text-like content the gate lets through. The gate is not timed."""
-    from videoforge.io.decode import decode_frames
+    follows how much text-like content the gate lets through. The gate is not timed.
+
+    The decode goes on to `shots_seconds` (0: stop with the timing) through the default shot
+    detector (`shots_sampled`): the per-shot stages' cost follows how many shots an input has,
+    and footage differs most there (3-s shots of an edit vs one long take)."""
+    from videoforge.io.decode import DecodeStats, decode_frames
 
     if info.error or not info.width:
         return
-    n, t_start, gate_time = 0, None, 0.0
+    n, t_start, gate_time, t_end = 0, None, 0.0, None
     px = info.width * info.height / 1e6
     gated, passed, next_t = 0, 0, 0.0
-    gate = None
+    gate = det = None
     if gate_hz > 0:
         try:
             from videoforge.metrics.text import gate_frame as gate
         except Exception:   # noqa: BLE001 - no gate (OCR extra missing): decode only
             gate = None
+    if shots_seconds > 0:
+        try:
+            from videoforge.shots.base import get_detector
+
+            det = get_detector("videoforge")
+        except Exception:   # noqa: BLE001 - no detector: the registry's shots-per-second forecast
+            det = None
+    stats = DecodeStats()
+    timed_frames, t, cut_short = 0, 0.0, False
     try:
-        for frame in decode_frames(info.path, threads=1, prefetch=0):
+        for frame in decode_frames(info.path, threads=1, prefetch=0, stats=stats):
             n += 1
             if n == 3:
                 t_start = _cpu()
             t = float(getattr(frame, "pts_time", 0.0) or 0.0)
-            if gate is not None and t >= next_t:
+            timing = t_end is None
+            if gate is not None and t >= next_t and timing:
                 g0 = _cpu()
                 try:
                     passed += int(gate(frame).passed)
@@ -105,14 +123,32 @@ def sample_decode(info: InputInfo, seconds: float = 4.0, max_frames: int = 120, 
                     pass
                 gate_time += _cpu() - g0
                 next_t = t + 1.0 / gate_hz
-            if n >= max_frames or t >= seconds:
+            if timing and (n >= max_frames or t >= seconds):
+                t_end, timed_frames = _cpu(), n
+            if det is not None:
+                d0 = _cpu()
+                det.process(frame)
+                if timing:   # the detector is not decoding
+                    gate_time += _cpu() - d0
+            if t_end is not None and (det is None or t >= shots_seconds or n >= 30 * shots_seconds):
+                cut_short = True
                 break
     except Exception:   # noqa: BLE001 - a file that fails here fails the run too; keep the shipped figure
         return
-    if t_start is not None and n > 8:
-        info.decode_cpu_per_mpx = max(_cpu() - t_start - gate_time, 0.0) / ((n - 3) * px)
+    if t_end is None:   # the input is shorter than the timed window
+        t_end, timed_frames = _cpu(), n
+    if t_start is not None and timed_frames > 8:
+        info.decode_cpu_per_mpx = max(t_end - t_start - gate_time, 0.0) / ((timed_frames - 3) * px)
     if gated:
         info.text_pass = passed / gated
+    if det is not None and n >= 8:
+        try:
+            shots, _ = det.finish(stats)
+        except Exception:   # noqa: BLE001 - the forecast stays the registry's
+            return
+        whole = not cut_short
+        sampled = max(t + (stats.last_duration or 0.0), 1e-6)
+        info.shots_sampled = float(len(shots)) if whole else 1.0 + (len(shots) - 1) / sampled * info.duration
 
 
 def sample_suitability(info: InputInfo, frames: int = 48) -> None:

@@ -102,7 +102,7 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
     info_by_path = {d["path"]: InputInfo(**{k: d.get(k) for k in ("path", "duration", "frames", "width", "height",
                                                                    "decode_cpu_per_mpx", "text_pass",
                                                                    "suit_luma_cpu_per_frame",
-                                                                   "suit_quality_cpu_per_frame")})
+                                                                   "suit_quality_cpu_per_frame", "shots_sampled")})
                     for d in doc.get("inputs_info", []) if isinstance(d, dict) and "path" in d}
     summaries, engine_cpu, observed = [], 0.0, {}
     # one-video calls run here and share this process's loading: price each call in order

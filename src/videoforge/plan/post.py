@@ -41,7 +41,11 @@ def forecast(reg: dict[str, Variant], name: str) -> float:
 
 def shots_of(info: InputInfo, no_detector: bool, reg: dict[str, Variant]) -> float:
     """Forecast shots in one input: one when no detector runs, else the per-second rate."""
-    return 1.0 if no_detector else max(1.0, forecast(reg, "shots_per_second") * info.duration)
+    if no_detector:
+        return 1.0
+    if info.shots_sampled is not None:   # the plan's sample of this very input (costs.sample_decode)
+        return max(1.0, info.shots_sampled)
+    return max(1.0, forecast(reg, "shots_per_second") * info.duration)
 
 
 def gated_share(ch: dict[str, str], reg: dict[str, Variant]) -> float:

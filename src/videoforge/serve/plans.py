@@ -59,9 +59,12 @@ def add_plan_routes(app, gate, media_root: str | None, json_response, static_tex
         full = body.get("full_coverage", False)
         if not isinstance(full, bool):
             raise HTTPException(400, "'full_coverage' must be true or false")
+        probe = body.get("probe", True)   # plan/probe.py: a timed run on a sample while costs are shipped
+        if not isinstance(probe, bool):
+            raise HTTPException(400, "'probe' must be true or false")
         req = PlanRequest(inputs=files, goal=goal, budget_cpu_hours=nums["budget_cpu_hours"], budget_usd=nums["budget_usd"],
                           mins={str(k): float(v) for k, v in mins.items()}, margin=nums["margin"], catalog=None,
-                          full_coverage=full)
+                          full_coverage=full, probe=probe)
         try:
             doc = make_plan(req, reader=gate)   # the catalog's measured costs, read through the gate
         except PlanError as e:
