@@ -165,6 +165,10 @@ def calibrate(catalog_dir: str | None, sample: list[str] | int = 3, progress: bo
     fold_suit_forecast(reg, infos, "measured: calibrate")
     # a `run --plan` process's own start-up: interpreter, CLI and engine imports
     run_cpu = _child_cpu("import videoforge.cli, videoforge.cli.run, videoforge.engine.run, videoforge.plan.execute")
+    # (in-process engine calls pay no imports of their own: they are this start-up's, which a fresh
+    # process analysing a near-empty clip - the cheapest chain, `overhead/worker` - measures with
+    # its catalog work; the larger of the two)
+    run_cpu = max(run_cpu, float(report["fixed"].get("overhead/worker", 0.0)))
     fold(reg["overhead/run"], run_cpu, 1.0, "measured: calibrate")
     report["overhead_run"] = run_cpu
     if save and catalog is not None:

@@ -267,8 +267,11 @@ def fixed_costs(groups: list[tuple[dict[str, str], int]], reg: dict[str, Variant
     Each call pays `overhead/group`. A call over two or more videos spawns workers, and each
     worker pays the engine's imports (`overhead/worker`) and each variant's loading
     (`fixed_cpu_seconds`). A call over one video - or any call when `inline` (pool/inline) -
-    runs in the calling process, which pays the imports and each variant's loading once,
-    however many such calls follow."""
+    runs in the calling process, which pays each variant's loading once, however many such calls
+    follow. The calling process imports the engine whatever the pool (run --plan imports it
+    before its first call): that is part of its start-up, `overhead/run`, which feedback
+    measures as everything outside the calls and per-shot stages (session 9: charging the
+    in-process imports again as `overhead/worker` counted them twice once a run had been fed back)."""
     paid: set[str] = set()
     out = []
     for chain, k in groups:
@@ -277,10 +280,10 @@ def fixed_costs(groups: list[tuple[dict[str, str], int]], reg: dict[str, Variant
         if k >= 2 and not inline:
             f += workers_for(k) * (reg["overhead/worker"].cpu_seconds + sum(reg[x].fixed_cpu_seconds for x in keys))
         elif k >= 1:
-            for x in ["overhead/worker", *keys]:
+            for x in keys:
                 if x not in paid:
                     paid.add(x)
-                    f += reg[x].cpu_seconds if x == "overhead/worker" else reg[x].fixed_cpu_seconds
+                    f += reg[x].fixed_cpu_seconds
         out.append(f)
     return out
 

@@ -212,13 +212,14 @@ class Problem:
         return g
 
     def _shared(self) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """What the plan's process loads once for all calls that run in it: keys (engine
-        imports, then each variant with a loading cost), their costs, and M[c, f] = chain c needs f."""
-        keys = ["overhead/worker"] + sorted({f"{s}/{v}" for ch in self.chains for s, v in ch.items() if ch != SKIP
-                                             and self.reg[f"{s}/{v}"].fixed_cpu_seconds > 0})
-        costs = np.array([self.reg[k].cpu_seconds if k == "overhead/worker" else self.reg[k].fixed_cpu_seconds for k in keys])
-        M = np.array([[ch != SKIP and (k == "overhead/worker" or k in {f"{s}/{v}" for s, v in ch.items()}) for k in keys]
-                      for ch in self.chains], dtype=float)
+        """What the plan's process loads once for all calls that run in it: keys (each variant
+        with a loading cost), their costs, and M[c, f] = chain c needs f."""
+        # (the engine's imports are the process's start-up, overhead/run: costs.fixed_costs)
+        keys = sorted({f"{s}/{v}" for ch in self.chains for s, v in ch.items() if ch != SKIP
+                       and self.reg[f"{s}/{v}"].fixed_cpu_seconds > 0})
+        costs = np.array([self.reg[k].fixed_cpu_seconds for k in keys])
+        M = np.array([[ch != SKIP and k in {f"{s}/{v}" for s, v in ch.items()} for k in keys]
+                      for ch in self.chains], dtype=float).reshape(len(self.chains), len(keys))
         return keys, costs, M
 
     # -- the ILP ------------------------------------------------------------------------
@@ -528,7 +529,7 @@ def document(p: Problem, a: Assignment, bad_inputs: list[dict] | None = None) ->
             used.setdefault(p.chains[a.engine[i]][stage], []).append(path(i))
         for variant, paths in sorted(used.items()):
             entry = {"stage": stage, "variant": variant, "applies_to": paths}
-            if stage == "ocr" and variant in ("on", "lean"):
+            if stage == "ocr" and variant != "off":
                 entry["gate"] = "the text gate (cheap) decides which sampled frames reach OCR"
             stages.append(entry)
     for stage in sorted(OFF):

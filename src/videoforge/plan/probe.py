@@ -11,7 +11,7 @@ scratch catalog, with a chain that loads everything the goal can use, and compar
 measured with what the same registry predicts for that probe:
 
   rest (start-up, imports, the commit: what is neither an engine call nor a per-shot stage):
-      factor_rest = measured / (overhead/run + overhead/worker)
+      factor_rest = measured / overhead/run (a spawned worker's imports, overhead/worker, follow it)
   engine (the call: its fixed costs, the variants' loading): factor_engine =
       (the call's CPU - its per-unit work predicted) / its fixed costs predicted
   post (per-shot stages): factor_post = (their CPU - their per-unit work predicted) / their loading
@@ -142,9 +142,9 @@ def run_probe(info: InputInfo, goal: str, reg: dict[str, Variant], timeout: floa
     post_actual = sum(float(st.get("cpu_seconds") or 0.0) for x in res.get("post", [])
                       for st in (x.get("stages") or {}).values())
     post_fixed = sum(reg[k].fixed_cpu_seconds for k in _post_fixed(p, a))
-    # run --plan imports the engine before its first call: with every video inline, the imports
-    # (`overhead/worker`) are paid with the start-up, outside the call's measured CPU
-    rest_fixed = reg["overhead/run"].cpu_seconds + reg["overhead/worker"].cpu_seconds
+    # run --plan imports the engine before its first call: the imports are part of its start-up
+    # (`overhead/run`), outside the call's measured CPU (costs.fixed_costs)
+    rest_fixed = reg["overhead/run"].cpu_seconds
     call_fixed = pred - unit_engine - unit_post - post_fixed - rest_fixed
     return {"sample": {"path": os.path.basename(info.path), "seconds": s.duration, "frames": s.frames},
             "chain": {**eng, **post}, "predicted_cpu_seconds": pred, "actual_cpu_seconds": actual,

@@ -229,6 +229,8 @@ POST_STAGES = ("caption", "embed", "gate", "suitability")
 PLAN_STAGES = ("pool", "coverage")
 # stages the registry prices but `plan` does not chain (separate commands)
 STANDALONE_STAGES = ("enhance", "matte")
+# OCR budget variants -> the text scorer's existing options (metrics/text.TextScorer); "on" is its defaults
+OCR_PARAMS = {"lean": {"frames_per_ocr": 250}, "sparse": {"sample_hz": 1.0}}
 # keyframe density variants -> KeyframeSelector.max_per_shot (apply_to_config sets it)
 KEYFRAME_DENSITY = {"keyframes/sparse": 2, "keyframes/single": 1}
 
@@ -358,7 +360,7 @@ def apply_to_config(config, chain: dict[str, str]):
     Only switches AnalysisConfig already has: detector, ocr, scorers, scorer_params."""
     shots = chain.get("shots", "videoforge")
     config.detector = shots
-    config.ocr = chain.get("ocr", "on") in ("on", "lean")
+    config.ocr = chain.get("ocr", "on") in ("on", *OCR_PARAMS)
     metrics = chain.get("metrics", "full")
     if metrics == "none":
         config.scorers = ["text"] if config.ocr else []
@@ -370,6 +372,6 @@ def apply_to_config(config, chain: dict[str, str]):
             config.scorer_params = {name: {"rate_hz": rate * scale} for name, rate in _RATES.items()}
     if f"keyframes/{chain.get('keyframes')}" in KEYFRAME_DENSITY:
         config.keyframe_params = {**config.keyframe_params, "max_per_shot": KEYFRAME_DENSITY[f"keyframes/{chain['keyframes']}"]}
-    if chain.get("ocr") == "lean":
-        config.scorer_params = {**config.scorer_params, "text": {"frames_per_ocr": 250}}
+    if chain.get("ocr") in OCR_PARAMS:
+        config.scorer_params = {**config.scorer_params, "text": dict(OCR_PARAMS[chain["ocr"]])}
     return config
