@@ -43,6 +43,8 @@ CONFIGS = {
     "align_ub": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class"},
     "align_ls": {"student": "align", "slot_noise": True, "lr": 0.05, "label_smoothing": 0.1},
     "align_ub_ls": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "label_smoothing": 0.1},
+    "align_ub_w5": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "window": 5},
+    "align_ub_d03": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "drop": 0.3},
     "tok_local_slot": {"student": "tokens", "depth": 0, "decoder_depth": 0, "slot_noise": True},
 }
 
@@ -57,7 +59,7 @@ def _train(teacher, name: str, **kw):
     if kind == "align":
         from videoforge.adapt.align_student import AlignConfig
 
-        cfg = AlignConfig(**{k: conf.pop(k) for k in ("window", "scale", "dim") if k in conf})
+        cfg = AlignConfig(**{k: conf.pop(k) for k in ("window", "scale", "dim", "bias") if k in conf})
         return train_token_adapter(teacher, cfg=cfg, **conf, **kw)
     if kind == "tokens":
         cfg = TokenConfig(**{k: conf.pop(k) for k in ("depth", "decoder_depth", "dim") if k in conf})

@@ -34,8 +34,9 @@ def main(argv=None) -> int:
     p.add_argument("--per-combo", type=int, default=4, help="new clips per never-seen triple")
     p.add_argument("--steps", type=int, default=200, help="LoRA fine-tuning steps")
     p.add_argument("--rank", type=int, default=4)
-    p.add_argument("--text-steps", type=int, default=1000,
-                   help="text adapter training steps (default 1000: the length benchmarks/zh_cv.py validated in session 8)")
+    p.add_argument("--text-steps", type=int, default=None,
+                   help="text adapter training steps (default: train-text-adapter's, the length benchmarks/zh_cv.py "
+                        "validated for its default student: 2000 for the session-9 align student)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads (default: all cores, or 1 when the machine is already loaded)")
@@ -81,7 +82,8 @@ def main(argv=None) -> int:
     # 3. the Chinese prompt adapter for the same checkpoint
     zh = os.path.join(out, "zh_text_adapter.pt")
     if not os.path.exists(zh):
-        _cli("train-text-adapter", "--base", base, "--out", zh, "--steps", str(args.text_steps))
+        _cli("train-text-adapter", "--base", base, "--out", zh,
+             *(("--steps", str(args.text_steps)) if args.text_steps else ()))
 
     # 4. the adapter changes what generate makes at the same seed
     prompt = shapes.caption_for(*never_seen[0], False)

@@ -30,16 +30,18 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help=f"generator checkpoint whose text encoder is the teacher (default {DEFAULT_BASE})")
     p.add_argument("--out", required=True, metavar="ADAPTER", help="where to write the adapter (.pt, tensors only)")
     p.add_argument("--steps", type=int, default=None,
-                   help="training steps (default 1000 for --student tokens, the length benchmarks/zh_cv.py validated; "
-                        "2000 for --student states)")
+                   help="training steps (default 2000 for --student align and 1000 for --student tokens, the lengths "
+                        "benchmarks/zh_cv.py validated; 2000 for --student states)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--grammar", choices=("rich", "templates"), default="rich",
                    help="training phrasings: rich = sampled from zh_prompts.RICH (many synonyms, measure words, "
                         "particles, adverb positions, ~14 word orders; default); templates = the 3 session-6 templates")
-    p.add_argument("--student", choices=("tokens", "states"), default=None,
-                   help="tokens: translate into the English encoder's words (default; chosen by benchmarks/zh_cv.py, "
-                        "session 8); states: regress its output states (sessions 6-7; the default with "
-                        "--grammar templates, which only that student trains on)")
+    p.add_argument("--student", choices=("align", "tokens", "states"), default=None,
+                   help="align: per-character word votes gated by a 3-character window, summed per English position "
+                        "(default; session 9, chosen by benchmarks/zh_cv.py --hold pairs: a word is read the same "
+                        "whatever words stand beside it, so held-out compositions read as trained ones); tokens: the "
+                        "session-8 translating decoder; states: regress the English encoder's output states "
+                        "(sessions 6-7; the default with --grammar templates, which only that student trains on)")
     p.add_argument("--e2e-weight", type=float, default=0.0,
                    help="tokens only: weight of MSE + contrastive on the frozen English encoder's output from "
                         "straight-through token embeddings, beside the cross-entropy (default 0)")
@@ -65,8 +67,10 @@ def main(args) -> int:
     if not os.path.exists(args.base):
         raise UsageError(f"{args.base}: no such checkpoint (run `make demo-train`, or pass --base CHECKPOINT)")
     if args.student is None:      # a session-6/7 command (--grammar templates) keeps its student
-        args.student = "states" if args.grammar == "templates" else "tokens"
-    if args.student == "tokens" and args.mse_weight != 1.0:
+        args.student = "states" if args.grammar == "templates" else "align"
+    if args.student == "align" and args.e2e_weight:
+        raise UsageError("--e2e-weight is for --student tokens")
+    if args.student in ("tokens", "align") and args.mse_weight != 1.0:
         raise UsageError("--mse-weight is for --student states; the tokens student's MSE + contrastive weight is "
                          "--e2e-weight")
     if args.steps is None:
@@ -94,14 +98,21 @@ def main(args) -> int:
     if missing:
         raise UsageError(f"{args.base}: its text encoder does not know the shapes demo's words {missing}; "
                          "the adapter's parallel prompts are the demo's")
-    if args.student == "tokens":
+    if args.student in ("tokens", "align"):
         if args.grammar != "rich":
-            raise UsageError("--student tokens trains on the rich grammar only (--grammar templates is for --student states)")
+            raise UsageError(f"--student {args.student} trains on the rich grammar only (--grammar templates is for "
+                             "--student states)")
         from videoforge.adapt.token_student import train_token_adapter
 
+        extra = {}
+        if args.student == "align":     # the settings benchmarks/zh_cv.py --hold pairs chose (session 9)
+            from videoforge.adapt.align_student import SHIPPED
+
+            extra = SHIPPED.train_kwargs()
         try:
             student, info = train_token_adapter(teacher, steps=args.steps, seed=args.seed, progress=not args.json,
-                                                drop=args.drop, e2e_weight=args.e2e_weight, nce_weight=args.nce_weight)
+                                                drop=args.drop, e2e_weight=args.e2e_weight, nce_weight=args.nce_weight,
+                                                **extra)
         except ValueError as e:     # not a word-level TinyTextEncoder
             raise UsageError(f"{args.base}: {e}") from e
     else:
