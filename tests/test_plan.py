@@ -21,7 +21,8 @@ def _reg():
     per = {"decode/default": 0.004, "keyframes/default": 0.004, "shots/videoforge": 0.0002,
            "shots/pyscenedetect": 0.0009, "shots/transnetv2": 0.006, "shots/none": 0.0,
            "metrics/full": 0.012, "metrics/half": 0.007, "metrics/quarter": 0.004, "metrics/none": 0.0,
-           "ocr/on": 0.06, "ocr/lean": 0.045, "ocr/off": 0.0, "overhead/run": 2.0, "overhead/video": 0.1,
+           "ocr/on": 0.06, "ocr/lean": 0.045, "ocr/lowres": 0.048, "ocr/off": 0.0, "overhead/run": 2.0,
+           "overhead/video": 0.1,
            "overhead/worker": 0.8, "overhead/group": 0.05,
            # per shot; forecasts: shots per second, share the gate keeps, tokens per call
            "suitability/default": 0.05, "caption/metadata": 0.01, "caption/openai": 0.02, "embed/visual": 0.03,
