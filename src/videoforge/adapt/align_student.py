@@ -184,5 +184,5 @@ class Recipe:
                 "label_smoothing": self.label_smoothing}
 
 
-# chosen by benchmarks/zh_cv.py --hold pairs (session 9; docs/benchmarks/adapt.md): provisional until the CV is read
+# chosen by benchmarks/zh_cv.py --hold pairs (session 9, config align_ub at 4,000 steps; docs/benchmarks/adapt.md)
 SHIPPED = Recipe()

@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     p.add_argument("--rank", type=int, default=4)
     p.add_argument("--text-steps", type=int, default=None,
                    help="text adapter training steps (default: train-text-adapter's, the length benchmarks/zh_cv.py "
-                        "validated for its default student: 2000 for the session-9 align student)")
+                        "validated for its default student: 4000 for the session-9 align student)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads (default: all cores, or 1 when the machine is already loaded)")

@@ -30,7 +30,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help=f"generator checkpoint whose text encoder is the teacher (default {DEFAULT_BASE})")
     p.add_argument("--out", required=True, metavar="ADAPTER", help="where to write the adapter (.pt, tensors only)")
     p.add_argument("--steps", type=int, default=None,
-                   help="training steps (default 2000 for --student align and 1000 for --student tokens, the lengths "
+                   help="training steps (default 4000 for --student align and 1000 for --student tokens, the lengths "
                         "benchmarks/zh_cv.py validated; 2000 for --student states)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--grammar", choices=("rich", "templates"), default="rich",
@@ -74,7 +74,7 @@ def main(args) -> int:
         raise UsageError("--mse-weight is for --student states; the tokens student's MSE + contrastive weight is "
                          "--e2e-weight")
     if args.steps is None:
-        args.steps = 1000 if args.student == "tokens" else 2000
+        args.steps = {"tokens": 1000, "align": 4000}.get(args.student, 2000)
     if args.steps < 1:
         raise UsageError("--steps must be >= 1")
     if not 0 <= args.drop < 1 / 3:
