@@ -141,9 +141,10 @@ def gen_footage(folder: str, k: int, rng: np.random.Generator) -> str:
     return p
 
 
-def part_b(runs: int, tmp: str, fresh: bool = False, seed: int = 25, first_video: int = 0) -> dict:
+def part_b(runs: int, tmp: str, fresh: bool = False, seed: int = 25, first_video: int = 0, ab: bool = False) -> dict:
     """`fresh`: every request is planned without a catalog (shipped costs + the plan's own sample of
-    its inputs) and run into a catalog of its own: the first plan a user makes, never fed back."""
+    its inputs) and run into a catalog of its own: the first plan a user makes, never fed back.
+    `ab` (with fresh): each request twice, with and without plan's probe run (--no-probe), interleaved."""
     rng = np.random.default_rng(seed)
     cat = os.path.join(tmp, "catalog")
     # goal, budget as a fraction of the unconstrained plan, videos per request
@@ -160,44 +161,56 @@ def part_b(runs: int, tmp: str, fresh: bool = False, seed: int = 25, first_video
         for _ in range(nvid):
             gen_footage(folder, k, rng)
             k += 1
-        cat_args = ["--catalog", cat] if os.path.exists(os.path.join(cat, "catalog.duckdb")) else []
-        budget_args = []
-        if frac is not None:
-            free = json.loads(subprocess.run([*VF, "plan", folder, "--goal", goal, "--json", *cat_args],
-                                             capture_output=True, text=True, check=True).stdout)
-            budget_args = ["--budget-cpu-hours", str(free["predicted"]["cpu_seconds"] * frac / 3600 / (1 - free["margin"]))]
-        pr = subprocess.run([*VF, "plan", folder, "--goal", goal, "--json", *cat_args, *budget_args],
-                            capture_output=True, text=True)
-        if pr.returncode != 0:
-            out.append({"run": r, "goal": goal, "budget_fraction": frac, "infeasible": True, "stderr": pr.stderr[-300:]})
-            continue
-        plan = json.loads(pr.stdout)
-        pf = os.path.join(folder, "plan.json")
-        with open(pf, "w") as f:
-            json.dump(plan, f)
-        rr = subprocess.run(["nice", "-n", "5", *VF, "run", "--plan", pf, "--catalog", cat, "--json", "-q"],
-                            capture_output=True, text=True)
-        if rr.returncode != 0:
-            out.append({"run": r, "goal": goal, "error": rr.stderr[-500:]})
-            continue
-        res = json.loads(rr.stdout)
-        budget = plan["budget"]["cpu_hours"]
-        row = {"run": r, "fresh": fresh, "goal": goal, "budget_fraction": frac, "videos": nvid,
-               "used_catalog_costs": bool(cat_args), "pool": plan.get("pool"),
-               "not_analysed": len(plan.get("not_analysed") or []),
-               "chains": [c["chain"] for c in plan["chains"]],
-               "predicted_cpu": plan["predicted"]["cpu_seconds"], "actual_cpu": res["actual"]["cpu_seconds"],
-               "wall": res["actual"]["wall_seconds"], "budget_cpu": None if budget is None else budget * 3600}
-        row["ratio"] = row["actual_cpu"] / row["predicted_cpu"]
-        row["violation"] = row["budget_cpu"] is not None and row["actual_cpu"] > row["budget_cpu"]
-        row["components"] = components(plan, res)
-        if plan.get("probe"):   # the plan's probe run on a sample (no catalog measurements yet)
-            pb = plan["probe"]
-            row["probe"] = {"factors": pb.get("factors"), "predicted": pb.get("predicted_cpu_seconds"),
-                            "actual": pb.get("actual_cpu_seconds")}
-        print(json.dumps(row), file=sys.stderr, flush=True)
-        out.append(row)
+        arms = [[]]
+        if fresh and ab:   # the same request planned with and without the probe, order alternating
+            arms = [["--no-probe"], []] if r % 2 == 0 else [[], ["--no-probe"]]
+        for arm in arms:
+            if fresh and ab:
+                cat = os.path.join(tmp, f"catalog-fresh{r:02d}{'-noprobe' if arm else '-probe'}")
+            row = _request(r, goal, frac, nvid, folder, cat, arm, fresh)
+            if row is not None and fresh and ab:
+                row["arm"] = "no-probe" if arm else "probe"
+            out.append(row if row is not None else {"run": r, "goal": goal, "error": "see stderr"})
     return {"runs": out}
+
+
+def _request(r: int, goal: str, frac, nvid: int, folder: str, cat: str, arm: list, fresh: bool) -> dict | None:
+    """Plan one request with the real CLI (`arm`: extra plan flags), run it, compare."""
+    cat_args = ["--catalog", cat] if os.path.exists(os.path.join(cat, "catalog.duckdb")) else []
+    budget_args = []
+    if frac is not None:
+        free = json.loads(subprocess.run([*VF, "plan", folder, "--goal", goal, "--json", *cat_args, *arm],
+                                         capture_output=True, text=True, check=True).stdout)
+        budget_args = ["--budget-cpu-hours", str(free["predicted"]["cpu_seconds"] * frac / 3600 / (1 - free["margin"]))]
+    pr = subprocess.run([*VF, "plan", folder, "--goal", goal, "--json", *cat_args, *arm, *budget_args],
+                        capture_output=True, text=True)
+    if pr.returncode != 0:
+        return {"run": r, "goal": goal, "budget_fraction": frac, "infeasible": True, "stderr": pr.stderr[-300:]}
+    plan = json.loads(pr.stdout)
+    pf = os.path.join(folder, "plan.json")
+    with open(pf, "w") as f:
+        json.dump(plan, f)
+    rr = subprocess.run(["nice", "-n", "5", *VF, "run", "--plan", pf, "--catalog", cat, "--json", "-q"],
+                        capture_output=True, text=True)
+    if rr.returncode != 0:
+        return {"run": r, "goal": goal, "error": rr.stderr[-500:]}
+    res = json.loads(rr.stdout)
+    budget = plan["budget"]["cpu_hours"]
+    row = {"run": r, "fresh": fresh, "goal": goal, "budget_fraction": frac, "videos": nvid,
+           "used_catalog_costs": bool(cat_args), "pool": plan.get("pool"),
+           "not_analysed": len(plan.get("not_analysed") or []),
+           "chains": [c["chain"] for c in plan["chains"]],
+           "predicted_cpu": plan["predicted"]["cpu_seconds"], "actual_cpu": res["actual"]["cpu_seconds"],
+           "wall": res["actual"]["wall_seconds"], "budget_cpu": None if budget is None else budget * 3600}
+    row["ratio"] = row["actual_cpu"] / row["predicted_cpu"]
+    row["violation"] = row["budget_cpu"] is not None and row["actual_cpu"] > row["budget_cpu"]
+    row["components"] = components(plan, res)
+    if plan.get("probe"):   # the plan's probe run on a sample (no catalog measurements yet)
+        pb = plan["probe"]
+        row["probe"] = {"factors": pb.get("factors"), "predicted": pb.get("predicted_cpu_seconds"),
+                        "actual": pb.get("actual_cpu_seconds")}
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row
 
 
 def components(plan: dict, res: dict) -> dict:
@@ -338,6 +351,9 @@ def main(argv=None) -> int:
     ap.add_argument("--fresh", type=int, default=0, metavar="N",
                     help="part F: N requests each planned WITHOUT a catalog (shipped costs + the plan's sample) "
                          "and run into a catalog of its own: how far a user's first plan is off (0: none)")
+    ap.add_argument("--fresh-ab", action="store_true",
+                    help="part F: each request planned twice, with and without the probe run (plan --no-probe), "
+                         "interleaved, each run into its own fresh catalog")
     ap.add_argument("--json", default=None, metavar="PATH", help="write every row and the summary here")
     ap.add_argument("--no-planning", action="store_true", help="skip part A (e.g. run it in another process)")
     ap.add_argument("--from-log", nargs="+", default=None, metavar="LOG",
@@ -375,15 +391,18 @@ def main(argv=None) -> int:
     b = c = f = None
     with tempfile.TemporaryDirectory(prefix="plan-eval-") as tmp:
         if args.fresh:
-            f = part_b(args.fresh, tmp, fresh=True, seed=27, first_video=500)
+            f = part_b(args.fresh, tmp, fresh=True, seed=27, first_video=500, ab=args.fresh_ab)
         if args.runs:
             b = part_b(args.runs, tmp)
         if args.convergence:
             c = part_c(args.convergence, tmp)
     s = summarise(a, b, c) if a["requests"] else summarise_bc(b, c)
     if f:
-        fs = summarise_bc(f, None)
-        s.update({"F" + k[1:]: v for k, v in fs.items() if k.startswith("B_")})
+        arms = sorted({r.get("arm") for r in f["runs"]}, key=str)
+        for arm in arms:
+            fs = summarise_bc({"runs": [r for r in f["runs"] if r.get("arm") == arm]}, None)
+            tag = "F" if arm is None else f"F_{arm.replace('-', '')}"
+            s.update({tag + k[1:]: v for k, v in fs.items() if k.startswith("B_")})
     s["wall_seconds"] = time.perf_counter() - t_start
     s["load_average_at_end"] = os.getloadavg()
     print(json.dumps(s, indent=1, default=str))

@@ -42,6 +42,7 @@ VARIANTS = {
     "off": None,
     "on": {},
     "lean": {"frames_per_ocr": 250},
+    "lowres": {"ocr_side": 640},   # registered as ocr/lowres (plan/registry.py OCR_PARAMS)
 }
 
 
@@ -99,6 +100,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
     ap.add_argument("--videos", type=int, default=DEV["videos"])
+    ap.add_argument("--seed", type=int, default=DEV["seed"],
+                    help="first seed (9500: the dev set; 9520: the confirmation set of ocr/lowres, scored once)")
+    ap.add_argument("--skip", action="append", default=[], metavar="NAME", help="leave a built-in variant out")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=JSON",
                     help="an extra variant: name and TextScorer keyword arguments as JSON (repeatable)")
     ap.add_argument("--resume-log", default=None, metavar="LOG",
@@ -110,11 +114,11 @@ def main(argv=None) -> int:
         return worker(*a.worker)
     from search_text_e2e import generate
 
-    variants = dict(VARIANTS)
+    variants = {k: v for k, v in VARIANTS.items() if k not in a.skip}
     for v in a.variant:
         name, _, js = v.partition("=")
         variants[name] = json.loads(js)
-    cfg = dict(DEV, videos=a.videos)
+    cfg = dict(DEV, videos=a.videos, seed=a.seed)
     ns = argparse.Namespace(split="heldout")
     truth = generate(ns, cfg, os.path.join(a.out, "videos"))
     videos = sorted({t["video"] for t in truth})
