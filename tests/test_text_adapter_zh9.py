@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 import zh_frozen_set  # noqa: E402
 import zh_frozen_v3  # noqa: E402
 import zh_frozen_v4  # noqa: E402
+import zh_frozen_v5  # noqa: E402
 from test_text_adapter_zh7 import _training_words, _words  # noqa: E402
 
 VOCAB = TinyTextEncoder.build_vocab(shapes.caption_for(c, s, d, f) for c, s, d in shapes.combos() for f in (False, True))
@@ -42,10 +43,23 @@ def test_frozen_v4_words_and_orders_are_new():
     assert not ({glue(t) for t in zh_frozen_v4.TEMPLATES} & {glue(t) for t in old})
 
 
-def test_frozen_v4_file_is_what_the_script_writes():
-    with open(os.path.join(ROOT, "benchmarks", "data", "zh_frozen_v4.jsonl"), encoding="utf-8") as f:
+def test_frozen_v5_words_and_orders_are_new():
+    v5 = _words(zh_frozen_v5.FROZEN)
+    assert v5 and not (v5 & _training_words())
+    for older in (zh_frozen_set.FROZEN, zh_frozen_v3.FROZEN, zh_frozen_v4.FROZEN):
+        assert not (v5 & _words(older))
+    glue = lambda t: re.sub(r"\{\w+\}", "|", t)
+    old = zh_prompts.RICH["templates"] + zh_prompts.TRAIN_TEMPLATES + zh_prompts.HELD_OUT_TEMPLATES + \
+        zh_prompts.FROZEN_TEMPLATES + zh_frozen_set.TEMPLATES + zh_frozen_v3.TEMPLATES + zh_frozen_v4.TEMPLATES
+    assert not ({glue(t) for t in zh_frozen_v5.TEMPLATES} & {glue(t) for t in old})
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_frozen_v4_v5_files_are_what_the_scripts_write(version):
+    script = {4: zh_frozen_v4, 5: zh_frozen_v5}[version]
+    with open(os.path.join(ROOT, "benchmarks", "data", f"zh_frozen_v{version}.jsonl"), encoding="utf-8") as f:
         committed = [json.loads(line) for line in f]
-    assert committed == zh_frozen_v4.build()
+    assert committed == script.build()
     assert len({r["zh"] for r in committed}) == len(committed) == 48 * 2 * 12
     held = set(zh_prompts.adapter_split()[1])
     assert all(r["held_out_composition"] == ((r["colour"], r["shape"], r["direction"]) in held) for r in committed)
