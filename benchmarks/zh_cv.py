@@ -45,6 +45,9 @@ CONFIGS = {
     "align_ub_ls": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "label_smoothing": 0.1},
     "align_ub_w5": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "window": 5},
     "align_ub_d03": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "drop": 0.3},
+    # session 9, after frozen v4 (spent): a gate that reads the whole prompt in order
+    "align_ub_gru": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "gate": "gru"},
+    "align_ub_gru_lr01": {"student": "align", "slot_noise": True, "lr": 0.01, "bias": "class", "gate": "gru"},
     "tok_local_slot": {"student": "tokens", "depth": 0, "decoder_depth": 0, "slot_noise": True},
 }
 
@@ -59,7 +62,7 @@ def _train(teacher, name: str, **kw):
     if kind == "align":
         from videoforge.adapt.align_student import AlignConfig
 
-        cfg = AlignConfig(**{k: conf.pop(k) for k in ("window", "scale", "dim", "bias") if k in conf})
+        cfg = AlignConfig(**{k: conf.pop(k) for k in ("window", "scale", "dim", "bias", "gate") if k in conf})
         return train_token_adapter(teacher, cfg=cfg, **conf, **kw)
     if kind == "tokens":
         cfg = TokenConfig(**{k: conf.pop(k) for k in ("depth", "decoder_depth", "dim") if k in conf})
