@@ -292,4 +292,18 @@ def test_post_stage_feedback_corrects_loading_and_per_unit_alike():
     observe_post(reg, res, [30.0], True, set(), "test")
     assert v.fixed_cpu_seconds + v.cpu_seconds * 10 == pytest.approx(0.7)
     assert v.fixed_cpu_seconds == pytest.approx(0.4) and v.cpu_seconds == pytest.approx(0.03)
-    assert reg["forecast/shots_per_second"].cpu_seconds == pytest.approx(10 / 30.0)   # no prior sample: the observation
+    # the shipped forecast (0.2) is near the observation (1/3): it counts as one observation
+    assert reg["forecast/shots_per_second"].cpu_seconds == pytest.approx((0.2 + 10 / 30.0) / 2)
+
+
+def test_a_shipped_figure_near_the_first_observation_damps_it_a_far_one_is_replaced():
+    reg = shipped_registry()
+    near, far, seen = reg["metrics/full"], reg["metrics/half"], reg["metrics/quarter"]
+    a, b = near.cpu_seconds, far.cpu_seconds
+    fold(near, 1.5 * a, 10.0, "test")           # within 2x: averaged with the shipped figure
+    assert near.cpu_seconds == pytest.approx(1.25 * a) and near.samples == 1
+    fold(far, b / 3.0, 10.0, "test")            # 3x off (another machine): the observation replaces it
+    assert far.cpu_seconds == pytest.approx(b / 3.0)
+    seen.samples, seen.cost_source = 0, "measured: run --plan"   # a restart: replaced, whatever the distance
+    fold(seen, 1.5 * seen.cpu_seconds, 10.0, "test")
+    assert seen.samples == 1 and seen.cost_source == "test"

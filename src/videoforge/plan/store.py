@@ -66,15 +66,30 @@ def save_registry(catalog: Catalog, reg: dict[str, Variant]) -> None:
         con.execute("COMMIT")
 
 
+PRIOR = 1      # a shipped figure counts as this many observations ...
+PRIOR_NEAR = 2.0   # ... when the first observation is within this factor of it (else the observation replaces it)
+
+
 def fold(v: Variant, per_unit: float, units: float, source: str, fixed: float | None = None) -> None:
-    """One observation of a variant's cost per unit into its running average."""
+    """One observation of a variant's cost per unit into its running average.
+
+    A shipped figure near the first observation is kept as one observation (session 9): one run
+    splits its CPU over stages by their timings, and a single split moved a fed-back plan by
+    20-30 %; far from it (another machine, a registry 3x off) the observation replaces it."""
     n = min(v.samples, RECENT)
+    if v.samples == 0 and v.cost_source.startswith("shipped") and _near(v.cpu_seconds, per_unit) and (
+            fixed is None or _near(v.fixed_cpu_seconds, fixed)):
+        n = PRIOR
     v.cpu_seconds = (v.cpu_seconds * n + per_unit) / (n + 1)
     if fixed is not None:
         v.fixed_cpu_seconds = (v.fixed_cpu_seconds * n + fixed) / (n + 1)
     v.samples += 1
     v.units_measured += units
     v.cost_source = source
+
+
+def _near(a: float, b: float) -> bool:
+    return a > 0 and b > 0 and max(a, b) / min(a, b) <= PRIOR_NEAR
 
 
 def registry_rows(reg: dict[str, Variant]) -> list[dict]:
