@@ -41,6 +41,12 @@ def test_drop_words_removes_each_word_at_its_rate_and_keeps_the_order():
     assert 0.22 < rate < 0.28
     assert np.mean(["circle" not in o.split() for o in outs]) == pytest.approx(0.25, abs=0.04)
     assert drop_words(cap, 0.0, rng) == cap
+    # `only`: just those words may go (punctuation ignored), the rest always stay
+    colours = {"red", "green", "blue", "yellow"}
+    outs = [drop_words("a red circle moves left, fast", 0.5, rng, colours) for _ in range(400)]
+    assert {o.replace("red ", "") for o in outs} == {"a circle moves left, fast"}
+    assert 0.4 < np.mean(["red" not in o for o in outs]) < 0.6
+    assert drop_words("a circle moves left,", 1.0, rng, {"left"}) == "a circle moves"
 
 
 def test_caption_word_drop_changes_training_captions_reproducibly(export, ae_ckpt, tmp_path):
@@ -57,6 +63,11 @@ def test_caption_word_drop_changes_training_captions_reproducibly(export, ae_ckp
             assert set(short.split()) <= set(full.split())
             changed += short != full
     assert changed >= 6
+    only = DiffusionTask(_cfg(tmp_path / "c", export[0], caption_word_drop=1.0, caption_drop_only=["red", "Blue"],
+                              **kw), "cpu")
+    for step in range(3):
+        for full, short in zip(plain.batch(step, 0, 1)["prompts"], only.batch(step, 0, 1)["prompts"]):
+            assert short.split() == [w for w in full.split() if w not in ("red", "blue")]
     # the vocabulary still comes from the full captions (a dropped word is not a new word)
     assert dropped.model.text_encoder.vocab == plain.model.text_encoder.vocab
 

@@ -73,6 +73,10 @@ class TrainConfig:
     # draws the wrong shape for an unseen (colour, shape) pair (docs/notes/train.md, sessions 8-9).
     # 0 = off, the captions as written (older configs train as before).
     caption_word_drop: float = 0.0
+    # with caption_word_drop: only these words may be dropped (empty = any word). Dropping a word
+    # teaches the words left to predict what it named: dropping the shape word taught the demo's
+    # colour words the shapes they were trained with (session 9), so the demo drops colours only.
+    caption_drop_only: list[str] = field(default_factory=list)
     seed: int = 0
     device: str = "auto"                # "auto", "cpu", "cuda"
     # GPU efficiency (train/efficiency.py; every one also runs on CPU). compile: torch.compile each

@@ -149,7 +149,8 @@ class DiffusionTask:
         prompts = [self.data.rows[i]["caption"] for i in idx]
         if self.cfg.caption_word_drop > 0:
             rng = np.random.default_rng([self.cfg.seed, step, rank, 11])
-            prompts = [drop_words(p, self.cfg.caption_word_drop, rng) for p in prompts]
+            only = {w.lower() for w in self.cfg.caption_drop_only} or None
+            prompts = [drop_words(p, self.cfg.caption_word_drop, rng, only) for p in prompts]
         return {"x0": x0, "prompts": prompts, "metrics": self.metrics[idx].to(self.device)}
 
     def loss(self, model, batch):
@@ -183,9 +184,11 @@ class DiffusionTask:
         }
 
 
-def drop_words(caption: str, p: float, rng: np.random.Generator) -> str:
-    """`caption` with each whitespace-separated word removed with probability p (punctuation goes with its word)."""
-    kept = [w for w in caption.split() if rng.random() >= p]
+def drop_words(caption: str, p: float, rng: np.random.Generator, only: set[str] | None = None) -> str:
+    """`caption` with each whitespace-separated word removed with probability p (punctuation goes with
+    its word); with `only`, just the words in that set (lower case, punctuation ignored) may go."""
+    kept = [w for w in caption.split()
+            if rng.random() >= p or (only is not None and w.strip(",.;:!?").lower() not in only)]
     return " ".join(kept)
 
 
