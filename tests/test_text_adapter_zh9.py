@@ -83,7 +83,7 @@ def test_slot_noise_never_removes_a_content_character():
 @pytest.fixture(scope="module")
 def trained():
     return train_token_adapter(_teacher(), steps=400, batch=32, lr=0.05, progress=False, slot_noise=True,
-                               cfg=AlignConfig(dim=16, bias="class"))
+                               cfg=AlignConfig(dim=16, bias="class", gate="gru"))   # the shipped gate
 
 
 def test_align_student_reads_held_out_compositions_and_saves_alone(tmp_path, trained):
@@ -125,3 +125,11 @@ def test_a_characters_vote_does_not_depend_on_its_neighbours(trained):
     g2, v2 = student.votes(student.ids(["蓝方块向左"]))
     assert torch.equal(v1[0, 3], v2[0, 1])        # 方 votes the same next to 的 / 蓝
     assert int(v1[0, 3, :V].argmax()) == student.out_vocab.index("square")
+
+
+def test_a_prompts_reading_does_not_depend_on_the_batch(trained):
+    """The GRU gate runs packed: padding from a longer prompt in the batch changes nothing."""
+    student, _ = trained
+    one = student(student.ids(["红色方块"]))
+    two = student(student.ids(["红色方块", "画面中有一个蓝色的三角形正在快速地朝着左边移动"]))
+    assert torch.allclose(one[0], two[0], atol=1e-6)
