@@ -14,7 +14,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
         description=(
             "Train a small character-level student that reads Chinese prompts for the generator, from parallel "
             "prompts of the shapes demo sampled from a rich grammar (adapt/zh_prompts.py RICH). Default (--student "
-            "tokens, session 8): it translates each Chinese prompt into the generator's own English words (one "
+            "align, session 9): each Chinese character votes for one English word by its identity alone, a gate that "
+            "reads the whole prompt can only silence a vote (a direction suffix, the source of 从右往左), and each "
+            "English position takes the word with most votes, so a word reads the same whatever stands beside it "
+            "and compositions never phrased in Chinese are read like trained ones. --student tokens (session 8): it "
+            "translates each Chinese prompt into the generator's own English words (one "
             "distribution over the English vocabulary per token position, cross-entropy on the English prompt's "
             "ids) and the generator's frozen English text encoder encodes that, so compositions the student never "
             "saw are composed by the encoder that knows them. --student states (sessions 6-7): it regresses the "
@@ -37,8 +41,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="training phrasings: rich = sampled from zh_prompts.RICH (many synonyms, measure words, "
                         "particles, adverb positions, ~14 word orders; default); templates = the 3 session-6 templates")
     p.add_argument("--student", choices=("align", "tokens", "states"), default=None,
-                   help="align: per-character word votes gated by a 3-character window, summed per English position "
-                        "(default; session 9, chosen by benchmarks/zh_cv.py --hold pairs: a word is read the same "
+                   help="align: per-character word votes, gated by a bidirectional GRU over the prompt, summed per English "
+                        "position (default; session 9, chosen by benchmarks/zh_cv.py --hold pairs: a word is read the same "
                         "whatever words stand beside it, so held-out compositions read as trained ones); tokens: the "
                         "session-8 translating decoder; states: regress the English encoder's output states "
                         "(sessions 6-7; the default with --grammar templates, which only that student trains on)")
