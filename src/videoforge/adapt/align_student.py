@@ -14,9 +14,10 @@ word alignment:
 
 - vote_i: a distribution over the English encoder's vocabulary (+ a null class) that depends on
   character i's identity ONLY: 红 votes "red" whatever it stands next to;
-- gate_i in (0, 1): whether character i is a content word here, from a width-3 window around it
-  (方 in 向左方 is a direction suffix, 右 in 从右往左 is where it came from): context can only
-  silence a character's vote, never turn it into another word;
+- gate_i in (0, 1): whether character i is a content word here (方 in 向左方 is a direction
+  suffix, 右 in 从右往左 is where it came from), from a width-3 window (gate="conv") or a
+  bidirectional GRU over the whole prompt (gate="gru", shipped: pair-CV 0.946 vs 0.936): context can
+  only silence a character's vote, never turn it into another word;
 - b_j: a per-position bias over the vocabulary, independent of the input: which words position j
   holds ("a" first, the colour second, ..., pad after the end).
 
