@@ -1,14 +1,20 @@
 """Cheaper OCR variants for the planner (issue 25): their text-search recall and OCR CPU, paired
 against the default on the same videos.
 
-    nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/plan_ocr_variant.py --out /tmp/vf-ocr-dev [--videos 12]
+    nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/plan_ocr_variant.py --out /tmp/vf-ocr-dev --videos 8 \
+        --variant 'sparse={"sample_hz": 1.0}' --variant 'side640_events1={"ocr_side": 640, "max_events_per_shot": 1}'
+    # the confirmation set of the variant picked (ocr/lowres), scored once:
+    nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/plan_ocr_variant.py --out /tmp/vf-ocr-conf --seed 9520 --videos 8 --skip lean
+
+Session 9 records: benchmarks/plan_ocr_variants_s9.json (docs/benchmarks/plan.md, section "Session 9").
 
 Footage: the text-search benchmark's generator (`benchmarks/search_text_e2e.generate`,
 `synth/text_scenes.py`, split `heldout`) with seeds 9500+ (no frozen text set uses them: sets
 1-3, D, E, F, H, I are 7000-9315), F/H/I's settings (8 shots of 1.5-5 s, a word on 90 % of the
 shots, half of them mid-shot, a second word on half the texted shots) and four (size, fps) pairs.
-This is a DEV set for choosing among variants; the figure of the variant picked is its recall
-on this set, stated as such.
+Seeds 9500-9511 are the DEV set for choosing among variants; the variant picked (`ocr/lowres`,
+`ocr_side` 640) was then scored once on seeds 9520-9527 (`--seed 9520`), and that is its
+registry figure.
 
 Each video is analysed once per variant (the engine inline in a fresh process: `--worker`),
 interleaved video by video so load drifts hit every variant alike; an OCR-off run of the same

@@ -292,8 +292,7 @@ def test_post_stage_feedback_corrects_loading_and_per_unit_alike():
     observe_post(reg, res, [30.0], True, set(), "test")
     assert v.fixed_cpu_seconds + v.cpu_seconds * 10 == pytest.approx(0.7)
     assert v.fixed_cpu_seconds == pytest.approx(0.4) and v.cpu_seconds == pytest.approx(0.03)
-    # the shipped forecast (0.2) is near the observation (1/3): it counts as one observation
-    assert reg["forecast/shots_per_second"].cpu_seconds == pytest.approx((0.2 + 10 / 30.0) / 2)
+    assert reg["forecast/shots_per_second"].cpu_seconds == pytest.approx(10 / 30.0)   # a forecast: the observation
 
 
 def test_a_shipped_figure_near_the_first_observation_damps_it_a_far_one_is_replaced():

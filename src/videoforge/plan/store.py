@@ -75,9 +75,12 @@ def fold(v: Variant, per_unit: float, units: float, source: str, fixed: float | 
 
     A shipped figure near the first observation is kept as one observation (session 9): one run
     splits its CPU over stages by their timings, and a single split moved a fed-back plan by
-    20-30 %; far from it (another machine, a registry 3x off) the observation replaces it."""
+    20-30 %; far from it (another machine, a registry 3x off) the observation replaces it.
+    Forecasts (shots per second, the engine/sample decode factor, pass rates) are not costs:
+    their first observation replaces the shipped figure (damping the decode factor slowed the
+    convergence of a registry 3x off: it is pushed by whole calls' ratios)."""
     n = min(v.samples, RECENT)
-    if v.samples == 0 and v.cost_source.startswith("shipped") and _near(v.cpu_seconds, per_unit) and (
+    if v.samples == 0 and v.stage != "forecast" and v.cost_source.startswith("shipped") and _near(v.cpu_seconds, per_unit) and (
             fixed is None or _near(v.fixed_cpu_seconds, fixed)):
         n = PRIOR
     v.cpu_seconds = (v.cpu_seconds * n + per_unit) / (n + 1)
