@@ -85,11 +85,31 @@ class CausalConv3d(nn.Module):
         kt, kh, kw = kernel
         self.time_pad = kt - 1
         self.conv = nn.Conv3d(cin, cout, kernel, stride=stride, padding=(0, kh // 2, kw // 2))
+        # inference only (set by CausalVideoAutoencoder.fast_cpu_decode): see _fast_conv3d
+        self.fast_cpu = False
 
     def forward(self, x):  # (B, C, T, H, W)
         if self.time_pad:
             x = torch.cat([x[:, :, :1].expand(-1, -1, self.time_pad, -1, -1), x], dim=2)
+        if self.fast_cpu and not torch.is_grad_enabled():
+            return _fast_conv3d(self.conv, x)
         return self.conv(x)
+
+
+def _fast_conv3d(conv: nn.Conv3d, x: torch.Tensor) -> torch.Tensor:
+    """The same convolution through oneDNN (mkldnn) on CPU float32.
+
+    PyTorch's dispatcher sends small batch-1 3-D convolutions (N*C*T*H < 20480: one clip at the
+    demo's size) to its native im2col + GEMM kernel (`slow_conv3d`), about 3x slower on one core
+    than oneDNN for these shapes; batched inputs already take oneDNN. Same maths, float-rounding
+    differences only (tests/test_distill_fast.py). Anything else falls back to the module.
+    """
+    if (x.device.type != "cpu" or x.dtype != torch.float32 or conv.weight.dtype != torch.float32
+            or conv.padding_mode != "zeros" or not torch.backends.mkldnn.is_available()
+            or not hasattr(torch, "mkldnn_convolution")):
+        return conv(x)
+    return torch.mkldnn_convolution(x.contiguous(), conv.weight, conv.bias, conv.padding, conv.stride,
+                                    conv.dilation, conv.groups)
 
 
 class FrameGroupNorm(nn.GroupNorm):
@@ -327,6 +347,14 @@ class CausalVideoAutoencoder(nn.Module):
                 return mean + torch.randn_like(mean) * torch.exp(0.5 * logvar.clamp(-30, 20))
             return mean
         return torch.where(h > 0, 1.0, -1.0)
+
+    def fast_cpu_decode(self, on: bool = True) -> "CausalVideoAutoencoder":
+        """Inference speed-up for `decode` on CPU (no effect with gradients on or off CPU float32):
+        the decoder's causal convolutions go through oneDNN (_fast_conv3d). Used by Pipeline."""
+        for m in self.decoder.modules():
+            if isinstance(m, CausalConv3d):
+                m.fast_cpu = bool(on)
+        return self
 
     def decode(self, z) -> torch.Tensor:
         """Latent (B, C, T', H', W') -> video (B, 3, 1 + (T'-1)*ft, H'*fs, W'*fs)."""

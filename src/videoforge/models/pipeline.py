@@ -97,6 +97,11 @@ class Pipeline:
             raise ValueError(f"not a videoforge generator checkpoint (format={ckpt.get('format')!r})")
         self.device = device
         self.ae = autoencoder_from(ckpt["autoencoder"]).to(device)
+        # inference-only speed-ups, same outputs within float rounding (issue 21 part 3): the
+        # decoder's convolutions through oneDNN on CPU, the student's per-clip constants computed
+        # once (distill/fast.py). False: the plain paths (for comparisons).
+        self.fast = True
+        self.ae.fast_cpu_decode()
         self.latent_scale = float(ckpt["autoencoder"]["latent_scale"])
         scfg = STDiTConfig(**_tuple_fields(ckpt["stdit"]["config"]))
         self.gen = VideoGenerator(scfg, ckpt["text_encoder"]["spec"])
@@ -155,10 +160,12 @@ class Pipeline:
         if self.distill and contrast_prompts and cfg_contrast:
             raise ValueError("contrast guidance needs the full sampler; a distilled student has its guidance folded in")
         if self.distill:   # guidance folded in: one network evaluation per step
+            from videoforge.distill.fast import fast_student_sample, fast_supported
             from videoforge.distill.student import student_sample
 
-            z = student_sample(self.gen.stdit, shape, y, mask, m, steps=steps, cfg_text=cfg_text,
-                               cfg_metric=cfg_metric, generator=g)
+            sample = fast_student_sample if self.fast and fast_supported(self.gen.stdit) else student_sample
+            z = sample(self.gen.stdit, shape, y, mask, m, steps=steps, cfg_text=cfg_text,
+                       cfg_metric=cfg_metric, generator=g)
         else:
             contrast = None
             if contrast_prompts and cfg_contrast:
@@ -169,6 +176,7 @@ class Pipeline:
                 contrast = [self.gen.encode_text([c[k] for c in per_prompt]) for k in range(K.pop())]
             z = euler_sample(self.gen.stdit, shape, y, mask, m, steps=steps, cfg_text=cfg_text,
                              cfg_metric=cfg_metric, generator=g, contrast=contrast, cfg_contrast=cfg_contrast)
+        self.ae.fast_cpu_decode(self.fast)
         video = self.ae.decode(z / self.latent_scale)[:, :, :frames]      # (B, 3, frames, H, W)
         out = ((video.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).cpu().numpy()
         return out[0] if isinstance(prompt, str) else out
