@@ -86,7 +86,9 @@ class _BlockConsts:
         (sh_s, sc_s, g_s, sh_t, sc_t, g_t, sh_m, sc_m, g_m) = self.mod[step][:, None, None].chunk(9, -1)
         h = _norm_mod(blk.norm_s, x, sh_s, sc_s).reshape(B * T, S, D)
         x = torch.addcmul(x, g_s, _self_attention(blk.attn_s, *self.qkv_s, h).reshape(B, T, S, D))
-        h = _norm_mod(blk.norm_t, x, sh_t, sc_t).transpose(1, 2).reshape(B * S, T, D)
+        # contiguous: for one clip (B = 1) reshape returns a strided view here, and a Linear on a
+        # 3-D input it cannot flatten runs as a batched matmul over a copied weight (~6x slower)
+        h = _norm_mod(blk.norm_t, x, sh_t, sc_t).transpose(1, 2).reshape(B * S, T, D).contiguous()
         x = torch.addcmul(x, g_t, _self_attention(blk.attn_t, *self.qkv_t, h).reshape(B, S, T, D).transpose(1, 2))
         h = blk.norm_c(x).reshape(B, T * S, D)
         q = blk.cross.q(h).view(B, T * S, blk.cross.heads, -1).transpose(1, 2)
