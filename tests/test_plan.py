@@ -214,7 +214,7 @@ def test_calibrate_measures_on_the_catalogs_footage(tiny_videos, tmp_path):
     r = run_cli("run", tiny_videos, "--catalog", cat, "-q", "--no-ocr")
     assert r.returncode == 0, r.stderr
     skip = [a for k in ("shots/transnetv2", "shots/pyscenedetect", "shots/none", "metrics/quarter", "metrics/none",
-                                "ocr/lean") for a in ("--skip", k)]
+                                "ocr/lean", "ocr/lowres") for a in ("--skip", k)]
     r = run_cli("calibrate", cat, "--sample", "1", *skip, "--json", "-q")
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from videoforge.catalog import Catalog
 from videoforge.plan.costs import (InputInfo, Timer, chain_cost, fixed_costs, probe_input, reap_children, suitability_frame_cpu,
                                    workers_for)
-from videoforge.plan.feedback import observe_group
+from videoforge.plan.feedback import SHIFT, observe_group
 from videoforge.plan.post import OFF, run_post
 from videoforge.plan.registry import ENGINE_STAGES, POST_STAGES, apply_to_config
 from videoforge.plan.store import _row, fold, load_registry, save_registry
@@ -177,7 +177,11 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
         # what is neither an engine call nor a post stage: start-up, imports, the plan's own work
         # and the catalog commits above (session 9: folded before them, the commits - ~0.2 CPU-s -
         # were never learnt and every fed-back plan came out ~10 % low)
-        fold(reg["overhead/run"], max(actual["cpu_seconds"] - engine_cpu - post_cpu, 0.0), 1.0, "measured: run --plan")
+        rest = max(actual["cpu_seconds"] - engine_cpu - post_cpu, 0.0)
+        v = reg["overhead/run"]
+        if v.cpu_seconds > 0 and rest > 0 and max(v.cpu_seconds, rest) / min(v.cpu_seconds, rest) > SHIFT:
+            v.samples = 0   # far off (another machine, a registry 3x off): restart, as engine calls do
+        fold(v, rest, 1.0, "measured: run --plan")
     with catalog.write() as con:   # the final figure, the commit above included
         con.execute("UPDATE plan_runs SET actual_cpu_seconds = ?, actual_wall_seconds = ? WHERE run_id = ?",
                     [actual["cpu_seconds"], actual["wall_seconds"], run_id])
