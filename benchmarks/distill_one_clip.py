@@ -13,6 +13,7 @@ runs all four variants in an order that rotates, so load changes hit them alike:
 It also splits each variant into sampling and decoding (same interleaving) and checks that the
 fast and plain paths give the same frames (max |difference| in uint8 levels). Reports medians,
 a 95 % bootstrap interval of the teacher / student ratio (of medians, resampling repetitions),
+the paired ratio (teacher / student within each repetition: median, interval, share >= 10x)
 and the machine's load average.
 
     python benchmarks/distill_one_clip.py TEACHER.pt STUDENT.pt --reps 15 --json out.json
@@ -106,6 +107,14 @@ def main(argv=None) -> int:
     for f in ("fast", "plain"):
         tn, sn = f"teacher {f}", f"student {f}"
         ratios[f] = {"ratio": med[tn] / med[sn], "ci95": _boot_ratio(times[tn], times[sn])}
+    # paired: teacher / student within each repetition (run minutes apart at most: robust to load drift)
+    rng = np.random.default_rng(0)
+    for f in ("fast", "plain"):
+        r = np.asarray(times[f"teacher {f}"]) / np.asarray(times[f"student {f}"])
+        boot = [np.median(rng.choice(r, len(r))) for _ in range(2000)]
+        ratios[f"{f} paired per repetition"] = {"ratio": float(np.median(r)),
+                                                "ci95": (float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))),
+                                                "share_at_least_10x": float((r >= 10).mean())}
     ratios["fast student vs plain student"] = {"ratio": med["student plain"] / med["student fast"],
                                                "ci95": _boot_ratio(times["student plain"], times["student fast"])}
     doc = {"teacher": a.teacher, "student": a.student, "frames": a.frames, "reps": a.reps, "cpu_s": times,
