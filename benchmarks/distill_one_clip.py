@@ -113,7 +113,8 @@ def main(argv=None) -> int:
         r = np.asarray(times[f"teacher {f}"]) / np.asarray(times[f"student {f}"])
         boot = [np.median(rng.choice(r, len(r))) for _ in range(2000)]
         ratios[f"{f} paired per repetition"] = {"ratio": float(np.median(r)),
-                                                "ci95": (float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))),
+                                                "ci95": (float(np.percentile(boot, 2.5)),
+                                                         float(np.percentile(boot, 97.5))),
                                                 "share_at_least_10x": float((r >= 10).mean())}
     ratios["fast student vs plain student"] = {"ratio": med["student plain"] / med["student fast"],
                                                "ci95": _boot_ratio(times["student plain"], times["student fast"])}
