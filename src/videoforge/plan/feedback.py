@@ -155,6 +155,12 @@ def observe_post(reg: dict[str, Variant], res: dict, durations: list[float], det
             # left is the per-shot work and the loading (never less than a quarter of the stage)
             actual = max(actual - suit_frame_cpu, 0.25 * actual)
         ratio = actual / pred if pred > 0 else 1.0
+        if pred > 0 and abs(math.log(max(ratio, 1e-9))) > math.log(SHIFT):
+            # far off (another machine, a registry 3x off): restart its averages, as engine calls do
+            # (session 9: averaged, a loading 3x too dear was still 1.3x after 6 runs)
+            v.samples = 0
+            for k in shared:
+                reg[k].samples = 0
         per = v.cpu_seconds * ratio if pred > 0 else actual / units
         fold(v, per, float(units), source, fixed=v.fixed_cpu_seconds * ratio if own and load > 0 else None)
         for k in shared:
