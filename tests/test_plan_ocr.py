@@ -46,3 +46,15 @@ def test_lowres_ocr_is_registered_with_a_measured_recall_and_cost():
     assert 0.0 < sp.quality["text_recall"] < on.quality["text_recall"]
     assert "plan_ocr_variant.py" in sp.quality_source and "seeds 9500" in sp.quality_source
     assert 0.0 < sp.cpu_seconds < lean.cpu_seconds and sp.cost_source.startswith("shipped")
+
+
+def test_lowres_costs_what_ocr_on_costs_on_footage_no_larger_than_its_pictures():
+    from videoforge.plan.costs import InputInfo, chain_cost
+
+    reg = shipped_registry()
+    small = InputInfo("/s.mp4", 10.0, 250, 640, 360)    # <= 640 px: the very pictures ocr/on reads
+    big = InputInfo("/b.mp4", 10.0, 250, 1280, 720)
+    ch = {"shots": "videoforge", "metrics": "full"}
+    for info, same in ((small, True), (big, False)):
+        on, low = chain_cost(info, {**ch, "ocr": "on"}, reg), chain_cost(info, {**ch, "ocr": "lowres"}, reg)
+        assert (abs(on - low) < 1e-12) if same else (low < on)

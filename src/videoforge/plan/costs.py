@@ -216,6 +216,20 @@ def ocr_factor(info: InputInfo, reg: dict[str, Variant]) -> float:
     return OCR_GATE_SHARE + (1.0 - OCR_GATE_SHARE) * info.text_pass / ref
 
 
+# ocr/lowres reads its pictures at <= this many pixels on the long side (registry.OCR_PARAMS); an
+# input no larger gives it the very pictures ocr/on reads
+LOWRES_SIDE = 640
+
+
+def ocr_size_factor(info: InputInfo, variant: str, reg: dict[str, Variant]) -> float:
+    """`ocr/lowres` on an input at or below its picture size costs what ocr/on costs (the same
+    pictures; its registry figure is measured on larger footage): the factor to on's level."""
+    if variant != "lowres" or max(info.width, info.height) > LOWRES_SIDE:
+        return 1.0
+    low, on = reg.get("ocr/lowres"), reg.get("ocr/on")
+    return on.cpu_seconds / low.cpu_seconds if low is not None and on is not None and low.cpu_seconds > 0 else 1.0
+
+
 def sampled_decode_factor(reg: dict[str, Variant]) -> float:
     """The engine's decoding CPU over what the plan's single-threaded sample measured on the same
     file (its decode threads and prefetch cost more, the more so on a loaded machine): learnt
@@ -247,6 +261,7 @@ def chain_cost(info: InputInfo, chain: dict[str, str], reg: dict[str, Variant]) 
             per = decode_per_mpx(info, reg)   # measured on this very file when sampled
         if stage == "ocr" and variant != "off":
             per *= ocr_factor(info, reg)    # what the gate passed on this very file
+            per *= ocr_size_factor(info, variant, reg)
         total += per * info.units(v.unit)
     return total
 

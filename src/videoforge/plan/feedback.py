@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 
-from videoforge.plan.costs import BASE_STAGES, InputInfo, decode_cost, group_fixed, ocr_factor, sampled_decode_factor
+from videoforge.plan.costs import (BASE_STAGES, InputInfo, decode_cost, group_fixed, ocr_factor, ocr_size_factor,
+                                   sampled_decode_factor)
 from videoforge.plan.registry import Variant
 from videoforge.plan.store import fold
 
@@ -57,7 +58,8 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
     keys = [(s, v) for s, v in [*BASE_STAGES, *chain.items()] if s not in ("overhead", "decode")]
     # OCR's units are seconds weighted by what the gate passed on each file relative to the
     # registry's reference footage, so the figure folded stays one at the reference pass rate
-    units = {f"{s}/{v}": sum(i.units(reg[f"{s}/{v}"].unit) * (ocr_factor(i, reg) if s == "ocr" and v != "off" else 1.0)
+    units = {f"{s}/{v}": sum(i.units(reg[f"{s}/{v}"].unit) * (ocr_factor(i, reg) * ocr_size_factor(i, v, reg)
+                                                              if s == "ocr" and v != "off" else 1.0)
                              for i in infos) for s, v in keys}
     per_unit_pred = sum(reg[k].cpu_seconds * u for k, u in units.items())
     known = fixed + decode_pred
