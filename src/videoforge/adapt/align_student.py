@@ -41,6 +41,7 @@ import torch
 import torch.nn as nn
 
 from videoforge.adapt.text_adapter import _corrupt
+from videoforge.adapt.token_student import CharIds
 
 
 @dataclass
@@ -60,7 +61,7 @@ class AlignConfig:
     arch: str = "align"      # tells load_adapter which student a videoforge-text-adapter/2 file holds
 
 
-class AlignStudent(nn.Module):
+class AlignStudent(CharIds, nn.Module):
     """Chinese characters -> per English position, logits over the English encoder's vocabulary,
     from per-character identity votes gated by a local window."""
 
@@ -109,21 +110,6 @@ class AlignStudent(nn.Module):
             self.bias.requires_grad_(False)
         else:
             self.bias.copy_(torch.log(counts / counts.sum(1, keepdim=True) + floor))
-
-    def ids(self, prompts: list[str], drop: float = 0.0, rng: random.Random | None = None) -> torch.Tensor:
-        rows = []
-        for p in prompts:
-            r = [self.index.get(c, 1) for c in p if not c.isspace()][: self.cfg.max_chars] or [1]
-            if drop and rng is not None:
-                r = _corrupt(r, drop, rng) or r
-            rows.append(r[: self.cfg.max_chars])
-        return self.pad(rows)
-
-    def pad(self, rows: list[list[int]]) -> torch.Tensor:
-        tok = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long, device=self.embed.weight.device)
-        for k, r in enumerate(rows):
-            tok[k, : len(r)] = torch.tensor(r[: self.cfg.max_chars])
-        return tok
 
     def votes(self, tok: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(gate (B, T), vote distribution (B, T, V+1)) per character; padding has gate 0."""

@@ -72,7 +72,28 @@ class CrossOnly(nn.Module):
         return h + self.mlp(h)
 
 
-class TokenStudent(nn.Module):
+class CharIds:
+    """Chinese prompts -> padded character ids, for a student with `index` (character -> id; 1 is
+    unknown), `cfg.max_chars` and an `embed` table (its device is where the ids go)."""
+
+    def ids(self, prompts: list[str], drop: float = 0.0, rng: random.Random | None = None) -> torch.Tensor:
+        rows = []
+        for p in prompts:
+            r = [self.index.get(c, 1) for c in p if not c.isspace()][: self.cfg.max_chars] or [1]
+            if drop and rng is not None:
+                r = corrupt(r, drop, rng) or r
+            rows.append(r[: self.cfg.max_chars])
+        return self.pad(rows)
+
+    def pad(self, rows: list[list[int]]) -> torch.Tensor:
+        """Rows of character ids -> a zero-padded (B, T) tensor."""
+        tok = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long, device=self.embed.weight.device)
+        for k, r in enumerate(rows):
+            tok[k, : len(r)] = torch.tensor(r[: self.cfg.max_chars])
+        return tok
+
+
+class TokenStudent(CharIds, nn.Module):
     """Chinese characters -> per English position, logits over the English encoder's vocabulary."""
 
     kind = "tokens"
@@ -99,22 +120,6 @@ class TokenStudent(nn.Module):
         else:
             self.decoder = CrossOnly(cfg.dim, cfg.heads)
         self.head = nn.Sequential(nn.LayerNorm(cfg.dim), nn.Linear(cfg.dim, len(self.out_vocab)))
-
-    def ids(self, prompts: list[str], drop: float = 0.0, rng: random.Random | None = None) -> torch.Tensor:
-        rows = []
-        for p in prompts:
-            r = [self.index.get(c, 1) for c in p if not c.isspace()][: self.cfg.max_chars] or [1]
-            if drop and rng is not None:
-                r = corrupt(r, drop, rng) or r
-            rows.append(r[: self.cfg.max_chars])
-        return self.pad(rows)
-
-    def pad(self, rows: list[list[int]]) -> torch.Tensor:
-        """Rows of character ids -> a zero-padded (B, T) tensor."""
-        tok = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long, device=self.embed.weight.device)
-        for k, r in enumerate(rows):
-            tok[k, : len(r)] = torch.tensor(r)
-        return tok
 
     def forward(self, tok: torch.Tensor) -> torch.Tensor:
         mask = tok != 0
