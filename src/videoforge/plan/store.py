@@ -80,7 +80,9 @@ def fold(v: Variant, per_unit: float, units: float, source: str, fixed: float | 
     their first observation replaces the shipped figure (damping the decode factor slowed the
     convergence of a registry 3x off: it is pushed by whole calls' ratios)."""
     n = min(v.samples, RECENT)
-    if v.samples == 0 and v.stage != "forecast" and v.cost_source.startswith("shipped") and _near(v.cpu_seconds, per_unit) and (
+    # `calibrate` measures on purpose, on the user's footage: its figures replace the shipped ones
+    if v.samples == 0 and v.stage != "forecast" and v.cost_source.startswith("shipped") \
+            and not source.startswith("measured: calibrate") and _near(v.cpu_seconds, per_unit) and (
             fixed is None or _near(v.fixed_cpu_seconds, fixed)):
         n = PRIOR
     v.cpu_seconds = (v.cpu_seconds * n + per_unit) / (n + 1)
@@ -92,7 +94,8 @@ def fold(v: Variant, per_unit: float, units: float, source: str, fixed: float | 
 
 
 def _near(a: float, b: float) -> bool:
-    return a > 0 and b > 0 and max(a, b) / min(a, b) <= PRIOR_NEAR
+    # two zeros agree (a variant with no fixed or no per-unit cost); one zero is no evidence
+    return (a == 0 and b == 0) or (a > 0 and b > 0 and max(a, b) / min(a, b) <= PRIOR_NEAR)
 
 
 def registry_rows(reg: dict[str, Variant]) -> list[dict]:
