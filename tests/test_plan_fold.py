@@ -42,3 +42,14 @@ def test_a_far_observation_replaces_the_shipped_figure():
     shipped = v.cpu_seconds
     fold(v, shipped * 3.0, 1.0, "measured: run --plan")
     assert v.cpu_seconds == pytest.approx(shipped * 3.0)
+
+
+def test_a_probe_that_cannot_run_says_why(tmp_path):
+    from videoforge.plan.costs import InputInfo
+    from videoforge.plan.probe import run_probe
+
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"not a video")
+    info = InputInfo(path=str(bad), duration=4.0, frames=100, width=64, height=48)
+    report = run_probe(info, "catalog", shipped_registry())
+    assert "broken.mp4" in report["error"]

@@ -165,6 +165,8 @@ def main(args) -> int:
     cont = None
     contrast = list(getattr(args, "contrast", None) or [])
     cfg_contrast = float(getattr(args, "cfg_contrast", 0.0) or 0.0)
+    if contrast and not cfg_contrast:
+        raise UsageError("--contrast needs a --cfg-contrast scale (0, the default, is off)")
     if contrast and cfg_contrast and getattr(args, "continue_from", None):
         raise UsageError("--contrast / --cfg-contrast work on a new clip, not with --continue")
     if cfg_contrast and not contrast:

@@ -85,6 +85,9 @@ def main(args) -> int:
         return 1
     for bad in doc.get("skipped_inputs", []):
         print(f"warning: {bad['error']}", file=sys.stderr)
+    if "error" in doc.get("probe", {}):
+        print(f"warning: the probe run on a sample failed, shipped fixed costs used: {doc['probe']['error']}",
+              file=sys.stderr)
     if args.output:
         import json
 

@@ -171,7 +171,8 @@ class Pipeline:
             if contrast_prompts and cfg_contrast:
                 per_prompt = [contrast_prompts] if isinstance(prompt, str) else list(contrast_prompts)
                 K = {len(c) for c in per_prompt}
-                if len(per_prompt) != B or len(K) != 1 or 0 in K:
+                if (len(per_prompt) != B or len(K) != 1 or 0 in K
+                        or not all(isinstance(c, (list, tuple)) and all(isinstance(w, str) for w in c) for c in per_prompt)):
                     raise ValueError("contrast_prompts: one non-empty list per prompt, the same length for each")
                 contrast = [self.gen.encode_text([c[k] for c in per_prompt]) for k in range(K.pop())]
             z = euler_sample(self.gen.stdit, shape, y, mask, m, steps=steps, cfg_text=cfg_text,

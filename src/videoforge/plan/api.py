@@ -63,7 +63,7 @@ def make_plan(req: PlanRequest, reader=None) -> dict:
         if needs_probe(reg):
             # the longest input: its codec and size are the ones most of the plan's work is on
             probe = run_probe(max(infos, key=lambda i: i.mpx), req.goal, reg)
-            if probe is not None:
+            if "error" not in probe:
                 apply_probe(reg, probe)
     budget_cpu = None if req.budget_cpu_hours is None else req.budget_cpu_hours * 3600.0
     p = Problem(req.goal, infos, reg, budget_cpu, req.budget_usd, dict(req.mins),

@@ -93,9 +93,10 @@ def needs_probe(reg: dict[str, Variant]) -> bool:
     return reg["overhead/run"].samples == 0
 
 
-def run_probe(info: InputInfo, goal: str, reg: dict[str, Variant], timeout: float = 300.0) -> dict | None:
+def run_probe(info: InputInfo, goal: str, reg: dict[str, Variant], timeout: float = 300.0) -> dict:
     """Cut the sample, plan it with `reg` (the chain of probe_chain, every video inline), run the
-    real `videoforge run --plan` on it in a fresh process; the probe's report (None if it failed).
+    real `videoforge run --plan` on it in a fresh process; the probe's report, or {"error": why}
+    when it could not run (the plan then keeps the shipped figures and says so in its `probe` key).
     `info` carries the input's own decode / suitability samples (they price the sample too)."""
     from videoforge.plan.costs import probe_input
     from videoforge.plan.planner import Problem, document
@@ -104,10 +105,10 @@ def run_probe(info: InputInfo, goal: str, reg: dict[str, Variant], timeout: floa
         ext = os.path.splitext(info.path)[1] or ".mp4"
         sample = os.path.join(tmp, f"sample{ext}")
         if not cut_sample(info.path, sample):
-            return None
+            return {"error": f"could not cut a sample of {info.path}"}
         s = probe_input(sample)
         if s.error or s.frames <= 0:
-            return None
+            return {"error": f"the sample of {info.path} did not decode: {s.error or 'no frames'}"}
         for k in ("decode_cpu_per_mpx", "text_pass", "suit_luma_cpu_per_frame", "suit_quality_cpu_per_frame"):
             setattr(s, k, getattr(info, k))
         eng, post = probe_chain(reg, goal)
@@ -127,16 +128,16 @@ def run_probe(info: InputInfo, goal: str, reg: dict[str, Variant], timeout: floa
             r = subprocess.run([sys.executable, "-m", "videoforge", "run", "--plan", path, "--catalog",
                                 os.path.join(tmp, "catalog"), "--json", "-q"], capture_output=True, text=True,
                                timeout=timeout)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return {"error": f"the probe run did not finish: {e}"}
         if r.returncode != 0:
-            return None
+            return {"error": f"the probe run exited {r.returncode}: {r.stderr.strip()[-300:]}"}
         try:
             res = json.loads(r.stdout)
         except ValueError:
-            return None
+            return {"error": "the probe run printed no JSON document"}
     if any(g.get("failed") for g in res.get("run", [])) or any("error" in x for x in res.get("post", [])):
-        return None
+        return {"error": "the probe run recorded a failed video or stage"}
     actual = float(res["actual"]["cpu_seconds"])
     call_actual = sum(float(g["cpu_seconds"]) for g in res.get("run", []))
     post_actual = sum(float(st.get("cpu_seconds") or 0.0) for x in res.get("post", [])

@@ -62,6 +62,9 @@ def add_plan_routes(app, gate, media_root: str | None, json_response, static_tex
         probe = body.get("probe", True)   # plan/probe.py: a timed run on a sample while costs are shipped
         if not isinstance(probe, bool):
             raise HTTPException(400, "'probe' must be true or false")
+        if probe and app.state.runs.active() is not None:
+            # a probe timed beside a running job would bake the contention into the plan's costs
+            probe = False
         req = PlanRequest(inputs=files, goal=goal, budget_cpu_hours=nums["budget_cpu_hours"], budget_usd=nums["budget_usd"],
                           mins={str(k): float(v) for k, v in mins.items()}, margin=nums["margin"], catalog=None,
                           full_coverage=full, probe=probe)

@@ -149,7 +149,10 @@ class DiffusionTask:
         prompts = [self.data.rows[i]["caption"] for i in idx]
         if self.cfg.caption_word_drop > 0:
             rng = np.random.default_rng([self.cfg.seed, step, rank, 11])
-            only = {w.lower() for w in self.cfg.caption_drop_only} or None
+            words_only = self.cfg.caption_drop_only
+            if isinstance(words_only, str):   # `--set caption_drop_only=red` gives one word, not its letters
+                words_only = [words_only]
+            only = {w.lower() for w in words_only} or None
             prompts = [drop_words(p, self.cfg.caption_word_drop, rng, only) for p in prompts]
         return {"x0": x0, "prompts": prompts, "metrics": self.metrics[idx].to(self.device)}
 
