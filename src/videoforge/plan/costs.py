@@ -121,20 +121,23 @@ def sample_decode(info: InputInfo, seconds: float = 4.0, max_frames: int = 120, 
                     gated += 1
                 except Exception:   # noqa: BLE001 - a frame the gate cannot read: not counted
                     pass
-                gate_time += _cpu() - g0
+                if t_start is not None:   # frames 1-2 are before the timed window
+                    gate_time += _cpu() - g0
                 next_t = t + 1.0 / gate_hz
             if timing and (n >= max_frames or t >= seconds):
                 t_end, timed_frames = _cpu(), n
             if det is not None:
                 d0 = _cpu()
                 det.process(frame)
-                if timing:   # the detector is not decoding
+                if t_start is not None and t_end is None:   # inside the timed window: not decoding
                     gate_time += _cpu() - d0
             if t_end is not None and (det is None or t >= shots_seconds or n >= 30 * shots_seconds):
                 cut_short = True
                 break
     except Exception:   # noqa: BLE001 - a file that fails here fails the run too; keep the shipped figure
-        return
+        if t_end is None:
+            return
+        det = None   # failed past the timed window: keep the timing, not the shot forecast
     if t_end is None:   # the input is shorter than the timed window
         t_end, timed_frames = _cpu(), n
     if t_start is not None and timed_frames > 8:
