@@ -70,8 +70,9 @@ def main(args) -> int:
 
     if not os.path.exists(args.base):
         raise UsageError(f"{args.base}: no such checkpoint (run `make demo-train`, or pass --base CHECKPOINT)")
-    if args.student is None:      # a session-6/7 command (--grammar templates) keeps its student
-        args.student = "states" if args.grammar == "templates" else "align"
+    if args.student is None:      # an older command keeps its student: --grammar templates (session 6/7),
+        # --e2e-weight (session 8's tokens student); otherwise the alignment student
+        args.student = "states" if args.grammar == "templates" else "tokens" if args.e2e_weight else "align"
     if args.student == "align" and args.e2e_weight:
         raise UsageError("--e2e-weight is for --student tokens")
     if args.student in ("tokens", "align") and args.mse_weight != 1.0:
