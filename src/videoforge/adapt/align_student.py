@@ -41,7 +41,7 @@ import torch
 import torch.nn as nn
 
 from videoforge.adapt.text_adapter import _corrupt
-from videoforge.adapt.token_student import CharIds
+from videoforge.adapt.token_student import CharTranslator
 
 
 @dataclass
@@ -61,7 +61,7 @@ class AlignConfig:
     arch: str = "align"      # tells load_adapter which student a videoforge-text-adapter/2 file holds
 
 
-class AlignStudent(CharIds, nn.Module):
+class AlignStudent(CharTranslator, nn.Module):
     """Chinese characters -> per English position, logits over the English encoder's vocabulary,
     from per-character identity votes gated by a local window."""
 
@@ -133,23 +133,6 @@ class AlignStudent(CharIds, nn.Module):
         if self.cfg.bias == "class":
             bias = bias.index_add(1, torch.tensor([0], device=bias.device), self.pad_offset[:, None])
         return bias[None] + self.cfg.scale * mass[:, None, :]                # (B, out_len, V)
-
-    def english_ids(self, prompts: list[str]) -> list[list[int]]:
-        """Argmax English token ids per prompt, up to the first <pad>."""
-        best = self(self.ids(prompts)).argmax(-1).tolist()
-        out = []
-        for row in best:
-            n = row.index(0) if 0 in row else len(row)
-            out.append(row[:n])
-        return out
-
-    def translate(self, prompts: list[str]) -> list[str]:
-        """The English prompt each Chinese prompt is read as."""
-        return [" ".join(self.out_vocab[i] for i in ids) for ids in self.english_ids(prompts)]
-
-    def encode_with(self, teacher, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """The English encoder's states of the translated prompts."""
-        return teacher.encode(self.translate(prompts))
 
 
 def slot_noise_ids(index: dict[str, int], segments: list[tuple[str, str | None]], p: float,

@@ -72,9 +72,11 @@ class CrossOnly(nn.Module):
         return h + self.mlp(h)
 
 
-class CharIds:
-    """Chinese prompts -> padded character ids, for a student with `index` (character -> id; 1 is
-    unknown), `cfg.max_chars` and an `embed` table (its device is where the ids go)."""
+class CharTranslator:
+    """What the token and align students share: Chinese prompts -> padded character ids, and the
+    English prompt read from the student's logits. For a student with `index` (character -> id; 1
+    is unknown), `cfg.max_chars`, an `embed` table (its device is where the ids go), `out_vocab`
+    and a forward giving (B, out_len, len(out_vocab)) logits over English token ids."""
 
     def ids(self, prompts: list[str], drop: float = 0.0, rng: random.Random | None = None) -> torch.Tensor:
         rows = []
@@ -92,8 +94,26 @@ class CharIds:
             tok[k, : len(r)] = torch.tensor(r[: self.cfg.max_chars])
         return tok
 
+    def english_ids(self, prompts: list[str]) -> list[list[int]]:
+        """Argmax English token ids per prompt, up to the first <pad>."""
+        best = self(self.ids(prompts)).argmax(-1).tolist()
+        out = []
+        for row in best:
+            n = row.index(0) if 0 in row else len(row)
+            out.append(row[:n])
+        return out
 
-class TokenStudent(CharIds, nn.Module):
+    def translate(self, prompts: list[str]) -> list[str]:
+        """The English prompt each Chinese prompt is read as (words joined by spaces: the English
+        encoder's tokeniser splits them back into the same ids)."""
+        return [" ".join(self.out_vocab[i] for i in ids) for ids in self.english_ids(prompts)]
+
+    def encode_with(self, teacher, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The English encoder's states of the translated prompts."""
+        return teacher.encode(self.translate(prompts))
+
+
+class TokenStudent(CharTranslator, nn.Module):
     """Chinese characters -> per English position, logits over the English encoder's vocabulary."""
 
     kind = "tokens"
@@ -130,24 +150,6 @@ class TokenStudent(CharIds, nn.Module):
             h = torch.relu(self.encoder((h * mask[..., None]).transpose(1, 2))).transpose(1, 2) + h
         q = self.queries.unsqueeze(0).expand(tok.shape[0], -1, -1)
         return self.head(self.decoder(q, h, memory_key_padding_mask=~mask))
-
-    def english_ids(self, prompts: list[str]) -> list[list[int]]:
-        """Argmax English token ids per prompt, up to the first <pad>."""
-        best = self(self.ids(prompts)).argmax(-1).tolist()
-        out = []
-        for row in best:
-            n = row.index(0) if 0 in row else len(row)
-            out.append(row[:n])
-        return out
-
-    def translate(self, prompts: list[str]) -> list[str]:
-        """The English prompt each Chinese prompt is read as (words joined by spaces: the English
-        encoder's tokeniser splits them back into the same ids)."""
-        return [" ".join(self.out_vocab[i] for i in ids) for ids in self.english_ids(prompts)]
-
-    def encode_with(self, teacher, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """The English encoder's states of the translated prompts."""
-        return teacher.encode(self.translate(prompts))
 
 
 def _teacher_from_embeddings(teacher: TinyTextEncoder, emb: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
