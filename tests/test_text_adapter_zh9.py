@@ -13,7 +13,7 @@ from videoforge.adapt import zh_prompts
 from videoforge.adapt.align_student import AlignConfig, AlignStudent, slot_noise_ids
 from videoforge.adapt.text_adapter import AdaptedTextEncoder, load_adapter, save_adapter
 from videoforge.adapt.token_student import train_token_adapter
-from videoforge.models.text import TinyTextEncoder, words
+from videoforge.models.text import words
 from videoforge.synth import shapes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -24,13 +24,7 @@ import zh_frozen_v3  # noqa: E402
 import zh_frozen_v4  # noqa: E402
 import zh_frozen_v5  # noqa: E402
 from test_text_adapter_zh7 import _training_words, _words  # noqa: E402
-
-VOCAB = TinyTextEncoder.build_vocab(shapes.caption_for(c, s, d, f) for c, s, d in shapes.combos() for f in (False, True))
-
-
-def _teacher(seed=0, dim=16):
-    torch.manual_seed(seed)
-    return TinyTextEncoder(VOCAB, dim=dim, depth=1, heads=2).eval()
+from test_text_adapter_zh8 import _teacher  # noqa: E402  (the same random English teacher)
 
 
 def test_frozen_v4_words_and_orders_are_new():
