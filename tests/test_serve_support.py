@@ -120,3 +120,18 @@ def catalog_rows(cat: str) -> dict[str, list]:
     out["keyframe_files"] = sorted(
         os.path.relpath(os.path.join(d, f), c.keyframe_dir) for d, _, fs in os.walk(c.keyframe_dir) for f in fs)
     return out
+
+
+def same_rows(a, b) -> bool:
+    """catalog_rows equality where floats agree to 1e-7 relative: runs in processes with different
+    OpenCV thread counts (a Ray worker gets OMP_NUM_THREADS=1) may round DIS flow's motion
+    columns differently on some CPUs (engine/segments.py says why)."""
+    import math
+
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-7, abs_tol=1e-9)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_rows(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same_rows(x, y) for x, y in zip(a, b))
+    return a == b
