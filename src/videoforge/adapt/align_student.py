@@ -59,6 +59,11 @@ class AlignConfig:
                              # order (a bidirectional GRU; it can still only silence a vote)
     null_logit: float = 4.0  # fixed head start of the null class in every vote (not decayed)
     arch: str = "align"      # tells load_adapter which student a videoforge-text-adapter/2 file holds
+    # session 10: dictionary knowledge (adapt/lexicon.py). Each character also votes through the concepts
+    # (colour / shape / direction / speed) that CC-CEDICT's glosses of the word it stands in name, so a
+    # synonym whose characters training never saw is still read. Off in older adapters (they load as before).
+    lexicon: bool = False
+    lexicon_table: dict | None = None    # concept -> English gloss words (None: lexicon.CONCEPT_WORDS when on)
 
 
 class AlignStudent(CharTranslator, nn.Module):
@@ -93,6 +98,16 @@ class AlignStudent(CharTranslator, nn.Module):
         # nothing) keeps voting null instead of a random word (a random start and weight decay left
         # rare characters such as 缓 voting "fast" in cross-validation)
         nn.init.zeros_(self.vote.weight)
+        if cfg.lexicon:
+            from videoforge.adapt.lexicon import CONCEPT_WORDS
+
+            if cfg.lexicon_table is None:
+                cfg.lexicon_table = {c: list(ws) for c, ws in CONCEPT_WORDS.items()}
+            C = len(cfg.lexicon_table)
+            # concept -> vote logits (start null, as the characters' do) and -> what the gate reads
+            self.concept_vote = nn.Parameter(torch.zeros(C, V + 1))
+            self.concept_embed = nn.Linear(C, cfg.dim, bias=False)
+        self._lexicon = None
         self.register_buffer("null_offset", torch.full((V + 1,), 0.0).index_fill_(0, torch.tensor([V]), cfg.null_logit),
                              persistent=False)
 
@@ -111,10 +126,43 @@ class AlignStudent(CharTranslator, nn.Module):
         else:
             self.bias.copy_(torch.log(counts / counts.sum(1, keepdim=True) + floor))
 
-    def votes(self, tok: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(gate (B, T), vote distribution (B, T, V+1)) per character; padding has gate 0."""
+    @property
+    def lexicon(self):
+        if self._lexicon is None:
+            from videoforge.adapt.lexicon import Lexicon
+
+            self._lexicon = Lexicon(self.cfg.lexicon_table)
+        return self._lexicon
+
+    def concept_rows(self, prompts: list[str]) -> list[list[tuple[int, ...]]]:
+        """Per prompt, the dictionary concepts of each character (aligned with `ids`)."""
+        return [self.lexicon.char_concepts(p)[: self.cfg.max_chars] for p in prompts]
+
+    def concept_tensor(self, rows: list[list[tuple[int, ...]]], length: int) -> torch.Tensor:
+        """(B, length, concepts) multi-hot from per-character concept tuples (zero-padded)."""
+        con = torch.zeros(len(rows), length, len(self.cfg.lexicon_table), device=self.embed.weight.device)
+        for b, r in enumerate(rows):
+            for t, cs in enumerate(r[:length]):
+                for c in cs:
+                    con[b, t, c] = 1.0
+        return con
+
+    def english_ids(self, prompts: list[str]) -> list[list[int]]:
+        if not self.cfg.lexicon:
+            return super().english_ids(prompts)
+        tok = self.ids(prompts)
+        best = self(tok, self.concept_tensor(self.concept_rows(prompts), tok.shape[1])).argmax(-1).tolist()
+        return [row[: row.index(0)] if 0 in row else row for row in best]
+
+    def votes(self, tok: torch.Tensor, con: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(gate (B, T), vote distribution (B, T, V+1)) per character; padding has gate 0.
+        con: (B, T, concepts) dictionary concepts per character (lexicon students; None = none known)."""
         mask = (tok != 0).float()
         h = self.embed(tok) * mask[..., None]
+        logits = self.vote(tok) + self.null_offset
+        if self.cfg.lexicon and con is not None:
+            h = h + self.concept_embed(con) * mask[..., None]
+            logits = logits + con @ self.concept_vote
         if self.cfg.gate == "gru":     # packed: a prompt's gates do not depend on the batch's padding
             lengths = (tok != 0).sum(1).clamp(min=1).cpu()
             packed = nn.utils.rnn.pack_padded_sequence(h, lengths, batch_first=True, enforce_sorted=False)
@@ -123,10 +171,10 @@ class AlignStudent(CharTranslator, nn.Module):
         else:
             ctx = torch.relu(self.context(h.transpose(1, 2))).transpose(1, 2)
         gate = torch.sigmoid(self.gate(ctx + h)).squeeze(-1) * mask
-        return gate, (self.vote(tok) + self.null_offset).softmax(-1)
+        return gate, logits.softmax(-1)
 
-    def forward(self, tok: torch.Tensor) -> torch.Tensor:
-        gate, vote = self.votes(tok)
+    def forward(self, tok: torch.Tensor, con: torch.Tensor | None = None) -> torch.Tensor:
+        gate, vote = self.votes(tok, con)
         V = len(self.out_vocab)
         mass = torch.einsum("bt,btv->bv", gate, vote[..., :V])              # null votes count for nothing
         bias = self.bias
@@ -152,6 +200,61 @@ def slot_noise_ids(index: dict[str, int], segments: list[tuple[str, str | None]]
                     out.append(1)
                 out.append(i)
     return (out or [1])[:max_chars]
+
+
+SLOT_OF = {"colour": 0, "shape": 1, "direction": 2}
+
+
+def lexicon_noise(student: AlignStudent, segments: list[tuple[str, str | None]], combo: tuple[str, str, str],
+                  fast: bool, p: float, char_drop: float, concept_drop: float,
+                  rng: random.Random) -> tuple[list[int], list[tuple[int, ...]]]:
+    """`slot_noise_ids` for a lexicon student, with each character's dictionary concepts beside its id.
+
+    The concepts come from the dictionary segmentation of the whole (clean) phrasing, as at
+    inference. Function characters get `_corrupt`'s noise (a replaced one keeps its concepts: an
+    unseen character still has its dictionary entry; an inserted unknown one has none). A content
+    word loses its characters' identities (all become unknown) with rate `char_drop` when the
+    dictionary names its own concept (a colour word whose glosses say its colour): that is how a
+    synonym training never saw looks, so the concept votes learn to carry a word alone; with rate
+    `concept_drop` it loses its concepts instead (a word the dictionary lacks: the characters
+    carry it). A content word never loses both, so no slot is left to be guessed from its partners."""
+    text = "".join(t for t, _ in segments)
+    concepts = student.lexicon.char_concepts(text)
+    names = student.lexicon.concepts
+    ids: list[int] = []
+    cons: list[tuple[int, ...]] = []
+    at = 0
+    for piece, slot in segments:
+        chars = [c for c in piece if not c.isspace()]
+        pc = concepts[at: at + len(chars)]
+        at += len(chars)
+        r = [student.index.get(c, 1) for c in chars]
+        if slot is None:
+            for i, c in zip(r, pc):
+                u = rng.random()
+                if u < p:
+                    ids.append(1), cons.append(c)
+                elif u < 2 * p:
+                    continue
+                elif u < 3 * p:
+                    ids += [1, i]
+                    cons += [(), c]
+                else:
+                    ids.append(i), cons.append(c)
+            continue
+        own = (("fast" if fast else "slow") if slot == "speed" else combo[SLOT_OF[slot]])
+        u = rng.random()
+        if u < char_drop and any(names.index(own) in c for c in pc):
+            r = [1] * len(r)
+        elif u < char_drop + concept_drop:
+            pc = [()] * len(pc)
+        for i, c in zip(r, pc):
+            if rng.random() < p:
+                ids.append(1), cons.append(())
+            ids.append(i), cons.append(c)
+    if not ids:
+        ids, cons = [1], [()]
+    return ids[: student.cfg.max_chars], cons[: student.cfg.max_chars]
 
 
 @dataclass(frozen=True)

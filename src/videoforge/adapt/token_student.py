@@ -173,7 +173,8 @@ def token_targets(teacher: TinyTextEncoder, english: list[str], out_len: int) ->
 def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float = 2e-3, seed: int = 0,
                         cfg: TokenConfig | None = None, combos: list | None = None, progress: bool = True,
                         rich: dict | None = None, drop: float = 0.2, ce_weight: float = 1.0, e2e_weight: float = 0.0,
-                        nce_weight: float = 0.1, slot_noise: bool = False, label_smoothing: float = 0.0) -> tuple[TokenStudent, dict]:
+                        nce_weight: float = 0.1, slot_noise: bool = False, label_smoothing: float = 0.0,
+                        char_drop: float = 0.3, concept_drop: float = 0.2) -> tuple[TokenStudent, dict]:
     """Train a TokenStudent (or, with an AlignConfig `cfg`, the session-9 AlignStudent of
     adapt/align_student.py) on phrasings sampled from the rich grammar `rich` (default
     zh_prompts.RICH) of `combos` (default: the adapter's training split).
@@ -181,6 +182,10 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
     slot_noise: the character noise spares content words (align_student.slot_noise_ids: they only
     get unknown characters inserted beside them); default False = the session-8 noise on every
     character (`corrupt`).
+
+    char_drop / concept_drop: for an AlignConfig with lexicon=True (session 10), the rates at which a
+    content word loses its characters' identities (only where the dictionary names its concept) or its
+    dictionary concepts (align_student.lexicon_noise). Lexicon students need slot_noise.
 
     Loss = ce_weight x cross-entropy on the English token ids (pad included)
          + e2e_weight x (MSE of the English encoder's states from straight-through token embeddings
@@ -193,10 +198,13 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
     english = sorted({zh_prompts.english(c, f) for c in train_combos for f in (False, True)})
     targets = token_targets(teacher, english, cfg.out_len)
     g = rich or zh_prompts.RICH
-    from videoforge.adapt.align_student import AlignConfig, AlignStudent, slot_noise_ids
+    from videoforge.adapt.align_student import AlignConfig, AlignStudent, lexicon_noise, slot_noise_ids
 
     kind = AlignStudent if isinstance(cfg, AlignConfig) else TokenStudent
     student = kind(sorted(zh_prompts.rich_vocabulary(g)), teacher.vocab, cfg)
+    lexicon = kind is AlignStudent and cfg.lexicon
+    if lexicon and not slot_noise:
+        raise ValueError("a lexicon student trains with slot_noise (its noise needs the grammar's word slots)")
     if kind is AlignStudent:
         student.set_prior([targets[e] for e in english])
     teacher_states = {}
@@ -225,11 +233,16 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
                     picks.append((c, f, zh_prompts.sample_rich(c, f, rng, g)))
             en = [zh_prompts.english(c, f) for c, f, _ in picks]
             tgt = torch.tensor([targets[e] for e in en])
-            if slot_noise:
+            con = None
+            if lexicon:
+                rows = [lexicon_noise(student, p, c, f, drop, char_drop, concept_drop, rng) for c, f, p in picks]
+                tok = student.pad([r for r, _ in rows])
+                con = student.concept_tensor([k for _, k in rows], tok.shape[1])
+            elif slot_noise:
                 tok = student.pad([slot_noise_ids(student.index, p, drop, rng, cfg.max_chars) for _, _, p in picks])
             else:
                 tok = student.ids([p for _, _, p in picks], drop=drop, rng=rng)
-            logits = student(tok)
+            logits = student(tok) if con is None else student(tok, con)
             ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1), label_smoothing=label_smoothing)
             loss, rec = ce_weight * ce, {"ce": ce}
             if e2e_weight > 0:
@@ -269,4 +282,5 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
                      "parameters": sum(p.numel() for p in student.parameters()),
                      "train_combos": len(train_combos), "grammar": "rich", "drop": drop,
                      "arch": getattr(cfg, "arch", "decoder"), "slot_noise": slot_noise, "label_smoothing": label_smoothing,
+                     **({"lexicon": True, "char_drop": char_drop, "concept_drop": concept_drop} if lexicon else {}),
                      "loss_weights": {"ce": ce_weight, "e2e": e2e_weight, "nce": nce_weight}}
