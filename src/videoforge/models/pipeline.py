@@ -131,13 +131,18 @@ class Pipeline:
     def generate(self, prompt: str | list[str], metrics: dict | None = None, frames: int = 16, seed: int = 0,
                  steps: int | None = None, cfg_text: float = 4.0, cfg_metric: float = 2.0,
                  height: int | None = None, width: int | None = None,
-                 contrast_prompts: list | None = None, cfg_contrast: float = 0.0) -> np.ndarray:
+                 contrast_prompts: list | None = None, cfg_contrast: float = 0.0,
+                 compose_prompts: list | None = None, compose_weights: list[float] | None = None) -> np.ndarray:
         """Frames (T, H, W, 3) uint8 for one prompt, or (B, T, H, W, 3) for a list.
 
         Contrast guidance (flow.euler_sample; off by default): `contrast_prompts` are the prompt
         with the word to follow swapped for its alternatives, e.g. for "a red circle moves left"
         ["a red square moves left", "a red triangle moves left"]; for a list of prompts, one such
         list per prompt (the same count each). `cfg_contrast` is its scale.
+
+        Composable sampling (flow.euler_sample; off by default): `compose_prompts` are partial prompts
+        for one prompt, e.g. ["red", "circle", "left"] (one such list per prompt for a list of
+        prompts, the same count each), `compose_weights` one scale per position in those lists.
 
         The AE decodes 1 + k*ft frames, so the next supported length >= `frames` is generated
         and trimmed. `metrics` maps metric names to raw values (as in the export's columns).
@@ -159,6 +164,16 @@ class Pipeline:
         g = torch.Generator().manual_seed(int(seed))
         if self.distill and contrast_prompts and cfg_contrast:
             raise ValueError("contrast guidance needs the full sampler; a distilled student has its guidance folded in")
+        compose = None
+        if compose_prompts and compose_weights and any(compose_weights):
+            if self.distill:
+                raise ValueError("composable sampling needs the full sampler; a distilled student has its guidance folded in")
+            per_prompt = [compose_prompts] if isinstance(prompt, str) else list(compose_prompts)
+            K = {len(c) for c in per_prompt}
+            if (len(per_prompt) != B or K != {len(compose_weights)}
+                    or not all(isinstance(c, (list, tuple)) and all(isinstance(w, str) for w in c) for c in per_prompt)):
+                raise ValueError("compose_prompts: one list per prompt, each as long as compose_weights")
+            compose = [self.gen.encode_text([c[k] for c in per_prompt]) for k in range(len(compose_weights))]
         if self.distill:   # guidance folded in: one network evaluation per step
             from videoforge.distill.fast import fast_student_sample, fast_supported
             from videoforge.distill.student import student_sample
@@ -176,7 +191,8 @@ class Pipeline:
                     raise ValueError("contrast_prompts: one non-empty list per prompt, the same length for each")
                 contrast = [self.gen.encode_text([c[k] for c in per_prompt]) for k in range(K.pop())]
             z = euler_sample(self.gen.stdit, shape, y, mask, m, steps=steps, cfg_text=cfg_text,
-                             cfg_metric=cfg_metric, generator=g, contrast=contrast, cfg_contrast=cfg_contrast)
+                             cfg_metric=cfg_metric, generator=g, contrast=contrast, cfg_contrast=cfg_contrast,
+                             compose=compose, compose_weights=list(compose_weights) if compose else None)
         self.ae.fast_cpu_decode(self.fast)
         video = self.ae.decode(z / self.latent_scale)[:, :, :frames]      # (B, 3, frames, H, W)
         out = ((video.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 4, 1).cpu().numpy()

@@ -77,6 +77,15 @@ class TrainConfig:
     # teaches the words left to predict what it named: dropping the shape word taught the demo's
     # colour words the shapes they were trained with (session 9), so the demo drops colours only.
     caption_drop_only: list[str] = field(default_factory=list)
+    # stdit task: with this probability a training caption is replaced by the words of ONE of its
+    # attributes alone ("red", "circle", "left"), the slot drawn uniformly among those the caption
+    # has (`caption_slots`: one word list per attribute). Composable sampling (models/flow.py
+    # euler_sample's `compose`) then adds one guidance term per attribute prompt; with the per-word
+    # text encoder each attribute's embedding does not depend on the others, which is what the
+    # composition needs (Liu et al. 2022). Unlike caption_word_drop the full captions stay whole.
+    # 0 = off (older configs train as before).
+    caption_one_slot: float = 0.0
+    caption_slots: list[list[str]] = field(default_factory=list)
     seed: int = 0
     device: str = "auto"                # "auto", "cpu", "cuda"
     # GPU efficiency (train/efficiency.py; every one also runs on CPU). compile: torch.compile each

@@ -121,6 +121,10 @@ def main(argv=None) -> int:
                         "training triples (benchmarks/train_contrast_select.py), never on the held-out ones")
     p.add_argument("--contrast-word", default="shape", choices=("colour", "shape", "direction"),
                    help="the attribute word that contrast guidance follows (default shape)")
+    p.add_argument("--compose", type=float, nargs=3, default=None, metavar=("W_COLOUR", "W_SHAPE", "W_DIRECTION"),
+                   help="composable sampling in the evaluation (models/flow.py euler_sample): adds w x (v(word alone) "
+                        "- v(no text)) for the prompt's colour, shape and direction words; for a model trained with "
+                        "caption_one_slot. Choose the weights on training triples (benchmarks/train_compose_select.py)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads (default: all cores, or 1 when the machine is already loaded: "
@@ -156,6 +160,8 @@ def main(argv=None) -> int:
                        held_out_pairs={k: [list(p) for p in v] for k, v in (pairs or {}).items()})
         tag = os.path.splitext(os.path.basename(args.checkpoint))[0] + "-" if args.checkpoint else ""
         ctag = f"-contrast{args.contrast_word}{args.cfg_contrast:g}" if args.cfg_contrast else ""
+        if args.compose:
+            ctag += "-compose" + "_".join(f"{w:g}" for w in args.compose)
         name = f"results-{tag}cfg{args.cfg_text:g}-{args.cfg_metric:g}{ctag}.json"
         with open(os.path.join(out, name), "w") as f:
             json.dump(results, f, indent=1)
@@ -242,6 +248,9 @@ def evaluate_demo(out: str, ckpt: str, held_out: list, args) -> dict:
     if cfg_contrast:
         kw["cfg_contrast"] = cfg_contrast
     ckw = dict(contrast=word) if cfg_contrast else {}
+    compose = list(getattr(args, "compose", None) or [])
+    if compose and any(compose):
+        kw["compose_weights"] = compose
     seeds = list(range(args.eval_seeds))
     held = evaluate.prompt_accuracy(pipe, held_out, seeds, 16, mid, pairs=pairs, **ckw, **kw)
     seen_all = [c for c in shapes.combos() if c not in held_out]
@@ -252,8 +261,9 @@ def evaluate_demo(out: str, ckpt: str, held_out: list, args) -> dict:
     mc_combos = held_out[::max(1, len(held_out) // 6)][:6] + seen[:2]
     mc_prompts = [shapes.caption_for(*c, False) for c in mc_combos]
     mc_contrast = [evaluate.contrast_captions(c, word) for c in mc_combos] if cfg_contrast else None
+    mkw = dict(kw, compose_prompts=[evaluate.compose_captions(c) for c in mc_combos]) if "compose_weights" in kw else kw
     mc = evaluate.motion_control(pipe, mc_prompts, levels, seeds[:4] if not args.quick else [0], 16, metric=metric,
-                                 contrast_prompts=mc_contrast, **kw)
+                                 contrast_prompts=mc_contrast, **mkw)
     # a few clips to look at
     from videoforge.io.encode import write_video
 
@@ -261,7 +271,8 @@ def evaluate_demo(out: str, ckpt: str, held_out: list, args) -> dict:
     for c in held_out[:4]:
         prompt = shapes.caption_for(*c, False)
         v = pipe.generate(prompt, metrics=mid, frames=16, seed=0,
-                          contrast_prompts=evaluate.contrast_captions(c, word) if cfg_contrast else None, **kw)
+                          contrast_prompts=evaluate.contrast_captions(c, word) if cfg_contrast else None,
+                          **(dict(kw, compose_prompts=evaluate.compose_captions(c)) if "compose_weights" in kw else kw))
         write_video(os.path.join(samples, prompt.replace(" ", "_") + ".mp4"), list(v), fps=8.0)
     return {"held_out_accuracy": held, "seen_accuracy": seen_acc, "motion_control": mc, "ae_psnr_db": ae_psnr,
             "checker_on_ground_truth": evaluate.checker_accuracy(gt, frames),

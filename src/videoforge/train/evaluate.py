@@ -55,10 +55,20 @@ def contrast_captions(combo, attr: str) -> list[str]:
 
 
 def _contrast_kw(combos, contrast: str | None, kw: dict) -> dict:
-    """generate() keywords for these combos: contrast prompts for `contrast` when its scale is set."""
-    if not contrast or not kw.get("cfg_contrast"):
-        return {}
-    return {"contrast_prompts": [contrast_captions(c, contrast) for c in combos]}
+    """generate() keywords for these combos: contrast prompts for `contrast` when its scale is set;
+    the partial prompts of composable sampling when kw has compose_weights."""
+    out = {}
+    if kw.get("compose_weights"):
+        out["compose_prompts"] = [compose_captions(c) for c in combos]
+    if contrast and kw.get("cfg_contrast"):
+        out["contrast_prompts"] = [contrast_captions(c, contrast) for c in combos]
+    return out
+
+
+def compose_captions(combo) -> list[str]:
+    """The partial prompts of composable sampling for a (colour, shape, direction) triple: each
+    attribute's word alone, as training with caption_one_slot shows them ("red", "circle", "left")."""
+    return [combo[0], combo[1], combo[2]]
 
 
 def prompt_accuracy(pipe, combos, seeds, frames: int, metrics: dict | None, batch: int = 32,
@@ -114,6 +124,8 @@ def motion_control(pipe, prompts, levels, seeds, frames: int, metric: str = "mot
     sampled with contrast guidance, as the prompt accuracy was."""
     if contrast_prompts is not None and kw.get("cfg_contrast"):
         kw = {**kw, "contrast_prompts": contrast_prompts}
+    if kw.get("compose_weights") and kw.get("compose_prompts") is None:
+        raise ValueError("motion_control: compose_weights needs compose_prompts (one list per prompt)")
     from scipy.stats import spearmanr
 
     per_level, pairs = [], []

@@ -154,6 +154,10 @@ class DiffusionTask:
                 words_only = [words_only]
             only = {w.lower() for w in words_only} or None
             prompts = [drop_words(p, self.cfg.caption_word_drop, rng, only) for p in prompts]
+        if self.cfg.caption_one_slot > 0:
+            rng = np.random.default_rng([self.cfg.seed, step, rank, 13])
+            prompts = [one_slot(p, self.cfg.caption_slots, rng) if rng.random() < self.cfg.caption_one_slot else p
+                       for p in prompts]
         return {"x0": x0, "prompts": prompts, "metrics": self.metrics[idx].to(self.device)}
 
     def loss(self, model, batch):
@@ -193,6 +197,21 @@ def drop_words(caption: str, p: float, rng: np.random.Generator, only: set[str] 
     kept = [w for w in caption.split()
             if rng.random() >= p or (only is not None and w.strip(",.;:!?").lower() not in only)]
     return " ".join(kept)
+
+
+def one_slot(caption: str, slots, rng: np.random.Generator) -> str:
+    """The words of `caption` that belong to one of `slots` (word lists, one per attribute), the slot
+    drawn uniformly among those the caption has words of; the caption unchanged when it has none."""
+    ws = caption.split()
+    present = []
+    for slot in slots:
+        vocab = {w.lower() for w in ([slot] if isinstance(slot, str) else slot)}
+        kept = [w.strip(",.;:!?") for w in ws if w.strip(",.;:!?").lower() in vocab]
+        if kept:
+            present.append(kept)
+    if not present:
+        return caption
+    return " ".join(present[int(rng.integers(len(present)))])
 
 
 def _text_dim(spec: dict) -> int:
