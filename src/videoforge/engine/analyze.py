@@ -69,7 +69,7 @@ def analyze_video(path: str, catalog_root: str, config: AnalysisConfig | None = 
 
     detector, scorers, keyframer = _build_components(config)
     done = None
-    if config.segment_workers > 1:
+    if config.segment_workers > 1 and config.frames == "all":
         from videoforge.engine.segments import analyze_in_segments
 
         done = analyze_in_segments(path, config, detector, scorers, keyframer, config.segment_workers)
@@ -180,8 +180,17 @@ def _one_pass(path: str, config: AnalysisConfig, detector, scorers: list, keyfra
         timer.add("audio", dt)   # the audio scorer's name: its per-frame cost lands with its finish
         spent_in_consumers += dt
     prefetch = {} if config.decode_prefetch is None else {"prefetch": config.decode_prefetch}
-    for frame in decode_frames(path, width=config.analysis_width, stats=stats,
-                               on_audio=on_audio if audio_scorers else None, threads=config.decode_threads, **prefetch):
+    if config.frames != "all":   # decode only some frames (io/sparse.py); shots mapped back to frames
+        from videoforge.engine.sparse import SparseShots
+        from videoforge.io.sparse import sparse_frames
+
+        detector = SparseShots(detector, config.frames)
+        frames = sparse_frames(path, config.frames, width=config.analysis_width, stats=stats,
+                               on_audio=on_audio if audio_scorers else None, threads=config.decode_threads)
+    else:
+        frames = decode_frames(path, width=config.analysis_width, stats=stats,
+                               on_audio=on_audio if audio_scorers else None, threads=config.decode_threads, **prefetch)
+    for frame in frames:
         a = pc()
         detector.process(frame)
         b = pc()

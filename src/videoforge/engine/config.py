@@ -27,6 +27,10 @@ class AnalysisConfig:
     # decoder's default); 0 when worker processes already keep every core busy: the thread's
     # handoffs then only cost CPU. How fast, not what: left out of the recorded parameters
     decode_prefetch: int | None = None
+    # which frames the pass decodes: "all" (the default), or a sparse mode of io/sparse.py
+    # ("keyframes": key frames only; "reference": frames others refer to), frame count and
+    # times still exact. Recorded only when not "all", so the default signature is unchanged
+    frames: str = "all"
 
     def to_json(self) -> str:
         """The parameters that decide the results (recorded per video as `analysis_params`)."""
@@ -34,6 +38,8 @@ class AnalysisConfig:
         d.pop("decode_threads")
         d.pop("segment_workers")
         d.pop("decode_prefetch")
+        if d.get("frames") == "all":
+            d.pop("frames")
         return json.dumps(d, sort_keys=True)
 
     def signature(self) -> str:

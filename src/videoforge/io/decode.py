@@ -101,6 +101,7 @@ class DecodeStats:
     segments: int = 1   # > 1 when shot detection decoded the video in parallel segments
     rate: float = 0.0   # the stream's frame rate (average_rate, else guessed_rate); 0 if unknown
     retimed: bool = False   # frame timestamps were missing, duplicated or out of order and were rebuilt
+    frames_decoded: int = 0   # io/sparse.py: frames actually decoded when some were skipped (0: not set)
 
     def frame_duration(self, index: int) -> float:
         """Duration (s) of frame `index`: gap to the next PTS, or the last frame's own duration."""

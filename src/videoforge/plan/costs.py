@@ -37,6 +37,9 @@ class InputInfo:
     # shots the detector finds in this input, forecast from its sample (cuts per sampled second x
     # duration + 1; the exact count when the sample is the whole input). None: not sampled
     shots_sampled: float | None = None
+    # key frames in this input, counted from its packets (frames/keyframes decodes only these);
+    # None: not counted (the registry's forecast/keyframes_per_second)
+    keyframes: int | None = None
 
     @property
     def mpx(self) -> float:
@@ -254,8 +257,64 @@ def decode_cost(info: InputInfo, reg: dict[str, Variant]) -> float:
     return decode_per_mpx(info, reg) * info.mpx
 
 
+def count_keyframes(info: InputInfo) -> None:
+    """Count an input's key frames from its packets (demuxing only; `keyframes`), where the
+    engine's key-frame mode would decode only them (io/sparse.packet_times accepts the file)."""
+    if info.error or not info.width:
+        return
+    try:
+        import av
+
+        from videoforge.io.sparse import packet_times
+
+        if packet_times(info.path) is None:   # the mode decodes every frame of this file
+            info.keyframes = info.frames
+            return
+        with av.open(info.path) as c:
+            vs = c.streams.video[0]
+            info.keyframes = sum(1 for p in c.demux(vs) if p.size and p.is_keyframe)
+    except Exception:   # noqa: BLE001 - not counted: the registry's forecast
+        info.keyframes = None
+
+
+def keyframes_of(info: InputInfo, reg: dict[str, Variant]) -> float:
+    """Frames the key-frame mode decodes in one input: counted, else forecast per second."""
+    if info.keyframes is not None:
+        return float(info.keyframes)
+    kps = reg["forecast/keyframes_per_second"].cpu_seconds if "forecast/keyframes_per_second" in reg else 0.5
+    return float(min(info.frames, max(1.0, kps * info.duration)))
+
+
+# metrics, keyframe candidates and the text gate sample about 2 frames a second at full rate;
+# in the key-frame mode every decoded frame is a sample, and there are fewer of them
+SAMPLE_HZ = 2.0
+
+
+def sparse_scale(info: InputInfo, unit: str, reg: dict[str, Variant]) -> float:
+    """The share of a stage's per-unit work a key-frame pass still does on this input: per frame,
+    the decoded fraction; per second, decoded frames per second over the 2 Hz sample grid."""
+    k = keyframes_of(info, reg)
+    if unit == "frame":
+        return k / max(info.frames, 1)
+    if unit == "second":
+        return min(1.0, k / max(info.duration, 1e-6) / SAMPLE_HZ)
+    return 1.0
+
+
+def sparse_decode_cost(info: InputInfo, reg: dict[str, Variant]) -> float:
+    """CPU seconds of the key-frame pass's decoding on one input: demuxing every packet (twice:
+    the pre-pass that counts them, then the decode pass) per frame, plus the key frames' decoding
+    at this input's decode rate x how much dearer a key frame is than the average frame."""
+    v = reg["frames/keyframes"]
+    f = reg["forecast/keyframe_decode_factor"].cpu_seconds if "forecast/keyframe_decode_factor" in reg else 1.0
+    px = info.width * info.height / 1e6
+    return v.cpu_seconds * info.frames + decode_per_mpx(info, reg) * f * keyframes_of(info, reg) * px
+
+
 def chain_cost(info: InputInfo, chain: dict[str, str], reg: dict[str, Variant]) -> float:
     """CPU seconds of a chain's per-unit work on one input (no fixed costs)."""
+    if f"frames/{chain.get('frames')}" in reg and chain.get("frames") != "all":
+        return _sparse_chain_cost(info, chain, reg)
     total = 0.0
     for stage, variant in [*BASE_STAGES, *chain.items()]:
         v = reg[f"{stage}/{variant}"]
@@ -267,6 +326,25 @@ def chain_cost(info: InputInfo, chain: dict[str, str], reg: dict[str, Variant]) 
             per *= ocr_size_factor(info, variant, reg)
         total += per * info.units(v.unit)
     return total
+
+
+def _sparse_chain_cost(info: InputInfo, chain: dict[str, str], reg: dict[str, Variant]) -> float:
+    """chain_cost for a chain with a sparse frame mode: its decoding, and the other stages scaled
+    by the share of frames / samples the pass still sees."""
+    total = sparse_decode_cost(info, reg)
+    for stage, variant in [*BASE_STAGES, *chain.items()]:
+        if stage in ("decode", "frames"):
+            continue
+        v = reg[f"{stage}/{variant}"]
+        scale = 1.0 if stage == "overhead" else sparse_scale(info, v.unit, reg)
+        total += v.cpu_seconds * info.units(v.unit) * scale
+    return total * sparse_factor(reg)
+
+
+def sparse_factor(reg: dict[str, Variant]) -> float:
+    """A sparse pass's measured / modelled per-unit CPU, learnt by run --plan (1 until then)."""
+    v = reg.get("forecast/sparse_vs_predicted")
+    return v.cpu_seconds if v is not None and v.cpu_seconds > 0 else 1.0
 
 
 def chain_usd(info: InputInfo, chain: dict[str, str], reg: dict[str, Variant]) -> float:

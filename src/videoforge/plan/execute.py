@@ -67,6 +67,8 @@ def layout(doc: dict, reg: dict) -> dict:
                 raise PlanFileError(f"plan stage {key} applies to {p!r}, which is not among its inputs")
             if stage in ENGINE_STAGES:
                 per_input[p][stage] = entry["variant"]
+            elif stage == "frames":   # a sparse frame mode (session 10) is part of the engine chain
+                per_input[p][stage] = entry["variant"]
             elif stage in POST_STAGES:
                 post[p][stage] = entry["variant"]
             elif stage == "coverage" and entry["variant"] == "skip":
@@ -102,7 +104,7 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
     info_by_path = {d["path"]: InputInfo(**{k: d.get(k) for k in ("path", "duration", "frames", "width", "height",
                                                                    "decode_cpu_per_mpx", "text_pass",
                                                                    "suit_luma_cpu_per_frame",
-                                                                   "suit_quality_cpu_per_frame", "shots_sampled")})
+                                                                   "suit_quality_cpu_per_frame", "shots_sampled", "keyframes")})
                     for d in doc.get("inputs_info", []) if isinstance(d, dict) and "path" in d}
     summaries, engine_cpu, observed = [], 0.0, {}
     # one-video calls run here and share this process's loading: price each call in order

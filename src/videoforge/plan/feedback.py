@@ -51,6 +51,8 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
     if fixed is None:
         fixed = group_fixed(chain, len(infos), reg, inline)
     fixed += len(infos) * reg["overhead/video"].cpu_seconds
+    if "frames" in chain:
+        return _observe_sparse(reg, chain, infos, cpu, fixed, source, scale_fixed)
     # Decoding runs in a prefetch thread the engine's timings do not see, so it is not split
     # by them: its cost is what was measured on each file (plan's sample) or the registry's.
     decode = reg["decode/default"]
@@ -94,6 +96,31 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
         seen[v.key] = per_unit
         if scale_fixed and old > 0:
             follow_level(reg, v, v.cpu_seconds / old)
+    if scale_fixed:
+        for k in ("overhead/group", "overhead/video", "overhead/worker"):
+            fold(reg[k], reg[k].cpu_seconds * ratio, 1.0, source)
+            seen[k] = reg[k].cpu_seconds
+    return seen
+
+
+def _observe_sparse(reg: dict[str, Variant], chain: dict[str, str], infos: list[InputInfo], cpu: float,
+                    fixed: float, source: str, scale_fixed: bool) -> dict[str, float]:
+    """A sparse pass (session 10): its stages see a fraction of the frames, so its timings say
+    nothing about the full-pass figures; the call refines one factor on the modelled per-unit work
+    of such passes (`forecast/sparse_vs_predicted`) and, like any call, the overheads."""
+    from videoforge.plan.costs import chain_cost, sparse_factor
+
+    seen: dict[str, float] = {}
+    model = sum(chain_cost(i, chain, reg) for i in infos) / sparse_factor(reg)   # without the learnt factor
+    if "forecast/sparse_vs_predicted" in reg and model > 0:
+        f = reg["forecast/sparse_vs_predicted"]
+        obs = min(max(max(cpu - fixed, 0.25 * cpu) / model, 0.2), 5.0)
+        if abs(math.log(max(obs / max(f.cpu_seconds, 1e-9), 1e-9))) > math.log(SHIFT):
+            f.samples = 0
+        fold(f, obs, 1.0, source)
+        seen[f.key] = obs
+    pred = fixed + model * sparse_factor(reg)
+    ratio = cpu / pred if scale_fixed and pred > 0 else 1.0
     if scale_fixed:
         for k in ("overhead/group", "overhead/video", "overhead/worker"):
             fold(reg[k], reg[k].cpu_seconds * ratio, 1.0, source)

@@ -30,7 +30,7 @@ import numpy as np
 from videoforge.plan.costs import (BASE_STAGES, InputInfo, chain_cost, chain_usd, decode_per_mpx, fixed_costs,
                                    group_fixed, workers_for)
 from videoforge.plan.post import OFF, post_chains, post_cost, post_fixed_keys, post_quality, post_usd
-from videoforge.plan.registry import ENGINE_STAGES, Variant, available
+from videoforge.plan.registry import ENGINE_STAGES, FRAME_MODES, SPARSE_COMBOS, Variant, available
 
 PLAN_VERSION = 2
 
@@ -71,15 +71,30 @@ def chains(reg: dict[str, Variant]) -> list[dict[str, str]]:
         if v.stage in ENGINE_STAGES and available(v):
             stages.setdefault(v.stage, []).append(v.variant)
     names = sorted(stages)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(stages[n] for n in names))]
+    out = [dict(zip(names, combo)) for combo in itertools.product(*(stages[n] for n in names))]
+    # sparse frame modes: only with the variants their quality was measured with (session 10)
+    for key, mode in FRAME_MODES.items():
+        v = reg.get(key)
+        if v is None or not available(v):
+            continue
+        allowed = {n: [x for x in stages.get(n, []) if x in SPARSE_COMBOS.get(n, ())] for n in names}
+        out += [{"frames": v.variant, **dict(zip(names, combo))}
+                for combo in itertools.product(*(allowed[n] for n in names))]
+    return out
 
 
 def chain_quality(chain: dict[str, str], reg: dict[str, Variant]) -> dict[str, float]:
     if chain == SKIP:
         return {"coverage": 0.0}
     q: dict[str, float] = {"coverage": 1.0}
+    sparse = reg[f"frames/{chain['frames']}"].quality if "frames" in chain else {}
     for s, v in chain.items():
-        q.update(reg[f"{s}/{v}"].quality)
+        if s != "frames":
+            q.update(reg[f"{s}/{v}"].quality)
+    # a sparse frame mode's figures replace those of the stages it degrades (the ones that run)
+    for name, value in sparse.items():
+        if q.get(name, 0.0) > 0:
+            q[name] = value
     return q
 
 
@@ -490,7 +505,7 @@ def always_best_chain(reg: dict[str, Variant], goal: str) -> dict[str, str]:
     gets every stage), and the engine's default pool (parallel workers)."""
     best: dict[str, tuple[float, str]] = {}
     for v in reg.values():
-        if not v.optional or not available(v) or v.stage in ("gate", "pool", "coverage"):
+        if not v.optional or not available(v) or v.stage in ("gate", "pool", "coverage", "frames"):
             continue
         score = sum(v.quality.values())
         if v.stage not in best or score > best[v.stage][0]:
@@ -532,6 +547,12 @@ def document(p: Problem, a: Assignment, bad_inputs: list[dict] | None = None) ->
             if stage == "ocr" and variant != "off":
                 entry["gate"] = "the text gate (cheap) decides which sampled frames reach OCR"
             stages.append(entry)
+    sparse: dict[str, list[str]] = {}
+    for i in analysed:   # a sparse frame mode (session 10): listed only where a chain uses one
+        if "frames" in p.chains[a.engine[i]]:
+            sparse.setdefault(p.chains[a.engine[i]]["frames"], []).append(path(i))
+    for variant, paths in sorted(sparse.items()):
+        stages.append({"stage": "frames", "variant": variant, "applies_to": paths})
     for stage in sorted(OFF):
         used = {}
         for i in analysed:
@@ -547,7 +568,10 @@ def document(p: Problem, a: Assignment, bad_inputs: list[dict] | None = None) ->
     per_stage: dict[str, float] = {}
     for i in analysed:
         info, chain = p.inputs[i], p.chains[a.engine[i]]
-        for stage, variant in [*BASE_STAGES, *chain.items()]:
+        if "frames" in chain:   # a sparse pass: its stages scale together; listed as one entry
+            key = f"frames/{chain['frames']}"
+            per_stage[key] = per_stage.get(key, 0.0) + chain_cost(info, chain, p.reg)
+        for stage, variant in ([] if "frames" in chain else [*BASE_STAGES, *chain.items()]):
             if stage in ("decode", "keyframes", "overhead"):
                 v = p.reg[f"{stage}/{variant}"]
                 per = decode_per_mpx(info, p.reg) if stage == "decode" else v.cpu_seconds

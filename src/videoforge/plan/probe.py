@@ -118,7 +118,10 @@ def run_probe(info: InputInfo, goal: str, reg: dict[str, Variant], timeout: floa
         pred = p.evaluate(a)["cpu_seconds"]
         c, q = a.engine[0], a.post[0]
         b = int(p.state[c] == 1)
-        unit_engine = float(p.C[0, c])
+        # overhead/video is a fixed cost per video that chain_cost counts with the per-unit work:
+        # it belongs to the engine side's fixed part, which the factor scales (review, session 9:
+        # it was scaled by a factor its own prediction was not part of)
+        unit_engine = float(p.C[0, c]) - reg["overhead/video"].cpu_seconds
         unit_post = float(p.PC[0, q, b])
         path = os.path.join(tmp, "probe.json")
         with open(path, "w") as f:

@@ -71,6 +71,16 @@ _KEYFRAMES = ("docs/benchmarks/plan.md session 8, benchmarks/plan_keyframes.py: 
               "with fewer keyframes per shot")
 # the default suitability model's figure on frozen set v2 (the lite model's set); replaced by
 # default_quality.json when benchmarks/plan_suitability_lite.py --save wrote it
+# session 10: the engine's key-frame mode (io/sparse.py, engine/sparse.py); figures filled from
+# benchmarks/plan_sparse.py (docs/benchmarks/plan.md, session 10)
+_SPARSE = ("benchmarks/plan_sparse.py, session 10 (docs/benchmarks/plan.md; records benchmarks/plan_sparse_s10.json): "
+           "the key-frame rule's threshold chosen on the real set's TRAIN side only; on its TEST side (music-video "
+           "second half + 6 assembled edits, 161 cuts, 35 gradual) cut F1 0.897 [0.858, 0.931] vs 0.985 [0.969, 0.997] "
+           "with every frame decoded, gradual recall 0.314 [0.162, 0.475] vs 0.886; applied as paired differences to "
+           "the detector's registry figures (0.944 - 0.088, 0.794 - 0.571); on 6 held-out generator videos cut F1 "
+           "0.703 vs 0.821. Metric agreement with the full decode (each full shot vs the sparse shot holding its "
+           "middle frame) 0.425 [0.407, 0.442], 3632 values, 12 videos. Text recall not measured: not combined with OCR")
+SPARSE_SHOT_F1, SPARSE_GRADUAL, SPARSE_METRICS = 0.944 - (0.9845 - 0.8973), 0.794 - (0.8857 - 0.3143), 0.4251
 _NOT_MEASURED = ("quality not measured here: no CLIP/SigLIP weights can be downloaded on this machine; "
                  "cost measured on the real architecture with random weights (benchmarks/plan_embed_costs.py)")
 # local model folders of the embedders that need weights (search/embedders/hf_clip.py)
@@ -159,6 +169,14 @@ _VARIANTS: list[Variant] = [
             "on-screen text with OCR reading its crops at <= 640 px instead of 960 (the text gate and the reads' "
             "schedule unchanged)"),
     Variant("ocr", "off", "second", {"text_recall": 0.0}, "by construction: no text is read", "no OCR"),
+    # session 10: decode key frames only (FFmpeg's skip_frame NONKEY). Its figures replace the shot
+    # detector's and the metrics' own (planner.chain_quality) in the combinations they were
+    # measured with (SPARSE_COMBOS); priced per frame (the packet pre-pass and demuxing) plus the
+    # key frames' decoding (costs.sparse_decode_cost)
+    Variant("frames", "keyframes", "frame", {"shot_f1": SPARSE_SHOT_F1, "gradual_recall": SPARSE_GRADUAL,
+                                             "metric_agreement": SPARSE_METRICS}, _SPARSE,
+            "decode key frames only (exact frame count and times from the packets; shots start at key frames; "
+            "metrics from key frames); AVI and codecs other than H.264 / HEVC decode every frame"),
     # -- after the analysis: per-shot stages on the catalog (plan/post.py runs them) --------
     # its features decode every frame of every shot again (frame and quality features): that
     # part is priced per decoded frame (plan/costs.suitability_frame_cpu, timed on a sample of
@@ -226,6 +244,14 @@ _VARIANTS: list[Variant] = [
             description="suitability features' decoding: CPU-s per frame (with suit_cpu_per_mpx) for inputs not sampled"),
     Variant("forecast", "suit_cpu_per_mpx", "none", optional=False,
             description="suitability features' decoding: CPU-s per megapixel of each decoded frame (source size)"),
+    Variant("forecast", "keyframes_per_second", "none", optional=False,
+            description="key frames per second of video (frames/keyframes decodes only these), for inputs whose packets "
+                        "were not counted"),
+    Variant("forecast", "sparse_vs_predicted", "none", optional=False,
+            description="a key-frame pass's measured per-unit CPU / what the cost model predicts for it (its stages "
+                        "see a fraction of the frames): 1 until runs measure it"),
+    Variant("forecast", "keyframe_decode_factor", "none", optional=False,
+            description="CPU per megapixel of decoding a key frame / per megapixel of decoding every frame"),
     Variant("forecast", "openai_prompt_tokens", "none", optional=False,
             description="prompt tokens per caption call (text + images), from the replies' usage"),
     Variant("forecast", "openai_completion_tokens", "none", optional=False,
@@ -241,6 +267,11 @@ PLAN_STAGES = ("pool", "coverage")
 STANDALONE_STAGES = ("enhance", "matte")
 # OCR budget variants -> the text scorer's existing options (metrics/text.TextScorer); "on" is its defaults
 OCR_PARAMS = {"lean": {"frames_per_ocr": 250}, "lowres": {"ocr_side": 640}}
+# sparse frame modes (registry key -> AnalysisConfig.frames) and the engine variants each combines
+# with in a plan: those its quality figures were measured with (benchmarks/plan_sparse.py: the
+# default detector, every metric, no OCR - text recall on key frames is not measured)
+FRAME_MODES = {"frames/keyframes": "keyframes"}
+SPARSE_COMBOS = {"metrics": ("full", "none"), "ocr": ("off",), "shots": ("videoforge", "none")}
 # keyframe density variants -> KeyframeSelector.max_per_shot (apply_to_config sets it)
 KEYFRAME_DENSITY = {"keyframes/sparse": 2, "keyframes/single": 1}
 
@@ -279,6 +310,9 @@ def _source_key(key: str) -> str:
         return "embed_source"
     if key in ("keyframes/sparse", "keyframes/single"):
         return "keyframes_source"
+    if key in ("frames/keyframes", "forecast/keyframes_per_second", "forecast/keyframe_decode_factor",
+               "forecast/sparse_vs_predicted"):
+        return "sparse_source"
     if key in ("suitability/lite",):
         return "lite_source"
     if key.split("/")[0] in ("enhance", "matte"):
@@ -333,6 +367,8 @@ def available(v: Variant) -> bool:
         return detector_available(v.variant)
     if v.key == "caption/openai":
         return bool(caption_endpoint())
+    if v.key in FRAME_MODES:
+        return all(k in v.quality for k in ("shot_f1", "metric_agreement"))
     if v.key == "suitability/lite":
         return os.path.exists(SUIT_LITE_MODEL) and "suitability_auc" in v.quality
     if v.stage in STANDALONE_STAGES or v.key in KEYFRAME_DENSITY:
@@ -384,6 +420,8 @@ def apply_to_config(config, chain: dict[str, str]):
             config.scorer_params = {name: {"rate_hz": rate * scale} for name, rate in _RATES.items()}
     if f"keyframes/{chain.get('keyframes')}" in KEYFRAME_DENSITY:
         config.keyframe_params = {**config.keyframe_params, "max_per_shot": KEYFRAME_DENSITY[f"keyframes/{chain['keyframes']}"]}
+    if f"frames/{chain.get('frames')}" in FRAME_MODES:
+        config.frames = FRAME_MODES[f"frames/{chain['frames']}"]
     if chain.get("ocr") in OCR_PARAMS:
         config.scorer_params = {**config.scorer_params, "text": dict(OCR_PARAMS[chain["ocr"]])}
     return config

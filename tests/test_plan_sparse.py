@@ -1,0 +1,103 @@
+"""Decision center (issue 25), session 10: the engine's key-frame mode (io/sparse.py,
+engine/sparse.py) - fewer frames decoded, the frame count and times still exact, shots starting
+at the frames seen - and the planner choosing it when the budget needs it."""
+
+from __future__ import annotations
+
+import json
+
+import av
+import pytest
+
+from videoforge.engine.analyze import analyze_video
+from videoforge.engine.config import AnalysisConfig
+from videoforge.io.decode import DecodeStats, decode_frames
+from videoforge.io.sparse import packet_times, sparse_frames
+from videoforge.plan.costs import InputInfo, chain_cost, count_keyframes, probe_input
+from videoforge.plan.planner import Problem, always_best_chain, chains
+from videoforge.plan.registry import apply_to_config, shipped_registry
+
+OPENCV = "/usr/share/doc/opencv-doc/examples/data"
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory):
+    """A tiny H.264 video of 5 shots joined by hard cuts, with its truth (our generator)."""
+    from videoforge.synth.transitions import GenSettings, generate
+
+    path = str(tmp_path_factory.mktemp("sparse") / "cuts.mp4")
+    truth = generate(path, seed=9710, settings=GenSettings(width=160, height=96, shots=5, footage="synthetic",
+                                                           sequence=["cut"], same_source_prob=0.0))
+    return path, truth
+
+
+def _keyframe_indices(path: str) -> list[int]:
+    with av.open(path) as c:
+        pk = sorted((p.pts, p.is_keyframe) for p in c.demux(c.streams.video[0]) if p.size)
+    return [i for i, (_, k) in enumerate(pk) if k]
+
+
+def test_keyframe_pass_counts_and_times_every_frame_exactly(labelled):
+    path, truth = labelled
+    full = DecodeStats()
+    n_full = sum(1 for _ in decode_frames(path, stats=full))
+    sparse = DecodeStats()
+    seen = [(f.index, f.pts_time) for f in sparse_frames(path, "keyframes", stats=sparse)]
+    assert n_full == truth["frames"] == sparse.frames          # counted from the packets, not decoded
+    assert sparse.pts == full.pts and sparse.last_duration == full.last_duration
+    assert sparse.frames_decoded == len(seen) < sparse.frames   # fewer frames decoded
+    assert [i for i, _ in seen] == _keyframe_indices(path)      # exactly the key frames, at their indices
+    assert all(full.pts[i] == t for i, t in seen)
+    # every frame others refer to: more than the key frames, still fewer than all, same count and times
+    ref = DecodeStats()
+    n_ref = sum(1 for _ in sparse_frames(path, "reference", stats=ref))
+    assert ref.pts == full.pts and len(seen) <= n_ref <= ref.frames
+
+
+def test_avi_is_never_counted_from_packets():
+    # AVI's packed B-frames / empty packets break "one packet = one frame": the mode decodes every frame there
+    assert packet_times(f"{OPENCV}/Megamind.avi") is None
+
+
+def test_keyframe_analysis_boundaries_within_the_quantisation(labelled, tmp_path):
+    path, truth = labelled
+    res = analyze_video(path, str(tmp_path), AnalysisConfig(ocr=False, frames="keyframes"))
+    assert res.video["frames"] == truth["frames"]
+    kf = _keyframe_indices(path)
+    starts = [s["start_frame"] for s in res.shots]
+    assert set(starts) <= set(kf)                               # shots start only at frames seen
+    assert res.shots[-1]["end_frame"] == truth["frames"] - 1    # and cover the whole video
+    cuts = [t["start_frame"] for t in truth["transitions"] if t["kind"] == "cut"]
+    assert len(cuts) == 4
+    for c in cuts:   # each cut found at the first frame seen at or after it (the quantisation)
+        q = min(k for k in kf if k >= c)
+        assert q in starts, (c, q, starts)
+    # the default pass is what it was: no `frames` in the recorded parameters, another signature
+    assert "frames" not in json.loads(AnalysisConfig().to_json())
+    assert AnalysisConfig(frames="keyframes").signature() != AnalysisConfig().signature()
+    assert res.video["analysis_version"] == AnalysisConfig(ocr=False, frames="keyframes").signature()
+
+
+def test_planner_picks_the_keyframe_mode_when_the_budget_needs_it(labelled):
+    reg = shipped_registry()
+    assert any("frames" in c for c in chains(reg)) and "frames" not in always_best_chain(reg, "catalog")
+    long_hd = [InputInfo("/long.mp4", 600.0, 15000, 1920, 1080), InputInfo("/short.mp4", 30.0, 750, 640, 360)]
+    top = Problem("catalog", long_hd, reg, None, None, {})
+    free = top.evaluate(top.best_unconstrained())
+    a_free = top.solve()
+    assert all("frames" not in top.chains[c] for c in a_free.engine)   # unconstrained: every frame decoded
+    half = Problem("catalog", long_hd, reg, free["cpu_seconds"] * 0.5, None, {}, allow_skip=False)
+    a = half.solve()
+    assert a is not None, "half the unconstrained cost buys a plan that analyses every input"
+    used = [half.chains[c] for c in a.engine]
+    assert any(c.get("frames") == "keyframes" for c in used)
+    assert half.evaluate(a)["cpu_seconds"] <= free["cpu_seconds"] * 0.5 * (1 - half.margin) + 1e-9
+    # the mode's pass costs less than the full pass on the same input, by the counted key frames
+    path, _ = labelled
+    info = probe_input(path)
+    count_keyframes(info)
+    assert info.keyframes == len(_keyframe_indices(path))
+    chain = {"metrics": "full", "ocr": "off", "shots": "videoforge"}
+    assert chain_cost(info, {**chain, "frames": "keyframes"}, reg) < chain_cost(info, chain, reg)
+    assert apply_to_config(AnalysisConfig(), {**chain, "frames": "keyframes"}).frames == "keyframes"
+    assert apply_to_config(AnalysisConfig(), chain).frames == "all"
