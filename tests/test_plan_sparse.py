@@ -101,3 +101,32 @@ def test_planner_picks_the_keyframe_mode_when_the_budget_needs_it(labelled):
     assert chain_cost(info, {**chain, "frames": "keyframes"}, reg) < chain_cost(info, chain, reg)
     assert apply_to_config(AnalysisConfig(), {**chain, "frames": "keyframes"}).frames == "keyframes"
     assert apply_to_config(AnalysisConfig(), chain).frames == "all"
+
+
+def test_run_plan_executes_the_keyframe_mode_and_feeds_back_its_factor(labelled, tmp_path):
+    import duckdb
+
+    from videoforge.plan.execute import execute
+    from videoforge.plan.planner import document
+    from videoforge.plan.post import OFF
+
+    path, truth = labelled
+    reg = shipped_registry()
+    info = probe_input(path)
+    count_keyframes(info)
+    p = Problem("catalog", [info], reg, None, None, {}, allow_skip=False, prune=False)
+    chain = {"frames": "keyframes", "metrics": "full", "ocr": "off", "shots": "videoforge"}
+    doc = json.loads(json.dumps(document(p, p.uniform(chain, dict(OFF), "inline"))))
+    assert {"stage": "frames", "variant": "keyframes", "applies_to": [path]} in doc["stages"]
+    out = execute(doc, str(tmp_path / "cat"), whole_process=False)
+    assert out["actual"]["cpu_seconds"] > 0 and out["feedback"]["folded"]
+    con = duckdb.connect(str(tmp_path / "cat" / "catalog.duckdb"), read_only=True)
+    try:
+        frames, params = con.execute("SELECT frames, analysis_params FROM videos").fetchone()
+        starts = [r[0] for r in con.execute("SELECT start_frame FROM shots ORDER BY start_frame").fetchall()]
+        fed = con.execute("SELECT samples FROM stages WHERE stage = 'forecast' AND variant = 'sparse_vs_predicted'").fetchone()
+    finally:
+        con.close()
+    assert frames == truth["frames"] and json.loads(params)["frames"] == "keyframes"
+    assert set(starts) <= set(_keyframe_indices(path))
+    assert fed is not None and fed[0] >= 1   # the sparse pass's measured / modelled CPU was folded
