@@ -12,6 +12,7 @@ best mean recall@1 (then cosine) wins.
     nice -n 5 .venv/bin/python benchmarks/zh_cv.py --base CKPT --steps 1500 --configs base,nce05,drop02 --json cv.json
     nice -n 10 .venv/bin/python benchmarks/zh_cv.py --base CKPT --steps 1500 --configs tok,tok_e2e,tok_d0  # session 8
     nice -n 10 .venv/bin/python benchmarks/zh_cv.py --base CKPT --steps 2000 --hold pairs --configs align,align_plain  # session 9
+    nice -n 10 .venv/bin/python benchmarks/zh_cv.py --base CKPT --steps 4000 --hold pairs --configs align_ub_gru,align_lex  # session 10
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ CONFIGS = {
     "align_ub_gru": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "gate": "gru"},
     "align_ub_gru_lr01": {"student": "align", "slot_noise": True, "lr": 0.01, "bias": "class", "gate": "gru"},
     "tok_local_slot": {"student": "tokens", "depth": 0, "decoder_depth": 0, "slot_noise": True},
+    # session 10: + the CC-CEDICT lexicon (adapt/lexicon.py): per-character dictionary concepts vote too; a content
+    # word loses its characters' identities at rate char_drop (where the dictionary names it) or its concepts at
+    # rate concept_drop
+    "align_lex": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "gate": "gru", "lexicon": True,
+                  "char_drop": 0.3, "concept_drop": 0.2},
+    "align_lex_cd5": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "gate": "gru",
+                      "lexicon": True, "char_drop": 0.5, "concept_drop": 0.2},
 }
 
 
@@ -62,12 +70,32 @@ def _train(teacher, name: str, **kw):
     if kind == "align":
         from videoforge.adapt.align_student import AlignConfig
 
-        cfg = AlignConfig(**{k: conf.pop(k) for k in ("window", "scale", "dim", "bias", "gate") if k in conf})
+        cfg = AlignConfig(**{k: conf.pop(k) for k in ("window", "scale", "dim", "bias", "gate", "lexicon")
+                                if k in conf})
         return train_token_adapter(teacher, cfg=cfg, **conf, **kw)
     if kind == "tokens":
         cfg = TokenConfig(**{k: conf.pop(k) for k in ("depth", "decoder_depth", "dim") if k in conf})
         return train_token_adapter(teacher, cfg=cfg, **conf, **kw)
     return train_adapter(teacher, **conf, **kw)
+
+
+def slot_errors(student, rows) -> dict:
+    """Misread slots over (combo, fast, zh) rows: colour / shape / direction / speed."""
+    from videoforge.adapt import zh_prompts
+    from videoforge.models.text import words
+
+    out = {"colour": 0, "shape": 0, "direction": 0, "speed": 0}
+    said = []
+    for i in range(0, len(rows), 256):
+        said += student.translate([p for _, _, p in rows[i:i + 256]])
+    for (c, f, _), t in zip(rows, said):
+        got = words(t)
+        for k, name in ((1, "colour"), (2, "shape"), (4, "direction")):
+            if len(got) <= k or got[k] != words(zh_prompts.english(c, f))[k]:
+                out[name] += 1
+        if ("fast" in got) != f:
+            out["speed"] += 1
+    return out
 
 
 def main() -> None:
@@ -128,6 +156,8 @@ def main() -> None:
                    "recall_at_1": all_rows["recall_at_1"], "mean_cosine": all_rows["mean_cosine"], "n": all_rows["n"],
                    "recall_held_compositions": new_c["recall_at_1"], "n_held_compositions": new_c["n"],
                    "translation_exact": all_rows.get("translation_exact"), "parameters": info["parameters"]}
+            if hasattr(student, "translate"):       # which slot each misread got wrong (session 10)
+                res["slot_errors"] = slot_errors(student, rows)
             results.append(res)
             print(json.dumps(res), flush=True)
     summary = {}

@@ -265,10 +265,18 @@ class Recipe:
     lr: float = 0.05             # a 20 k-parameter model of one-step lookups: 2e-3 had not converged at 2,000 steps
     slot_noise: bool = True
     label_smoothing: float = 0.0
+    lexicon: bool = False        # session 10: + CC-CEDICT concepts (needs the `zh` extra); see SHIPPED
+    char_drop: float = 0.3
+    concept_drop: float = 0.2
 
-    def train_kwargs(self) -> dict:
-        return {"cfg": AlignConfig(bias=self.bias, gate=self.gate), "lr": self.lr, "slot_noise": self.slot_noise,
-                "label_smoothing": self.label_smoothing}
+    def train_kwargs(self, lexicon: bool | None = None) -> dict:
+        """Keyword arguments of train_token_adapter; `lexicon` overrides the recipe's choice."""
+        lex = self.lexicon if lexicon is None else lexicon
+        kw = {"cfg": AlignConfig(bias=self.bias, gate=self.gate, lexicon=lex), "lr": self.lr,
+              "slot_noise": self.slot_noise, "label_smoothing": self.label_smoothing}
+        if lex:
+            kw.update(char_drop=self.char_drop, concept_drop=self.concept_drop)
+        return kw
 
 
 # chosen by benchmarks/zh_cv.py --hold pairs (session 9: align_ub at 4,000 steps, then align_ub_gru; docs/benchmarks/adapt.md)

@@ -289,6 +289,13 @@ def load_adapter(path: str, teacher: TextEncoder) -> AdaptedTextEncoder:
         from videoforge.adapt.align_student import AlignConfig, AlignStudent
 
         student = AlignStudent(d["vocab"], d["out_vocab"], AlignConfig(**d["config"]))
+        if student.cfg.lexicon:     # session 10: reads CC-CEDICT at inference
+            from videoforge.adapt.lexicon import LexiconUnavailable, cedict
+
+            try:
+                cedict()
+            except LexiconUnavailable as e:
+                raise ValueError(f"{path}: this text adapter reads a dictionary: {e}") from e
     elif d["format"] == FORMAT_TOKENS:
         from videoforge.adapt.token_student import TokenConfig, TokenStudent
 

@@ -170,6 +170,12 @@ def token_targets(teacher: TinyTextEncoder, english: list[str], out_len: int) ->
     return out
 
 
+def _lexicon_sha() -> str:
+    from videoforge.adapt.lexicon import data_sha256
+
+    return data_sha256()
+
+
 def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float = 2e-3, seed: int = 0,
                         cfg: TokenConfig | None = None, combos: list | None = None, progress: bool = True,
                         rich: dict | None = None, drop: float = 0.2, ce_weight: float = 1.0, e2e_weight: float = 0.0,
@@ -282,5 +288,6 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
                      "parameters": sum(p.numel() for p in student.parameters()),
                      "train_combos": len(train_combos), "grammar": "rich", "drop": drop,
                      "arch": getattr(cfg, "arch", "decoder"), "slot_noise": slot_noise, "label_smoothing": label_smoothing,
-                     **({"lexicon": True, "char_drop": char_drop, "concept_drop": concept_drop} if lexicon else {}),
+                     **({"lexicon": True, "char_drop": char_drop, "concept_drop": concept_drop,
+                         "lexicon_sha256": _lexicon_sha()} if lexicon else {}),
                      "loss_weights": {"ce": ce_weight, "e2e": e2e_weight, "nce": nce_weight}}

@@ -46,6 +46,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "whatever words stand beside it, so held-out compositions read as trained ones); tokens: the "
                         "session-8 translating decoder; states: regress the English encoder's output states "
                         "(sessions 6-7; the default with --grammar templates, which only that student trains on)")
+    p.add_argument("--lexicon", choices=("auto", "on", "off"), default="auto",
+                   help="align only (session 10): also read each word's CC-CEDICT glosses (adapt/lexicon.py), so a "
+                        "synonym whose characters training never saw is read through what the dictionary says it means. "
+                        "auto (default) = the recipe benchmarks/zh_cv.py chose (align_student.SHIPPED) when the dictionary "
+                        "is installed (pip install 'videoforge[zh]'), else off with a note; on = required; off = the "
+                        "session-9 student")
     p.add_argument("--e2e-weight", type=float, default=0.0,
                    help="tokens only: weight of MSE + contrastive on the frozen English encoder's output from "
                         "straight-through token embeddings, beside the cross-entropy (default 0)")
@@ -65,6 +71,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def main(args) -> int:
     import os
+    import sys
 
     from videoforge.cli import UsageError
 
@@ -112,8 +119,20 @@ def main(args) -> int:
         extra = {}
         if args.student == "align":     # the settings benchmarks/zh_cv.py --hold pairs chose (session 9)
             from videoforge.adapt.align_student import SHIPPED
+            from videoforge.adapt.lexicon import LexiconUnavailable, cedict
 
-            extra = SHIPPED.train_kwargs()
+            lexicon = {"on": True, "off": False}.get(args.lexicon, SHIPPED.lexicon)
+            if lexicon:
+                try:
+                    cedict()
+                except LexiconUnavailable as e:
+                    if args.lexicon == "on":
+                        raise UsageError(str(e)) from e
+                    print(f"note: {e}; training without the dictionary lexicon", file=sys.stderr)
+                    lexicon = False
+            extra = SHIPPED.train_kwargs(lexicon=lexicon)
+        elif args.lexicon == "on":
+            raise UsageError("--lexicon is for --student align")
         try:
             student, info = train_token_adapter(teacher, steps=args.steps, seed=args.seed, progress=not args.json,
                                                 drop=args.drop, e2e_weight=args.e2e_weight, nce_weight=args.nce_weight,
