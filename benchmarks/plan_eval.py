@@ -213,6 +213,54 @@ def _request(r: int, goal: str, frac, nvid: int, folder: str, cat: str, arm: lis
     return row
 
 
+def part_h(files: list[str], tmp: str, goals=("catalog", "dataset", "search"), frac: float = 0.5) -> dict:
+    """Half budget with every input analysed, executed (session 10): per goal, the unconstrained
+    plan's predicted cost, then `plan --full-coverage` at `frac` of it (the budget itself, as in
+    part A: the plan must fit budget x (1 - margin)), each planned without a catalog (a first plan,
+    with the probe) and run into a fresh catalog: which chains it picks, actual vs predicted, budget."""
+    folder = os.path.join(tmp, "half-real")
+    os.makedirs(folder, exist_ok=True)
+    for f in files:
+        dst = os.path.join(folder, os.path.basename(f))
+        if not os.path.exists(dst):
+            os.symlink(os.path.abspath(f), dst)
+    out = []
+    for r, goal in enumerate(goals):
+        free = json.loads(subprocess.run([*VF, "plan", folder, "--goal", goal, "--json"], capture_output=True,
+                                         text=True, check=True).stdout)
+        budget = free["predicted"]["cpu_seconds"] * frac
+        pr = subprocess.run([*VF, "plan", folder, "--goal", goal, "--json", "--full-coverage",
+                             "--budget-cpu-hours", str(budget / 3600)], capture_output=True, text=True)
+        row = {"part": "H", "goal": goal, "budget_fraction": frac, "unconstrained_predicted": free["predicted"]["cpu_seconds"],
+               "budget_cpu": budget}
+        if pr.returncode != 0:
+            row["infeasible"] = True
+            row["stderr"] = pr.stderr[-300:]
+            out.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+            continue
+        plan = json.loads(pr.stdout)
+        pf = os.path.join(tmp, f"half-{goal}.json")
+        with open(pf, "w") as f:
+            json.dump(plan, f)
+        rr = subprocess.run(["nice", "-n", "5", *VF, "run", "--plan", pf, "--catalog", os.path.join(tmp, f"cat-half-{r}"),
+                             "--json", "-q"], capture_output=True, text=True)
+        if rr.returncode != 0:
+            row["error"] = rr.stderr[-500:]
+            out.append(row)
+            continue
+        res = json.loads(rr.stdout)
+        row.update({"chains": [c["chain"] for c in plan["chains"]], "not_analysed": len(plan.get("not_analysed") or []),
+                    "predicted_cpu": plan["predicted"]["cpu_seconds"], "actual_cpu": res["actual"]["cpu_seconds"],
+                    "quality_goal": plan["predicted"]["quality"].get("goal"),
+                    "unconstrained_quality_goal": free["predicted"]["quality"].get("goal")})
+        row["ratio"] = row["actual_cpu"] / row["predicted_cpu"]
+        row["violation"] = row["actual_cpu"] > budget
+        out.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    return {"runs": out}
+
+
 def components(plan: dict, res: dict) -> dict:
     """Where a run's CPU went against where the plan said it would go: the engine calls
     (per-unit stages), each per-shot stage, and the rest (start-up, imports, loading, the
@@ -354,6 +402,9 @@ def main(argv=None) -> int:
     ap.add_argument("--fresh-ab", action="store_true",
                     help="part F: each request planned twice, with and without the probe run (plan --no-probe), "
                          "interleaved, each run into its own fresh catalog")
+    ap.add_argument("--half-real", nargs="+", default=None, metavar="VIDEO",
+                    help="part H: half the unconstrained plan's cost with every input analysed (--full-coverage), "
+                         "executed on these files, per goal (session 10)")
     ap.add_argument("--json", default=None, metavar="PATH", help="write every row and the summary here")
     ap.add_argument("--no-planning", action="store_true", help="skip part A (e.g. run it in another process)")
     ap.add_argument("--from-log", nargs="+", default=None, metavar="LOG",
@@ -388,8 +439,10 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
     reg = shipped_registry()
     a = part_a(reg, oracle=not args.no_oracle) if not args.no_planning else {"requests": [], "savings": []}
-    b = c = f = None
+    b = c = f = h = None
     with tempfile.TemporaryDirectory(prefix="plan-eval-") as tmp:
+        if args.half_real:
+            h = part_h(args.half_real, tmp)
         if args.fresh:
             f = part_b(args.fresh, tmp, fresh=True, seed=27, first_video=500, ab=args.fresh_ab)
         if args.runs:
@@ -403,13 +456,20 @@ def main(argv=None) -> int:
             fs = summarise_bc({"runs": [r for r in f["runs"] if r.get("arm") == arm]}, None)
             tag = "F" if arm is None else f"F_{arm.replace('-', '')}"
             s.update({tag + k[1:]: v for k, v in fs.items() if k.startswith("B_")})
+    if h:
+        ok = [r for r in h["runs"] if "ratio" in r]
+        s["H_feasible"] = [len(ok), len(h["runs"])]
+        s["H_ratios"] = [round(r["ratio"], 3) for r in ok]
+        s["H_within_15pct"] = sum(abs(r["ratio"] - 1) <= 0.15 for r in ok)
+        s["H_violations"] = sum(r["violation"] for r in ok)
+        s["H_keyframe_mode_used"] = sum(any(c.get("frames") == "keyframes" for c in r["chains"]) for r in ok)
     s["wall_seconds"] = time.perf_counter() - t_start
     s["load_average_at_end"] = os.getloadavg()
     print(json.dumps(s, indent=1, default=str))
     if args.json:
         f_rows = f
         with open(args.json, "w") as f:
-            json.dump({"summary": s, "A": a, "B": b, "C": c, "F": f_rows}, f, indent=1, default=str)
+            json.dump({"summary": s, "A": a, "B": b, "C": c, "F": f_rows, "H": h}, f, indent=1, default=str)
     return 0
 
 
