@@ -256,6 +256,7 @@ def part_h(files: list[str], tmp: str, goals=("catalog", "dataset", "search"), f
                     "unconstrained_quality_goal": free["predicted"]["quality"].get("goal")})
         row["ratio"] = row["actual_cpu"] / row["predicted_cpu"]
         row["violation"] = row["actual_cpu"] > budget
+        row["components"] = components(plan, res)
         out.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     return {"runs": out}
@@ -266,7 +267,7 @@ def components(plan: dict, res: dict) -> dict:
     (per-unit stages), each per-shot stage, and the rest (start-up, imports, loading, the
     calls' and videos' fixed costs, the catalog commit): which part misses when a run does."""
     pred = plan["predicted"].get("per_stage_cpu_seconds") or {}
-    eng_pred = sum(v for k, v in pred.items() if k.split("/")[0] in ("decode", "keyframes", "shots", "metrics", "ocr"))
+    eng_pred = sum(v for k, v in pred.items() if k.split("/")[0] in ("decode", "keyframes", "shots", "metrics", "ocr", "frames"))
     eng = sum(g["cpu_seconds"] for g in res.get("run", []))
     post_act: dict = {}
     for r in res.get("post", []):

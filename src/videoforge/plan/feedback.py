@@ -111,16 +111,18 @@ def _observe_sparse(reg: dict[str, Variant], chain: dict[str, str], infos: list[
     from videoforge.plan.costs import chain_cost, sparse_factor
 
     seen: dict[str, float] = {}
-    model = sum(chain_cost(i, chain, reg) for i in infos) / sparse_factor(reg)   # without the learnt factor
-    if "forecast/sparse_vs_predicted" in reg and model > 0:
+    pred = fixed + sum(chain_cost(i, chain, reg) for i in infos)
+    ratio = cpu / pred if pred > 0 else 1.0
+    if "forecast/sparse_vs_predicted" in reg and pred > 0:
+        # one call cannot tell its fixed part from its per-unit part (as for full passes): both are
+        # taken to be off by the call's ratio. A key-frame call's per-unit work is small next to
+        # its fixed costs, so an observation is kept within 0.5-2x of the factor it corrects
+        # (session 10: (CPU - fixed) / model swung 0.2-2x between three calls of 0.1-0.5 CPU-s)
         f = reg["forecast/sparse_vs_predicted"]
-        obs = min(max(max(cpu - fixed, 0.25 * cpu) / model, 0.2), 5.0)
-        if abs(math.log(max(obs / max(f.cpu_seconds, 1e-9), 1e-9))) > math.log(SHIFT):
-            f.samples = 0
+        obs = sparse_factor(reg) * min(max(ratio, 0.5), 2.0)
         fold(f, obs, 1.0, source)
         seen[f.key] = obs
-    pred = fixed + model * sparse_factor(reg)
-    ratio = cpu / pred if scale_fixed and pred > 0 else 1.0
+    ratio = ratio if scale_fixed else 1.0
     if scale_fixed:
         for k in ("overhead/group", "overhead/video", "overhead/worker"):
             fold(reg[k], reg[k].cpu_seconds * ratio, 1.0, source)
