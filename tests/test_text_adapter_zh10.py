@@ -134,3 +134,19 @@ def test_lexicon_adapter_round_trips_english_stays_bit_identical_and_old_adapter
     back9 = load_adapter(p9, teacher)
     assert not back9.student.cfg.lexicon
     assert back9.student.translate(prompts) == old.translate(prompts)
+
+
+def test_frozen_v7_words_and_orders_are_new_and_the_file_is_what_the_script_writes():
+    import zh_frozen_v7
+
+    v7 = _words(zh_frozen_v7.FROZEN)
+    assert v7 and not (v7 & _training_words())
+    for older in (zh_frozen_set.FROZEN, zh_frozen_v3.FROZEN, zh_frozen_v4.FROZEN, zh_frozen_v5.FROZEN, zh_frozen_v6.FROZEN):
+        assert not (v7 & _words(older))
+    glue = lambda t: re.sub(r"\{\w+\}", "|", t)
+    old = zh_prompts.RICH["templates"] + zh_prompts.TRAIN_TEMPLATES + zh_prompts.HELD_OUT_TEMPLATES + \
+        zh_prompts.FROZEN_TEMPLATES + zh_frozen_set.TEMPLATES + zh_frozen_v3.TEMPLATES + zh_frozen_v4.TEMPLATES + \
+        zh_frozen_v5.TEMPLATES + zh_frozen_v6.TEMPLATES
+    assert not ({glue(t) for t in zh_frozen_v7.TEMPLATES} & {glue(t) for t in old})
+    with open(os.path.join(ROOT, "benchmarks", "data", "zh_frozen_v7.jsonl"), encoding="utf-8") as f:
+        assert [json.loads(line) for line in f] == zh_frozen_v7.build()
