@@ -57,6 +57,9 @@ CONFIGS = {
                   "char_drop": 0.3, "concept_drop": 0.2},
     "align_lex_cd5": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "gate": "gru",
                       "lexicon": True, "char_drop": 0.5, "concept_drop": 0.2},
+    # session 10, round 2 (after frozen v6, spent): char_drop makes only the characters with concepts unknown
+    "align_lex_cd5_keep": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "gate": "gru",
+                           "lexicon": True, "char_drop": 0.5, "concept_drop": 0.2, "unknown_all": False},
 }
 
 

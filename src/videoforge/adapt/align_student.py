@@ -207,15 +207,15 @@ SLOT_OF = {"colour": 0, "shape": 1, "direction": 2}
 
 def lexicon_noise(student: AlignStudent, segments: list[tuple[str, str | None]], combo: tuple[str, str, str],
                   fast: bool, p: float, char_drop: float, concept_drop: float,
-                  rng: random.Random) -> tuple[list[int], list[tuple[int, ...]]]:
+                  rng: random.Random, unknown_all: bool = True) -> tuple[list[int], list[tuple[int, ...]]]:
     """`slot_noise_ids` for a lexicon student, with each character's dictionary concepts beside its id.
 
     The concepts come from the dictionary segmentation of the whole (clean) phrasing, as at
     inference. Function characters get `_corrupt`'s noise (a replaced one keeps its concepts: an
     unseen character still has its dictionary entry; an inserted unknown one has none). A content
     word loses its characters' identities (all become unknown) with rate `char_drop` when the
-    dictionary names its own concept (a colour word whose glosses say its colour): that is how a
-    synonym training never saw looks, so the concept votes learn to carry a word alone; with rate
+    dictionary names its own concept (a colour word whose glosses say its colour; `unknown_all`=False:
+    only its characters that have concepts, round 2 of session 10): that is how a synonym training never saw looks, so the concept votes learn to carry a word alone; with rate
     `concept_drop` it loses its concepts instead (a word the dictionary lacks: the characters
     carry it). A content word never loses both, so no slot is left to be guessed from its partners."""
     text = "".join(t for t, _ in segments)
@@ -245,7 +245,12 @@ def lexicon_noise(student: AlignStudent, segments: list[tuple[str, str | None]],
         own = (("fast" if fast else "slow") if slot == "speed" else combo[SLOT_OF[slot]])
         u = rng.random()
         if u < char_drop and any(names.index(own) in c for c in pc):
-            r = [1] * len(r)
+            if unknown_all:
+                r = [1] * len(r)
+            else:       # only the characters the dictionary gives a concept: 从 / 往 of 从右往左 stay, so the
+                # gate can still tell the source from the goal (unknown_all made both sides unknown: frozen v5's
+                # from-to directions went from 23 misreads to 87, read after v6's scoring)
+                r = [1 if c else i for i, c in zip(r, pc)]
         elif u < char_drop + concept_drop:
             pc = [()] * len(pc)
         for i, c in zip(r, pc):
@@ -268,6 +273,7 @@ class Recipe:
     lexicon: bool = False        # session 10: + CC-CEDICT concepts (needs the `zh` extra); see SHIPPED
     char_drop: float = 0.3
     concept_drop: float = 0.2
+    unknown_all: bool = True     # char_drop makes every character of the word unknown (False: only those with concepts)
 
     def train_kwargs(self, lexicon: bool | None = None) -> dict:
         """Keyword arguments of train_token_adapter; `lexicon` overrides the recipe's choice."""
@@ -275,7 +281,7 @@ class Recipe:
         kw = {"cfg": AlignConfig(bias=self.bias, gate=self.gate, lexicon=lex), "lr": self.lr,
               "slot_noise": self.slot_noise, "label_smoothing": self.label_smoothing}
         if lex:
-            kw.update(char_drop=self.char_drop, concept_drop=self.concept_drop)
+            kw.update(char_drop=self.char_drop, concept_drop=self.concept_drop, unknown_all=self.unknown_all)
         return kw
 
 
