@@ -130,3 +130,13 @@ def test_run_plan_executes_the_keyframe_mode_and_feeds_back_its_factor(labelled,
     assert frames == truth["frames"] and json.loads(params)["frames"] == "keyframes"
     assert set(starts) <= set(_keyframe_indices(path))
     assert fed is not None and fed[0] >= 1   # the sparse pass's measured / modelled CPU was folded
+
+
+def test_a_file_the_mode_decodes_whole_is_priced_as_the_full_pass():
+    info = probe_input(f"{OPENCV}/Megamind.avi")
+    count_keyframes(info)
+    assert info.keyframes == info.frames   # AVI: every frame decoded in the mode too
+    reg = shipped_registry()
+    chain = {"metrics": "full", "ocr": "off", "shots": "videoforge"}
+    full, sparse = chain_cost(info, chain, reg), chain_cost(info, {**chain, "frames": "keyframes"}, reg)
+    assert sparse >= full and sparse <= full * 1.05   # the full decode plus the packet pre-pass

@@ -307,6 +307,8 @@ def sparse_decode_cost(info: InputInfo, reg: dict[str, Variant]) -> float:
     at this input's decode rate x how much dearer a key frame is than the average frame."""
     v = reg["frames/keyframes"]
     f = reg["forecast/keyframe_decode_factor"].cpu_seconds if "forecast/keyframe_decode_factor" in reg else 1.0
+    if info.keyframes is not None and info.keyframes >= info.frames:
+        f = 1.0   # a file the mode decodes whole (AVI, VP9, ...: count_keyframes): the full decode's rate
     px = info.width * info.height / 1e6
     return v.cpu_seconds * info.frames + decode_per_mpx(info, reg) * f * keyframes_of(info, reg) * px
 
