@@ -60,6 +60,9 @@ CONFIGS = {
     # session 10, round 2 (after frozen v6, spent): char_drop makes only the characters with concepts unknown
     "align_lex_cd5_keep": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "gate": "gru",
                            "lexicon": True, "char_drop": 0.5, "concept_drop": 0.2, "unknown_all": False},
+    # ... only in direction words (从 / 往 of from-to phrases stay known); other words as align_lex_cd5
+    "align_lex_cd5_dirkeep": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "gate": "gru",
+                              "lexicon": True, "char_drop": 0.5, "concept_drop": 0.2, "keep_slots": ["direction"]},
 }
 
 

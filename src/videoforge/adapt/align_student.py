@@ -30,6 +30,12 @@ without its own evidence, so no character learns to vote for a partner it co-occ
 
 The output is an English prompt in the generator's own words that its frozen English encoder
 encodes (as in session 8): a prompt read right gives exactly the English prompt's embedding.
+
+Session 10 (`lexicon=True`, shipped): a character-level student cannot read a synonym none of whose
+characters it saw (frozen v5: 141 of 161 misreads). Each character also carries the concepts that
+CC-CEDICT's glosses of its dictionary word name (adapt/lexicon.py: 风驰电掣 "fast as lightning" ->
+fast), which add learned vote logits to its own; training blanks a content word's characters at
+rate char_drop where the dictionary names its concept, so those votes learn to carry a word alone.
 """
 
 from __future__ import annotations
@@ -207,7 +213,8 @@ SLOT_OF = {"colour": 0, "shape": 1, "direction": 2}
 
 def lexicon_noise(student: AlignStudent, segments: list[tuple[str, str | None]], combo: tuple[str, str, str],
                   fast: bool, p: float, char_drop: float, concept_drop: float,
-                  rng: random.Random, unknown_all: bool = True) -> tuple[list[int], list[tuple[int, ...]]]:
+                  rng: random.Random, unknown_all: bool = True,
+                  keep_slots: tuple[str, ...] = ()) -> tuple[list[int], list[tuple[int, ...]]]:
     """`slot_noise_ids` for a lexicon student, with each character's dictionary concepts beside its id.
 
     The concepts come from the dictionary segmentation of the whole (clean) phrasing, as at
@@ -215,7 +222,8 @@ def lexicon_noise(student: AlignStudent, segments: list[tuple[str, str | None]],
     unseen character still has its dictionary entry; an inserted unknown one has none). A content
     word loses its characters' identities (all become unknown) with rate `char_drop` when the
     dictionary names its own concept (a colour word whose glosses say its colour; `unknown_all`=False:
-    only its characters that have concepts, round 2 of session 10): that is how a synonym training never saw looks, so the concept votes learn to carry a word alone; with rate
+    only its characters that have concepts, round 2 of session 10; `keep_slots`: the slots where only
+    those are blanked even with unknown_all, e.g. ("direction",) for from-to phrases): that is how a synonym training never saw looks, so the concept votes learn to carry a word alone; with rate
     `concept_drop` it loses its concepts instead (a word the dictionary lacks: the characters
     carry it). A content word never loses both, so no slot is left to be guessed from its partners."""
     text = "".join(t for t, _ in segments)
@@ -245,7 +253,7 @@ def lexicon_noise(student: AlignStudent, segments: list[tuple[str, str | None]],
         own = (("fast" if fast else "slow") if slot == "speed" else combo[SLOT_OF[slot]])
         u = rng.random()
         if u < char_drop and any(names.index(own) in c for c in pc):
-            if unknown_all:
+            if unknown_all and slot not in keep_slots:
                 r = [1] * len(r)
             else:       # only the characters the dictionary gives a concept: 从 / 往 of 从右往左 stay, so the
                 # gate can still tell the source from the goal (unknown_all made both sides unknown: frozen v5's
@@ -274,6 +282,7 @@ class Recipe:
     char_drop: float = 0.3
     concept_drop: float = 0.2
     unknown_all: bool = True     # char_drop makes every character of the word unknown (False: only those with concepts)
+    keep_slots: tuple = ()       # slots where char_drop blanks only the characters with concepts even so
 
     def train_kwargs(self, lexicon: bool | None = None) -> dict:
         """Keyword arguments of train_token_adapter; `lexicon` overrides the recipe's choice."""
@@ -281,7 +290,8 @@ class Recipe:
         kw = {"cfg": AlignConfig(bias=self.bias, gate=self.gate, lexicon=lex), "lr": self.lr,
               "slot_noise": self.slot_noise, "label_smoothing": self.label_smoothing}
         if lex:
-            kw.update(char_drop=self.char_drop, concept_drop=self.concept_drop, unknown_all=self.unknown_all)
+            kw.update(char_drop=self.char_drop, concept_drop=self.concept_drop, unknown_all=self.unknown_all,
+                      keep_slots=tuple(self.keep_slots))
         return kw
 
 

@@ -180,7 +180,8 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
                         cfg: TokenConfig | None = None, combos: list | None = None, progress: bool = True,
                         rich: dict | None = None, drop: float = 0.2, ce_weight: float = 1.0, e2e_weight: float = 0.0,
                         nce_weight: float = 0.1, slot_noise: bool = False, label_smoothing: float = 0.0,
-                        char_drop: float = 0.3, concept_drop: float = 0.2, unknown_all: bool = True) -> tuple[TokenStudent, dict]:
+                        char_drop: float = 0.3, concept_drop: float = 0.2, unknown_all: bool = True,
+                        keep_slots: tuple = ()) -> tuple[TokenStudent, dict]:
     """Train a TokenStudent (or, with an AlignConfig `cfg`, the session-9 AlignStudent of
     adapt/align_student.py) on phrasings sampled from the rich grammar `rich` (default
     zh_prompts.RICH) of `combos` (default: the adapter's training split).
@@ -241,7 +242,8 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
             tgt = torch.tensor([targets[e] for e in en])
             con = None
             if lexicon:
-                rows = [lexicon_noise(student, p, c, f, drop, char_drop, concept_drop, rng, unknown_all)
+                rows = [lexicon_noise(student, p, c, f, drop, char_drop, concept_drop, rng, unknown_all,
+                                      tuple(keep_slots))
                         for c, f, p in picks]
                 tok = student.pad([r for r, _ in rows])
                 con = student.concept_tensor([k for _, k in rows], tok.shape[1])
@@ -290,5 +292,6 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
                      "train_combos": len(train_combos), "grammar": "rich", "drop": drop,
                      "arch": getattr(cfg, "arch", "decoder"), "slot_noise": slot_noise, "label_smoothing": label_smoothing,
                      **({"lexicon": True, "char_drop": char_drop, "concept_drop": concept_drop, "unknown_all": unknown_all,
+                         "keep_slots": list(keep_slots),
                          "lexicon_sha256": _lexicon_sha()} if lexicon else {}),
                      "loss_weights": {"ce": ce_weight, "e2e": e2e_weight, "nce": nce_weight}}
