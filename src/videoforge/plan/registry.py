@@ -77,7 +77,7 @@ _SPARSE = ("benchmarks/plan_sparse.py, session 10 (docs/benchmarks/plan.md; reco
            "the key-frame rule's threshold chosen on the real set's TRAIN side only; on its TEST side (music-video "
            "second half + 6 assembled edits, 161 cuts, 35 gradual) cut F1 0.897 [0.858, 0.931] vs 0.985 [0.969, 0.997] "
            "with every frame decoded, gradual recall 0.314 [0.162, 0.475] vs 0.886; applied as paired differences to "
-           "the detector's registry figures (0.944 - 0.088, 0.794 - 0.571); on 6 held-out generator videos cut F1 "
+           "the detector's registry figures (0.944 - 0.087, 0.794 - 0.571); on 6 held-out generator videos cut F1 "
            "0.703 vs 0.821. Metric agreement with the full decode (each full shot vs the sparse shot holding its "
            "middle frame) 0.425 [0.407, 0.442], 3632 values, 12 videos. Text recall not measured: not combined with OCR")
 SPARSE_SHOT_F1, SPARSE_GRADUAL, SPARSE_METRICS = 0.944 - (0.9845 - 0.8973), 0.794 - (0.8857 - 0.3143), 0.4251
