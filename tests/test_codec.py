@@ -1,5 +1,6 @@
 """The tokenizer as a codec (issue 23 part 1): .vfc files that hold everything needed to decode,
 range-coded under a learned prior, decoded losslessly to the input's frame count, size and fps."""
+import functools
 import json
 import os
 import subprocess
@@ -49,6 +50,20 @@ def _cli(*args, env=None):
                           env={**os.environ, **(env or {})})
 
 
+def _cli_here(monkeypatch, capsys, *args, env=None):
+    """The same command through `videoforge.cli.main` in this process: the exit status and stderr
+    a user sees, without paying Python's start-up and `import torch` (~2 s) once per call."""
+    from videoforge.cli import main
+
+    capsys.readouterr()
+    with monkeypatch.context() as m:
+        for k, v in (env or {}).items():
+            m.setenv(k, v)
+        rc = main(["codec", *args])
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(["videoforge", "codec", *args], rc, out.out, out.err)
+
+
 def _decoded(path):
     with av.open(str(path)) as c:
         s = c.streams.video[0]
@@ -93,29 +108,30 @@ def test_the_prior_codes_below_one_bit_per_bit(model_path, tmp_path):
     assert 0 <= st.overhead <= 0.01     # over a longer video the coder is within 1 % of the ideal code length
 
 
-def test_bad_inputs_get_clear_errors(model_path, tmp_path):
+def test_bad_inputs_get_clear_errors(model_path, tmp_path, monkeypatch, capsys):
     env = {"VIDEOFORGE_CODEC_DIR": str(tmp_path / "empty")}
     junk = tmp_path / "junk.vfc"
     junk.write_bytes(b"hello")
-    r = _cli("decode", str(junk), "--out", str(tmp_path / "x.mkv"), env=env)
+    r = _cli("decode", str(junk), "--out", str(tmp_path / "x.mkv"), env=env)   # one real process
     assert r.returncode == 2 and "junk.vfc" in r.stderr and "not a .vfc file" in r.stderr
+    cli = functools.partial(_cli_here, monkeypatch, capsys)   # the rest in this process
     src = tmp_path / "in.mp4"
     write_video(src, _clip(9, 32, 32, 3), fps=25)
-    assert _cli("encode", str(src), "--model", model_path, "--out", str(tmp_path / "c.vfc"),
+    assert cli("encode", str(src), "--model", model_path, "--out", str(tmp_path / "c.vfc"),
                 env={"VIDEOFORGE_CODEC_DIR": str(tmp_path / "reg")}).returncode == 0
-    r = _cli("decode", str(tmp_path / "c.vfc"), "--out", str(tmp_path / "x.mkv"), env=env)   # model not registered here
+    r = cli("decode", str(tmp_path / "c.vfc"), "--out", str(tmp_path / "x.mkv"), env=env)   # model not registered here
     assert r.returncode == 2 and "no codec model with hash" in r.stderr and "--model" in r.stderr
     data = bytearray((tmp_path / "c.vfc").read_bytes())
     data[-40] ^= 0xFF   # a flipped byte mid-payload: the decoded tokens no longer match their CRC
     (tmp_path / "d.vfc").write_bytes(bytes(data))
-    r = _cli("decode", str(tmp_path / "d.vfc"), "--model", model_path, "--out", str(tmp_path / "y.mkv"), env=env)
+    r = cli("decode", str(tmp_path / "d.vfc"), "--model", model_path, "--out", str(tmp_path / "y.mkv"), env=env)
     assert r.returncode == 2 and "d.vfc" in r.stderr and ("CRC" in r.stderr or "damaged" in r.stderr)
     assert not (tmp_path / "y.mkv").exists() and not list(tmp_path.glob("*.part*"))   # nothing half-written
     text = tmp_path / "notes.mp4"
     text.write_text("not a video")
-    r = _cli("encode", str(text), "--model", model_path, "--out", str(tmp_path / "e.vfc"), env=env)
+    r = cli("encode", str(text), "--model", model_path, "--out", str(tmp_path / "e.vfc"), env=env)
     assert r.returncode == 2 and "notes.mp4" in r.stderr
-    r = _cli("decode", str(tmp_path / "c.vfc"), "--model", model_path, "--out", str(tmp_path / "x.webm"), env=env)
+    r = cli("decode", str(tmp_path / "c.vfc"), "--model", model_path, "--out", str(tmp_path / "x.webm"), env=env)
     assert r.returncode == 2 and ".mkv" in r.stderr
 
 
