@@ -22,6 +22,25 @@ def run_cli(*args, check=False, env=None, timeout=600) -> subprocess.CompletedPr
                           env=e, timeout=timeout)
 
 
+@pytest.fixture
+def cli_here(monkeypatch, capsys):
+    """`videoforge ARGS...` through `videoforge.cli.main` in this process: the exit status, stdout and
+    stderr a user sees, without Python's start-up and `import torch` (~2 s) per call. Tests that
+    check the real process (console script, signals, exit at start-up) use run_cli instead."""
+    from videoforge.cli import main
+
+    def run(*args, env=None) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        with monkeypatch.context() as m:
+            for k, v in (env or {}).items():
+                m.setenv(k, v)
+            rc = main([str(a) for a in args])
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(["videoforge", *map(str, args)], rc, out.out, out.err)
+
+    return run
+
+
 def gradient_clip(n: int, w: int = 96, h: int = 64, seed: int = 0, speed: float = 2.0) -> list[np.ndarray]:
     """A textured picture drifting sideways: real content with motion, distinct per seed."""
     rng = np.random.default_rng(seed)

@@ -50,20 +50,6 @@ def _cli(*args, env=None):
                           env={**os.environ, **(env or {})})
 
 
-def _cli_here(monkeypatch, capsys, *args, env=None):
-    """The same command through `videoforge.cli.main` in this process: the exit status and stderr
-    a user sees, without paying Python's start-up and `import torch` (~2 s) once per call."""
-    from videoforge.cli import main
-
-    capsys.readouterr()
-    with monkeypatch.context() as m:
-        for k, v in (env or {}).items():
-            m.setenv(k, v)
-        rc = main(["codec", *args])
-    out = capsys.readouterr()
-    return subprocess.CompletedProcess(["videoforge", "codec", *args], rc, out.out, out.err)
-
-
 def _decoded(path):
     with av.open(str(path)) as c:
         s = c.streams.video[0]
@@ -108,13 +94,13 @@ def test_the_prior_codes_below_one_bit_per_bit(model_path, tmp_path):
     assert 0 <= st.overhead <= 0.01     # over a longer video the coder is within 1 % of the ideal code length
 
 
-def test_bad_inputs_get_clear_errors(model_path, tmp_path, monkeypatch, capsys):
+def test_bad_inputs_get_clear_errors(model_path, tmp_path, cli_here):
     env = {"VIDEOFORGE_CODEC_DIR": str(tmp_path / "empty")}
     junk = tmp_path / "junk.vfc"
     junk.write_bytes(b"hello")
     r = _cli("decode", str(junk), "--out", str(tmp_path / "x.mkv"), env=env)   # one real process
     assert r.returncode == 2 and "junk.vfc" in r.stderr and "not a .vfc file" in r.stderr
-    cli = functools.partial(_cli_here, monkeypatch, capsys)   # the rest in this process
+    cli = functools.partial(cli_here, "codec")   # the rest in this process
     src = tmp_path / "in.mp4"
     write_video(src, _clip(9, 32, 32, 3), fps=25)
     assert cli("encode", str(src), "--model", model_path, "--out", str(tmp_path / "c.vfc"),

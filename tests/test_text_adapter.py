@@ -105,7 +105,7 @@ def _frames(path):
         return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
 
 
-def test_cli_trains_an_adapter_that_changes_what_generate_makes(tiny_ckpt, tmp_path):
+def test_cli_trains_an_adapter_that_changes_what_generate_makes(tiny_ckpt, tmp_path, cli_here):
     ad = tmp_path / "zh.pt"
     r = subprocess.run([PY, "-m", "videoforge", "train-text-adapter", "--base", tiny_ckpt, "--out", str(ad),
                         "--steps", "20", "--json"], capture_output=True, text=True, timeout=600)
@@ -114,12 +114,10 @@ def test_cli_trains_an_adapter_that_changes_what_generate_makes(tiny_ckpt, tmp_p
     assert os.path.exists(ad) and set(doc["scores"]) == {"held_out_compositions", "held_out_phrasings", "held_out_both"}
     assert all(0 <= s["recall_at_1"] <= 1 and s["n"] > 0 for s in doc["scores"].values())
     zh = "一个红色的圆形向左移动"
-    gen = [PY, "-m", "videoforge", "generate", tiny_ckpt, zh, "--steps", "2", "--frames", "3", "--seed", "4"]
-    plain = subprocess.run(gen + ["--out", str(tmp_path / "a.mp4")], capture_output=True, text=True, timeout=300)
-    adapted = subprocess.run(gen + ["--text-adapter", str(ad), "--out", str(tmp_path / "b.mp4")],
-                             capture_output=True, text=True, timeout=300)
+    gen = ["generate", tiny_ckpt, zh, "--steps", "2", "--frames", "3", "--seed", "4"]   # in this process
+    plain = cli_here(*gen, "--out", tmp_path / "a.mp4")
+    adapted = cli_here(*gen, "--text-adapter", ad, "--out", tmp_path / "b.mp4")
     assert plain.returncode == 0 and adapted.returncode == 0, adapted.stderr
     assert not np.array_equal(_frames(tmp_path / "a.mp4"), _frames(tmp_path / "b.mp4"))
-    bad = subprocess.run(gen + ["--text-adapter", str(tmp_path / "nope.pt"), "--out", str(tmp_path / "c.mp4")],
-                         capture_output=True, text=True, timeout=300)
+    bad = cli_here(*gen, "--text-adapter", tmp_path / "nope.pt", "--out", tmp_path / "c.mp4")
     assert bad.returncode == 2 and "nope.pt" in bad.stderr
