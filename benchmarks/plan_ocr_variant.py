@@ -63,6 +63,8 @@ def worker(params_json: str, cat: str, video: str) -> int:
 
     params = json.loads(params_json)
     cfg = AnalysisConfig()
+    if params and "frames" in params:   # session 10: the engine's sparse frame mode (io/sparse.py), OCR defaults
+        cfg.frames = params.pop("frames")
     if params is None:
         cfg.ocr = False
     elif params:
