@@ -436,6 +436,12 @@ def test_demo_quick_runs_the_whole_pipeline(tmp_path):
     assert os.path.exists(ckpt)
     res = json.loads((tmp_path / "d" / "results.json").read_text())
     assert res["data"]["captioned"] == res["data"]["rows"] > 0
+    # the shape-independent motion key (train/subject_travel.py) sits beside the engine's columns
+    import csv
+
+    with open(tmp_path / "d" / "train_manifest.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert all(0 <= float(r["subject_travel"]) < 1 for r in rows) and all(r["motion_peak"] for r in rows)
     assert res["checker_on_ground_truth"]["colour_and_direction"] == 1.0
     assert res["checker_on_ground_truth"]["shape"] == 1.0
     assert 0 <= res["held_out_accuracy"]["colour_and_direction"] <= 1 and res["ae_psnr_db"] > 0

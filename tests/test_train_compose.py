@@ -58,13 +58,18 @@ def test_caption_one_slot_replaces_captions_at_its_rate_reproducibly(export, ae_
 
 
 @pytest.fixture(scope="module")
-def pipe(export, ae_ckpt, tmp_path_factory):
-    from videoforge.models.pipeline import Pipeline
+def gen_ckpt(export, ae_ckpt, tmp_path_factory):
     from videoforge.train.loop import train
 
-    ckpt = train(_cfg(tmp_path_factory.mktemp("dit"), export[0], task="stdit", autoencoder_checkpoint=ae_ckpt,
+    return train(_cfg(tmp_path_factory.mktemp("dit"), export[0], task="stdit", autoencoder_checkpoint=ae_ckpt,
                       stdit=dict(DIT), steps=2, text_encoder=dict(TEXT)))
-    p = Pipeline.load(ckpt)
+
+
+@pytest.fixture(scope="module")
+def pipe(gen_ckpt):
+    from videoforge.models.pipeline import Pipeline
+
+    p = Pipeline.load(gen_ckpt)
     torch.manual_seed(0)
     for prm in p.gen.stdit.parameters():      # a random network (2 training steps leave AdaLN-zero near 0)
         prm.data.normal_(0, 0.2)
@@ -118,3 +123,24 @@ def test_subject_travel_reads_the_travel_whatever_the_shape(tmp_path):
     assert len(errors) == 1 and "missing.mp4" in errors[0]
     # no subject: NaN, not a number that means "still"
     assert np.isnan(subject_travel(np.full((9, 16, 16, 3), 120, np.uint8)))
+
+
+def test_generate_cli_compose_flags(gen_ckpt, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    ckpt = gen_ckpt
+    out = tmp_path / "c.mp4"
+    r = subprocess.run([sys.executable, "-m", "videoforge", "generate", str(ckpt), "a red circle moves left",
+                        "--compose", "red", "--compose", "circle", "--compose", "left", "--compose-weight", "2",
+                        "--frames", "3", "--steps", "2", "--out", str(out), "--json"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["frames"] == 3 and out.stat().st_size > 0
+    bad = subprocess.run([sys.executable, "-m", "videoforge", "generate", str(ckpt), "a red circle moves left",
+                          "--compose", "red", "--compose", "circle", "--compose-weight", "1", "--compose-weight", "2",
+                          "--compose-weight", "3", "--out", str(tmp_path / "d.mp4")], capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode == 2 and "--compose-weight" in bad.stderr
+

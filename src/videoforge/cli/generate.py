@@ -45,6 +45,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "--contrast 'a red triangle moves left'; used with --cfg-contrast")
     p.add_argument("--cfg-contrast", type=float, default=0.0,
                    help="contrast guidance scale (default 0 = off): adds S x (v(prompt) - mean v(contrast prompts))")
+    p.add_argument("--compose", action="append", default=[], metavar="PARTIAL_PROMPT",
+                   help="composable sampling (repeatable): a part of the prompt on its own, e.g. PROMPT 'a red circle "
+                        "moves left' --compose red --compose circle --compose left, each added as w x (v(part) - "
+                        "v(no text)) on top of the prompt's guidance; for a checkpoint trained with partial "
+                        "captions (caption_one_slot, the shapes demo). Weights: --compose-weight")
+    p.add_argument("--compose-weight", action="append", type=float, default=[], metavar="W",
+                   help="the weight of each --compose part: one for all, or one per --compose (default 2)")
     p.add_argument("--text-adapter", metavar="ADAPTER", default=None,
                    help="a prompt adapter from `videoforge train-text-adapter` for this checkpoint: Chinese prompts "
                         "(一个红色的圆形向左移动) go through it, English ones are unchanged")
@@ -171,6 +178,16 @@ def main(args) -> int:
         raise UsageError("--contrast / --cfg-contrast work on a new clip, not with --continue")
     if cfg_contrast and not contrast:
         raise UsageError("--cfg-contrast needs at least one --contrast PROMPT")
+    compose = list(getattr(args, "compose", None) or [])
+    compose_w = list(getattr(args, "compose_weight", None) or [])
+    if compose_w and not compose:
+        raise UsageError("--compose-weight needs at least one --compose PARTIAL_PROMPT")
+    if compose:
+        if getattr(args, "continue_from", None):
+            raise UsageError("--compose works on a new clip, not with --continue")
+        if len(compose_w) not in (0, 1, len(compose)):
+            raise UsageError(f"--compose-weight: give one weight, or one per --compose ({len(compose)})")
+        compose_w = compose_w * len(compose) if len(compose_w) == 1 else compose_w or [2.0] * len(compose)
     if getattr(args, "continue_from", None):
         from videoforge.continuation.sample import ContinuationError, continue_video
 
@@ -190,6 +207,8 @@ def main(args) -> int:
         ckw = {}
         if contrast and cfg_contrast:
             ckw = dict(cfg_contrast=cfg_contrast, contrast_prompts=contrast if num_samples == 1 else [contrast] * num_samples)
+        if compose:
+            ckw.update(compose_weights=compose_w, compose_prompts=compose if num_samples == 1 else [compose] * num_samples)
         try:
             frames = pipe.generate(prompt, metrics=metrics, frames=args.frames, seed=args.seed, steps=args.steps,
                                    cfg_text=args.cfg_text, cfg_metric=args.cfg_metric, **ckw)

@@ -78,6 +78,15 @@ def prepare_data(out: str, per_combo: int, held_out: list, seed: int, train_comb
     # the conditioning metric (the STDiT config names it) comes from the engine's catalog,
     # as for any user's export
     metric = load_config(os.path.join(CONFIG_DIR, "demo_stdit.toml")).data.metrics[0]
+    # `subject_travel` (train/subject_travel.py): the subject's travel as a fraction of the side, a
+    # motion key whose scale does not depend on the shape (the engine's `motion_peak` grows with the
+    # moving area); measured on the exported clips at the training size, next to the engine's columns
+    from videoforge.train.data import decode_rgb
+    from videoforge.train.subject_travel import add_column
+
+    bucket = load_config(os.path.join(CONFIG_DIR, "demo_stdit.toml")).data.buckets[0]
+    for err in add_column(rows, lambda r: decode_rgb(r["_src"], bucket[0], bucket[1], bucket[2])):
+        log(f"subject_travel: {err}")
     info = {"rows": len(rows), "captioned": sum(1 for r in rows if r.get("text")),
             "metric": metric, "metric_from_engine": sum(1 for r in rows if r.get(metric) not in (None, ""))}
     manifest = os.path.join(out, "train_manifest.csv")
