@@ -33,7 +33,7 @@ import numpy as np
 from videoforge.catalog.schema import METRIC_COLUMNS
 from videoforge.engine.analyze import analyze_video
 from videoforge.engine.config import AnalysisConfig
-from videoforge.engine.sparse import SparseShots, key_cuts
+from videoforge.engine.sparse import KEY_CUT, SparseShots, key_cuts
 from videoforge.io.decode import DecodeStats, decode_frames
 from videoforge.io.sparse import packet_times, sparse_frames
 from videoforge.shots import evaluate as E
@@ -109,6 +109,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default="/tmp/vf-real-cuts", help="the assembled edits (benchmarks/shots_real.py --build)")
     ap.add_argument("--synthetic", type=int, default=6)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--agreement-only", action="store_true",
+                    help="only part 2 (metric agreement) at the engine's KEY_CUT: no sweep, no TEST scoring, no timing")
     a = ap.parse_args(argv)
     real = E.load_real_set()
     parts = {side: [(e, lo, hi) for e, lo, hi in E.split_parts(real, side)] for side in ("train", "test")}
@@ -123,7 +125,7 @@ def main(argv=None) -> int:
 
     # -- 1. choose KEY_CUT on TRAIN ---------------------------------------------------------
     sweep = {}
-    for t in THRESHOLDS:
+    for t in ([] if a.agreement_only else THRESHOLDS):
         ev = E.Events()
         for e, lo, hi in parts["train"]:
             path = E.resolve(e["locator"], a.data)
@@ -132,10 +134,15 @@ def main(argv=None) -> int:
             d = run(path, "keyframes")
             ev.extend(E.events_in_range(E.truth_transitions(e), kf_trans(d, t), e.get("ignore"), lo, hi))
         sweep[t] = float(E.metrics(ev)["cut_f1"])
-    best = max(THRESHOLDS, key=lambda t: (sweep[t], -abs(t - 0.3)))
+    best = max(THRESHOLDS, key=lambda t: (sweep[t], -abs(t - 0.3))) if sweep else KEY_CUT
     res["train_sweep_cut_f1"] = sweep
     res["key_cut"] = best
     print(f"TRAIN sweep (cut F1): {sweep}; chosen {best}", file=sys.stderr)
+    # TEST is scored, and the metric agreement measured, through the engine's own constant: a
+    # choice the engine does not ship would make every figure below describe another engine
+    if best != KEY_CUT:
+        raise SystemExit(f"TRAIN chose KEY_CUT = {best}, engine/sparse.py ships {KEY_CUT}: set the engine's "
+                         "constant to the TRAIN choice and re-run")
 
     # -- 2. score TEST and the synthetic set once ---------------------------------------------
     with tempfile.TemporaryDirectory(prefix="vf-sparse-") as tmp:
@@ -147,13 +154,13 @@ def main(argv=None) -> int:
                 continue
             sets["real_test"].append({"id": e["id"], "path": path, "truth": E.truth_transitions(e),
                                       "ignore": e.get("ignore"), "lo": lo, "hi": hi})
-        for name, rows in sets.items():
+        for name, rows in ([] if a.agreement_only else sets.items()):
             out = {}
             for mode in ("all", "keyframes", "reference"):
                 ev = E.Events()
                 for r in rows:
                     d = run(r["path"], mode)
-                    pred = kf_trans(d, best) if mode == "keyframes" else d["trans"]
+                    pred = kf_trans(d, KEY_CUT) if mode == "keyframes" else d["trans"]
                     ev.extend(E.events_in_range(r["truth"], pred, r.get("ignore"), r["lo"], r["hi"]))
                 m = E.with_intervals(ev)
                 out[mode] = {k: m.get(k) for k in ("cut_f1", "cut_precision", "cut_recall", "gradual_recall", "f1")}
@@ -196,7 +203,7 @@ def main(argv=None) -> int:
 
         # -- 4. decode cost -------------------------------------------------------------------
         cost = []
-        for p in vids + [r["path"] for r in sets["real_test"] if not r["id"].startswith("assembled")]:
+        for p in [] if a.agreement_only else vids + [r["path"] for r in sets["real_test"] if not r["id"].startswith("assembled")]:
             row = {"file": os.path.basename(p)}
             for mode in ("all", "keyframes", "all", "keyframes"):   # interleaved, twice
                 c, frames, n, px, dur = decode_cpu(p, mode)
@@ -205,6 +212,7 @@ def main(argv=None) -> int:
                 if mode == "keyframes":
                     row["decoded"] = n
             cost.append(row)
+    if not a.agreement_only:
         X = np.array([[r["frames"], r["decoded"] * r["px"]] for r in cost])
         y = np.array([min(r["keyframes"]) for r in cost])
         coef, *_ = np.linalg.lstsq(X, y, rcond=None)

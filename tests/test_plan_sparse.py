@@ -140,3 +140,15 @@ def test_a_file_the_mode_decodes_whole_is_priced_as_the_full_pass():
     chain = {"metrics": "full", "ocr": "off", "shots": "videoforge"}
     full, sparse = chain_cost(info, chain, reg), chain_cost(info, {**chain, "frames": "keyframes"}, reg)
     assert sparse >= full and sparse <= full * 1.05   # the full decode plus the packet pre-pass
+
+
+def test_the_engine_ships_the_key_cut_the_benchmark_chose_on_train():
+    # the registry's key-frame figures (shot_f1, gradual recall, metric agreement) were measured at
+    # the threshold recorded here; an engine with another constant would not be the engine measured
+    from pathlib import Path
+
+    from videoforge.engine.sparse import KEY_CUT
+
+    rec = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "plan_sparse_s10.json").read_text())
+    assert rec["key_cut"] == KEY_CUT
+    assert rec["train_sweep_cut_f1"][str(KEY_CUT)] == max(rec["train_sweep_cut_f1"].values())
