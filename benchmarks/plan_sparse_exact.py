@@ -6,7 +6,11 @@ streams, broken timestamps), either `packet_times` declines the file (the mode t
 frame) or the sparse passes ("keyframes", "reference") must give the full decode's frame count,
 presentation times and last-frame duration.
 
-    .venv/bin/python benchmarks/plan_sparse_exact.py FOLDER [FOLDER ...]
+    .venv/bin/python benchmarks/plan_sparse_exact.py [--mid-gop] FOLDER [FOLDER ...]
+
+--mid-gop adds two files that start mid-GOP (tests/test_plan_sparse.py writes them: an x264 MPEG-TS with
+its first 40 TS packets cut away, an MKV whose packets start at a non-key frame): the decoder drops their
+leading frames, so `packet_times` must decline them (a file that is counted there is a MISMATCH).
 """
 
 from __future__ import annotations
@@ -20,10 +24,26 @@ from videoforge.io.sparse import packet_times, sparse_frames
 
 
 def main(argv=None) -> int:
-    folders = (argv if argv is not None else sys.argv[1:]) or ["."]
+    args = list(argv if argv is not None else sys.argv[1:])
+    mid_gop: list[str] = []
+    if "--mid-gop" in args:
+        import pathlib
+        import tempfile
+
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+        from test_plan_sparse import _write_mid_gop_cuts
+
+        args.remove("--mid-gop")
+        mid_gop = _write_mid_gop_cuts(pathlib.Path(tempfile.mkdtemp(prefix="vf-midgop-")))
+    folders = args or ([] if mid_gop else ["."])
     bad = checked = declined = 0
-    for folder in folders:
-        for p in sorted(glob.glob(os.path.join(folder, "*"))):
+    files = [p for folder in folders for p in sorted(glob.glob(os.path.join(folder, "*")))]
+    for p in mid_gop:
+        if packet_times(p) is not None:
+            bad += 1
+            print(f"MISMATCH counted from packets, starts mid-GOP: {os.path.basename(p)}")
+    for _ in [0]:
+        for p in files + mid_gop:
             if packet_times(p) is None:
                 declined += 1
                 print(f"declined (full decode)  {os.path.basename(p)}")

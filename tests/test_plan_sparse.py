@@ -152,3 +152,47 @@ def test_the_engine_ships_the_key_cut_the_benchmark_chose_on_train():
     rec = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "plan_sparse_s10.json").read_text())
     assert rec["key_cut"] == KEY_CUT
     assert rec["train_sweep_cut_f1"][str(KEY_CUT)] == max(rec["train_sweep_cut_f1"].values())
+
+
+def _write_mid_gop_cuts(folder) -> list[str]:
+    """A 100-frame x264 MPEG-TS (GOP 12, 2 B-frames) with its first 40 TS packets cut away (a cut
+    capture), and an MKV whose packets start at the 5th (a stream-copy cut off a key frame)."""
+    import numpy as np
+
+    ts, cut, mkv = (str(folder / n) for n in ("a.ts", "cut.ts", "cut.mkv"))
+    with av.open(ts, "w", format="mpegts") as c:
+        s = c.add_stream("libx264", rate=25)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        s.options = {"g": "12", "bf": "2", "sc_threshold": "0"}
+        for i in range(100):
+            img = np.full((48, 64, 3), (i * 7) % 255, np.uint8)
+            img[:, : i % 64] = 255 - img[:, : i % 64]
+            for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    with open(ts, "rb") as f:
+        data = f.read()
+    with open(cut, "wb") as f:
+        f.write(data[188 * 40:])
+    with av.open(ts) as src, av.open(mkv, "w", format="matroska") as dst:
+        vs = src.streams.video[0]
+        out = dst.add_stream_from_template(vs)
+        for k, p in enumerate(q for q in src.demux(vs) if q.size):
+            if k >= 4:
+                p.stream = out
+                dst.mux(p)
+    return [cut, mkv]
+
+
+def test_a_file_cut_mid_gop_is_decoded_whole_and_counted_as_a_full_decode(tmp_path):
+    for path in _write_mid_gop_cuts(tmp_path):
+        with av.open(path) as c:
+            first = next(p for p in c.demux(c.streams.video[0]) if p.size)
+        assert not first.is_keyframe, path                 # the case: decoding starts mid-GOP
+        full = DecodeStats()
+        n_full = sum(1 for _ in decode_frames(path, stats=full))
+        assert packet_times(path) is None, path             # the packets would overcount: declined
+        sparse = DecodeStats()
+        n_sparse = sum(1 for _ in sparse_frames(path, "keyframes", stats=sparse))
+        assert sparse.frames == full.frames == n_full == n_sparse and sparse.pts == full.pts, path

@@ -20,7 +20,9 @@ list a full decode builds (tests/test_plan_sparse.py compares both on a generate
 benchmarks/plan_sparse_exact.py on the container matrix's 33 H.264/HEVC files in MP4, MKV, MOV
 and MPEG-TS, with and without B-frames, and on the real set's H.264 files). A decoded frame's index is the position of its own PTS in that list. Where the rule
 cannot be checked (another codec or container, a packet without PTS, two packets with the
-same PTS, packets FFmpeg marks to discard), `packet_times` returns None and the caller decodes
+same PTS, packets FFmpeg marks to discard or corrupt, a file that starts mid-GOP: its first packet in
+decode order is not a key frame, or a packet shows before that key frame, which the decoder would drop),
+`packet_times` returns None and the caller decodes
 every frame instead (`sparse_frames` says which happened).
 """
 
@@ -64,12 +66,17 @@ def packet_times(path: str | os.PathLike) -> tuple[list[int], float, float] | No
                     continue
                 if p.pts is None or getattr(p, "is_discard", False) or getattr(p, "is_corrupt", False):
                     return None
+                # a file that starts mid-GOP (a cut capture, a stream-copy cut): the decoder drops
+                # the packets before the first key frame and the leading frames that refer past it
+                # (open GOP: PTS below that key frame's), so the packets would overcount the frames
+                if not ticks and not p.is_keyframe:
+                    return None
                 ticks.append(int(p.pts))
                 durations[int(p.pts)] = int(p.duration or 0)
             tb = float(vs.time_base)
     except (av.error.FFmpegError, OSError):
         return None
-    if not ticks:
+    if not ticks or min(ticks) < ticks[0]:   # ticks[0]: the first key frame, in decode order
         return None
     ticks.sort()
     if any(b <= a for a, b in zip(ticks, ticks[1:])):
