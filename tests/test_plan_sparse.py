@@ -196,3 +196,28 @@ def test_a_file_cut_mid_gop_is_decoded_whole_and_counted_as_a_full_decode(tmp_pa
         sparse = DecodeStats()
         n_sparse = sum(1 for _ in sparse_frames(path, "keyframes", stats=sparse))
         assert sparse.frames == full.frames == n_full == n_sparse and sparse.pts == full.pts, path
+
+
+def test_a_keyframe_run_that_costs_its_prediction_leaves_the_factor_at_one():
+    # prediction (planner: call fixed + chain_cost, which holds overhead/video) and feedback must
+    # decompose a call alike: overhead/video counted twice settled the factor low (session-10 review)
+    from videoforge.plan.costs import group_fixed
+    from videoforge.plan.feedback import observe_group
+
+    reg = shipped_registry()
+    infos = [InputInfo("/a.mp4", 30.0, 750, 640, 360), InputInfo("/b.mp4", 100.0, 2500, 480, 270)]
+    infos[0].keyframes = 15
+    chain = {"frames": "keyframes", "metrics": "full", "ocr": "off", "shots": "videoforge"}
+    for inline in (True, False):
+        fixed = group_fixed(chain, len(infos), reg, inline)
+        f0 = reg["forecast/sparse_vs_predicted"].cpu_seconds
+        pred = fixed + sum(chain_cost(i, chain, reg) for i in infos)
+        seen = observe_group(reg, chain, infos, pred, {}, "test", inline=inline)
+        assert seen["forecast/sparse_vs_predicted"] == pytest.approx(f0)
+        assert reg["forecast/sparse_vs_predicted"].cpu_seconds == pytest.approx(f0)
+        assert f0 == pytest.approx(1.0)
+        # and a run 20 % dearer moves it up, not down
+        reg2 = shipped_registry()
+        observe_group(reg2, chain, infos, 1.2 * (group_fixed(chain, 2, reg2, inline)
+                                                + sum(chain_cost(i, chain, reg2) for i in infos)), {}, "t", inline=inline)
+        assert reg2["forecast/sparse_vs_predicted"].cpu_seconds > 1.0

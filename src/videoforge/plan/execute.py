@@ -125,8 +125,9 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
         engine_cpu += cpu
         infos = [info_by_path.get(p) or probe_input(p) for p in paths]
         # what the registry (as loaded here) predicts for this call: per-unit work, the call's
-        # fixed costs, the per-video part (a diagnosis of which part of a plan misses)
-        call_pred = call_fixed + sum(chain_cost(i, chain, reg) + reg["overhead/video"].cpu_seconds for i in infos)
+        # fixed costs, the per-video part (a diagnosis of which part of a plan misses); chain_cost
+        # holds overhead/video already (BASE_STAGES), so it is not added again
+        call_pred = call_fixed + sum(chain_cost(i, chain, reg) for i in infos)
         summaries.append({"chain": chain, "inputs": paths, "cpu_seconds": cpu, "predicted_cpu_seconds": call_pred,
                           **s.to_dict()})
         # only a call that analysed every one of its inputs is a clean measurement of the chain

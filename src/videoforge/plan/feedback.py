@@ -50,9 +50,12 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
     calibration, which measures fixed costs directly, passes scale_fixed=False."""
     if fixed is None:
         fixed = group_fixed(chain, len(infos), reg, inline)
-    fixed += len(infos) * reg["overhead/video"].cpu_seconds
     if "frames" in chain:
+        # chain_cost already holds overhead/video (BASE_STAGES), as the planner priced it: the
+        # call's fixed part must not add it again (it did until the session-10 review: the factor
+        # then settled low by overhead/video per video and key-frame runs landed 1.15-1.25 over)
         return _observe_sparse(reg, chain, infos, cpu, fixed, source, scale_fixed)
+    fixed += len(infos) * reg["overhead/video"].cpu_seconds
     # Decoding runs in a prefetch thread the engine's timings do not see, so it is not split
     # by them: its cost is what was measured on each file (plan's sample) or the registry's.
     decode = reg["decode/default"]
@@ -105,12 +108,14 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
 
 def _observe_sparse(reg: dict[str, Variant], chain: dict[str, str], infos: list[InputInfo], cpu: float,
                     fixed: float, source: str, scale_fixed: bool) -> dict[str, float]:
-    """A sparse pass (session 10): its stages see a fraction of the frames, so its timings say
+    """(`fixed`: the call's fixed costs, overhead/video not included.) A sparse pass (session 10): its stages see a fraction of the frames, so its timings say
     nothing about the full-pass figures; the call refines one factor on the modelled per-unit work
     of such passes (`forecast/sparse_vs_predicted`) and, like any call, the overheads."""
     from videoforge.plan.costs import chain_cost, sparse_factor
 
     seen: dict[str, float] = {}
+    # the planner's own prediction of this call: the call's fixed costs (without overhead/video)
+    # + chain_cost per input (overhead/video included, with the sparse factor applied to the whole)
     pred = fixed + sum(chain_cost(i, chain, reg) for i in infos)
     ratio = cpu / pred if pred > 0 else 1.0
     if "forecast/sparse_vs_predicted" in reg and pred > 0:
