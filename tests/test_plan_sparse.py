@@ -221,3 +221,43 @@ def test_a_keyframe_run_that_costs_its_prediction_leaves_the_factor_at_one():
         observe_group(reg2, chain, infos, 1.2 * (group_fixed(chain, 2, reg2, inline)
                                                 + sum(chain_cost(i, chain, reg2) for i in infos)), {}, "t", inline=inline)
         assert reg2["forecast/sparse_vs_predicted"].cpu_seconds > 1.0
+
+
+def test_an_uncounted_input_the_mode_decodes_whole_is_priced_as_the_full_pass(labelled, tmp_path):
+    # plan --no-sample counts no key frames; an AVI (known by its format name, not its extension:
+    # here one named .mp4) must not be priced with the key frames/s forecast (~15x too cheap)
+    from videoforge.io.sparse import sparse_capable
+    from videoforge.plan.costs import mark_not_sparse
+
+    disguised = tmp_path / "megamind.mp4"
+    disguised.symlink_to(f"{OPENCV}/Megamind.avi")
+    assert not sparse_capable(disguised) and packet_times(disguised) is None
+    # H.264 in AVI named .mp4: the codec is allowed, the container (by its format name) is not
+    import numpy as np
+
+    h264_avi = str(tmp_path / "h264_in_avi.mp4")
+    with av.open(h264_avi, "w", format="avi") as c:
+        s = c.add_stream("libx264", rate=25)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        for i in range(30):
+            for p in s.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 8, np.uint8), format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    with av.open(h264_avi) as c:
+        assert c.streams.video[0].codec_context.name == "h264" and "avi" in c.format.name
+    assert not sparse_capable(h264_avi) and packet_times(h264_avi) is None
+    reg = shipped_registry()
+    chain = {"metrics": "full", "ocr": "off", "shots": "videoforge"}
+    info = probe_input(str(disguised))
+    uncounted = chain_cost(info, {**chain, "frames": "keyframes"}, reg)
+    mark_not_sparse(info)
+    assert info.keyframes == info.frames
+    full, sparse = chain_cost(info, chain, reg), chain_cost(info, {**chain, "frames": "keyframes"}, reg)
+    assert uncounted < full * 0.5 and full <= sparse <= full * 1.05
+    # an H.264 MP4 stays with the forecast (its key frames are what the mode decodes)
+    path, _ = labelled
+    h264 = probe_input(path)
+    assert sparse_capable(path)
+    mark_not_sparse(h264)
+    assert h264.keyframes is None

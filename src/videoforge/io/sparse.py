@@ -45,20 +45,36 @@ SKIP_MODES = {"keyframes": "NONKEY", "reference": "NONREF"}
 SPARSE_CODECS = {"h264", "hevc"}
 
 
+def _container_allows(c: av.container.InputContainer) -> bool:
+    """The container's own format name (not the file's extension) and the first video stream's
+    codec are ones where a packet is one frame: H.264 / HEVC, not AVI."""
+    if not c.streams.video or "avi" in (c.format.name or "").split(","):
+        return False
+    vs = c.streams.video[0]
+    return vs.codec_context.name in SPARSE_CODECS and bool(vs.time_base)
+
+
+def sparse_capable(path: str | os.PathLike) -> bool:
+    """Whether the key-frame mode can skip frames of this file at all, from its header only (no
+    packet is read): False means the mode decodes every frame. True does not promise it: the
+    packets may still be declined (`packet_times`)."""
+    try:
+        with av.open(str(path)) as c:
+            return _container_allows(c)
+    except (av.error.FFmpegError, OSError):
+        return False
+
+
 def packet_times(path: str | os.PathLike) -> tuple[list[int], float, float] | None:
     """(PTS of every video frame in presentation order, in stream ticks; the time base; the
     last frame's duration in seconds, 0 if unknown) from the demuxed packets alone, or None when
     the packets cannot be trusted to be one frame each (see the module doc)."""
     path = str(path)
-    if os.path.splitext(path)[1].lower() == ".avi":
-        return None
     try:
         with av.open(path) as c:
-            if not c.streams.video:
+            if not _container_allows(c):   # AVI by its format name, whatever the extension
                 return None
             vs = c.streams.video[0]
-            if vs.codec_context.name not in SPARSE_CODECS or not vs.time_base:
-                return None
             ticks: list[int] = []
             durations: dict[int, int] = {}
             for p in c.demux(vs):
@@ -177,4 +193,4 @@ def sparse_frames(
     stats.last_duration = last_dur if last_dur > 0 else (stats.pts[-1] - stats.pts[-2] if len(ticks) > 1 else step)
 
 
-__all__ = ["SKIP_MODES", "SPARSE_CODECS", "packet_times", "sparse_frames"]
+__all__ = ["SKIP_MODES", "SPARSE_CODECS", "packet_times", "sparse_capable", "sparse_frames"]

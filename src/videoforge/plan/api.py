@@ -32,7 +32,7 @@ def make_plan(req: PlanRequest, reader=None) -> dict:
     Raises PlanError (bad request, nothing to plan) or planner.Infeasible."""
     from videoforge.catalog import Catalog
     from videoforge.engine.discover import discover
-    from videoforge.plan.costs import count_keyframes, probe_input, sample_decode, sample_suitability
+    from videoforge.plan.costs import count_keyframes, mark_not_sparse, probe_input, sample_decode, sample_suitability
     from videoforge.plan.store import load_registry
 
     paths, missing = discover(list(req.inputs))
@@ -47,6 +47,9 @@ def make_plan(req: PlanRequest, reader=None) -> dict:
     if not infos:
         raise PlanError("no usable video among the inputs" + (f" ({bad[0]['error']})" if bad else ""))
     reg = load_registry(reader if reader is not None else (Catalog(req.catalog) if req.catalog else None))
+    if not req.sample:   # key frames not counted: at least the files the mode decodes whole are known
+        for i in infos:     # from their header (AVI, codecs other than H.264 / HEVC)
+            mark_not_sparse(i)
     if req.sample:   # decoding cost differs most between files (codec, bit rate): time it on each
         for i in infos:   # what the key-frame mode would decode (packets only; session 10)
             count_keyframes(i)

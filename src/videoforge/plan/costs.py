@@ -277,6 +277,19 @@ def count_keyframes(info: InputInfo) -> None:
         info.keyframes = None
 
 
+def mark_not_sparse(info: InputInfo) -> None:
+    """For an input whose key frames are not counted (`plan --no-sample`): where the container's
+    format or the codec rules the key-frame mode's skipping out (AVI, VP9, MPEG-4, ...: io/sparse.
+    sparse_capable, the header only), the mode decodes every frame, so it is priced as the full
+    decode (`keyframes` = frames) instead of with the key frames/s forecast (~15x too cheap)."""
+    if info.error or not info.width or info.keyframes is not None:
+        return
+    from videoforge.io.sparse import sparse_capable
+
+    if not sparse_capable(info.path):
+        info.keyframes = info.frames
+
+
 def keyframes_of(info: InputInfo, reg: dict[str, Variant]) -> float:
     """Frames the key-frame mode decodes in one input: counted, else forecast per second."""
     if info.keyframes is not None:
