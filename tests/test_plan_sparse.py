@@ -261,3 +261,14 @@ def test_an_uncounted_input_the_mode_decodes_whole_is_priced_as_the_full_pass(la
     assert sparse_capable(path)
     mark_not_sparse(h264)
     assert h264.keyframes is None
+
+
+def test_an_unknown_frame_mode_is_refused_when_the_config_is_built():
+    from videoforge.engine.config import FRAME_MODES
+    from videoforge.io.sparse import SKIP_MODES
+
+    assert set(FRAME_MODES) == {"all", *SKIP_MODES}
+    for bad in ("key_frames", "All", "", None):
+        with pytest.raises(ValueError, match="AnalysisConfig.frames must be one of 'all', 'keyframes', 'reference'"):
+            AnalysisConfig(frames=bad)
+    assert [AnalysisConfig(frames=m).frames for m in FRAME_MODES] == list(FRAME_MODES)

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 
 # Bump when analysis output changes meaning: videos analysed under another version are redone.
 ANALYSIS_VERSION = "3"   # 2: motion_peak; 3: samples and keyframe candidates on a fixed PTS grid
+# AnalysisConfig.frames: every frame, or a sparse mode of io/sparse.py (its SKIP_MODES)
+FRAME_MODES = ("all", "keyframes", "reference")
 
 
 @dataclass
@@ -31,6 +33,13 @@ class AnalysisConfig:
     # ("keyframes": key frames only; "reference": frames others refer to), frame count and
     # times still exact. Recorded only when not "all", so the default signature is unchanged
     frames: str = "all"
+
+    def __post_init__(self) -> None:
+        # a misspelt mode would otherwise reach the decoder only when a video is analysed (or,
+        # for a value like "All", silently record another signature): refuse it when built
+        if self.frames not in FRAME_MODES:
+            raise ValueError(f"AnalysisConfig.frames must be one of {', '.join(map(repr, FRAME_MODES))}, "
+                             f"not {self.frames!r}")
 
     def to_json(self) -> str:
         """The parameters that decide the results (recorded per video as `analysis_params`)."""
