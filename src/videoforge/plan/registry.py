@@ -84,7 +84,9 @@ _SPARSE = ("benchmarks/plan_sparse.py, session 10 (docs/benchmarks/plan.md; reco
            "benchmarks/plan_sparse_agree_s10r.json): 0.432 [0.417, 0.446], 3632 values, 12 videos. Text recall (benchmarks/plan_ocr_variant.py, OCR "
            "defaults on key frames, 8 new held-out text videos, seeds 9540-9547, 94 words; records "
            "benchmarks/plan_ocr_keyframes_s10.json): 0.362 [0.267, 0.457] vs 0.957 with every frame, paired "
-           "-0.596 [-0.705, -0.495]; applied to ocr/on's 0.961: 0.961 - 56/94")
+           "-0.596 [-0.705, -0.495], with the engine at KEY_CUT 0.30; re-run at the shipped 0.075 after the review "
+           "(benchmarks/plan_ocr_keyframes_s10r.json): 0.372 [0.278, 0.462] vs 0.968 [0.926, 1.0], paired "
+           "-0.596 [-0.707, -0.495] (35 vs 91 of 94 words); applied to ocr/on's 0.961: 0.961 - 56/94")
 SPARSE_SHOT_F1, SPARSE_GRADUAL, SPARSE_METRICS = 0.944 - (0.9845 - 0.8973), 0.794 - (0.8857 - 0.3143), 0.4320
 _NOT_MEASURED = ("quality not measured here: no CLIP/SigLIP weights can be downloaded on this machine; "
                  "cost measured on the real architecture with random weights (benchmarks/plan_embed_costs.py)")
