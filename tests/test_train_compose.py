@@ -5,26 +5,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from test_train import DIT, _cfg, _tiny_export  # noqa: E402
+from test_train import DIT, _cfg  # noqa: E402
+# the same tiny export, autoencoder and random-weight generator as the contrast-guidance tests
+from test_train_contrast import TEXT, ae_ckpt, export, gen_ckpt, pipe  # noqa: E402,F401
 
 from videoforge.synth import shapes  # noqa: E402
 from videoforge.train import evaluate  # noqa: E402
 
 torch.set_num_threads(1)
-TEXT = {"kind": "tiny", "dim": 16, "depth": 0, "heads": 2}
 SLOTS = [list(shapes.COLOURS), list(shapes.SHAPES), list(shapes.DIRECTIONS) + ["fast"]]
-
-
-@pytest.fixture(scope="module")
-def export(tmp_path_factory):
-    return _tiny_export(str(tmp_path_factory.mktemp("export")))
-
-
-@pytest.fixture(scope="module")
-def ae_ckpt(export, tmp_path_factory):
-    from videoforge.train.loop import train
-
-    return train(_cfg(tmp_path_factory.mktemp("ae"), export[0], steps=2))
 
 
 def test_one_slot_keeps_the_words_of_one_attribute():
@@ -55,25 +44,6 @@ def test_caption_one_slot_replaces_captions_at_its_rate_reproducibly(export, ae_
                 assert set(got.split()) <= vocab and set(got.split()) <= {w.strip(",") for w in full.split()}
     assert 8 <= short <= 32                                     # ~20 of 40 at p = 0.5
     assert one.model.text_encoder.vocab == plain.model.text_encoder.vocab
-
-
-@pytest.fixture(scope="module")
-def gen_ckpt(export, ae_ckpt, tmp_path_factory):
-    from videoforge.train.loop import train
-
-    return train(_cfg(tmp_path_factory.mktemp("dit"), export[0], task="stdit", autoencoder_checkpoint=ae_ckpt,
-                      stdit=dict(DIT), steps=2, text_encoder=dict(TEXT)))
-
-
-@pytest.fixture(scope="module")
-def pipe(gen_ckpt):
-    from videoforge.models.pipeline import Pipeline
-
-    p = Pipeline.load(gen_ckpt)
-    torch.manual_seed(0)
-    for prm in p.gen.stdit.parameters():      # a random network (2 training steps leave AdaLN-zero near 0)
-        prm.data.normal_(0, 0.2)
-    return p
 
 
 def test_composable_sampling_is_off_at_zero_weight_and_adds_each_part(pipe):
