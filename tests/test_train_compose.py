@@ -44,6 +44,10 @@ def test_caption_one_slot_replaces_captions_at_its_rate_reproducibly(export, ae_
                 assert set(got.split()) <= vocab and set(got.split()) <= {w.strip(",") for w in full.split()}
     assert 8 <= short <= 32                                     # ~20 of 40 at p = 0.5
     assert one.model.text_encoder.vocab == plain.model.text_encoder.vocab
+    # a rate with nothing to act on, or outside [0, 1], is refused rather than silently ignored
+    for bad in (dict(caption_one_slot=0.5), dict(caption_one_slot=1.5, caption_slots=SLOTS)):
+        with pytest.raises(ValueError, match="caption_one_slot"):
+            DiffusionTask(_cfg(tmp_path / "c", export[0], **bad, **kw), "cpu")
 
 
 def test_composable_sampling_is_off_at_zero_weight_and_adds_each_part(pipe):
@@ -93,24 +97,38 @@ def test_subject_travel_reads_the_travel_whatever_the_shape(tmp_path):
     assert len(errors) == 1 and "missing.mp4" in errors[0]
     # no subject: NaN, not a number that means "still"
     assert np.isnan(subject_travel(np.full((9, 16, 16, 3), 120, np.uint8)))
+    # frames where the subject is not found (here 3 blank ones mid-clip) do not shorten the clip
+    sq = np.full((17, 64, 64, 3), 40, np.uint8)
+    for t in range(17):
+        x = 8 + t * 40 // 16
+        sq[t, 28:36, x:x + 8] = 250
+    assert subject_travel(sq) == pytest.approx(40 / 64, abs=0.01)
+    sq[5:8] = 40
+    assert subject_travel(sq) == pytest.approx(40 / 64, abs=0.01)
 
 
-def test_generate_cli_compose_flags(gen_ckpt, tmp_path):
+def test_generate_cli_compose_flags(gen_ckpt, tmp_path, cli_here, monkeypatch):
     import json
-    import subprocess
-    import sys
 
-    ckpt = gen_ckpt
+    from videoforge.models.pipeline import Pipeline
+
+    seen = []
+    real = Pipeline.generate
+
+    def spy(self, *a, **kw):   # what reaches the sampler: the flags must not be dropped on the way
+        seen.append({k: kw.get(k) for k in ("compose_prompts", "compose_weights")})
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(Pipeline, "generate", spy)
     out = tmp_path / "c.mp4"
-    r = subprocess.run([sys.executable, "-m", "videoforge", "generate", str(ckpt), "a red circle moves left",
-                        "--compose", "red", "--compose", "circle", "--compose", "left", "--compose-weight", "2",
-                        "--frames", "3", "--steps", "2", "--out", str(out), "--json"],
-                       capture_output=True, text=True, timeout=300)
+    r = cli_here("generate", gen_ckpt, "a red circle moves left", "--compose", "red", "--compose", "circle",
+                 "--compose", "left", "--compose-weight", "2", "--frames", "3", "--steps", "2", "--out", out, "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["frames"] == 3 and out.stat().st_size > 0
-    bad = subprocess.run([sys.executable, "-m", "videoforge", "generate", str(ckpt), "a red circle moves left",
-                          "--compose", "red", "--compose", "circle", "--compose-weight", "1", "--compose-weight", "2",
-                          "--compose-weight", "3", "--out", str(tmp_path / "d.mp4")], capture_output=True, text=True,
-                         timeout=300)
+    assert seen and seen[-1]["compose_weights"] == [2.0, 2.0, 2.0]
+    assert list(seen[-1]["compose_prompts"]) in (["red", "circle", "left"], [["red", "circle", "left"]])
+    bad = cli_here("generate", gen_ckpt, "a red circle moves left", "--compose", "red", "--compose", "circle",
+                   "--compose-weight", "1", "--compose-weight", "2", "--compose-weight", "3", "--out", tmp_path / "d.mp4")
     assert bad.returncode == 2 and "--compose-weight" in bad.stderr
-
+    with pytest.raises(ValueError, match="compose_weights"):   # parts without weights are not silently ignored
+        Pipeline.load(gen_ckpt).generate("a red circle moves left", frames=3, steps=1, compose_prompts=["red"])

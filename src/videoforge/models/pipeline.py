@@ -165,6 +165,8 @@ class Pipeline:
         if self.distill and contrast_prompts and cfg_contrast:
             raise ValueError("contrast guidance needs the full sampler; a distilled student has its guidance folded in")
         compose = None
+        if compose_prompts and not compose_weights:
+            raise ValueError("compose_prompts needs compose_weights (one per part; 0 turns a part off)")
         if compose_prompts and compose_weights and any(compose_weights):
             if self.distill:
                 raise ValueError("composable sampling needs the full sampler; a distilled student has its guidance folded in")

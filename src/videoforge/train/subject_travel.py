@@ -9,7 +9,9 @@ depend on what moves:
 - the subject is every pixel whose colour lies far from the frame's median colour (the background
   covers most of the frame, so the spatial median is a background colour);
 - its centroid is tracked over the frames; the travel is the displacement between the means of the
-  first and last quarter of the track, rescaled to the whole clip, over the frame side.
+  first and last quarter of the track, rescaled to the whole clip by the frames between the two
+  quarters' mean times, over the frame side. A shot shorter than the clip that a reader pads by
+  repeating its last frame reads less travel than it moved (one of the demo's 417 rows).
 
 It is a conditioning column added next to the engine's metrics (the catalog's `motion_peak` is
 unchanged); it suits footage with one subject that stands out from its background, as the demo's.
@@ -30,20 +32,23 @@ def subject_travel(frames: np.ndarray, distance: float = SUBJECT_DISTANCE) -> fl
     """Travel (fraction of the side) of the subject in uint8 RGB frames (T, H, W, 3); NaN when
     fewer than half the frames show a subject."""
     T, H, W, _ = frames.shape
-    cents = []
-    for fr in frames.astype(np.float32):
+    cents, at = [], []
+    for t, fr in enumerate(frames.astype(np.float32)):
         med = np.median(fr.reshape(-1, 3), 0)
         m = np.sqrt(((fr - med) ** 2).sum(-1)) > distance
         if m.sum() < 3:
             continue
         ys, xs = np.nonzero(m)
         cents.append((xs.mean(), ys.mean()))
+        at.append(t)
     if len(cents) < max(2, T // 2):
         return float("nan")
-    c = np.array(cents)
+    c, at = np.array(cents), np.array(at, dtype=np.float64)
     k = max(1, len(c) // 4)
     dx, dy = c[-k:].mean(0) - c[:k].mean(0)
-    span = (len(c) - k) / max(len(c) - 1, 1)
+    # rescaled by the frames between the two quarters' mean times, not by the track's length: frames
+    # where the subject is not found (it left the frame, a black frame) do not shorten the clip
+    span = (at[-k:].mean() - at[:k].mean()) / max(T - 1, 1)
     return float(math.hypot(dx / W, dy / H) / max(span, 1e-6))
 
 

@@ -85,6 +85,11 @@ class AutoencoderTask:
 class DiffusionTask:
     def __init__(self, cfg: TrainConfig, device):
         self.cfg, self.device = cfg, device
+        # a rate with nothing to act on would train exactly as without it, silently
+        if not 0 <= cfg.caption_one_slot <= 1:
+            raise ValueError(f"caption_one_slot must lie in [0, 1], got {cfg.caption_one_slot}")
+        if cfg.caption_one_slot > 0 and not any(cfg.caption_slots):
+            raise ValueError("caption_one_slot > 0 needs caption_slots: one word list per attribute")
         ae_ckpt = load_checkpoint(cfg.autoencoder_checkpoint)
         if ae_ckpt.get("format") == FORMAT:      # a generator checkpoint carries its autoencoder
             ae_ckpt = ae_ckpt["autoencoder"]
