@@ -42,6 +42,24 @@ def _rotate(img: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(img, k=k)) if k else img
 
 
+def scaled_geometry(vf: av.VideoFrame, width: int) -> tuple[int, int, int]:
+    """(rotation, scaled width, scaled height) of a stream's analysis frames, from its first frame:
+    the analysis size is chosen for the upright picture, the scaler works on the stored one."""
+    rotation = int(round(getattr(vf, "rotation", 0) or 0)) % 360
+    w0, h0 = (vf.height, vf.width) if rotation in (90, 270) else (vf.width, vf.height)
+    dw, dh = analysis_size(w0, h0, width)
+    sw, sh = (dh, dw) if rotation in (90, 270) else (dw, dh)
+    return rotation, sw, sh
+
+
+def scale_small(scaler: VideoReformatter, vf: av.VideoFrame, sw: int, sh: int, rotation: int) -> np.ndarray:
+    """The upright analysis picture (BGR). threads=1: swscale's default (one thread per core) costs
+    more to hand out and join for a 160-px picture than the scaling itself; same pixels either way."""
+    small = scaler.reformat(vf, width=sw, height=sh, format="bgr24", interpolation=Interpolation.AREA,
+                            threads=1).to_ndarray()
+    return _rotate(small, rotation)
+
+
 @dataclass
 class Frame:
     """One decoded frame as analysis sees it. Valid only during its iteration step."""
@@ -433,19 +451,13 @@ def _decode_items(path, width: int, stats: DecodeStats | None, want_audio: bool,
                         m = tail["max_frame_pts"]
                         tail["max_frame_pts"] = vf.pts if m is None else max(m, vf.pts)
                     if sw is None:
-                        rotation = int(round(getattr(vf, "rotation", 0) or 0)) % 360
-                        w0, h0 = (vf.height, vf.width) if rotation in (90, 270) else (vf.width, vf.height)
-                        dw, dh = analysis_size(w0, h0, width)
-                        sw, sh = (dh, dw) if rotation in (90, 270) else (dw, dh)
+                        rotation, sw, sh = scaled_geometry(vf, width)
                     label = float(vf.pts * tb) if vf.pts is not None and tb else None
                     labels.append(label)
                     if label is not None:
                         heapq.heappush(window, label)
-                    # threads=1: swscale's default (one thread per core) costs more to hand out
-                    # and join for a 160-px picture than the scaling itself; same pixels either way
-                    small = scaler.reformat(vf, width=sw, height=sh, format="bgr24",
-                                            interpolation=Interpolation.AREA, threads=1).to_ndarray()
-                    frame = Frame(index=index, pts_time=0.0, small=_rotate(small, rotation), rotation=rotation, _av=vf)
+                    frame = Frame(index=index, pts_time=0.0, small=scale_small(scaler, vf, sw, sh, rotation),
+                                  rotation=rotation, _av=vf)
                     dur = float(vf.duration * tb) if getattr(vf, "duration", None) and tb else 0.0
                     pending.append((frame, label, dur))
                     index += 1

@@ -34,9 +34,9 @@ import os
 from collections.abc import Callable, Iterator
 
 import av
-from av.video.reformatter import Interpolation, VideoReformatter
+from av.video.reformatter import VideoReformatter
 
-from videoforge.io.decode import ANALYSIS_WIDTH, DecodeStats, Frame, _rotate, analysis_size, decode_frames
+from videoforge.io.decode import ANALYSIS_WIDTH, DecodeStats, Frame, decode_frames, scale_small, scaled_geometry
 from videoforge.io.errors import VideoError
 
 # engine frame mode -> FFmpeg's skip_frame (AVDiscard) name
@@ -168,14 +168,9 @@ def sparse_frames(
                         continue
                     last = i
                     if size is None:
-                        rotation = int(round(getattr(vf, "rotation", 0) or 0)) % 360
-                        w0, h0 = (vf.height, vf.width) if rotation in (90, 270) else (vf.width, vf.height)
-                        dw, dh = analysis_size(w0, h0, width)
-                        size = (dh, dw) if rotation in (90, 270) else (dw, dh)
-                    small = scaler.reformat(vf, width=size[0], height=size[1], format="bgr24",
-                                            interpolation=Interpolation.AREA, threads=1).to_ndarray()
+                        rotation, *size = scaled_geometry(vf, width)
                     decoded += 1
-                    frame = Frame(index=i, pts_time=ticks[i] * tb, small=_rotate(small, rotation),
+                    frame = Frame(index=i, pts_time=ticks[i] * tb, small=scale_small(scaler, vf, *size, rotation),
                                   rotation=rotation, _av=vf)
                     yield frame
                     frame._av = None   # the full-resolution picture is only valid during its step
