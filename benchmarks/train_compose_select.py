@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from train_contrast_select import seen_triples  # noqa: E402  (the same split check)
+from train_contrast_select import selection_setup  # noqa: E402  (the same split check and setup)
 
 from videoforge.synth import shapes  # noqa: E402
 from videoforge.train import evaluate  # noqa: E402
@@ -58,12 +58,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     from videoforge.models.pipeline import Pipeline
 
-    pipe = Pipeline.load(a.checkpoint)
-    seen = seen_triples(a.manifest)
-    metric = pipe.scaler.names[0]
-    lo, hi = float(pipe.scaler.lo[0]), float(pipe.scaler.hi[0])
-    mid = {metric: (lo + hi) / 2}
-    mc_combos = [seen[i] for i in np.random.default_rng(3).choice(len(seen), 4, replace=False)]
+    pipe, seen, metric, (lo, hi), mid, mc_combos = selection_setup(Pipeline.load(a.checkpoint), a.manifest)
     best, best_key, base_rho = None, None, None
     for cand in a.candidates:
         t, w = parse(cand)

@@ -31,6 +31,16 @@ from videoforge.synth import shapes
 from videoforge.train import evaluate
 
 
+def selection_setup(pipe, manifest: str | None):
+    """What every training-side selection samples with: the seen triples, the conditioning metric,
+    its range and mid-range value, and the 4 seen prompts the motion control is measured on."""
+    seen = seen_triples(manifest)
+    metric = pipe.scaler.names[0]
+    lo, hi = float(pipe.scaler.lo[0]), float(pipe.scaler.hi[0])
+    mc_combos = [seen[i] for i in np.random.default_rng(3).choice(len(seen), 4, replace=False)]
+    return pipe, seen, metric, (lo, hi), {metric: (lo + hi) / 2}, mc_combos
+
+
 def seen_triples(manifest: str | None) -> list[tuple]:
     pairs = shapes.held_out_pairs(2, seed=0)          # the demo's split (demo.py defaults)
     train, held = shapes.split_combos(pairs)
@@ -59,12 +69,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     from videoforge.models.pipeline import Pipeline
 
-    pipe = Pipeline.load(a.checkpoint)
-    seen = seen_triples(a.manifest)
-    metric = pipe.scaler.names[0]
-    lo, hi = float(pipe.scaler.lo[0]), float(pipe.scaler.hi[0])
-    mid = {metric: (lo + hi) / 2}
-    mc_combos = [seen[i] for i in np.random.default_rng(3).choice(len(seen), 4, replace=False)]
+    pipe, seen, metric, (lo, hi), mid, mc_combos = selection_setup(Pipeline.load(a.checkpoint), a.manifest)
     chosen, base_rho = None, None
     if a.w[0] != 0:
         raise SystemExit("--w must start with 0 (the reference the rule compares with)")
