@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from videoforge.io.decode import Frame
-from videoforge.metrics.base import Scorer, ShotContext
-from videoforge.metrics.sampling import RateSampler, SampleLog, join_sampled, split_by_shot
+from videoforge.metrics.base import ShotContext
+from videoforge.metrics.sampling import RateSampler, SampledScorer, SampleLog, split_by_shot
 
 
 def _run_from_edge(dark: np.ndarray) -> int:
@@ -47,7 +47,7 @@ def bars(luma: np.ndarray, level: int = 24) -> tuple[int, int, int, int] | None:
     return top, bottom, left, right
 
 
-class BorderScorer(Scorer):
+class BorderScorer(SampledScorer):
     name = "border"
     columns = ("border_ratio",)
 
@@ -63,14 +63,6 @@ class BorderScorer(Scorer):
         b = bars(luma, self.level)
         if b is not None:
             self.log.add(frame.index, *b, *luma.shape)
-
-    segmentable = True
-
-    def segment_state(self) -> SampleLog:
-        return self.log
-
-    def join_segments(self, states: list[SampleLog], seams: list) -> None:
-        self.log = join_sampled(states, seams, self.sampler.period)
 
     def finish(self, ctx: ShotContext) -> list[dict]:
         frames, v = self.log.arrays()

@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 
 from videoforge.io.decode import Frame
-from videoforge.metrics.base import Scorer, ShotContext
-from videoforge.metrics.sampling import RateSampler, SampleLog, join_sampled, reduce_or_none, split_by_shot
+from videoforge.metrics.base import ShotContext
+from videoforge.metrics.sampling import RateSampler, SampledScorer, SampleLog, reduce_or_none, split_by_shot
 
 
-class ExposureScorer(Scorer):
+class ExposureScorer(SampledScorer):
     name = "exposure"
     columns = ("brightness", "contrast", "clip_dark", "clip_bright")
 
@@ -38,14 +38,6 @@ class ExposureScorer(Scorer):
         n = float(luma.size)
         self.log.add(frame.index, float(mean[0, 0]) / 255.0, float(std[0, 0]) / 255.0,
                      np.count_nonzero(luma <= self.dark_level) / n, np.count_nonzero(luma >= self.bright_level) / n)
-
-    segmentable = True
-
-    def segment_state(self) -> SampleLog:
-        return self.log
-
-    def join_segments(self, states: list[SampleLog], seams: list) -> None:
-        self.log = join_sampled(states, seams, self.sampler.period)
 
     def finish(self, ctx: ShotContext) -> list[dict]:
         frames, v = self.log.arrays()

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from videoforge.metrics.base import Scorer
+
 
 def grid_slot(t: float, period: float) -> int:
     """Which `period`-long slot of the PTS timeline (from time 0) the time `t` (s) falls in."""
@@ -96,6 +98,23 @@ def join_sampled(logs: Sequence[SampleLog], seams: Sequence, period: float) -> S
         keep = crossed(seam.before.pts_time, seam.after.pts_time, period)
         out.append_log(log, seam.offset, None if keep else 0)
     return out
+
+
+class SampledScorer(Scorer):
+    """A scorer that logs values on a `RateSampler`'s grid (`self.sampler`, `self.log`).
+
+    Its segment state is the log itself and a join is `join_sampled`, so every such scorer runs
+    in parallel segments with results identical to one pass (engine/segments.py)."""
+
+    segmentable = True
+    sampler: RateSampler
+    log: SampleLog
+
+    def segment_state(self) -> SampleLog:
+        return self.log
+
+    def join_segments(self, states: list[SampleLog], seams: list) -> None:
+        self.log = join_sampled(states, seams, self.sampler.period)
 
 
 def split_by_shot(frames: np.ndarray, shots: Sequence, first_offset: int = 0) -> list[slice]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from videoforge.io.decode import Frame
-from videoforge.metrics.base import Scorer, ShotContext
-from videoforge.metrics.sampling import RateSampler, SampleLog, join_sampled, reduce_or_none, split_by_shot
+from videoforge.metrics.base import ShotContext
+from videoforge.metrics.sampling import RateSampler, SampledScorer, SampleLog, reduce_or_none, split_by_shot
 
 
 def laplacian_variance(luma: np.ndarray, max_side: int = 1280) -> float:
@@ -30,7 +30,7 @@ def laplacian_variance(luma: np.ndarray, max_side: int = 1280) -> float:
     return float(std[0, 0]) ** 2
 
 
-class SharpnessScorer(Scorer):
+class SharpnessScorer(SampledScorer):
     name = "sharpness"
     columns = ("sharpness",)
 
@@ -42,14 +42,6 @@ class SharpnessScorer(Scorer):
     def process(self, frame: Frame) -> None:
         if self.sampler.due(frame.index, frame.pts_time):
             self.log.add(frame.index, laplacian_variance(frame.full_luma(), self.max_side))
-
-    segmentable = True
-
-    def segment_state(self) -> SampleLog:
-        return self.log
-
-    def join_segments(self, states: list[SampleLog], seams: list) -> None:
-        self.log = join_sampled(states, seams, self.sampler.period)
 
     def finish(self, ctx: ShotContext) -> list[dict]:
         frames, values = self.log.arrays()
