@@ -19,6 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 
 COLOURS = {"red": (230, 30, 30), "green": (30, 200, 40), "blue": (30, 60, 235), "yellow": (235, 220, 20)}
+# Training-only colours (issue 19, session 11): hues away from the four above, so that a training
+# set can show every shape with many colours and the colour word stops predicting the shape. They
+# never enter `combos()`, the held-out prompts or the checker's colour vote (`read_clip` still picks
+# among COLOURS only); all are saturated enough for the checker's blob mask to find the shape.
+EXTRA_COLOURS = {"orange": (245, 130, 20), "cyan": (20, 200, 220), "purple": (140, 40, 220),
+                 "magenta": (225, 40, 190), "pink": (250, 130, 170), "lime": (150, 235, 40),
+                 "brown": (150, 80, 25), "teal": (20, 130, 120)}
 SHAPES = ("circle", "square", "triangle")
 DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
 # Distance covered in `frames` frames, as a fraction of the frame side (slow >= 10 %). The
@@ -59,6 +66,27 @@ class ShapeClip:
 def combos() -> list[tuple[str, str, str]]:
     """All (colour, shape, direction) combinations, in a fixed order."""
     return list(itertools.product(COLOURS, SHAPES, DIRECTIONS))
+
+
+def colour_rgb(name: str) -> tuple[int, int, int]:
+    """RGB of a test colour (COLOURS) or a training-only one (EXTRA_COLOURS)."""
+    if name in COLOURS:
+        return COLOURS[name]
+    if name in EXTRA_COLOURS:
+        return EXTRA_COLOURS[name]
+    raise KeyError(f"unknown colour {name!r} (known: {', '.join([*COLOURS, *EXTRA_COLOURS])})")
+
+
+def extra_colour_combos(colours, pairs: dict[str, list[tuple[str, str]]] | None = None) -> list[tuple[str, str, str]]:
+    """Every (colour, shape, direction) for the training-only `colours` (names from EXTRA_COLOURS),
+    minus triples that contain a held-out pair of `pairs` (only a (shape, direction) pair can match:
+    the held-out (colour, x) pairs use the test colours), so adding them keeps every held-out
+    pairing out of training."""
+    bad = [c for c in colours if c not in EXTRA_COLOURS]
+    if bad:
+        raise ValueError(f"not training-only colours: {bad} (EXTRA_COLOURS: {', '.join(EXTRA_COLOURS)})")
+    out = list(itertools.product(colours, SHAPES, DIRECTIONS))
+    return [c for c in out if not (pairs and is_held_out(c, pairs))]
 
 
 def held_out_combos(n: int = 6, seed: int = 0) -> list[tuple[str, str, str]]:
@@ -193,7 +221,7 @@ def render_clip(clip: ShapeClip, frames: int = 16, size: int = 64) -> np.ndarray
             return rng.uniform(lo + travel, hi)
         return rng.uniform(lo + 4, hi - 4)
     x0, y0 = start(dx), start(dy)
-    colour = np.array(COLOURS[clip.colour], dtype=np.float64)
+    colour = np.array(colour_rgb(clip.colour), dtype=np.float64)
     out = np.empty((frames, size, size, 3), np.uint8)
     for t in range(frames):
         f = t / max(frames - 1, 1)

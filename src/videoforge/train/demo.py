@@ -52,8 +52,12 @@ def _cli(*args: str):
 
 
 def prepare_data(out: str, per_combo: int, held_out: list, seed: int, train_combos: list | None = None,
-                 radius: float | None = None) -> tuple[str, dict]:
-    """Videos -> catalog -> Open-Sora export -> training manifest with captions; returns (manifest, info)."""
+                 radius: float | None = None, extra_combos: list | None = None,
+                 extra_per_combo: int = 0) -> tuple[str, dict]:
+    """Videos -> catalog -> Open-Sora export -> training manifest with captions; returns (manifest, info).
+
+    `extra_combos` (training-only colours, `shapes.extra_colour_combos`): `extra_per_combo` more clips
+    of each, rendered after the demo's own from their own seed, so the demo's clips stay the same."""
     from videoforge.synth import shapes
 
     vid_dir, cat_dir, exp_dir = (os.path.join(out, d) for d in ("videos", "catalog", "export"))
@@ -61,6 +65,9 @@ def prepare_data(out: str, per_combo: int, held_out: list, seed: int, train_comb
     if not os.path.exists(captions_path):
         clips = shapes.sample_clips(per_combo, exclude=held_out, seed=seed, include=train_combos,
                                     radius=radius or shapes.DEFAULT_RADIUS)
+        if extra_combos and extra_per_combo > 0:
+            clips += shapes.sample_clips(extra_per_combo, seed=seed + 11, include=extra_combos,
+                                         radius=radius or shapes.DEFAULT_RADIUS)
         log(f"rendering {len(clips)} clips ({len(held_out)} combinations held out)")
         paths = shapes.write_clips(clips, vid_dir, frames=17, size=64, fps=8.0)
         with open(captions_path + ".tmp", "w") as f:
@@ -117,6 +124,12 @@ def main(argv=None) -> int:
                    help="the shapes' radius as a fraction of the side (default 1/4: at the 32 x 32 training size "
                         "a 16-pixel shape, 4 cells of the x4 latent; the original 1/7 is 9 pixels, which the "
                         "latent cannot keep apart: docs/notes/train.md)")
+    p.add_argument("--extra-colours", type=int, default=0,
+                   help="add clips of this many training-only colours (synth/shapes.py EXTRA_COLOURS, never in a "
+                        "test prompt) with every shape and direction, minus held-out (shape, direction) pairs, so "
+                        "each shape is trained with many colours (docs/notes/train.md, session 11); default 0")
+    p.add_argument("--extra-per-combo", type=int, default=5,
+                   help="with --extra-colours: clips per training-only (colour, shape, direction)")
     p.add_argument("--quick", action="store_true", help="a few steps of everything (tests)")
     p.add_argument("--eval-only", action="store_true", help="only re-run the evaluation of OUT/stdit/stdit.pt")
     p.add_argument("--checkpoint", default=None,
@@ -177,7 +190,10 @@ def main(argv=None) -> int:
         log(json.dumps({k: results[k] for k in ("held_out_accuracy", "motion_control", "ae_psnr_db")}))
         print(ckpt)
         return 0
-    manifest, data_info = prepare_data(out, args.per_combo, held_out, args.seed, train_combos, args.shape_radius)
+    extra = (shapes.extra_colour_combos(list(shapes.EXTRA_COLOURS)[: args.extra_colours], pairs)
+             if args.extra_colours > 0 else None)
+    manifest, data_info = prepare_data(out, args.per_combo, held_out, args.seed, train_combos, args.shape_radius,
+                                       extra, args.extra_per_combo)
     t_data = time.time()
 
     def stage_config(toml: str, sub: str, steps: int | None, quick: list[str], extra: tuple[str, ...] = ()):
