@@ -223,6 +223,36 @@ def test_a_keyframe_run_that_costs_its_prediction_leaves_the_factor_at_one():
         assert reg2["forecast/sparse_vs_predicted"].cpu_seconds > 1.0
 
 
+def test_a_dearer_keyframe_run_moves_the_next_prediction_by_its_ratio_not_more():
+    # session 11: a key-frame call folds its ratio into both forecast/sparse_vs_predicted and
+    # overhead/video; with the factor also applied to overhead/video (as until session 10) the
+    # per-video overhead of the next key-frame prediction moved by the ratio squared
+    from videoforge.plan.costs import group_fixed
+    from videoforge.plan.feedback import observe_group
+
+    infos = [InputInfo("/a.mp4", 8.0, 200, 320, 180), InputInfo("/b.mp4", 6.0, 150, 320, 180)]
+    for i in infos:
+        i.keyframes = 3   # a short clip: overhead/video is most of a key-frame chain's cost
+    chain = {"frames": "keyframes", "metrics": "none", "ocr": "off", "shots": "none"}
+    reg = shipped_registry()
+    for k in ("shots/none", "metrics/none", "ocr/off"):   # no loading folded by the sparse path
+        reg[k].fixed_cpu_seconds = 0.0
+
+    def predict():
+        return group_fixed(chain, 2, reg, True) + sum(chain_cost(i, chain, reg) for i in infos)
+
+    before = predict()
+    group = group_fixed(chain, 2, reg, True)
+    per_video = 2 * reg["overhead/video"].cpu_seconds
+    work = before - group - per_video
+    assert work > 0 and per_video > work   # the case where the square showed
+    observe_group(reg, chain, infos, 1.4 * before, {}, "test", inline=True)
+    # the factor (a forecast) takes the call's ratio; the overheads (shipped, near) move half way;
+    # nothing is corrected twice
+    assert reg["forecast/sparse_vs_predicted"].cpu_seconds == pytest.approx(1.4)
+    assert predict() == pytest.approx(1.2 * group + 1.2 * per_video + 1.4 * work, rel=1e-6)
+
+
 def test_an_uncounted_input_the_mode_decodes_whole_is_priced_as_the_full_pass(labelled, tmp_path):
     # plan --no-sample counts no key frames; an AVI (known by its format name, not its extension:
     # here one named .mp4) must not be priced with the key frames/s forecast (~15x too cheap)

@@ -36,33 +36,33 @@ def _shot_inputs(catalog, rows: list[dict]) -> list[ShotInput]:
 def _commit_batch(catalog, captions: list[Caption], key_of: dict[str, str], write_cache: bool) -> None:
     """One transaction: the batch's caption columns on `shots` and its new replies in
     `caption_cache`, so a kill leaves both or neither and a rerun asks for nothing twice."""
-    import pyarrow as pa
-
     ok = [c for c in captions if c.fields]
     if not ok:
         return
-    shots = pa.table({"shot_id": [c.shot_id for c in ok], "caption": [flatten(c.fields) for c in ok],
-                      "caption_json": [c.to_json() for c in ok], "caption_backend": [c.backend for c in ok]})
     fresh = [c for c in ok if not c.cached] if write_cache else []
     now = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
-    cache = pa.table({"cache_key": [key_of[c.shot_id] for c in fresh], "backend": [c.backend for c in fresh],
-                      "model": [c.model for c in fresh], "caption_json": [c.to_json() for c in fresh],
-                      "prompt_tokens": pa.array([c.prompt_tokens for c in fresh], pa.int64()),
-                      "completion_tokens": pa.array([c.completion_tokens for c in fresh], pa.int64()),
-                      "created_at": pa.array([now] * len(fresh), pa.timestamp("us"))})
+    # the batch as temporary tables, each column one typed list parameter unnested side by side
+    # (not Arrow tables: pyarrow's first array imports pandas, ~0.3 CPU-s of every process that
+    # captions - session 11; the same rows and types are written); they are gone with the connection
     with catalog.write() as con:
-        con.register("vf_caption_batch", shots)
-        con.register("vf_caption_cache", cache)
-        try:
-            with transaction(con):
-                con.execute("UPDATE shots SET caption = n.caption, caption_json = n.caption_json, "
-                            "caption_backend = n.caption_backend FROM vf_caption_batch n WHERE shots.shot_id = n.shot_id")
-                revalidate(con, ["caption", "caption_json", "caption_backend"], "vf_caption_batch")
-                if fresh:
-                    con.execute("INSERT OR REPLACE INTO caption_cache SELECT * FROM vf_caption_cache")
-        finally:
-            con.unregister("vf_caption_batch")
-            con.unregister("vf_caption_cache")
+        with transaction(con):
+            con.execute("CREATE TEMP TABLE vf_caption_batch AS SELECT UNNEST(?::VARCHAR[]) AS shot_id, "
+                        "UNNEST(?::VARCHAR[]) AS caption, UNNEST(?::VARCHAR[]) AS caption_json, "
+                        "UNNEST(?::VARCHAR[]) AS caption_backend",
+                        [[c.shot_id for c in ok], [flatten(c.fields) for c in ok], [c.to_json() for c in ok],
+                         [c.backend for c in ok]])
+            con.execute("UPDATE shots SET caption = n.caption, caption_json = n.caption_json, "
+                        "caption_backend = n.caption_backend FROM vf_caption_batch n WHERE shots.shot_id = n.shot_id")
+            revalidate(con, ["caption", "caption_json", "caption_backend"], "vf_caption_batch")
+            if fresh:
+                con.execute("CREATE TEMP TABLE vf_caption_cache AS SELECT UNNEST(?::VARCHAR[]) AS cache_key, "
+                            "UNNEST(?::VARCHAR[]) AS backend, UNNEST(?::VARCHAR[]) AS model, "
+                            "UNNEST(?::VARCHAR[]) AS caption_json, UNNEST(?::BIGINT[]) AS prompt_tokens, "
+                            "UNNEST(?::BIGINT[]) AS completion_tokens, UNNEST(?::TIMESTAMP[]) AS created_at",
+                            [[key_of[c.shot_id] for c in fresh], [c.backend for c in fresh], [c.model for c in fresh],
+                             [c.to_json() for c in fresh], [c.prompt_tokens for c in fresh],
+                             [c.completion_tokens for c in fresh], [now] * len(fresh)])
+                con.execute("INSERT OR REPLACE INTO caption_cache SELECT * FROM vf_caption_cache")
 
 
 def caption_catalog(catalog, captioner: Captioner, policy: CascadePolicy | None = None,

@@ -6,10 +6,12 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+from videoforge.frame_modes import FRAME_MODES
+
 # Bump when analysis output changes meaning: videos analysed under another version are redone.
 ANALYSIS_VERSION = "3"   # 2: motion_peak; 3: samples and keyframe candidates on a fixed PTS grid
-# AnalysisConfig.frames: every frame, or a sparse mode of io/sparse.py (its SKIP_MODES)
-FRAME_MODES = ("all", "keyframes", "reference")
+# AnalysisConfig.frames: every frame, or a sparse mode of io/sparse.py (its SKIP_MODES); both
+# names come from videoforge/frame_modes.py (FRAME_MODES is re-exported here)
 
 
 @dataclass

@@ -36,11 +36,12 @@ from collections.abc import Callable, Iterator
 import av
 from av.video.reformatter import VideoReformatter
 
+from videoforge.frame_modes import SKIP_MODES
 from videoforge.io.decode import ANALYSIS_WIDTH, DecodeStats, Frame, decode_frames, scale_small, scaled_geometry
 from videoforge.io.errors import VideoError
 
-# engine frame mode -> FFmpeg's skip_frame (AVDiscard) name
-SKIP_MODES = {"keyframes": "NONKEY", "reference": "NONREF"}
+# SKIP_MODES (imported above, re-exported): engine frame mode -> FFmpeg's skip_frame (AVDiscard)
+# name, named once in videoforge/frame_modes.py
 # codecs whose packets are one frame each in the containers we allow (not AVI)
 # (VP9 was tried: FFmpeg's VP9 decoder ignores skip_frame and decodes every frame, so it is left
 # to the full pass; other codecs were not checked)

@@ -345,15 +345,24 @@ def chain_cost(info: InputInfo, chain: dict[str, str], reg: dict[str, Variant]) 
 
 def _sparse_chain_cost(info: InputInfo, chain: dict[str, str], reg: dict[str, Variant]) -> float:
     """chain_cost for a chain with a sparse frame mode: its decoding, and the other stages scaled
-    by the share of frames / samples the pass still sees."""
-    total = sparse_decode_cost(info, reg)
+    by the share of frames / samples the pass still sees.
+
+    The learnt factor (`forecast/sparse_vs_predicted`) corrects the modelled work only, not
+    `overhead/video`: that figure is learnt on its own from every call, sparse or not, and a
+    key-frame call moves both by its ratio (feedback._observe_sparse), so with the factor on it
+    too the per-video overhead of a key-frame chain was corrected by the ratio squared (session 11:
+    the over-correction of key-frame feedback the session-10 summary suspected)."""
+    work = sparse_decode_cost(info, reg)
+    overhead = 0.0
     for stage, variant in [*BASE_STAGES, *chain.items()]:
         if stage in ("decode", "frames"):
             continue
         v = reg[f"{stage}/{variant}"]
-        scale = 1.0 if stage == "overhead" else sparse_scale(info, v.unit, reg)
-        total += v.cpu_seconds * info.units(v.unit) * scale
-    return total * sparse_factor(reg)
+        if stage == "overhead":
+            overhead += v.cpu_seconds * info.units(v.unit)
+        else:
+            work += v.cpu_seconds * info.units(v.unit) * sparse_scale(info, v.unit, reg)
+    return overhead + work * sparse_factor(reg)
 
 
 def sparse_factor(reg: dict[str, Variant]) -> float:

@@ -115,7 +115,8 @@ def _observe_sparse(reg: dict[str, Variant], chain: dict[str, str], infos: list[
 
     seen: dict[str, float] = {}
     # the planner's own prediction of this call: the call's fixed costs (without overhead/video)
-    # + chain_cost per input (overhead/video included, with the sparse factor applied to the whole)
+    # + chain_cost per input (overhead/video included; the sparse factor applies to the modelled
+    # work only, since overhead/video is folded by the same ratio below - session 11)
     pred = fixed + sum(chain_cost(i, chain, reg) for i in infos)
     ratio = cpu / pred if pred > 0 else 1.0
     if "forecast/sparse_vs_predicted" in reg and pred > 0:
