@@ -1,0 +1,90 @@
+"""Decision center (issue 25), session 11: the fixed costs of a `run --plan` process were cut without
+changing what it writes - the registry's rows in one statement, curation columns and caption batches
+written through DuckDB list parameters (no pyarrow, hence no pandas import)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import duckdb
+import numpy as np
+import pytest
+
+from conftest import gradient_clip
+from videoforge.catalog import Catalog
+from videoforge.io.encode import write_video
+from videoforge.plan.registry import shipped_registry
+from videoforge.plan.store import load_registry, save_registry
+
+
+def test_the_registry_rows_round_trip_through_one_statement(tmp_path):
+    reg = shipped_registry()
+    reg["ocr/on"].cpu_seconds, reg["ocr/on"].samples, reg["ocr/on"].cost_source = 0.05, 3, "measured: test"
+    cat = Catalog(tmp_path / "cat")
+    save_registry(cat, reg)
+    save_registry(cat, reg)   # INSERT OR REPLACE: the second write replaces, never duplicates
+    back = load_registry(cat)
+    with cat.read() as con:
+        n = con.execute("SELECT count(*) FROM stages").fetchone()[0]
+    assert n == len(reg)
+    assert back["ocr/on"].cpu_seconds == 0.05 and back["ocr/on"].samples == 3
+    assert back["ocr/on"].cost_source == "measured: test"
+    for k, v in reg.items():
+        assert back[k].unit == v.unit and back[k].quality == v.quality, k
+
+
+def test_curation_columns_keep_their_values_and_types(tmp_path):
+    from videoforge.curate.store import ensure_schema, write_shot_columns
+    from videoforge.engine.run import run_videos
+
+    v = tmp_path / "v.mp4"
+    write_video(v, gradient_clip(30, seed=3), fps=25)
+    run_videos([str(v)], str(tmp_path / "cat"), progress=False)
+    cat = Catalog(tmp_path / "cat")
+    ensure_schema(cat)
+    ids = [r[0] for r in cat.query("SELECT shot_id FROM shots")[1]]
+    assert ids
+    write_shot_columns(cat, ids, {"suitability": [0.25] * len(ids), "duplicate_of": [None] * len(ids)})
+    rows = cat.query("SELECT suitability, duplicate_of, typeof(suitability) FROM shots")[1]
+    assert all(r == (0.25, None, "DOUBLE") for r in rows)
+    write_shot_columns(cat, ids, {"duplicate_of": ["x"] * len(ids), "suitability": [float("nan")] * len(ids)})
+    rows = cat.query("SELECT duplicate_of, suitability FROM shots")[1]
+    assert all(r[0] == "x" and np.isnan(r[1]) for r in rows)   # NaN stays NaN, as Arrow wrote it
+
+
+def test_a_plan_run_with_captions_and_suitability_imports_no_pandas(tmp_path):
+    # pyarrow's first array imports pandas (~0.3 CPU-s); nothing in a run --plan process uses it
+    from videoforge.plan.costs import probe_input
+    from videoforge.plan.planner import Problem, document
+
+    v = tmp_path / "v.mp4"
+    write_video(v, gradient_clip(30, seed=5), fps=25)
+    p = Problem("dataset", [probe_input(str(v))], shipped_registry(), None, None, {}, prune=False)
+    eng = {"metrics": "quarter", "ocr": "off", "shots": "videoforge"}
+    post = {"caption": "metadata", "embed": "off", "gate": "all", "suitability": "default"}
+    a = p.uniform(eng, post, "inline")
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(document(p, a)))
+    code = ("import sys, json\n"
+            "from videoforge.plan.execute import execute, read_plan\n"
+            "out = execute(read_plan(sys.argv[1]), sys.argv[2])\n"
+            "print(json.dumps({'pandas': 'pandas' in sys.modules, 'pyarrow': 'pyarrow' in sys.modules,\n"
+            "                  'stages': sorted(n for r in out['post'] for n in r['stages'])}))\n")
+    r = subprocess.run([sys.executable, "-c", code, str(plan), str(tmp_path / "cat")], capture_output=True, text=True,
+                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    assert got == {"pandas": False, "pyarrow": False, "stages": ["caption", "suitability"]}
+    con = duckdb.connect(str(tmp_path / "cat" / "catalog.duckdb"), read_only=True)
+    try:
+        rows = con.execute("SELECT caption_backend, caption IS NOT NULL, suitability IS NOT NULL FROM shots").fetchall()
+    finally:
+        con.close()
+    assert rows and all(r == ("metadata", True, True) for r in rows)
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
