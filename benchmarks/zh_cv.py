@@ -13,6 +13,7 @@ best mean recall@1 (then cosine) wins.
     nice -n 10 .venv/bin/python benchmarks/zh_cv.py --base CKPT --steps 1500 --configs tok,tok_e2e,tok_d0  # session 8
     nice -n 10 .venv/bin/python benchmarks/zh_cv.py --base CKPT --steps 2000 --hold pairs --configs align,align_plain  # session 9
     nice -n 10 .venv/bin/python benchmarks/zh_cv.py --base CKPT --steps 4000 --hold pairs --configs align_ub_gru,align_lex  # session 10
+    nice -n 10 .venv/bin/python benchmarks/zh_cv.py --base CKPT --steps 4000 --hold pairs --configs align_lex_ft,align_lex_ft_wn  # session 11
 """
 
 from __future__ import annotations
@@ -63,6 +64,16 @@ CONFIGS = {
     # ... only in direction words (从 / 往 of from-to phrases stay known); other words as align_lex_cd5
     "align_lex_cd5_dirkeep": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "gate": "gru",
                               "lexicon": True, "char_drop": 0.5, "concept_drop": 0.2, "keep_slots": ["direction"]},
+    # session 11: + from-to direction phrases in the training grammar (zh_prompts.RICH_FROMTO; the fold's held-out
+    # prompts still come from RICH's held-out fold, so these rows compare with session 10's), + WordNet relations
+    # for glosses the concept table cannot read (adapt/wordnet.py)
+    "align_lex_ft": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "gate": "gru",
+                     "lexicon": True, "char_drop": 0.5, "concept_drop": 0.2, "grammar": "rich_fromto"},
+    "align_lex_wn": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "gate": "gru",
+                     "lexicon": True, "char_drop": 0.5, "concept_drop": 0.2, "lexicon_wordnet": True},
+    "align_lex_ft_wn": {"student": "align", "slot_noise": True, "lr": 0.05, "bias": "class", "gate": "gru",
+                        "lexicon": True, "char_drop": 0.5, "concept_drop": 0.2, "grammar": "rich_fromto",
+                        "lexicon_wordnet": True},
 }
 
 
@@ -72,12 +83,13 @@ def _train(teacher, name: str, **kw):
     from videoforge.adapt.token_student import TokenConfig, train_token_adapter
 
     conf = dict(CONFIGS[name])
+    conf.pop("grammar", None)           # applied by main (the fold of that grammar is passed as `rich`)
     kind = conf.pop("student", "states")
     if kind == "align":
         from videoforge.adapt.align_student import AlignConfig
 
-        cfg = AlignConfig(**{k: conf.pop(k) for k in ("window", "scale", "dim", "bias", "gate", "lexicon")
-                                if k in conf})
+        cfg = AlignConfig(**{k: conf.pop(k) for k in ("window", "scale", "dim", "bias", "gate", "lexicon",
+                                                      "lexicon_wordnet") if k in conf})
         return train_token_adapter(teacher, cfg=cfg, **conf, **kw)
     if kind == "tokens":
         cfg = TokenConfig(**{k: conf.pop(k) for k in ("depth", "decoder_depth", "dim") if k in conf})
@@ -153,7 +165,9 @@ def main() -> None:
             rows.append((c, f, zh_prompts.sample_rich(c, f, rng, g_held)))
         for name in args.configs.split(","):
             t0 = time.perf_counter()
-            student, info = _train(teacher, name, steps=args.steps, seed=k, combos=fold_train, rich=g_train,
+            grammar = CONFIGS[name].get("grammar")
+            g_fit = zh_prompts.rich_fold(k, args.folds, zh_prompts.GRAMMARS[grammar])[0] if grammar else g_train
+            student, info = _train(teacher, name, steps=args.steps, seed=k, combos=fold_train, rich=g_fit,
                                    progress=False)
             ad = AdaptedTextEncoder(teacher, student)
             all_rows = evaluate_adapter(ad, rows, cands)

@@ -70,6 +70,9 @@ class AlignConfig:
     # synonym whose characters training never saw is still read. Off in older adapters (they load as before).
     lexicon: bool = False
     lexicon_table: dict | None = None    # concept -> English gloss words (None: lexicon.CONCEPT_WORDS when on)
+    # session 11: a dictionary word whose glosses name no concept of the table gets the concepts WordNet relates its
+    # gloss words to (adapt/wordnet.py; Debian's wordnet-base). Off in older adapters.
+    lexicon_wordnet: bool = False
 
 
 class AlignStudent(CharTranslator, nn.Module):
@@ -137,7 +140,7 @@ class AlignStudent(CharTranslator, nn.Module):
         if self._lexicon is None:
             from videoforge.adapt.lexicon import Lexicon
 
-            self._lexicon = Lexicon(self.cfg.lexicon_table)
+            self._lexicon = Lexicon(self.cfg.lexicon_table, wordnet=self.cfg.lexicon_wordnet)
         return self._lexicon
 
     def concept_rows(self, prompts: list[str]) -> list[list[tuple[int, ...]]]:
@@ -198,7 +201,9 @@ def slot_noise_ids(index: dict[str, int], segments: list[tuple[str, str | None]]
     out: list[int] = []
     for text, slot in segments:
         r = [index.get(c, 1) for c in text if not c.isspace()]
-        if slot is None:
+        if slot == "marker":          # from-to structure (zh_prompts.fromto_segments): kept as it is
+            out += r
+        elif slot is None:
             out += _corrupt(r, p, rng)
         else:
             for i in r:
@@ -237,6 +242,10 @@ def lexicon_noise(student: AlignStudent, segments: list[tuple[str, str | None]],
         pc = concepts[at: at + len(chars)]
         at += len(chars)
         r = [student.index.get(c, 1) for c in chars]
+        if slot == "marker":          # from-to structure (zh_prompts.fromto_segments): kept with its concepts
+            ids += r
+            cons += pc
+            continue
         if slot is None:
             for i, c in zip(r, pc):
                 u = rng.random()
@@ -283,12 +292,19 @@ class Recipe:
     concept_drop: float = 0.2
     unknown_all: bool = True     # char_drop makes every character of the word unknown (False: only those with concepts)
     keep_slots: tuple = ()       # slots where char_drop blanks only the characters with concepts even so
+    wordnet: bool = False        # session 11: + WordNet relations for glosses the table cannot read (lexicon only)
+    grammar: str = "rich"        # session 11: a zh_prompts.GRAMMARS name ("rich_fromto": + from-to direction phrases)
 
-    def train_kwargs(self, lexicon: bool | None = None) -> dict:
-        """Keyword arguments of train_token_adapter; `lexicon` overrides the recipe's choice."""
+    def train_kwargs(self, lexicon: bool | None = None, wordnet: bool | None = None) -> dict:
+        """Keyword arguments of train_token_adapter; `lexicon` / `wordnet` override the recipe's choice."""
+        from videoforge.adapt import zh_prompts
+
         lex = self.lexicon if lexicon is None else lexicon
-        kw = {"cfg": AlignConfig(bias=self.bias, gate=self.gate, lexicon=lex), "lr": self.lr,
+        wn = lex and (self.wordnet if wordnet is None else wordnet)
+        kw = {"cfg": AlignConfig(bias=self.bias, gate=self.gate, lexicon=lex, lexicon_wordnet=wn), "lr": self.lr,
               "slot_noise": self.slot_noise, "label_smoothing": self.label_smoothing}
+        if self.grammar != "rich":
+            kw["rich"] = zh_prompts.GRAMMARS[self.grammar]
         if lex:
             kw.update(char_drop=self.char_drop, concept_drop=self.concept_drop, unknown_all=self.unknown_all,
                       keep_slots=tuple(self.keep_slots))

@@ -126,18 +126,60 @@ def segment(text: str, max_word: int = MAX_WORD) -> list[str]:
     return out
 
 
+# WordNet fallback (session 11): only senses of at most this many content words are looked up ("cinnabar",
+# "green grass", "like a turtle"); a longer sense is an explanation whose words are incidental
+WN_MAX_SENSE_WORDS = 2
+WN_MIN_CHARS = 2      # single characters are many-sensed (的, 地, 向): the fallback is for words
+WN_SKIP = set("to a an the of sb sth one s like as and or in on at by for with be".split())
+
+
+def gloss_words(entries: list[list[str]], max_senses: int = MAX_SENSES) -> list[str]:
+    """The English words of the first `max_senses` senses of each entry, cleaned as
+    `concepts_of_glosses` reads them (in order, without repeats)."""
+    out: list[str] = []
+    for sense in (s for senses in entries for s in senses[:max_senses]):
+        for w in _WORD.findall(_IDIOMS.sub(" ", _NOISE.sub(" ", sense).lower())):
+            if w not in out:
+                out.append(w)
+    return out
+
+
+def concepts_via_wordnet(entries: list[list[str]], table: dict[str, list[str]] | None = None,
+                         max_senses: int = MAX_SENSES) -> set[str]:
+    """Session 11: the concepts WordNet relates the gloss words to (adapt/wordnet.py), for a word
+    whose glosses name none directly ("cinnabar" -> red through "a heavy reddish mineral")."""
+    from videoforge.adapt.wordnet import concepts_of_word
+
+    table = table or CONCEPT_WORDS
+    lookup = {w: c for c, ws in table.items() for w in ws}
+    found: set[str] = set()
+    for sense in (s for senses in entries for s in senses[:max_senses]):
+        content = [w for w in _WORD.findall(_IDIOMS.sub(" ", _NOISE.sub(" ", sense).lower())) if w not in WN_SKIP]
+        if 0 < len(content) <= WN_MAX_SENSE_WORDS:   # a sense that names a thing, not an explanation
+            for w in content:
+                found |= concepts_of_word(w, lookup)
+    return found
+
+
 class Lexicon:
     """Per-character concept features of a prompt: character i gets the concepts of the
-    dictionary word it stands in (by `segment`). Cached per word."""
+    dictionary word it stands in (by `segment`). Cached per word.
 
-    def __init__(self, table: dict[str, list[str]] | None = None):
+    wordnet (session 11): a word whose glosses name no concept of the table gets the concepts WordNet
+    relates its gloss words to (a fallback only: a word the table reads is never changed)."""
+
+    def __init__(self, table: dict[str, list[str]] | None = None, wordnet: bool = False):
         self.table = {c: list(ws) for c, ws in (table or CONCEPT_WORDS).items()}
         self.concepts = list(self.table)
+        self.wordnet = wordnet
         self._cache: dict[str, tuple[int, ...]] = {}
 
     def word_concepts(self, word: str) -> tuple[int, ...]:
         if word not in self._cache:
-            found = concepts_of_glosses(cedict().get(word, []), self.table)
+            entries = cedict().get(word, [])
+            found = concepts_of_glosses(entries, self.table)
+            if not found and self.wordnet and entries and len(word) >= WN_MIN_CHARS:
+                found = concepts_via_wordnet(entries, self.table)
             self._cache[word] = tuple(sorted(self.concepts.index(c) for c in found))
         return self._cache[word]
 

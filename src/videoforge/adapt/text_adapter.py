@@ -296,6 +296,13 @@ def load_adapter(path: str, teacher: TextEncoder) -> AdaptedTextEncoder:
                 cedict()
             except LexiconUnavailable as e:
                 raise ValueError(f"{path}: this text adapter reads a dictionary: {e}") from e
+        if student.cfg.lexicon_wordnet:     # session 11: and WordNet for glosses its table cannot read
+            from videoforge.adapt.wordnet import WordNetUnavailable, _require
+
+            try:
+                _require()
+            except WordNetUnavailable as e:
+                raise ValueError(f"{path}: this text adapter reads WordNet: {e}") from e
     elif d["format"] == FORMAT_TOKENS:
         from videoforge.adapt.token_student import TokenConfig, TokenStudent
 

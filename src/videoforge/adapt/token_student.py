@@ -176,6 +176,12 @@ def _lexicon_sha() -> str:
     return data_sha256()
 
 
+def _wordnet_sha() -> str:
+    from videoforge.adapt.wordnet import data_sha256
+
+    return data_sha256()
+
+
 def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float = 2e-3, seed: int = 0,
                         cfg: TokenConfig | None = None, combos: list | None = None, progress: bool = True,
                         rich: dict | None = None, drop: float = 0.2, ce_weight: float = 1.0, e2e_weight: float = 0.0,
@@ -294,4 +300,7 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
                      **({"lexicon": True, "char_drop": char_drop, "concept_drop": concept_drop, "unknown_all": unknown_all,
                          "keep_slots": list(keep_slots),
                          "lexicon_sha256": _lexicon_sha()} if lexicon else {}),
+                     **({"wordnet": True, "wordnet_sha256": _wordnet_sha()}
+                        if lexicon and getattr(cfg, "lexicon_wordnet", False) else {}),
+                     **({"grammar_extra": sorted(set(g) - set(zh_prompts.RICH))} if set(g) - set(zh_prompts.RICH) else {}),
                      "loss_weights": {"ce": ce_weight, "e2e": e2e_weight, "nce": nce_weight}}

@@ -214,17 +214,53 @@ def sample_rich_segments(combo: tuple[str, str, str], fast: bool, rng: random.Ra
     fields = dict(m=rng.choice(g["measure"]), c=c, cb=cb, s=rng.choice(g["shape"][shape]),
                   g=rng.choice(g["progressive"]), a=a, d=d, v=rng.choice(g["verb"]), t=t, k=k,
                   x=rng.choice(g["compact"][direction]), o=o, y=y, F=rng.choice(g["frame"]), e=rng.choice(g["final"]))
+    # session 11 (grammars with "ft_from" only, so RICH's draws and prompts are unchanged): the direction phrase
+    # is a from-to phrase a quarter of the time, in any word order that has one
+    d_pieces, o_pieces = [(d, "direction")], [(o, "direction")]
+    if "ft_from" in g:      # and the from-to word order's own phrase ({o}) is pieced the same way
+        if rng.random() < FROMTO_RATE:
+            d_pieces = fromto_segments(direction, rng, g)
+        o_pieces = fromto_segments(direction, rng, g)
     out: list[tuple[str, str | None]] = []
     for piece in re.split(r"(\{\w+\})", template):
         if not piece:
             continue
         if piece.startswith("{"):
             name = piece[1:-1]
-            if fields[name]:
+            if name in ("d", "o"):
+                out += d_pieces if name == "d" else o_pieces
+            elif fields[name]:
                 out.append((fields[name], FIELD_SLOT.get(name)))
         else:
             out.append((piece, None))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Session 11: from-to direction phrases. RICH has one from-to form (从右往左, {o}) in one word order, so a
+# cross-validation fold without that order never sees one (session 10: fold 1's 40 direction misreads), and
+# the phrases with a side word after each end (从右边往左边) that frozen sets v5/v6 used were read by their
+# first direction. RICH_FROMTO keeps every RICH list and adds markers of the source (从, 自, 打); the goal's
+# marker is one of `prep` (向 往 朝 ...) or 到; each end takes a side suffix of its own (dir_suffix: 边 方 面 or none). Only
+# the goal's side is the English direction. The marker and the source side are pieces of slot "marker": the
+# training noise leaves them alone (a first run corrupted them as function words: a source marker replaced by
+# <unk> taught "<unk> + direction = a source", and a fold's held-out preposition, unknown, then silenced the
+# direction after it: pair-CV direction misreads 0 -> 180 on fold 2).
+# ---------------------------------------------------------------------------------------------
+FROMTO_RATE = 0.25
+RICH_FROMTO = {**RICH, "ft_from": ["从", "自", "打"]}   # the goal's marker: the grammar's own "prep" list or 到
+GRAMMARS = {"rich": RICH, "rich_fromto": RICH_FROMTO}
+
+
+def fromto_segments(direction: str, rng: random.Random, g: dict) -> list[tuple[str, str | None]]:
+    """A from-to phrase for `direction` as (text, slot) pieces: source marker, source side (the opposite
+    direction) and goal marker (slot "marker": no training noise), goal side ("direction")."""
+    src = g["dir_from"][direction] + rng.choice(g["dir_suffix"])
+    goal = g["dir_char"][direction] + rng.choice(g["dir_suffix"])
+    # the goal marker is drawn from the grammar's `prep` (so a cross-validation fold that holds a preposition out
+    # never trains it here either) or is 到
+    return [(rng.choice(g["ft_from"]), "marker"), (src, "marker"), (rng.choice(g["prep"] + ["到"]), "marker"),
+            (goal, "direction")]
 
 
 def rich_fold(k: int, folds: int, g: dict | None = None) -> tuple[dict, dict]:

@@ -52,6 +52,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "auto (default) = the recipe benchmarks/zh_cv.py chose (align_student.SHIPPED) when the dictionary "
                         "is installed (pip install 'videoforge[zh]'), else off with a note; on = required; off = the "
                         "session-9 student")
+    p.add_argument("--wordnet", choices=("auto", "on", "off"), default="auto",
+                   help="align with the lexicon only (session 11): a dictionary word whose glosses name none of the "
+                        "generator's concepts is read through WordNet's relations of its gloss words (adapt/wordnet.py: "
+                        "cinnabar -> 'a heavy reddish mineral' -> red), from Debian's WordNet database (apt-get install "
+                        "wordnet-base; or VIDEOFORGE_WORDNET=DIR). auto (default) = what the shipped recipe "
+                        "(align_student.SHIPPED) says, when WordNet is installed, else off with a note; on = required; off = "
+                        "CC-CEDICT alone (the session-10 student)")
     p.add_argument("--e2e-weight", type=float, default=0.0,
                    help="tokens only: weight of MSE + contrastive on the frozen English encoder's output from "
                         "straight-through token embeddings, beside the cross-entropy (default 0)")
@@ -130,9 +137,23 @@ def main(args) -> int:
                         raise UsageError(str(e)) from e
                     print(f"note: {e}; training without the dictionary lexicon", file=sys.stderr)
                     lexicon = False
-            extra = SHIPPED.train_kwargs(lexicon=lexicon)
-        elif args.lexicon == "on":
-            raise UsageError("--lexicon is for --student align")
+            wordnet = lexicon and {"on": True, "off": False}.get(args.wordnet, SHIPPED.wordnet)
+            if args.wordnet == "on" and not lexicon:
+                raise UsageError("--wordnet on needs the dictionary lexicon (--lexicon on, or auto with the `zh` extra)")
+            if wordnet:
+                from videoforge.adapt.wordnet import WordNetUnavailable
+                from videoforge.adapt.wordnet import wordnet as load_wordnet
+
+                try:
+                    load_wordnet()
+                except WordNetUnavailable as e:
+                    if args.wordnet == "on":
+                        raise UsageError(str(e)) from e
+                    print(f"note: {e}; training without WordNet", file=sys.stderr)
+                    wordnet = False
+            extra = SHIPPED.train_kwargs(lexicon=lexicon, wordnet=wordnet)
+        elif args.lexicon == "on" or args.wordnet == "on":
+            raise UsageError("--lexicon / --wordnet are for --student align")
         try:
             student, info = train_token_adapter(teacher, steps=args.steps, seed=args.seed, progress=not args.json,
                                                 drop=args.drop, e2e_weight=args.e2e_weight, nce_weight=args.nce_weight,
