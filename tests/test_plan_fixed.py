@@ -88,3 +88,34 @@ def test_a_plan_run_with_captions_and_suitability_imports_no_pandas(tmp_path):
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_feedback_splits_the_work_without_the_loading_inside_the_stage_timings():
+    # session 11: the OCR models load inside the engine's text timing (~0.3 s); split with it, a
+    # short clip's OCR share came out too large and every other stage's too small
+    from videoforge.plan.costs import InputInfo, chain_cost, fixed_costs, paid_loading
+    from videoforge.plan.feedback import observe_group
+
+    chain = {"metrics": "full", "ocr": "on", "shots": "videoforge"}
+    infos = [InputInfo("/a.mp4", 8.0, 200, 320, 180)]
+    work = {"shots": 0.05, "keyframes": 0.1, "motion": 0.15, "text": 0.5}   # the per-unit work's timings
+
+    def observe(timings, loading):
+        reg = shipped_registry()
+        for v in reg.values():
+            v.samples = 3   # plain running averages (no shipped-prior rule)
+        fixed = fixed_costs([(chain, 1)], reg, inline=True)[0]
+        cpu = fixed + sum(chain_cost(i, chain, reg) for i in infos)   # the call costs its prediction
+        return observe_group(reg, chain, infos, cpu, timings, "test", fixed, inline=True, loading=loading)
+
+    loads = paid_loading([(chain, 1), (chain, 1)], shipped_registry(), inline=True)
+    assert loads[0]["ocr"] == pytest.approx(shipped_registry()["ocr/on"].fixed_cpu_seconds) and loads[1] == {}
+    clean = observe(work, None)
+    # each variant's loading inside its own stage's timing (the metrics' in the first metric's)
+    timed = {**work, "text": work["text"] + loads[0]["ocr"], "shots": work["shots"] + loads[0]["shots"],
+             "motion": work["motion"] + loads[0]["metrics"]}
+    fixed_rule = observe(timed, loads[0])
+    biased = observe(timed, None)
+    for k in ("ocr/on", "shots/videoforge", "metrics/full", "keyframes/default"):
+        assert fixed_rule[k] == pytest.approx(clean[k], rel=1e-9), k
+    assert biased["ocr/on"] > 1.05 * clean["ocr/on"] and biased["keyframes/default"] < 0.9 * clean["keyframes/default"]

@@ -408,6 +408,27 @@ def fixed_costs(groups: list[tuple[dict[str, str], int]], reg: dict[str, Variant
     return out
 
 
+def paid_loading(groups: list[tuple[dict[str, str], int]], reg: dict[str, Variant], inline: bool = False) -> list[dict[str, float]]:
+    """Per engine call (as fixed_costs, in execution order): the variants' loading each call pays,
+    by stage (every spawned worker loads; in the calling process only the first call needing a
+    variant does). The engine's per-stage timings include a stage's loading where it happens (the
+    OCR models load inside the text stage: ~0.3 s of a short clip's text timing), so feedback takes
+    it out before splitting the work by those timings (session 11)."""
+    paid: set[str] = set()
+    out = []
+    for chain, k in groups:
+        loads: dict[str, float] = {}
+        for s, v in chain.items():
+            x = f"{s}/{v}"
+            if k >= 2 and not inline:
+                loads[s] = loads.get(s, 0.0) + workers_for(k) * reg[x].fixed_cpu_seconds
+            elif k >= 1 and x not in paid:
+                paid.add(x)
+                loads[s] = loads.get(s, 0.0) + reg[x].fixed_cpu_seconds
+        out.append({s: c for s, c in loads.items() if c > 0})
+    return out
+
+
 def group_fixed(chain: dict[str, str], n_videos: int, reg: dict[str, Variant], inline: bool = False) -> float:
     """Fixed CPU of one engine call alone (see fixed_costs)."""
     return fixed_costs([(chain, n_videos)], reg, inline)[0]

@@ -14,8 +14,8 @@ import uuid
 from datetime import datetime, timezone
 
 from videoforge.catalog import Catalog
-from videoforge.plan.costs import (InputInfo, Timer, chain_cost, fixed_costs, probe_input, reap_children, suitability_frame_cpu,
-                                   workers_for)
+from videoforge.plan.costs import (InputInfo, Timer, chain_cost, fixed_costs, paid_loading, probe_input, reap_children,
+                                   suitability_frame_cpu, workers_for)
 from videoforge.plan.feedback import SHIFT, observe_group
 from videoforge.plan.post import OFF, run_post
 from videoforge.plan.registry import ENGINE_STAGES, POST_STAGES, apply_to_config
@@ -109,7 +109,9 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
     summaries, engine_cpu, observed = [], 0.0, {}
     # one-video calls run here and share this process's loading: price each call in order
     fixed = fixed_costs([(dict(ch), len(ps)) for ch, ps in groups.items()], reg, inline=inline)
-    for (chain_items, paths), call_fixed in zip(groups.items(), fixed):
+    # the loading each call pays, by stage: inside the engine's stage timings, out of the work split
+    loading = paid_loading([(dict(ch), len(ps)) for ch, ps in groups.items()], reg, inline=inline)
+    for (chain_items, paths), call_fixed, call_loading in zip(groups.items(), fixed, loading):
         chain = dict(chain_items)
         config = apply_to_config(AnalysisConfig(), chain)
         k = len(paths)
@@ -133,7 +135,7 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
         # only a call that analysed every one of its inputs is a clean measurement of the chain
         if s.analyzed == k and not s.failed:
             observed.update(observe_group(reg, chain, infos, cpu, s.timings, "measured: run --plan", call_fixed,
-                                          inline=inline))
+                                          inline=inline, loading=call_loading))
     # the per-shot stages, on the shots the engine just wrote (cheap gates expensive)
     post_runs, usd = [], 0.0
     vid_of = dict(catalog.query("SELECT path, video_id FROM videos")[1]) if lay["post"] else {}

@@ -26,20 +26,26 @@ TIMING_STAGE = {
 }
 
 
-def stage_split(timings: dict) -> dict[str, float]:
-    """Share (0-1) of timed engine work per registry stage."""
+def stage_split(timings: dict, loading: dict[str, float] | None = None) -> dict[str, float]:
+    """Share (0-1) of timed engine work per registry stage. `loading`: seconds of each stage's
+    timing that were its loading (costs.paid_loading), taken out first: the split is of the
+    per-unit work only (session 11: OCR's model loading, inside the text timing, made OCR's share
+    of a short clip's work too large and every other stage's too small)."""
     per: dict[str, float] = {}
     for name, t in timings.items():
         stage = TIMING_STAGE.get(name)
         if stage is not None:
             per[stage] = per.get(stage, 0.0) + max(float(t), 0.0)
+    for stage, t in (loading or {}).items():
+        if stage in per:
+            per[stage] = max(per[stage] - t, 0.0)
     total = sum(per.values())
     return {s: t / total for s, t in per.items()} if total > 0 else {}
 
 
 def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[InputInfo], cpu: float,
                   timings: dict, source: str, fixed: float | None = None, scale_fixed: bool = True,
-                  inline: bool = False) -> dict[str, float]:
+                  inline: bool = False, loading: dict[str, float] | None = None) -> dict[str, float]:
     """Fold one engine call (all `infos` analysed with `chain`, `cpu` process-tree seconds) into
     the registry; returns the observations made (key -> CPU-s per unit).
 
@@ -47,7 +53,10 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
     earlier calls). One call cannot tell its fixed part from its per-unit part, so with
     `scale_fixed` both are taken to be off by the same factor (actual / predicted: a slower
     machine, a faster engine), and the fixed figures involved are folded at that level too;
-    calibration, which measures fixed costs directly, passes scale_fixed=False."""
+    calibration, which measures fixed costs directly, passes scale_fixed=False.
+
+    `loading`: the variants' loading this call paid, by stage (costs.paid_loading; predicted, taken
+    to be off by the call's ratio too): taken out of the stages' timings before the split."""
     if fixed is None:
         fixed = group_fixed(chain, len(infos), reg, inline)
     if "frames" in chain:
@@ -76,7 +85,8 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
         # averages of what this call ran restart from this observation instead of creeping
         for k in [*units, "decode/default", "overhead/group", "overhead/video", "overhead/worker"]:
             reg[k].samples = 0
-    shares = stage_split({k: t for k, t in timings.items() if TIMING_STAGE.get(k) != "decode"})
+    shares = stage_split({k: t for k, t in timings.items() if TIMING_STAGE.get(k) != "decode"},
+                         {s: c * ratio for s, c in (loading or {}).items()})
     seen: dict[str, float] = {}
     mpx = sum(i.mpx for i in infos)
     if mpx > 0:
