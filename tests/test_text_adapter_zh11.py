@@ -190,3 +190,32 @@ def test_a_tiny_wordnet_student_reads_an_object_colour_and_its_adapter_needs_wor
             load_adapter(path, teacher)
     finally:
         del os.environ["VIDEOFORGE_WORDNET"]
+
+
+def test_frozen_v8_words_and_orders_are_new_and_the_file_is_what_the_script_writes():
+    import json
+    import re
+
+    import zh_frozen_set
+    import zh_frozen_v3
+    import zh_frozen_v4
+    import zh_frozen_v5
+    import zh_frozen_v6
+    import zh_frozen_v8
+    from test_text_adapter_zh7 import _training_words
+
+    g = zh_prompts.RICH_FROMTO
+    phrases = {f + g["dir_from"][d] + s1 + to + g["dir_char"][d] + s2
+               for d in g["dir_char"] for f, s1, to, s2 in itertools.product(g["ft_from"], g["dir_suffix"],
+                                                                             g["prep"] + ["到"], g["dir_suffix"])}
+    v8 = _words(zh_frozen_v8.FROZEN)
+    assert v8 and not (v8 & (_training_words() | phrases | _words({k: v for k, v in g.items() if k != "templates"})))
+    older = (zh_frozen_set, zh_frozen_v3, zh_frozen_v4, zh_frozen_v5, zh_frozen_v6, zh_frozen_v7)
+    for m in older:
+        assert not (v8 & _words(m.FROZEN)), m.__name__
+    glue = lambda t: re.sub(r"\{\w+\}", "|", t)
+    old = zh_prompts.RICH["templates"] + zh_prompts.TRAIN_TEMPLATES + zh_prompts.HELD_OUT_TEMPLATES + \
+        zh_prompts.FROZEN_TEMPLATES + [t for m in older for t in m.TEMPLATES]
+    assert not ({glue(t) for t in zh_frozen_v8.TEMPLATES} & {glue(t) for t in old})
+    with open(os.path.join(ROOT, "benchmarks", "data", "zh_frozen_v8.jsonl"), encoding="utf-8") as f:
+        assert [json.loads(line) for line in f] == zh_frozen_v8.build()
