@@ -46,12 +46,22 @@ $(OPENCV_DATA):
 	  [ -f $@ ] || echo "opencv-doc installed no $@ (dpkg path-exclude on /usr/share/doc?); the real-file tests will be skipped"; \
 	else echo "not root: install opencv-doc yourself to run the real-file tests"; fi
 
+# WordNet 3.0 (Debian wordnet-base) for the Chinese adapter's optional second lexicon
+# (adapt/wordnet.py, `train-text-adapter --wordnet`); its tests skip without it.
+WORDNET_DATA := /usr/share/wordnet/data.noun
+$(WORDNET_DATA):
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian wordnet-base for the WordNet lexicon tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wordnet-base) >/dev/null 2>&1 \
+	    || echo "could not install wordnet-base; the WordNet lexicon tests will be skipped"; \
+	else echo "not root: install wordnet-base yourself to run the WordNet lexicon tests"; fi
+
 install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m videoforge.demo --out $(DEMO)
 
-test: $(STAMP) | $(CHROMIUM) $(OPENCV_DATA)
+test: $(STAMP) | $(CHROMIUM) $(OPENCV_DATA) $(WORDNET_DATA)
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
