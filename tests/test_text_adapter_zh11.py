@@ -230,9 +230,27 @@ def test_a_wordnet_adapter_round_trips_keeps_english_and_is_refused_without_word
     assert back.student.translate([p for p, _ in CASES]) == student.translate([p for p, _ in CASES])
     en = shapes.caption_for("red", "square", "up", False)
     assert torch.equal(back.encode([en])[0], teacher.encode([en])[0])
+    # trained with another WordNet release: it loads, with a warning naming both hashes
+    other = str(tmp_path / "other.pt")
+    save_adapter(other, student, teacher, dict(info, wordnet_sha256="0" * 64))
+    with pytest.warns(UserWarning, match=f"WordNet data sha256 {'0' * 64}, but .* has sha256 {wnmod.data_sha256()}"):
+        load_adapter(other, teacher)
     monkeypatch.setenv("VIDEOFORGE_WORDNET", str(tmp_path / "nowhere"))
     with pytest.raises(ValueError, match="wn.pt: this text adapter reads WordNet"):
         load_adapter(path, teacher)
+
+
+def test_the_training_summary_names_the_grammar():
+    from test_text_adapter_zh8 import _teacher
+
+    from videoforge.adapt.align_student import AlignConfig
+    from videoforge.adapt.token_student import train_token_adapter
+
+    for name, g in (("rich", None), ("rich_fromto", zh_prompts.RICH_FROMTO),
+                    ("rich_fromto", zh_prompts.rich_fold(0, 3, zh_prompts.RICH_FROMTO)[0])):
+        _, info = train_token_adapter(_teacher(), steps=1, progress=False, slot_noise=True, rich=g,
+                                      cfg=AlignConfig(dim=8, bias="class", gate="gru"))
+        assert info["grammar"] == name
 
 
 def test_train_text_adapter_wordnet_flag(cli_here, tiny_ckpt, tmp_path, monkeypatch):
@@ -257,6 +275,16 @@ def test_train_text_adapter_wordnet_flag(cli_here, tiny_ckpt, tmp_path, monkeypa
     assert d["config"]["lexicon_wordnet"] and d["info"]["wordnet_sha256"] == wnmod.data_sha256()
     r = cli_here(*base, "--out", tmp_path / "x.pt", "--lexicon", "off", "--wordnet", "on")
     assert r.returncode == 2 and "--wordnet on needs the dictionary lexicon" in r.stderr
+    # a database that lost a file: the error names it (and only it); the folder read before is not reused
+    (db / "data.verb").unlink()
+    r = cli_here(*base, "--out", tmp_path / "x.pt", "--wordnet", "on")
+    assert r.returncode == 2 and f"{db}: no WordNet database here (missing data.verb)" in r.stderr, r.stderr
+    assert not (tmp_path / "x.pt").exists()
+    # an explicit folder goes through the same check
+    with pytest.raises(wnmod.WordNetUnavailable, match="missing data.verb"):
+        wnmod.WordNet(db)
+    with pytest.raises(wnmod.WordNetUnavailable, match="no such folder"):
+        wnmod.WordNet(tmp_path / "nowhere")
 
 
 def test_frozen_v8_words_and_orders_are_new_and_the_file_is_what_the_script_writes():

@@ -133,17 +133,6 @@ WN_MIN_CHARS = 2      # single characters are many-sensed (的, 地, 向): the f
 WN_SKIP = set("to a an the of sb sth one s like as and or in on at by for with be".split())
 
 
-def gloss_words(entries: list[list[str]], max_senses: int = MAX_SENSES) -> list[str]:
-    """The English words of the first `max_senses` senses of each entry, cleaned as
-    `concepts_of_glosses` reads them (in order, without repeats)."""
-    out: list[str] = []
-    for sense in (s for senses in entries for s in senses[:max_senses]):
-        for w in _WORD.findall(_IDIOMS.sub(" ", _NOISE.sub(" ", sense).lower())):
-            if w not in out:
-                out.append(w)
-    return out
-
-
 def concepts_via_wordnet(entries: list[list[str]], table: dict[str, list[str]] | None = None,
                          max_senses: int = MAX_SENSES) -> set[str]:
     """Session 11: the concepts WordNet relates the gloss words to (adapt/wordnet.py), for a word

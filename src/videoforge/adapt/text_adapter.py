@@ -297,12 +297,19 @@ def load_adapter(path: str, teacher: TextEncoder) -> AdaptedTextEncoder:
             except LexiconUnavailable as e:
                 raise ValueError(f"{path}: this text adapter reads a dictionary: {e}") from e
         if student.cfg.lexicon_wordnet:     # session 11: and WordNet for glosses its table cannot read
-            from videoforge.adapt.wordnet import WordNetUnavailable, _require
+            from videoforge.adapt.wordnet import WordNetUnavailable, data_dir, data_sha256
 
             try:
-                _require()
+                installed = data_sha256()
             except WordNetUnavailable as e:
                 raise ValueError(f"{path}: this text adapter reads WordNet: {e}") from e
+            stored = (d.get("info") or {}).get("wordnet_sha256")
+            if stored and stored != installed:     # another WordNet release may relate words differently
+                import warnings
+
+                warnings.warn(f"{path}: this text adapter was trained with WordNet data sha256 {stored}, but the "
+                              f"WordNet in {data_dir()} has sha256 {installed}: it loads, but may read some words "
+                              "differently than when it was trained", stacklevel=2)
     elif d["format"] == FORMAT_TOKENS:
         from videoforge.adapt.token_student import TokenConfig, TokenStudent
 

@@ -295,7 +295,7 @@ def train_token_adapter(teacher, steps: int = 1500, batch: int = 32, lr: float =
     student.eval()
     return student, {"steps": steps, "seconds": time.perf_counter() - t0, "log": log, "student": "tokens",
                      "parameters": sum(p.numel() for p in student.parameters()),
-                     "train_combos": len(train_combos), "grammar": "rich", "drop": drop,
+                     "train_combos": len(train_combos), "grammar": zh_prompts.grammar_name(g), "drop": drop,
                      "arch": getattr(cfg, "arch", "decoder"), "slot_noise": slot_noise, "label_smoothing": label_smoothing,
                      **({"lexicon": True, "char_drop": char_drop, "concept_drop": concept_drop, "unknown_all": unknown_all,
                          "keep_slots": list(keep_slots),

@@ -17,8 +17,11 @@ Only nouns and adjectives are looked up, and only colour and shape concepts come
 words are hypernyms of half of all motion verbs and occur in definitions as parts of phrases ("set up",
 "the right to", "a rate (usually rapid)"); those concepts come from CC-CEDICT's glosses alone.
 
-Nothing here was chosen on a frozen evaluation set; the relations and depths are fixed in advance
-and tested on English words with known answers (tests/test_text_adapter_zh11.py).
+The relations and depths were fixed in advance and are tested on English words with known answers
+(tests/test_text_adapter_zh11.py). Not clean of frozen set v7, though: some DEFINITION_WORDS (disk, cube,
+rectangular, wedge-shaped) and the test word "brick" were written after v7's word lists had been read (for
+its novelty check), so v7 cannot give a held-out estimate of this module's gain (docs/benchmarks/adapt.md,
+session 11); v8 was written afterwards.
 
 The reader is a small parser of the WordNet database format (wndb(5WN): index.POS lists a lemma's
 synset offsets by sense frequency; data.POS holds one synset per line at its byte offset), with
@@ -75,26 +78,37 @@ def data_dir() -> Path:
     return Path(os.environ.get("VIDEOFORGE_WORDNET", DEFAULT_DIR))
 
 
-def available() -> bool:
-    d = data_dir()
-    return all((d / f"{k}.{v}").is_file() for v in POS.values() for k in ("index", "data"))
+REQUIRED = tuple(f"{k}.{v}" for v in POS.values() for k in ("index", "data"))   # the .exc lists are optional
 
 
-def _require() -> Path:
-    d = data_dir()
-    if not available():
-        raise WordNetUnavailable(f"{d}: no WordNet database here (index.noun, data.noun, ...): "
-                                 "apt-get install wordnet-base, or set VIDEOFORGE_WORDNET to a folder holding WordNet 3.0's "
-                                 "dict files")
+def missing_files(folder: str | Path | None = None) -> list[str]:
+    """The database files (REQUIRED) that `folder` (default: data_dir()) lacks, in REQUIRED's order."""
+    d = Path(folder) if folder is not None else data_dir()
+    return [name for name in REQUIRED if not (d / name).is_file()]
+
+
+def available(folder: str | Path | None = None) -> bool:
+    return not missing_files(folder)
+
+
+def _require(folder: str | Path | None = None) -> Path:
+    d = Path(folder) if folder is not None else data_dir()
+    missing = missing_files(d)
+    if missing:
+        what = "no such folder" if not d.is_dir() else f"missing {', '.join(missing)}"
+        raise WordNetUnavailable(f"{d}: no WordNet database here ({what}): apt-get install wordnet-base, or set "
+                                 "VIDEOFORGE_WORDNET to a folder holding WordNet 3.0's dict files")
     return d
 
 
-def data_sha256() -> str:
+def data_sha256(folder: str | Path | None = None) -> str:
     """One hash over the data files (stored in adapters that used WordNet)."""
-    d = _require()
+    d = _require(folder)
     h = hashlib.sha256()
     for v in POS.values():
-        h.update((d / f"data.{v}").read_bytes())
+        with open(d / f"data.{v}", "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
     return h.hexdigest()
 
 
@@ -103,7 +117,8 @@ class WordNet:
     pointers and definition."""
 
     def __init__(self, folder: str | Path | None = None):
-        self.dir = Path(folder) if folder else _require()
+        self.dir = _require(folder)        # an explicit folder is checked as the default one is
+        self._synsets: dict[tuple[str, int], tuple] = {}     # per instance: no cache keeps an instance alive
         self.index: dict[str, dict[str, list[int]]] = {}      # pos -> lemma -> synset offsets
         self.exc: dict[str, dict[str, list[str]]] = {}        # pos -> inflected -> base forms
         self._data = {}
@@ -128,6 +143,20 @@ class WordNet:
                             exc.setdefault(parts[0], []).extend(parts[1:])
             self.exc[p] = exc
             self._data[p] = open(self.dir / f"data.{name}", "rb")
+
+    def close(self) -> None:
+        for f in self._data.values():
+            f.close()
+
+    def __enter__(self) -> WordNet:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        if hasattr(self, "_data"):     # __init__ may have failed before opening anything
+            self.close()
 
     def base_forms(self, word: str, pos: str) -> list[str]:
         """WordNet's morphy: the word itself if it is a lemma, its exception-list bases, then
@@ -154,9 +183,14 @@ class WordNet:
                     out.append((pos, off))
         return out[:n]
 
-    @functools.lru_cache(maxsize=200_000)
     def synset(self, pos: str, offset: int) -> tuple[tuple[str, ...], tuple[tuple[str, str, int], ...], str]:
-        """(lemmas, pointers (symbol, pos, offset), definition) of one synset."""
+        """(lemmas, pointers (symbol, pos, offset), definition) of one synset (cached per instance)."""
+        key = (pos, offset)
+        if key not in self._synsets:
+            self._synsets[key] = self._read_synset(pos, offset)
+        return self._synsets[key]
+
+    def _read_synset(self, pos: str, offset: int) -> tuple[tuple[str, ...], tuple[tuple[str, str, int], ...], str]:
         f = self._data[pos]
         f.seek(offset)
         line = f.readline().decode("utf-8", errors="replace")
@@ -174,9 +208,15 @@ class WordNet:
         return lemmas, tuple(ptrs), definition
 
 
-@functools.lru_cache(maxsize=1)
 def wordnet() -> WordNet:
-    return WordNet()
+    """The database of data_dir() (VIDEOFORGE_WORDNET or /usr/share/wordnet), checked on every call and read
+    once per folder: a changed VIDEOFORGE_WORDNET reads the new folder (or fails naming its missing files)."""
+    return _wordnet_at(str(_require().resolve()))
+
+
+@functools.lru_cache(maxsize=2)
+def _wordnet_at(folder: str) -> WordNet:
+    return WordNet(folder)
 
 
 def _lemma_words(lemmas) -> list[str]:

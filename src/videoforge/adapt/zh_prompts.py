@@ -252,6 +252,16 @@ RICH_FROMTO = {**RICH, "ft_from": ["从", "自", "打"]}   # the goal's marker: 
 GRAMMARS = {"rich": RICH, "rich_fromto": RICH_FROMTO}
 
 
+def grammar_name(g: dict) -> str:
+    """The GRAMMARS name of `g`, or of the grammar it was derived from (a cross-validation fold keeps its
+    grammar's word lists: RICH_FROMTO's are a superset of RICH's)."""
+    for name, known in GRAMMARS.items():
+        if g is known:
+            return name
+    return max((n for n, known in GRAMMARS.items() if set(known) <= set(g)), key=lambda n: len(GRAMMARS[n]),
+               default="custom")
+
+
 def fromto_segments(direction: str, rng: random.Random, g: dict) -> list[tuple[str, str | None]]:
     """A from-to phrase for `direction` as (text, slot) pieces: source marker, source side (the opposite
     direction) and goal marker (slot "marker": no training noise), goal side ("direction")."""
