@@ -86,6 +86,32 @@ def test_a_plan_run_with_captions_and_suitability_imports_no_pandas(tmp_path):
     assert rows and all(r == ("metadata", True, True) for r in rows)
 
 
+def test_a_short_clip_over_its_prediction_never_learns_a_zero_or_runaway_per_unit_cost():
+    # the session-11 review's reproduction: a 1-s 320x180 clip, inline, metrics/full + ocr/on +
+    # shots/videoforge, the call at 1.3x its prediction, text timing 0.40 s (0.35 s of it OCR's
+    # loading). The loading scaled by the ratio was taken out of every stage's timing and floored
+    # at 0: OCR, the metrics and the shot detector learnt 0.0 CPU-s per unit, keyframes/default
+    # 0.408 per second (300x its figure), and half the call's CPU was split as per-unit work
+    from videoforge.plan.costs import InputInfo, chain_cost, fixed_costs, paid_loading
+    from videoforge.plan.feedback import observe_group
+
+    chain = {"metrics": "full", "ocr": "on", "shots": "videoforge"}
+    infos = [InputInfo("/a.mp4", 1.0, 25, 320, 180)]
+    reg, shipped = shipped_registry(), shipped_registry()
+    fixed = fixed_costs([(chain, 1)], reg, inline=True)[0]
+    loading = paid_loading([(chain, 1)], reg, inline=True)[0]
+    cpu = 1.3 * (fixed + sum(chain_cost(i, chain, reg) for i in infos))
+    timings = {"shots": 0.012, "keyframes": 0.01, "motion": 0.06, "sharpness": 0.02, "text": 0.40}
+    observe_group(reg, chain, infos, cpu, timings, "test", fixed, inline=True, loading=loading)
+    for k in ("ocr/on", "metrics/full", "shots/videoforge", "keyframes/default"):
+        assert reg[k].cpu_seconds > 0, k
+        # one call moves a figure, never by orders of magnitude (the work split is the call's
+        # per-unit work, 1.3x its prediction here, not half the call)
+        assert 0.2 < reg[k].cpu_seconds / shipped[k].cpu_seconds < 5.0, (k, reg[k].cpu_seconds, shipped[k].cpu_seconds)
+    # OCR's text timing is mostly its loading: this call does not learn OCR's per-unit cost
+    assert reg["ocr/on"].cpu_seconds == shipped["ocr/on"].cpu_seconds and reg["ocr/on"].samples == 0
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
 

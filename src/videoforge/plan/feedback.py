@@ -26,19 +26,40 @@ TIMING_STAGE = {
 }
 
 
-def stage_split(timings: dict, loading: dict[str, float] | None = None) -> dict[str, float]:
-    """Share (0-1) of timed engine work per registry stage. `loading`: seconds of each stage's
-    timing that were its loading (costs.paid_loading), taken out first: the split is of the
-    per-unit work only (session 11: OCR's model loading, inside the text timing, made OCR's share
-    of a short clip's work too large and every other stage's too small)."""
+LOADING_KEEP = 0.5   # taking a stage's loading out of its timing never leaves less than this share of it
+MOSTLY_LOADING = 0.5   # a stage whose predicted loading is more than this share of its timing is not learnt
+
+
+def stage_timings(timings: dict) -> dict[str, float]:
+    """Seconds of timed engine work per registry stage."""
     per: dict[str, float] = {}
     for name, t in timings.items():
         stage = TIMING_STAGE.get(name)
         if stage is not None:
             per[stage] = per.get(stage, 0.0) + max(float(t), 0.0)
+    return per
+
+
+def mostly_loading(timings: dict, loading: dict[str, float] | None) -> set[str]:
+    """Stages whose timing is mostly their (predicted) loading: what is left of it after taking the
+    loading out is noise on a figure of the other's size, so such a call says nothing reliable of
+    their per-unit cost (session-11 review: a 1-s clip's text timing of 0.40 s held ~0.35 s of OCR
+    loading; taken out, OCR's share became 0 and its learnt per-unit cost 0.0)."""
+    per = stage_timings(timings)
+    return {s for s, t in (loading or {}).items() if s in per and t > MOSTLY_LOADING * per[s]}
+
+
+def stage_split(timings: dict, loading: dict[str, float] | None = None) -> dict[str, float]:
+    """Share (0-1) of timed engine work per registry stage. `loading`: seconds of each stage's
+    timing that were its loading (costs.paid_loading), taken out first: the split is of the
+    per-unit work only (session 11: OCR's model loading, inside the text timing, made OCR's share
+    of a short clip's work too large and every other stage's too small). The loading is a
+    prediction: it never takes out more than half of a stage's timing (LOADING_KEEP), so a stage
+    that ran is never left with no share."""
+    per = stage_timings(timings)
     for stage, t in (loading or {}).items():
         if stage in per:
-            per[stage] = max(per[stage] - t, 0.0)
+            per[stage] = max(per[stage] - t, LOADING_KEEP * per[stage])
     total = sum(per.values())
     return {s: t / total for s, t in per.items()} if total > 0 else {}
 
@@ -55,8 +76,12 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
     machine, a faster engine), and the fixed figures involved are folded at that level too;
     calibration, which measures fixed costs directly, passes scale_fixed=False.
 
-    `loading`: the variants' loading this call paid, by stage (costs.paid_loading; predicted, taken
-    to be off by the call's ratio too): taken out of the stages' timings before the split."""
+    `loading`: the variants' loading this call paid inside the stages' timings, by stage
+    (costs.paid_loading): taken out of those timings before the split. It is not scaled by the
+    call's ratio (session-11 review: a call 1.3x over its prediction then took out more than a
+    short clip's whole text, shots and metrics timings). A stage whose timing is mostly loading
+    (mostly_loading) is not learnt from this call: it is taken to have cost its prediction x the
+    ratio, and the rest of the work is split between the other stages."""
     if fixed is None:
         fixed = group_fixed(chain, len(infos), reg, inline)
     if "frames" in chain:
@@ -78,15 +103,25 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
     per_unit_pred = sum(reg[k].cpu_seconds * u for k, u in units.items())
     known = fixed + decode_pred
     ratio = cpu / (known + per_unit_pred) if scale_fixed and known + per_unit_pred > 0 else 1.0
-    # the fixed part is predicted, not measured here; never let it swallow the whole call
-    work = max(cpu - known * ratio, 0.5 * cpu)
+    if scale_fixed:
+        # = cpu - known * ratio exactly. (The floor below inflated it: on a short clip, where the
+        # fixed part is most of the call, half the call's CPU was split as per-unit work - the
+        # session-11 review's 1-s clip learnt keyframes/default 300x its figure.)
+        work = ratio * per_unit_pred
+    else:
+        # the fixed part is predicted, not measured here; never let it swallow the whole call
+        work = max(cpu - known, 0.5 * cpu)
     if scale_fixed and abs(math.log(max(ratio, 1e-9))) > math.log(SHIFT):
         # far beyond run-to-run noise: the machine, the footage or the engine changed; the
         # averages of what this call ran restart from this observation instead of creeping
         for k in [*units, "decode/default", "overhead/group", "overhead/video", "overhead/worker"]:
             reg[k].samples = 0
-    shares = stage_split({k: t for k, t in timings.items() if TIMING_STAGE.get(k) != "decode"},
-                         {s: c * ratio for s, c in (loading or {}).items()})
+    timed = {k: t for k, t in timings.items() if TIMING_STAGE.get(k) != "decode"}
+    skip = mostly_loading(timed, loading)
+    for stage, variant in keys:
+        if stage in skip:   # taken at its prediction; the rest of the work is the others'
+            work = max(work - ratio * reg[f"{stage}/{variant}"].cpu_seconds * units[f"{stage}/{variant}"], 0.0)
+    shares = stage_split({k: t for k, t in timed.items() if TIMING_STAGE[k] not in skip}, loading)
     seen: dict[str, float] = {}
     mpx = sum(i.mpx for i in infos)
     if mpx > 0:
@@ -101,9 +136,13 @@ def observe_group(reg: dict[str, Variant], chain: dict[str, str], infos: list[In
         fold(f, seen[f.key], sampled, source)
     for stage, variant in keys:
         v = reg[f"{stage}/{variant}"]
-        if units[v.key] <= 0:
+        if units[v.key] <= 0 or stage in skip:
             continue
         per_unit = work * shares.get(stage, 0.0) / units[v.key]
+        if per_unit <= 0 and v.cpu_seconds > 0:
+            # no share (no timing of it, or no work left to split) is no measurement of a stage
+            # that costs something: one call never sets a learnt per-unit cost to 0
+            continue
         old = v.cpu_seconds
         fold(v, per_unit, units[v.key], source, fixed=v.fixed_cpu_seconds * ratio if scale_fixed else None)
         seen[v.key] = per_unit
