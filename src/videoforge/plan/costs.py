@@ -392,28 +392,20 @@ def fixed_costs(groups: list[tuple[dict[str, str], int]], reg: dict[str, Variant
     before its first call): that is part of its start-up, `overhead/run`, which feedback
     measures as everything outside the calls and per-shot stages (session 9: charging the
     in-process imports again as `overhead/worker` counted them twice once a run had been fed back)."""
-    paid: set[str] = set()
     out = []
-    for chain, k in groups:
-        f = reg["overhead/group"].cpu_seconds
-        keys = [f"{s}/{v}" for s, v in chain.items()]
+    for (chain, k), loads in zip(groups, variant_loading(groups, reg, inline)):
+        f = reg["overhead/group"].cpu_seconds + sum(loads.values())
         if k >= 2 and not inline:
-            f += workers_for(k) * (reg["overhead/worker"].cpu_seconds + sum(reg[x].fixed_cpu_seconds for x in keys))
-        elif k >= 1:
-            for x in keys:
-                if x not in paid:
-                    paid.add(x)
-                    f += reg[x].fixed_cpu_seconds
+            f += workers_for(k) * reg["overhead/worker"].cpu_seconds
         out.append(f)
     return out
 
 
-def paid_loading(groups: list[tuple[dict[str, str], int]], reg: dict[str, Variant], inline: bool = False) -> list[dict[str, float]]:
-    """Per engine call (as fixed_costs, in execution order): the variants' loading each call pays,
-    by stage (every spawned worker loads; in the calling process only the first call needing a
-    variant does). The engine's per-stage timings include a stage's loading where it happens (the
-    OCR models load inside the text stage: ~0.3 s of a short clip's text timing), so feedback takes
-    it out before splitting the work by those timings (session 11)."""
+def variant_loading(groups: list[tuple[dict[str, str], int]], reg: dict[str, Variant],
+                    inline: bool = False) -> list[dict[str, float]]:
+    """Per engine call (as fixed_costs, in execution order): the loading (`fixed_cpu_seconds`) each
+    variant of the call pays, by variant key: every spawned worker loads; in the calling process
+    only the first call needing a variant does. The one rule behind fixed_costs and paid_loading."""
     paid: set[str] = set()
     out = []
     for chain, k in groups:
@@ -421,11 +413,29 @@ def paid_loading(groups: list[tuple[dict[str, str], int]], reg: dict[str, Varian
         for s, v in chain.items():
             x = f"{s}/{v}"
             if k >= 2 and not inline:
-                loads[s] = loads.get(s, 0.0) + workers_for(k) * reg[x].fixed_cpu_seconds
+                loads[x] = loads.get(x, 0.0) + workers_for(k) * reg[x].fixed_cpu_seconds
             elif k >= 1 and x not in paid:
                 paid.add(x)
-                loads[s] = loads.get(s, 0.0) + reg[x].fixed_cpu_seconds
-        out.append({s: c for s, c in loads.items() if c > 0})
+                loads[x] = loads.get(x, 0.0) + reg[x].fixed_cpu_seconds
+        out.append(loads)
+    return out
+
+
+def paid_loading(groups: list[tuple[dict[str, str], int]], reg: dict[str, Variant], inline: bool = False) -> list[dict[str, float]]:
+    """Per engine call (as fixed_costs, in execution order): the loading each call pays inside the
+    engine's per-stage timings, by stage. Only variants that load lazily inside their timed code
+    count (`Variant.loads_in_timing`: the OCR models load in the text stage, ~0.3 s of a short
+    clip's text timing; TransNet's model in the shot detector's finish); the metrics and the other
+    detectors load when the engine builds its components, outside every timing (engine/analyze.py),
+    so nothing of theirs is in a timing to take out (session 11 review). Feedback takes this out
+    before splitting the work by those timings."""
+    out = []
+    for loads in variant_loading(groups, reg, inline):
+        by_stage: dict[str, float] = {}
+        for x, c in loads.items():
+            if c > 0 and reg[x].loads_in_timing:
+                by_stage[reg[x].stage] = by_stage.get(reg[x].stage, 0.0) + c
+        out.append(by_stage)
     return out
 
 
