@@ -55,6 +55,34 @@ def test_curation_columns_keep_their_values_and_types(tmp_path):
     assert all(r[0] == "x" and np.isnan(r[1]) for r in rows)   # NaN stays NaN, as Arrow wrote it
 
 
+def test_curation_columns_refuse_a_wrong_length_and_take_numpy_values(tmp_path):
+    # session-11 review: DuckDB's side-by-side UNNEST pads a shorter list with NULL (Arrow raised),
+    # and refuses numpy scalars (Arrow took them)
+    from videoforge.curate.store import ensure_schema, write_shot_columns
+    from videoforge.engine.run import run_videos
+
+    v = tmp_path / "v.mp4"
+    write_video(v, gradient_clip(20, seed=3) + gradient_clip(20, seed=9), fps=25)
+    run_videos([str(v)], str(tmp_path / "cat"), progress=False)
+    cat = Catalog(tmp_path / "cat")
+    ensure_schema(cat)
+    ids = [r[0] for r in cat.query("SELECT shot_id FROM shots ORDER BY shot_id")[1]]
+    assert ids
+    write_shot_columns(cat, ids, {"suitability": [0.5] * len(ids)})
+    with pytest.raises(ValueError, match="'duplicate_of' has 0 values for"):
+        write_shot_columns(cat, ids, {"suitability": [0.1] * len(ids), "duplicate_of": []})
+    with pytest.raises(ValueError, match="'suitability' has"):
+        write_shot_columns(cat, ids, {"suitability": [0.1] * (len(ids) + 1)})
+    rows = cat.query("SELECT suitability FROM shots")[1]
+    assert all(r == (0.5,) for r in rows)   # the refused writes changed nothing
+    vals = np.arange(len(ids), dtype=np.float32) + np.float32(0.25)
+    write_shot_columns(cat, np.array(ids), {"suitability": vals, "duplicate_of": np.array(["d"] * len(ids))})
+    got = dict(cat.query("SELECT shot_id, suitability FROM shots")[1])
+    assert got == {i: float(x) for i, x in zip(ids, vals)}
+    assert {r[0] for r in cat.query("SELECT typeof(suitability) FROM shots")[1]} == {"DOUBLE"}
+    assert {r[0] for r in cat.query("SELECT duplicate_of FROM shots")[1]} == {"d"}
+
+
 def test_a_plan_run_with_captions_and_suitability_imports_no_pandas(tmp_path):
     # pyarrow's first array imports pandas (~0.3 CPU-s); nothing in a run --plan process uses it
     from videoforge.plan.costs import probe_input
