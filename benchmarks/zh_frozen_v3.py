@@ -26,18 +26,13 @@ compositions (zh_prompts.adapter_split: never phrased in Chinese during training
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 
-BASIC = {
-    "colour": {"red": ["红色", "红"], "green": ["绿色", "绿"], "blue": ["蓝色", "蓝"], "yellow": ["黄色", "黄"]},
-    "shape": {"circle": ["圆形"], "square": ["正方形"], "triangle": ["三角形"]},
-    "direction": {"left": ["向左", "往左"], "right": ["向右", "往右"], "up": ["向上", "往上"], "down": ["向下", "往下"]},
-    "verb": ["移动"],
-    "fast": ["快速地"],
-    "measure": ["", "一个"],
-}
+import zh_frozen_common as common
+from zh_frozen_common import BASIC, FROZEN_SHARE  # noqa: F401  (the shared plain words and share, as before)
+
+SEED = 20261208
+
 FROZEN = {
     "colour": {"red": ["朱红色", "血红色", "酒红色", "红彤彤"], "green": ["橄榄绿", "苹果绿", "葱绿色", "绿油油"],
                "blue": ["靛蓝色", "藏蓝色", "钴蓝色", "瓦蓝色"], "yellow": ["杏黄色", "土黄色", "姜黄色", "黄澄澄"]},
@@ -69,72 +64,18 @@ TEMPLATES = [
     "{c}的那个{s}{a}{dv}{t}{e}{k}",
     "在屏幕上，{m}{c}{s}{a}{dv}{t}{e}{k}",
 ]
-FROZEN_SHARE = 0.6
-
-
-def _pick(rng: random.Random, frozen: list[str], basic: list[str]) -> str:
-    return rng.choice(frozen) if rng.random() < FROZEN_SHARE or not basic else rng.choice(basic)
 
 
 def phrase(combo: tuple[str, str, str], fast: bool, rng: random.Random) -> str:
-    colour, shape, direction = combo
-    template = rng.choice(TEMPLATES)
-    c = _pick(rng, FROZEN["colour"][colour], BASIC["colour"][colour])
-    s = _pick(rng, FROZEN["shape"][shape], BASIC["shape"][shape])
-    u = rng.random()
-    v = _pick(rng, FROZEN["verb"], BASIC["verb"])
-    if u < 0.2:
-        dv = rng.choice(FROZEN["compact"][direction])
-    elif u < 0.35:
-        dv = rng.choice(FROZEN["from"][direction]) + v
-    else:
-        dv = _pick(rng, FROZEN["direction"][direction], BASIC["direction"][direction]) + v
-    kind = "fast" if fast else "slow"
-    a = t = k = ""
-    if fast or rng.random() < 0.5:       # slow prompts name no speed half the time, as in English
-        where = rng.choice(["pre", "post", "clause"])
-        if where == "pre":
-            a = _pick(rng, FROZEN[f"{kind}_pre"], BASIC["fast"] if fast else [])
-        elif where == "post":
-            t = rng.choice(FROZEN[f"{kind}_post"])
-        else:
-            k = rng.choice(FROZEN[f"{kind}_clause"])
-    return template.format(m=rng.choice(FROZEN["measure"] + BASIC["measure"]), c=c, s=s, a=a, dv=dv, t=t, k=k,
-                           e=rng.choice(FROZEN["final"]))
+    return common.phrase(FROZEN, TEMPLATES, combo, fast, rng)
 
 
-def build(per: int = 12, seed: int = 20261208) -> list[dict]:
-    from videoforge.adapt.zh_prompts import adapter_split, english
-    from videoforge.synth import shapes
-
-    held = set(adapter_split()[1])
-    rng = random.Random(seed)
-    rows = []
-    for combo in shapes.combos():
-        for fast in (False, True):
-            seen: set[str] = set()
-            for _ in range(per * 20):
-                if len(seen) == per:
-                    break
-                p = phrase(combo, fast, rng)
-                if p not in seen:
-                    seen.add(p)
-                    rows.append({"colour": combo[0], "shape": combo[1], "direction": combo[2], "fast": fast,
-                                 "english": english(combo, fast), "zh": p, "held_out_composition": combo in held})
-    return rows
+def build(per: int = 12, seed: int = SEED) -> list[dict]:
+    return common.build(FROZEN, TEMPLATES, per, seed)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default="benchmarks/data/zh_frozen_v3.jsonl")
-    ap.add_argument("--per", type=int, default=12, help="prompts per (colour, shape, direction, speed)")
-    ap.add_argument("--seed", type=int, default=20261208)
-    args = ap.parse_args()
-    rows = build(args.per, args.seed)
-    with open(args.out, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    print(f"{len(rows)} prompts ({sum(r['held_out_composition'] for r in rows)} of held-out compositions) -> {args.out}")
+    common.main(__doc__, FROZEN, TEMPLATES, SEED, "benchmarks/data/zh_frozen_v3.jsonl")
 
 
 if __name__ == "__main__":

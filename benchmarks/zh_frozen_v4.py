@@ -27,18 +27,13 @@ never phrased in Chinese during training).
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 
-BASIC = {
-    "colour": {"red": ["红色", "红"], "green": ["绿色", "绿"], "blue": ["蓝色", "蓝"], "yellow": ["黄色", "黄"]},
-    "shape": {"circle": ["圆形"], "square": ["正方形"], "triangle": ["三角形"]},
-    "direction": {"left": ["向左", "往左"], "right": ["向右", "往右"], "up": ["向上", "往上"], "down": ["向下", "往下"]},
-    "verb": ["移动"],
-    "fast": ["快速地"],
-    "measure": ["", "一个"],
-}
+import zh_frozen_common as common
+from zh_frozen_common import BASIC, FROZEN_SHARE  # noqa: F401  (the shared plain words and share, as before)
+
+SEED = 20261209
+
 FROZEN = {
     "colour": {"red": ["绯红色", "殷红色", "赤红色", "红艳艳"], "green": ["军绿色", "松绿色", "豆绿色", "绿莹莹"],
                "blue": ["孔雀蓝", "冰蓝色", "普蓝色", "蓝盈盈"], "yellow": ["米黄色", "蜡黄色", "橘黄色", "黄灿灿"]},
@@ -70,72 +65,18 @@ TEMPLATES = [
     "一段视频：{m}{c}{s}{a}{dv}{t}{e}{k}",
     "要一个{s}，颜色为{c}，{a}{dv}{t}{e}{k}",
 ]
-FROZEN_SHARE = 0.6
-
-
-def _pick(rng: random.Random, frozen: list[str], basic: list[str]) -> str:
-    return rng.choice(frozen) if rng.random() < FROZEN_SHARE or not basic else rng.choice(basic)
 
 
 def phrase(combo: tuple[str, str, str], fast: bool, rng: random.Random) -> str:
-    colour, shape, direction = combo
-    template = rng.choice(TEMPLATES)
-    c = _pick(rng, FROZEN["colour"][colour], BASIC["colour"][colour])
-    s = _pick(rng, FROZEN["shape"][shape], BASIC["shape"][shape])
-    u = rng.random()
-    v = _pick(rng, FROZEN["verb"], BASIC["verb"])
-    if u < 0.2:
-        dv = rng.choice(FROZEN["compact"][direction])
-    elif u < 0.35:
-        dv = rng.choice(FROZEN["from"][direction]) + v
-    else:
-        dv = _pick(rng, FROZEN["direction"][direction], BASIC["direction"][direction]) + v
-    kind = "fast" if fast else "slow"
-    a = t = k = ""
-    if fast or rng.random() < 0.5:       # slow prompts name no speed half the time, as in English
-        where = rng.choice(["pre", "post", "clause"])
-        if where == "pre":
-            a = _pick(rng, FROZEN[f"{kind}_pre"], BASIC["fast"] if fast else [])
-        elif where == "post":
-            t = rng.choice(FROZEN[f"{kind}_post"])
-        else:
-            k = rng.choice(FROZEN[f"{kind}_clause"])
-    return template.format(m=rng.choice(FROZEN["measure"] + BASIC["measure"]), c=c, s=s, a=a, dv=dv, t=t, k=k,
-                           e=rng.choice(FROZEN["final"]))
+    return common.phrase(FROZEN, TEMPLATES, combo, fast, rng)
 
 
-def build(per: int = 12, seed: int = 20261209) -> list[dict]:
-    from videoforge.adapt.zh_prompts import adapter_split, english
-    from videoforge.synth import shapes
-
-    held = set(adapter_split()[1])
-    rng = random.Random(seed)
-    rows = []
-    for combo in shapes.combos():
-        for fast in (False, True):
-            seen: set[str] = set()
-            for _ in range(per * 20):
-                if len(seen) == per:
-                    break
-                p = phrase(combo, fast, rng)
-                if p not in seen:
-                    seen.add(p)
-                    rows.append({"colour": combo[0], "shape": combo[1], "direction": combo[2], "fast": fast,
-                                 "english": english(combo, fast), "zh": p, "held_out_composition": combo in held})
-    return rows
+def build(per: int = 12, seed: int = SEED) -> list[dict]:
+    return common.build(FROZEN, TEMPLATES, per, seed)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default="benchmarks/data/zh_frozen_v4.jsonl")
-    ap.add_argument("--per", type=int, default=12, help="prompts per (colour, shape, direction, speed)")
-    ap.add_argument("--seed", type=int, default=20261209)
-    args = ap.parse_args()
-    rows = build(args.per, args.seed)
-    with open(args.out, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    print(f"{len(rows)} prompts ({sum(r['held_out_composition'] for r in rows)} of held-out compositions) -> {args.out}")
+    common.main(__doc__, FROZEN, TEMPLATES, SEED, "benchmarks/data/zh_frozen_v4.jsonl")
 
 
 if __name__ == "__main__":

@@ -76,9 +76,29 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
+def _optional_source(flag: str, shipped: bool, load, unavailable: type[Exception], what: str) -> bool:
+    """Whether to train with an optional data source (--lexicon / --wordnet): on = required (its absence is a
+    usage error), off = no, auto = the shipped recipe's choice when the source is installed, else off with a
+    note. `load` reads the source (raising `unavailable` when it is missing)."""
+    import sys
+
+    from videoforge.cli import UsageError
+
+    wanted = {"on": True, "off": False}.get(flag, shipped)
+    if not wanted:
+        return False
+    try:
+        load()
+    except unavailable as e:
+        if flag == "on":
+            raise UsageError(str(e)) from e
+        print(f"note: {e}; training without {what}", file=sys.stderr)
+        return False
+    return True
+
+
 def main(args) -> int:
     import os
-    import sys
 
     from videoforge.cli import UsageError
 
@@ -128,29 +148,15 @@ def main(args) -> int:
             from videoforge.adapt.align_student import SHIPPED
             from videoforge.adapt.lexicon import LexiconUnavailable, cedict
 
-            lexicon = {"on": True, "off": False}.get(args.lexicon, SHIPPED.lexicon)
-            if lexicon:
-                try:
-                    cedict()
-                except LexiconUnavailable as e:
-                    if args.lexicon == "on":
-                        raise UsageError(str(e)) from e
-                    print(f"note: {e}; training without the dictionary lexicon", file=sys.stderr)
-                    lexicon = False
-            wordnet = lexicon and {"on": True, "off": False}.get(args.wordnet, SHIPPED.wordnet)
+            from videoforge.adapt.wordnet import WordNetUnavailable
+            from videoforge.adapt.wordnet import wordnet as load_wordnet
+
+            lexicon = _optional_source(args.lexicon, SHIPPED.lexicon, cedict, LexiconUnavailable,
+                                       "the dictionary lexicon")
             if args.wordnet == "on" and not lexicon:
                 raise UsageError("--wordnet on needs the dictionary lexicon (--lexicon on, or auto with the `zh` extra)")
-            if wordnet:
-                from videoforge.adapt.wordnet import WordNetUnavailable
-                from videoforge.adapt.wordnet import wordnet as load_wordnet
-
-                try:
-                    load_wordnet()
-                except WordNetUnavailable as e:
-                    if args.wordnet == "on":
-                        raise UsageError(str(e)) from e
-                    print(f"note: {e}; training without WordNet", file=sys.stderr)
-                    wordnet = False
+            wordnet = lexicon and _optional_source(args.wordnet, SHIPPED.wordnet, load_wordnet, WordNetUnavailable,
+                                                   "WordNet")
             extra = SHIPPED.train_kwargs(lexicon=lexicon, wordnet=wordnet)
         elif args.lexicon == "on" or args.wordnet == "on":
             raise UsageError("--lexicon / --wordnet are for --student align")
