@@ -12,8 +12,13 @@ real libx264 files from our transition generator), each into a fresh catalog, in
 change to the fixed costs saved on the same plan documents.
 
 `--fixed`: also time the fixed parts alone on a near-empty input (a 1-s 320x180 clip): the plan
-document with every per-shot stage, run twice per tree; prints each run's parts (engine call,
-per-shot stages, the rest).
+document with every per-shot stage, run once per repetition and tree (4 runs per tree with --reps 4);
+prints each run's parts (engine call, per-shot stages, the rest). With --base, the rest (CPU outside the
+engine calls and per-shot stages: what run --plan folds as `overhead/run`) current / base over every run,
+with its bootstrap interval (`rest_current_over_base`), and the current rest's mean and interval
+(`rest_current`, shipped as `overhead/run` in session 11).
+
+`--records PATH`: recompute the rest figures from a records file (`--json`'s output) without running.
 
     nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/plan_fixed_costs.py --reps 4 [--base /tmp/base/src] --json out.json
 
@@ -95,6 +100,23 @@ def boot_ratio(num, den, rng, n=4000) -> tuple[float, float]:
     return tuple(float(v) for v in np.percentile(r, [2.5, 97.5]))
 
 
+def boot_mean(x, rng, n=4000) -> tuple[float, float]:
+    x = np.asarray(x, float)
+    m = [x[rng.integers(0, len(x), len(x))].mean() for _ in range(n)]
+    return tuple(float(v) for v in np.percentile(m, [2.5, 97.5]))
+
+
+def rest_figures(rows: list[dict], rng) -> dict:
+    """The rest of each run (every plan document together): the current tree's mean with its
+    interval and, with a base tree, current / base with its interval."""
+    cur = [r["rest"] for r in rows if r["tree"] == "current"]
+    base = [r["rest"] for r in rows if r["tree"] == "base"]
+    out: dict = {"rest_current": [float(np.mean(cur)), boot_mean(cur, rng), len(cur)]} if cur else {}
+    if cur and base:
+        out["rest_current_over_base"] = [float(np.mean(cur) / np.mean(base)), boot_ratio(cur, base, rng)]
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=4, help="interleaved repetitions of each plan (per source tree)")
@@ -102,8 +124,13 @@ def main(argv=None) -> int:
     ap.add_argument("--base", default=None, metavar="SRC", help="another source tree to run the same plans with")
     ap.add_argument("--fixed", action="store_true", help="also time the fixed parts on a 1-s 320x180 clip")
     ap.add_argument("--json", default=None, metavar="PATH")
+    ap.add_argument("--records", default=None, metavar="PATH", help="recompute the rest figures from records")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(0)
+    if args.records:
+        with open(args.records) as f:
+            print(json.dumps(rest_figures(json.load(f)["rows"], np.random.default_rng(0)), indent=1))
+        return 0
     trees = [("current", None)] + ([("base", os.path.abspath(args.base))] if args.base else [])
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="plan-fixed-") as tmp:
@@ -160,6 +187,7 @@ def main(argv=None) -> int:
             base = [r["cpu"] for r in rows if r["tree"] == "base" and r["which"] == w]
             if cur and base:
                 s[f"{w}_current_over_base"] = [float(np.mean(cur) / np.mean(base)), boot_ratio(cur, base, rng)]
+    s.update(rest_figures(rows, rng))
     s["load_average_at_end"] = os.getloadavg()
     s["finished"] = time.strftime("%H:%M UTC", time.gmtime())
     print(json.dumps(s, indent=1, default=str))
