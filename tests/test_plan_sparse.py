@@ -293,11 +293,20 @@ def test_an_uncounted_input_the_mode_decodes_whole_is_priced_as_the_full_pass(la
     assert h264.keyframes is None
 
 
-def test_an_unknown_frame_mode_is_refused_when_the_config_is_built():
+def test_an_unknown_frame_mode_is_refused_when_the_config_is_built(labelled):
+    import av
+
     from videoforge.engine.config import FRAME_MODES
     from videoforge.io.sparse import SKIP_MODES
 
-    assert set(FRAME_MODES) == {"all", *SKIP_MODES}
+    # every sparse mode maps to a skip_frame name the decoder takes (a misspelt one raises)
+    with av.open(labelled[0]) as c:
+        cc = c.streams.video[0].codec_context
+        for mode, name in SKIP_MODES.items():
+            cc.skip_frame = name
+            assert cc.skip_frame == name, mode
+        with pytest.raises(ValueError):
+            cc.skip_frame = "NONKEYS"
     for bad in ("key_frames", "All", "", None):
         with pytest.raises(ValueError, match="AnalysisConfig.frames must be one of 'all', 'keyframes', 'reference'"):
             AnalysisConfig(frames=bad)

@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime, timezone
 
 from videoforge.catalog import Catalog
+from videoforge.catalog.transaction import transaction
 from videoforge.plan.costs import (InputInfo, Timer, chain_cost, fixed_costs, paid_loading, probe_input, reap_children,
                                    suitability_frame_cpu, workers_for)
 from videoforge.plan.feedback import SHIFT, observe_group
@@ -175,13 +176,11 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
     # the fed-back registry and the run's row in one connection and transaction (the catalog was
     # created above: session 11, each connection costs ~0.02 CPU-s and the registry's rows went
     # in one statement each)
-    with catalog.write() as con:
-        con.execute("BEGIN TRANSACTION")
+    with catalog.write() as con, transaction(con):   # a failure rolls back (nothing half-written)
         insert_rows(con, reg)
         con.execute("INSERT INTO plan_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [run_id, doc.get("goal"), json.dumps(doc), float(predicted.get("cpu_seconds") or 0.0), usd,
                      pre_write, usd, timer.wall(), datetime.now(timezone.utc).replace(tzinfo=None)])
-        con.execute("COMMIT")
     actual = {"cpu_seconds": timer.cpu(), "usd": usd, "wall_seconds": timer.wall()}
     if analysed_all:
         # what is neither an engine call nor a post stage: start-up, imports, the plan's own work

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 import duckdb
 
 from videoforge.catalog import Catalog
+from videoforge.catalog.transaction import transaction
 from videoforge.plan.registry import Variant, shipped_registry
 
 RECENT = 8   # the running average's memory, in observations
@@ -68,15 +69,13 @@ def insert_rows(con, reg: dict[str, Variant]) -> None:
     con.execute(f"INSERT OR REPLACE INTO stages VALUES {', '.join([one] * len(rows))}", [x for r in rows for x in r])
 
 
-def save_registry(catalog: Catalog, reg: dict[str, Variant], create: bool = True) -> None:
-    """Write every variant's row (one transaction). `create=False`: the caller has just created
-    the catalog (or brought its schema up to date) in this process; skip doing it again."""
-    if create:
-        catalog.create()
+def save_registry(catalog: Catalog, reg: dict[str, Variant]) -> None:
+    """Write every variant's row (one transaction), creating the catalog (or bringing its schema
+    up to date) first."""
+    catalog.create()
     with catalog.write() as con:
-        con.execute("BEGIN TRANSACTION")
-        insert_rows(con, reg)
-        con.execute("COMMIT")
+        with transaction(con):
+            insert_rows(con, reg)
 
 
 PRIOR = 1      # a shipped figure counts as this many observations ...
