@@ -147,6 +147,11 @@ def main(argv=None) -> int:
                    help="composable sampling in the evaluation (models/flow.py euler_sample): adds w x (v(word alone) "
                         "- v(no text)) for the prompt's colour, shape and direction words; for a model trained with "
                         "caption_one_slot. Choose the weights on training triples (benchmarks/train_compose_select.py)")
+    p.add_argument("--stdit-set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a key of the STDiT config (demo_stdit.toml), as `videoforge train --set`; "
+                        "repeatable. Issue 19's recipe (docs/notes/train.md, session 11; `make demo-train-full`): "
+                        "--extra-colours 8 --extra-per-combo 5 --dit-steps 6000 --stdit-set text_encoder.depth=0 "
+                        "--stdit-set 'data.metrics=[\"subject_travel\"]'")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads (default: all cores, or 1 when the machine is already loaded: "
@@ -212,7 +217,7 @@ def main(argv=None) -> int:
     t_ae = time.time()
 
     dit_cfg = stage_config("demo_stdit.toml", "stdit", args.dit_steps, ["batch_size=4", "warmup_steps=1"],
-                           (f"autoencoder_checkpoint={ae_path}",))
+                           (f"autoencoder_checkpoint={ae_path}", *args.stdit_set))
     log(f"training STDiT ({dit_cfg.steps} steps)")
     ckpt = train(dit_cfg)
     t_dit = time.time()
