@@ -478,3 +478,16 @@ def test_demo_recipe_flags_reach_the_data_and_the_generator(tmp_path):
         assert not shapes.is_held_out((colour, shape, direction), pairs), t
     cfg = json.loads((tmp_path / "d" / "stdit" / "config.json").read_text())
     assert cfg["text_encoder"]["depth"] == 0 and cfg["data"]["metrics"] == ["subject_travel"]
+
+
+def test_demo_refuses_to_resume_a_folder_made_with_another_recipe(tmp_path):
+    from videoforge.train import demo
+
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / "recipe.json").write_text(json.dumps({"seed": 0, "extra_colours": 8}))
+    with pytest.raises(SystemExit, match="another recipe"):
+        demo.main(["--out", str(out), "--quick", "--threads", "1"])
+    assert not (out / "videos").exists()          # refused before any clip was rendered
+    with pytest.raises(SystemExit):
+        demo.main(["--out", str(tmp_path / "e"), "--quick", "--extra-colours", "9"])

@@ -287,6 +287,10 @@ class ClipReading:
     found_frames: int
     shape_scores: dict | None = None
     fill: float | None = None
+    # the nearest of every colour the project renders, training-only ones included: `colour` votes among
+    # the test colours only, so a clip drawn in a training-only hue (purple for blue) still reads as its
+    # nearest test colour; this says when that happened (evaluate.prompt_accuracy's `colour_strict`)
+    colour_any: str | None = None
 
 
 def _saturated_mask(frame: np.ndarray) -> np.ndarray:
@@ -378,4 +382,6 @@ def read_clip(frames: np.ndarray) -> ClipReading:
     # displacement of the first-to-last quarter means, rescaled to the whole clip
     span = (len(c) - k) / max(len(c) - 1, 1)
     travel = float(math.hypot(dx / W, dy / H) / max(span, 1e-6))
-    return ClipReading(colour, shape, direction, travel, len(cents), mean_scores, float(np.median(fills)))
+    every = {**COLOURS, **EXTRA_COLOURS}
+    colour_any = min(every, key=lambda c: np.sum((np.array(every[c]) - mean_rgb) ** 2))
+    return ClipReading(colour, shape, direction, travel, len(cents), mean_scores, float(np.median(fills)), colour_any)

@@ -151,7 +151,8 @@ def main(argv=None) -> int:
                    help="override a key of the STDiT config (demo_stdit.toml), as `videoforge train --set`; "
                         "repeatable. Issue 19's recipe (docs/notes/train.md, session 11; `make demo-train-full`): "
                         "--extra-colours 8 --extra-per-combo 5 --dit-steps 6000 --stdit-set text_encoder.depth=0 "
-                        "--stdit-set 'data.metrics=[\"subject_travel\"]'")
+                        "--stdit-set 'data.metrics=[\"subject_travel\"]'. --dit-steps and --quick's "
+                        "small batch win over the same keys given here")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads (default: all cores, or 1 when the machine is already loaded: "
@@ -170,8 +171,11 @@ def main(argv=None) -> int:
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     t_start = time.time()
+    if not 0 <= args.extra_colours <= len(shapes.EXTRA_COLOURS):
+        p.error(f"--extra-colours must be 0-{len(shapes.EXTRA_COLOURS)} (synth/shapes.py EXTRA_COLOURS)")
     if args.quick:
         args.per_combo, args.ae_steps, args.dit_steps, args.eval_seeds = 1, args.ae_steps or 3, args.dit_steps or 3, 1
+        args.extra_per_combo = min(args.extra_per_combo, 1)
     if args.held_out_pairs > 0:
         pairs = shapes.held_out_pairs(args.held_out_pairs, seed=args.seed)
         train_combos, held_out = shapes.split_combos(pairs)
@@ -195,6 +199,22 @@ def main(argv=None) -> int:
         log(json.dumps({k: results[k] for k in ("held_out_accuracy", "motion_control", "ae_psnr_db")}))
         print(ckpt)
         return 0
+    # a re-run resumes OUT (its captions, its STDiT's last.pt): refuse one whose recipe differs, which
+    # would otherwise mix two recipes' data or resume a generator under other settings silently
+    recipe = {"seed": args.seed, "per_combo": args.per_combo, "held_out_pairs": args.held_out_pairs,
+              "held_out": args.held_out, "shape_radius": args.shape_radius, "extra_colours": args.extra_colours,
+              "extra_per_combo": args.extra_per_combo if args.extra_colours else 0, "stdit_set": args.stdit_set}
+    recipe_path = os.path.join(out, "recipe.json")
+    if os.path.exists(recipe_path):
+        with open(recipe_path) as f:
+            before = json.load(f)
+        if before != recipe:
+            diff = {k: (before.get(k), v) for k, v in recipe.items() if before.get(k) != v}
+            raise SystemExit(f"{out} was made with another recipe ({diff}, before -> now); "
+                             "use a new --out or remove that folder")
+    else:
+        with open(recipe_path, "w") as f:
+            json.dump(recipe, f, indent=1)
     extra = (shapes.extra_colour_combos(list(shapes.EXTRA_COLOURS)[: args.extra_colours], pairs)
              if args.extra_colours > 0 else None)
     manifest, data_info = prepare_data(out, args.per_combo, held_out, args.seed, train_combos, args.shape_radius,
@@ -230,6 +250,7 @@ def main(argv=None) -> int:
                             "stdit": round(t_dit - t_ae, 1), "eval": round(time.time() - t_dit, 1),
                             "total": round(time.time() - t_start, 1)},
                    steps={"autoencoder": ae_cfg.steps, "stdit": dit_cfg.steps}, shape_radius=args.shape_radius,
+                   recipe=recipe,
                    torch_threads=torch.get_num_threads())
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(results, f, indent=1)

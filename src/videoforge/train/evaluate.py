@@ -96,6 +96,10 @@ def prompt_accuracy(pipe, combos, seeds, frames: int, metrics: dict | None, batc
     out = {"n": len(jobs), "colour_and_direction": float(np.mean(both)), "colour": float(np.mean(colour)),
            "direction": float(np.mean(direction)), "shape": float(np.mean(shape)), "joint": float(np.mean(joint)),
            "found": float(np.mean([r.colour is not None for r in readings])),
+           # colour read among all 12 rendered colours (training-only ones included): a clip drawn in a
+           # training-only hue near the prompted one counts in `colour` but not here
+           "colour_strict": float(np.mean([r.colour_any == c[0] for (c, _), r in zip(jobs, readings)])),
+           "nearer_training_only_colour": int(sum(r.colour_any in shapes.EXTRA_COLOURS for r in readings)),
            "ci95": {"colour": bootstrap_ci(colour), "shape": bootstrap_ci(shape), "direction": bootstrap_ci(direction),
                     "joint": bootstrap_ci(joint), "colour_and_direction": bootstrap_ci(both)},
            "confusion_shape": _confusion([c[1] for c, _ in jobs], [r.shape for r in readings])}
