@@ -73,7 +73,7 @@ demo-train: $(STAMP)
 # Issue 19's recipe (docs/notes/train.md, session 11): the demo's data plus training-only colours with
 # every shape, a per-word text encoder, the shape-independent motion key, 6,000 STDiT steps. Session 11
 # measured it on the demo's split (held-out shape 100 %) and, with --seed 1, on a split never looked at
-# before (99.0 %). One timed run took over 30 min on the quiet 2-core machine (docs/STATUS.md), and the
+# before (99.0 %); a third training, `make demo-train-full` itself, read 85.4 %. That timed run took over 30 min on the quiet 2-core machine (docs/STATUS.md), and the
 # distill / adapt / continue demos have not been run on its checkpoint), so `make demo-train` stays run 8.
 demo-train-full: $(STAMP)
 	$(BIN)/python -m videoforge.train.demo --out $(DEMO)/train-full --extra-colours 8 --extra-per-combo 5 \
