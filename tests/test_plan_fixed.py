@@ -212,3 +212,59 @@ def test_the_shipped_run_overhead_is_the_measured_rest_of_run_plan():
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
 
+
+
+def test_a_catalog_hold_opens_the_database_once_per_burst_and_lets_go_when_idle(tmp_path, monkeypatch):
+    # session 12: run --plan's post stages open the catalog ~10 times within a second (~0.02-0.03
+    # CPU-s each); inside Catalog.hold they share one connection, released once idle
+    import time
+
+    cat = Catalog(tmp_path / "cat").create()
+    opened = []
+    real = Catalog._connect
+    monkeypatch.setattr(Catalog, "_connect", lambda self, read_only: opened.append(read_only) or real(self, read_only))
+    with cat.hold(idle=0.3):
+        with cat.write() as con:
+            con.execute("CREATE TABLE t (x INTEGER)")
+            con.execute("INSERT INTO t VALUES (1)")
+        with pytest.raises(duckdb.Error):   # a failed transaction rolls back on the shared connection
+            with cat.write() as con:
+                con.execute("BEGIN TRANSACTION")
+                con.execute("INSERT INTO t VALUES (2)")
+                con.execute("INSERT INTO no_such_table VALUES (3)")
+        with Catalog(tmp_path / "cat").read() as con:   # another Catalog object on the same file
+            assert con.execute("SELECT list(x) FROM t").fetchone()[0] == [1]
+        assert cat.query("SELECT count(*) FROM t")[1][0][0] == 1
+        assert opened == [False]   # four jobs, one opening
+        with pytest.raises(duckdb.Error):   # while it is held, nobody else gets the file
+            duckdb.connect(cat.db_path, read_only=True).close()
+        deadline = time.monotonic() + 10
+        while True:   # idle: let go of the file
+            try:
+                duckdb.connect(cat.db_path, read_only=True).close()
+                break
+            except duckdb.Error:
+                assert time.monotonic() < deadline, "the held connection was never released"
+                time.sleep(0.05)
+        assert cat.query("SELECT count(*) FROM t")[1][0][0] == 1   # the next job opens it again
+        assert opened == [False, False]
+    duckdb.connect(cat.db_path, read_only=True).close()   # released at the end of the block
+    cat.query("SELECT 1")
+    cat.query("SELECT 1")
+    assert opened == [False, False, True, True]   # outside a hold: one opening per job, as before
+
+
+def test_a_command_alone_parses_as_among_all_commands():
+    # session 12: `videoforge CMD` builds only CMD's parser (~0.03 CPU-s of every process less)
+    from videoforge.cli import COMMANDS, _only_command, build_parser
+
+    full = build_parser()._subparsers._group_actions[0].choices
+    for module in COMMANDS:
+        alone = build_parser(module)._subparsers._group_actions[0].choices
+        if not alone:
+            continue   # a command this install lacks
+        (name, parser), = alone.items()
+        assert _only_command([name, "--help"]) in (module, None)
+        assert parser.format_help() == full[name].format_help(), name
+    assert _only_command(["--version"]) is None and _only_command([]) is None
+    assert _only_command(["run", "x.mp4"]) == "run" and _only_command(["nosuch"]) is None

@@ -98,8 +98,10 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
     timer = timer or Timer().start()
     if whole_process:
         timer.cpu0 = 0.0
-    catalog = Catalog(catalog_dir).create()
-    reg = load_registry(catalog)
+    catalog = Catalog(catalog_dir)
+    with catalog.hold():   # one connection for both (session 12: each opening costs ~0.02-0.03 CPU-s)
+        catalog.create()
+        reg = load_registry(catalog)
     lay = layout(doc, reg)
     groups, inline = lay["engine"], lay["pool"] == "inline"
     info_by_path = {d["path"]: InputInfo(**{k: d.get(k) for k in ("path", "duration", "frames", "width", "height",
@@ -137,36 +139,14 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
         if s.analyzed == k and not s.failed:
             observed.update(observe_group(reg, chain, infos, cpu, s.timings, "measured: run --plan", call_fixed,
                                           inline=inline, loading=call_loading))
-    # the per-shot stages, on the shots the engine just wrote (cheap gates expensive)
-    post_runs, usd = [], 0.0
-    vid_of = dict(catalog.query("SELECT path, video_id FROM videos")[1]) if lay["post"] else {}
-    loaded: set[str] = set()
+    # the per-shot stages, on the shots the engine just wrote (cheap gates expensive); their ~10
+    # catalog jobs within a second or so share one connection while they follow each other closely
+    # (Catalog.hold; session 12: ~0.25 CPU-s of openings on a 3-video plan), none starts a process
+    post_runs: list[dict] = []
     post_cpu0 = Timer.tree_cpu()
-    for post_items, paths in lay["post"].items():
-        ch = dict(post_items)
-        ids = [vid_of[p] for p in paths if p in vid_of]
-        try:
-            res = run_post(catalog, ch, ids, doc.get("caption_endpoint"))
-        except Exception as e:   # noqa: BLE001 - a failed post stage is recorded, the run goes on
-            res = {"chain": ch, "videos": len(ids), "stages": {}, "error": f"{type(e).__name__}: {e}"}
-        cap = res["stages"].get("caption", {}).get("result") or {}
-        usd += float(cap.get("cost_usd") or 0.0)
-        res["inputs"] = paths
-        post_runs.append(res)
-        if "error" not in res:
-            from videoforge.plan.feedback import observe_post
-
-            detected = {p for ch_items, ps in groups.items() if dict(ch_items).get("shots") != "none" for p in ps}
-            pinfos = [info_by_path.get(p) or probe_input(p) for p in paths]
-            frame_cpu = None
-            if ch.get("suitability", "off") == "default":   # the lite model decodes no frame
-                # the features' decoding at the shots actually found (the sample's per-frame costs)
-                per_video = dict(catalog.query("SELECT v.path, count(*) FROM shots s JOIN videos v USING (video_id) "
-                                               "GROUP BY v.path")[1])
-                frame_cpu = sum(suitability_frame_cpu(i, float(per_video.get(i.path, 1)), reg) for i in pinfos)
-            observed.update(observe_post(reg, res, [i.duration for i in pinfos], all(p in detected for p in paths),
-                                         loaded, "measured: run --plan", mpx=sum(i.mpx for i in pinfos),
-                                         suit_frame_cpu=frame_cpu))
+    with catalog.hold():
+        _post_phase(doc, catalog, reg, lay, groups, info_by_path, post_runs, observed)
+    usd = sum(float((r["stages"].get("caption", {}).get("result") or {}).get("cost_usd") or 0.0) for r in post_runs)
     post_cpu = Timer.tree_cpu() - post_cpu0
     predicted = doc.get("predicted", {})
     analysed_all = (all(g["analyzed"] == len(g["inputs"]) and not g["failed"] for g in summaries)
@@ -211,6 +191,37 @@ def execute(doc: dict, catalog_dir: str, progress: bool = False, whole_process: 
     pred = float(predicted.get("cpu_seconds") or 0.0)
     out["actual"]["cpu_vs_predicted"] = actual["cpu_seconds"] / pred if pred > 0 else None
     return out
+
+
+def _post_phase(doc: dict, catalog, reg: dict, lay: dict, groups: dict, info_by_path: dict, post_runs: list,
+                observed: dict) -> None:
+    """Each post chain over the shots of its inputs (appended to `post_runs`), and what it costs
+    folded into `reg` (feedback; the observed per-unit figures into `observed`)."""
+    vid_of = dict(catalog.query("SELECT path, video_id FROM videos")[1]) if lay["post"] else {}
+    loaded: set[str] = set()
+    for post_items, paths in lay["post"].items():
+        ch = dict(post_items)
+        ids = [vid_of[p] for p in paths if p in vid_of]
+        try:
+            res = run_post(catalog, ch, ids, doc.get("caption_endpoint"))
+        except Exception as e:   # noqa: BLE001 - a failed post stage is recorded, the run goes on
+            res = {"chain": ch, "videos": len(ids), "stages": {}, "error": f"{type(e).__name__}: {e}"}
+        res["inputs"] = paths
+        post_runs.append(res)
+        if "error" not in res:
+            from videoforge.plan.feedback import observe_post
+
+            detected = {p for ch_items, ps in groups.items() if dict(ch_items).get("shots") != "none" for p in ps}
+            pinfos = [info_by_path.get(p) or probe_input(p) for p in paths]
+            frame_cpu = None
+            if ch.get("suitability", "off") == "default":   # the lite model decodes no frame
+                # the features' decoding at the shots actually found (the sample's per-frame costs)
+                per_video = dict(catalog.query("SELECT v.path, count(*) FROM shots s JOIN videos v USING (video_id) "
+                                               "GROUP BY v.path")[1])
+                frame_cpu = sum(suitability_frame_cpu(i, float(per_video.get(i.path, 1)), reg) for i in pinfos)
+            observed.update(observe_post(reg, res, [i.duration for i in pinfos], all(p in detected for p in paths),
+                                         loaded, "measured: run --plan", mpx=sum(i.mpx for i in pinfos),
+                                         suit_frame_cpu=frame_cpu))
 
 
 def plan_runs(catalog, limit: int = 50) -> list[dict]:
