@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from videoforge.plan.planner import DEFAULT_MARGIN, PlanError, Problem, plan
+from videoforge.plan.planner import PlanError, Problem, plan
 
 SAMPLE_INPUTS = 8   # inputs whose decode is timed when no measured figure exists (the rest share their median)
 
@@ -46,7 +46,8 @@ def make_plan(req: PlanRequest, reader=None) -> dict:
             infos.append(i)
     if not infos:
         raise PlanError("no usable video among the inputs" + (f" ({bad[0]['error']})" if bad else ""))
-    reg = load_registry(reader if reader is not None else (Catalog(req.catalog) if req.catalog else None))
+    source = reader if reader is not None else (Catalog(req.catalog) if req.catalog else None)
+    reg = load_registry(source)
     if not req.sample:   # key frames not counted: at least the files the mode decodes whole are known
         for i in infos:     # from their header (AVI, codecs other than H.264 / HEVC)
             mark_not_sparse(i)
@@ -71,9 +72,16 @@ def make_plan(req: PlanRequest, reader=None) -> dict:
             if "error" not in probe:
                 apply_probe(reg, probe)
     budget_cpu = None if req.budget_cpu_hours is None else req.budget_cpu_hours * 3600.0
-    p = Problem(req.goal, infos, reg, budget_cpu, req.budget_usd, dict(req.mins),
-                DEFAULT_MARGIN if req.margin is None else req.margin, allow_skip=not req.full_coverage)
+    if req.margin is None:   # session 12: from how far executed plans missed (plan/margin.py)
+        from videoforge.plan.margin import plan_margin
+
+        margin, margin_source = plan_margin(source)
+    else:
+        margin, margin_source = req.margin, {"source": "given"}
+    p = Problem(req.goal, infos, reg, budget_cpu, req.budget_usd, dict(req.mins), margin,
+                allow_skip=not req.full_coverage)
     doc = plan(p, bad)
+    doc["margin_source"] = margin_source
     if probe is not None:
         doc["probe"] = probe
     return doc
