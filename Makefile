@@ -61,8 +61,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m videoforge.demo --out $(DEMO)
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist), whole test files per worker so a module's
+# fixtures are built once; `make test TEST_WORKERS=0` runs it in one process. The slowest tests are listed
+# at the end so the suite's budget (~10 min on 2 cores) can be watched.
+TEST_WORKERS ?= 2
 test: $(STAMP) | $(CHROMIUM) $(OPENCV_DATA) $(WORDNET_DATA)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"

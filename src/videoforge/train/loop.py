@@ -147,6 +147,9 @@ def _save(obj, path: str):
 def train(cfg: TrainConfig, hooks: Hooks | None = None) -> str:
     """Train cfg.task for cfg.steps optimiser steps; returns the path of the exported checkpoint."""
     hooks = hooks or Hooks()
+    # a process group we start is also ours to close: left open, gloo's threads can abort the rank at
+    # interpreter exit ("terminate called without an active exception") after a finished run
+    owns_group = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized()
     rank, world, device = setup_device(cfg)
     master = rank == 0
     os.makedirs(cfg.out_dir, exist_ok=True)
@@ -245,6 +248,8 @@ def train(cfg: TrainConfig, hooks: Hooks | None = None) -> str:
     _export(task, model_w, ema, cfg, out, master)
     if world > 1:
         dist.barrier()
+        if owns_group:
+            dist.destroy_process_group()
     return out
 
 
