@@ -35,6 +35,7 @@ import time
 import numpy as np
 
 from videoforge.plan.costs import InputInfo
+from videoforge.plan.margin import plan_margin
 from videoforge.plan.planner import GOALS, Problem, always_best_chain, split_chain
 from videoforge.plan.registry import shipped_registry
 
@@ -68,9 +69,12 @@ def boot_mean(x, rng, n=4000) -> tuple[float, float]:
     return tuple(float(v) for v in np.percentile(m, [2.5, 97.5]))
 
 
-def part_a(reg, oracle: bool = True) -> dict:
-    """`oracle=False`: the ILP alone (savings, half-budget feasibility; no oracle comparison)."""
+def part_a(reg, oracle: bool = True, margin: float | None = None) -> dict:
+    """`oracle=False`: the ILP alone (savings, half-budget feasibility; no oracle comparison).
+    `margin`: the plans' safety margin (None: the planner's default, 0.15 - the figure parts A of
+    sessions 2-11 used; `plan` itself now keeps the measured one, plan/margin.py)."""
     rows = []
+    margin_arg = () if margin is None else (margin,)
     for mix, spec in MIXES.items():
         ins = [InputInfo(f"/{mix}/{k}.mp4", d, int(d * fps), w, h) for k, (d, fps, w, h) in enumerate(spec)]
         for goal in GOALS:
@@ -78,7 +82,7 @@ def part_a(reg, oracle: bool = True) -> dict:
             top = base.evaluate(base.best_unconstrained())
             for frac in BUDGET_FRACTIONS:
                 budget = None if frac is None else top["cpu_seconds"] * frac
-                p = Problem(goal, ins, reg, budget, None, {})
+                p = Problem(goal, ins, reg, budget, None, {}, *margin_arg)
                 t = time.perf_counter()
                 a = p.solve()
                 dt = time.perf_counter() - t
@@ -98,7 +102,7 @@ def part_a(reg, oracle: bool = True) -> dict:
                     row["pool"] = a.pool
                     row["violation"] = budget is not None and ea["cpu_seconds"] > budget * (1 - p.margin) + 1e-9
                 if frac is not None and frac <= 0.5:   # the same budget with every input analysed
-                    f = Problem(goal, ins, reg, budget, None, {}, allow_skip=False)
+                    f = Problem(goal, ins, reg, budget, None, {}, *margin_arg, allow_skip=False)
                     fa = f.solve()
                     row["feasible_full_coverage"] = fa is not None
                     # the floor: the cheapest plan that analyses every input (no detector, metrics,
@@ -400,6 +404,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=8, help="plans executed for real in part B (0: none)")
     ap.add_argument("--convergence", type=int, default=6, help="runs in part C (0: none)")
+    ap.add_argument("--margin", default=None, metavar="FRACTION|shipped",
+                    help="part A's safety margin (default 0.15, as in sessions 2-11; 'shipped': the first-plan margin "
+                         "`plan` keeps without a catalog, plan/margin.py)")
     ap.add_argument("--no-oracle", action="store_true",
                     help="part A without the exhaustive oracle (its ILP figures only: savings, half budget)")
     ap.add_argument("--fresh", type=int, default=0, metavar="N",
@@ -444,7 +451,9 @@ def main(argv=None) -> int:
         return 0
     t_start = time.perf_counter()
     reg = shipped_registry()
-    a = part_a(reg, oracle=not args.no_oracle) if not args.no_planning else {"requests": [], "savings": []}
+    margin = None if args.margin is None else (plan_margin(None)[0] if args.margin == "shipped" else float(args.margin))
+    a = part_a(reg, oracle=not args.no_oracle, margin=margin) if not args.no_planning else {"requests": [], "savings": []}
+    a["margin"] = 0.15 if margin is None else margin
     b = c = f = h = None
     with tempfile.TemporaryDirectory(prefix="plan-eval-") as tmp:
         if args.half_real:
