@@ -68,3 +68,17 @@ def test_merge_check_refuses_held_out_pairs_and_incomplete_captions():
     bad = [{"text": f"a orange {sd_shape} moves {sd_dir}"}, {"text": f"a {cs_col} {cs_shape} moves left"},
            {"text": "a cyan moves left"}]
     assert leaks(ok + bad, pairs) == [b["text"] for b in bad]
+
+
+def test_training_side_shape_check_never_samples_a_held_out_triple():
+    """benchmarks/train_shape_val.py (session 12) chooses between recipes without the held-out test: for
+    any split it samples every seen test-colour triple and one seen triple per (training-only colour, shape)."""
+    from train_shape_val import seen_combos
+
+    for seed in (0, 1, 2, 3):
+        pairs = shapes.held_out_pairs(2, seed=seed)
+        train, held = shapes.split_combos(pairs)
+        test_c, extra_c = seen_combos(seed)
+        assert test_c == train and len(test_c) == 32
+        assert not any(shapes.is_held_out(c, pairs) for c in test_c + extra_c)
+        assert {(c, s) for c, s, _ in extra_c} == {(c, s) for c in shapes.EXTRA_COLOURS for s in shapes.SHAPES}
