@@ -58,7 +58,7 @@ def _only_command(argv: list[str]) -> str | None:
     Building only that command's parser skips importing and building the other ~25 (session 12:
     ~0.03 CPU-s of every process, which `run --plan` counts in its cost); the parse, its help and
     its errors are the same, as a command's arguments never depend on another command's."""
-    if not argv or argv[0].startswith("-"):
+    if not argv or not isinstance(argv[0], str) or argv[0].startswith("-"):
         return None
     name = argv[0].replace("-", "_")
     return name if name in COMMANDS else None
