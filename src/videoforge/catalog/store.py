@@ -85,10 +85,15 @@ class _Held:
             time.sleep(max(wait, 0.01) if self.users == 0 else self.idle)
 
     def close(self) -> None:
-        with self.lock:
-            if self.con is not None:
-                self.con.close()
-                self.con = None
+        """Close the connection once no job uses it (another thread's job inside the block ends first)."""
+        while True:
+            with self.lock:
+                if self.users == 0:
+                    if self.con is not None:
+                        self.con.close()
+                        self.con = None
+                    return
+            time.sleep(0.01)
 
 
 _HELD: dict[str, _Held] = {}
