@@ -240,7 +240,9 @@ def test_a_catalog_hold_opens_the_database_once_per_burst_and_lets_go_when_idle(
             assert con.execute("SELECT list(x) FROM t").fetchone()[0] == [1]
         assert cat.query("SELECT count(*) FROM t")[1][0][0] == 1
         assert opened == [False]   # four jobs, one opening
-        with pytest.raises(duckdb.Error):   # while it is held, nobody else gets the file
+        # while it is held the database stays open: here DuckDB refuses a read-only instance beside the
+        # open read-write one (another process would wait on the file lock instead)
+        with pytest.raises(duckdb.Error):
             duckdb.connect(cat.db_path, read_only=True).close()
         deadline = time.monotonic() + 10
         while True:   # idle: let go of the file
