@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import duckdb
 import numpy as np
@@ -258,6 +259,78 @@ def test_a_catalog_hold_opens_the_database_once_per_burst_and_lets_go_when_idle(
     cat.query("SELECT 1")
     cat.query("SELECT 1")
     assert opened == [False, False, True, True]   # outside a hold: one opening per job, as before
+
+
+_HOLDER = """
+import os, sys, time
+from videoforge.catalog import Catalog
+cat, stop = Catalog(sys.argv[1]), sys.argv[2]
+n, end = 0, time.monotonic() + 60
+with cat.hold():
+    cat.query("SELECT 1")
+    print("holding", flush=True)
+    while not os.path.exists(stop) and time.monotonic() < end:
+        cat.query("SELECT count(*) FROM t")   # a job every 0.1 s, closer than the hold's idle 0.25 s
+        n += 1
+        time.sleep(0.1)
+print(n, flush=True)
+"""
+
+
+def test_a_hold_with_jobs_closer_than_its_idle_still_lets_other_processes_in(tmp_path):
+    # session-12 review: released only after 0.25 s without a job, a hold whose jobs came 0.1 s apart
+    # (caption batches) kept every other process out until its lock timeout (CatalogError after 1.7 s);
+    # now it gives the file up after max_hold (1 s) for a reader and at once for a waiting writer
+    from videoforge.catalog import CatalogError
+
+    root = tmp_path / "cat"
+    cat = Catalog(root).create()
+    with cat.write() as con:
+        con.execute("CREATE TABLE t (x INTEGER)")
+    stop = tmp_path / "stop"
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(root), str(stop)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        try:
+            # a reader of another process leaves no marker: it gets in once the hold's max_hold is up
+            assert Catalog(root, lock_timeout=4).query("SELECT count(*) FROM t")[1] == [(0,)]
+            assert holder.poll() is None   # ... while the holder still issues its jobs
+            with Catalog(root, lock_timeout=4).write() as con:   # a writer (marker): in at the next job's end
+                con.execute("INSERT INTO t VALUES (1)")
+            assert holder.poll() is None
+        except CatalogError as e:
+            pytest.fail(f"another process was kept out of a held catalog: {e}")
+    finally:
+        stop.touch()
+        out, _ = holder.communicate(timeout=60)
+    assert holder.returncode == 0 and int(out.split()[-1]) > 5   # every job of the holder succeeded
+
+
+def test_a_failed_cursor_leaves_no_user_and_the_hold_end_waits_boundedly(tmp_path):
+    # session-12 review: `users += 1` ran before `con.cursor()`, so a failing cursor() left a user that
+    # never ended, and the hold's close() waited for it forever
+    from videoforge.catalog.store import _Held
+
+    class Broken:
+        closed = False
+
+        def cursor(self):
+            raise RuntimeError("no cursor")
+
+        def close(self):
+            Broken.closed = True
+
+    cat = Catalog(tmp_path / "cat").create()
+    h = _Held(0.25, close_wait=0.3)
+    h.con, h.opened_at = Broken(), time.monotonic()
+    with pytest.raises(RuntimeError):
+        with h.cursor(cat):
+            pass
+    assert h.users == 0
+    h.users = 1   # a job that never ends (interrupted between its count and its try)
+    t0 = time.monotonic()
+    h.close()
+    assert h.con is None and Broken.closed and time.monotonic() - t0 < 30
 
 
 def test_a_command_alone_parses_as_among_all_commands():

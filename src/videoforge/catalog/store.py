@@ -41,24 +41,65 @@ def _connect_config() -> dict:
     return {}
 
 
-class _Held:
-    """The connection of a `Catalog.hold()` block: opened on first use, closed when idle."""
+WANT_WRITE_SUFFIX = ".write-wanted"   # the marker `_connect` leaves while a writer waits (as serve/readgate.py reads it)
+MARKER_FRESH_S = 3.0   # a waiting writer refreshes it on every retry; an older one is a killed writer's leftover
 
-    def __init__(self, idle: float):
-        self.idle = idle
+
+class _Held:
+    """The connection of a `Catalog.hold()` block: opened on first use, closed when idle, and given
+    up at a job's end once another process wants the file (see `hold`)."""
+
+    def __init__(self, idle: float, max_hold: float = 1.0, pause: float = 0.5, close_wait: float = 10.0):
+        self.idle, self.max_hold, self.pause, self.close_wait = idle, max_hold, pause, close_wait
         self.lock = threading.Lock()
         self.con: duckdb.DuckDBPyConnection | None = None
         self.users = 0
         self.last = 0.0
+        self.opened_at = 0.0
+        self.rest_until = 0.0   # after giving the file up: per-job connections until then, as outside a hold
+        self.marker: str | None = None
         self.janitor: threading.Thread | None = None
+
+    def _writer_waiting(self) -> bool:
+        if self.marker is None:
+            return False
+        try:
+            return time.time() - os.stat(self.marker).st_mtime < MARKER_FRESH_S
+        except OSError:
+            return False
+
+    def _release_if_due_locked(self, now: float) -> None:
+        """With the lock held: close the idle connection when a writer waits for the file or it has been
+        open `max_hold` seconds (a reader of another process leaves no marker), then rest `pause` s."""
+        if self.con is None or self.users:
+            return
+        if self._writer_waiting() or now - self.opened_at > self.max_hold:
+            self.con.close()
+            self.con = None
+            self.rest_until = now + self.pause
 
     @contextlib.contextmanager
     def cursor(self, catalog: "Catalog") -> Iterator[duckdb.DuckDBPyConnection]:
         with self.lock:
-            if self.con is None:
-                self.con = catalog._connect(read_only=False)
-            self.users += 1
-            cur = self.con.cursor()
+            self.marker = catalog.db_path + WANT_WRITE_SUFFIX
+            now = time.monotonic()
+            self._release_if_due_locked(now)
+            resting = self.con is None and (now < self.rest_until or self._writer_waiting())
+            if not resting:
+                if self.con is None:
+                    self.con = catalog._connect(read_only=False)
+                    self.opened_at = time.monotonic()
+                cur = self.con.cursor()   # before counting the user: a failure here leaves no user behind
+                self.users += 1
+        if resting:   # other processes get the file between this process's jobs, as without a hold
+            # (read-write, as the held cursors: a read-only instance beside another thread's read-write
+            # one in this process would be refused)
+            con = catalog._connect(read_only=False)
+            try:
+                yield con
+            finally:
+                con.close()
+            return
         try:
             yield cur
         finally:
@@ -67,7 +108,8 @@ class _Held:
                     cur.close()
                 self.users -= 1
                 self.last = time.monotonic()
-                if self.janitor is None or not self.janitor.is_alive():
+                self._release_if_due_locked(self.last)
+                if self.con is not None and (self.janitor is None or not self.janitor.is_alive()):
                     self.janitor = threading.Thread(target=self._close_when_idle, daemon=True,
                                                     name="catalog-hold")
                     self.janitor.start()
@@ -77,20 +119,27 @@ class _Held:
             with self.lock:
                 if self.con is None:
                     return
-                wait = self.last + self.idle - time.monotonic()
+                now = time.monotonic()
+                self._release_if_due_locked(now)   # a writer that starts waiting between two jobs
+                if self.con is None:
+                    return
+                wait = self.last + self.idle - now
                 if self.users == 0 and wait <= 0:
                     self.con.close()
                     self.con = None
                     return
-            time.sleep(max(wait, 0.01) if self.users == 0 else self.idle)
+            time.sleep(min(max(wait, 0.01), 0.05) if self.users == 0 else 0.05)
 
     def close(self) -> None:
-        """Close the connection once no job uses it (another thread's job inside the block ends first)."""
+        """Close the connection once no job uses it (another thread's job inside the block ends first),
+        or after `close_wait` seconds anyway (a job that never ends must not hang the process's exit)."""
+        deadline = time.monotonic() + self.close_wait
         while True:
             with self.lock:
-                if self.users == 0:
+                if self.users == 0 or time.monotonic() > deadline:
                     if self.con is not None:
-                        self.con.close()
+                        with contextlib.suppress(duckdb.Error):
+                            self.con.close()
                         self.con = None
                     return
             time.sleep(0.01)
@@ -131,7 +180,7 @@ class Catalog:
         delay = 0.005
         # A writer kept waiting says so in a marker file, refreshed on every retry, so a busy
         # reader (the server's ReadGate) can let go of the file instead of starving it.
-        marker = None if read_only else self.db_path + ".write-wanted"
+        marker = None if read_only else self.db_path + WANT_WRITE_SUFFIX
         try:
             while True:
                 try:
@@ -194,22 +243,33 @@ class Catalog:
             con.close()
 
     @contextlib.contextmanager
-    def hold(self, idle: float = 0.25) -> Iterator["Catalog"]:
+    def hold(self, idle: float = 0.25, max_hold: float = 1.0, pause: float = 0.5) -> Iterator["Catalog"]:
         """A burst of short jobs in this process: inside the block, `read()` and `write()` (of any
         Catalog on this database) are cursors of one read-write connection, opened at the first
         job and closed once no job has used it for `idle` seconds (and at the end of the block).
 
         Why: opening the database costs ~0.02-0.03 CPU-s each time (DuckDB builds its instance:
         the built-in catalog, the file, the WAL), and `run --plan`'s post stages open it ~10 times
-        within a second (session 12). Other processes still get the file between bursts: it is
-        never held longer than `idle` after the last job. Not for code that starts processes that
-        open the catalog themselves (they would wait for the file), nor around long jobs that do
-        not use it. Outside the block nothing changes; nested blocks share the outer one."""
+        within a second (session 12).
+
+        Other processes (the server's reads, `videoforge sql`, a parallel run) still get the file:
+        at the end of a job that leaves the connection unused it is closed at once when a writer
+        waits (the `.write-wanted` marker `_connect` leaves, as the server's read gate obeys it) or
+        when it has been open `max_hold` seconds (a waiting reader leaves no marker); the next
+        `pause` seconds' jobs (and any while the marker is fresh) then open their own connection
+        each, as outside a hold, before the held one opens again. So jobs coming closer than
+        `idle` (caption batches) never keep the file from others for more than ~`max_hold` s.
+
+        The hold is the whole process's, not the calling thread's: while it lasts, any thread's
+        `read()` of this database gets a cursor of the read-write connection. Only `run --plan`
+        holds today (plan/execute.py). Not for code that starts processes that open the catalog
+        themselves (they would wait for the file), nor around long jobs that do not use it.
+        Outside the block nothing changes; nested blocks share the outer one."""
         path = self.db_path
         with _HELD_LOCK:
             outer = _HELD.get(path)
             if outer is None:
-                _HELD[path] = _Held(idle)
+                _HELD[path] = _Held(idle, max_hold, pause)
         if outer is not None:
             yield self
             return
