@@ -36,7 +36,8 @@ def test_the_shipped_spread_is_the_first_plans_measured_and_its_99_percent_point
         ratios += [r["ratio"] for r in (d.get("F") or {}).get("runs", []) if "ratio" in r and r.get("arm") != "no-probe"]
         ratios += [r["ratio"] for r in (d.get("H") or {}).get("runs", []) if "ratio" in r]
     assert len(ratios) == SHIPPED["runs"]
-    mean, sd = spread(ratios)
+    mean, sd, n = spread(ratios)
+    assert n == SHIPPED["runs"]
     assert mean == pytest.approx(SHIPPED["mean_log"], abs=1e-4) and sd == pytest.approx(SHIPPED["sd_log"], abs=1e-4)
     m = margin_from_log(mean, sd)
     # the log-normal 99 % point fits these runs: 1 of 49 beyond it (by 0.3 %; 0.5 expected at 99 %),
@@ -53,7 +54,7 @@ def test_a_catalogs_own_runs_are_pooled_with_the_shipped_spread(tmp_path):
     ratios = [1.0, 1.1, 0.9, 1.05, 0.95, 1.2]
     _add_runs(cat, ratios)
     m, src = plan_margin(cat)
-    mean, sd = spread(ratios)
+    mean, sd, _ = spread(ratios)
     pm = (PRIOR_RUNS * SHIPPED["mean_log"] + 6 * mean) / (PRIOR_RUNS + 6)
     psd = math.sqrt((PRIOR_RUNS * SHIPPED["sd_log"] ** 2 + 5 * sd ** 2) / (PRIOR_RUNS + 5))
     assert src["source"].startswith("measured") and src["runs"] == 6
@@ -63,15 +64,36 @@ def test_a_catalogs_own_runs_are_pooled_with_the_shipped_spread(tmp_path):
     close = Catalog(tmp_path / "close").create()
     _add_runs(close, [0.917, 0.849, 0.973, 1.112, 1.052, 1.072, 1.01, 1.031, 0.953])
     assert 1.339 * (1 - plan_margin(close)[0]) <= 1.0
-    assert margin_from_log(*spread([0.917, 0.849, 0.973, 1.112, 1.052, 1.072, 1.01, 1.031, 0.953])) < 1 - 1 / 1.339
-    # a long, tight record carries its own spread down to the floor; a wild one reaches the ceiling
+    assert margin_from_log(*spread([0.917, 0.849, 0.973, 1.112, 1.052, 1.072, 1.01, 1.031, 0.953])[:2]) < 1 - 1 / 1.339
+    # a long, tight record lowers the margin, but only to ~0.20: the shipped spread keeps 20 of the 50
+    # runs' weight (30 runs exactly on their prediction: 0.203), never down to FLOOR, which the
+    # tight runs' spread alone would give; a wild record reaches the ceiling
     tight = Catalog(tmp_path / "tight").create()
     _add_runs(tight, [1.0, 1.01, 0.99, 1.0, 1.0] * 6)
-    assert plan_margin(tight)[0] < shipped[0]
-    assert margin_from_log(*spread([1.0, 1.01, 0.99, 1.0, 1.0])) == FLOOR
+    assert 0.2 < plan_margin(tight)[0] < shipped[0]
+    exact = Catalog(tmp_path / "exact").create()
+    _add_runs(exact, [1.0] * 40)
+    assert plan_margin(exact)[0] == pytest.approx(0.2033, abs=5e-4) and plan_margin(exact)[1]["runs"] == 30
+    assert margin_from_log(*spread([1.0, 1.01, 0.99, 1.0, 1.0])[:2]) == FLOOR
     wild = Catalog(tmp_path / "wild").create()
     _add_runs(wild, [0.5, 2.0, 1.0, 3.0, 0.4] * 6)
     assert plan_margin(wild)[0] == CEIL
+
+
+def test_runs_without_finite_figures_are_not_counted(tmp_path):
+    # session-12 review: DuckDB orders NaN above every number (`NaN > 0` is true), so a run whose
+    # actual CPU was NaN counted as a run and made one real run look like a catalog spread
+    cat = Catalog(tmp_path / "cat").create()
+    _add_runs(cat, [1.3])
+    with cat.write() as con:
+        for k, (pred, act) in enumerate([(2.0, float("nan")), (float("inf"), 2.0), (2.0, None), (float("nan"), 1.0)]):
+            con.execute("INSERT INTO plan_runs VALUES (?, 'search', '{}', ?, 0, ?, 0, 1.0, ?)",
+                        [f"bad{k}", pred, act, datetime(2026, 12, 2, 0, k)])
+    assert plan_margin(cat) == plan_margin(None)   # one usable run: fewer than MIN_RUNS, the shipped spread
+    _add_runs(cat, [0.9])
+    m, src = plan_margin(cat)
+    assert src["runs"] == 2 and src["source"].startswith("measured")
+    assert spread([1.3, float("nan"), 0.9, -1.0, float("inf")])[2] == 2
 
 
 def test_plan_keeps_the_measured_margin_and_says_where_it_came_from(tmp_path):

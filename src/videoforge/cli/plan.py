@@ -32,8 +32,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--margin", type=float, default=None, metavar="FRACTION",
                    help="safety margin kept below the budget: the plan fits budget x (1 - margin). Default: from "
                         "how far executed plans missed their prediction - the 99 %% quantile of actual / predicted "
-                        "CPU over the catalog's last 30 runs (5 at least), else over the first plans measured when "
-                        "the costs were shipped; within 0.15-0.5 (the plan's `margin_source` says which)")
+                        "CPU over the catalog's last 30 runs (2 at least) pooled with the first plans measured "
+                        "when the costs were shipped (counted as 20 runs), else over those first plans alone; "
+                        "within 0.15-0.5, and ~0.20 at least once a catalog has runs (the plan's `margin_source` says which)")
     p.add_argument("--full-coverage", action="store_true",
                    help="analyse every input: under a tight budget, never leave an input out (coverage/skip)")
     p.add_argument("--catalog", default=None, metavar="DIR", help="use this catalog's measured costs")

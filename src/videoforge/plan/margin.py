@@ -12,8 +12,16 @@ absorbs). The margin is now the one-sided 99 % quantile of actual / predicted, t
 - A catalog with executed plans (`plan_runs`): its last WINDOW runs pooled with the shipped spread
   counted as PRIOR_RUNS runs (mean and variance weighted by runs): a few runs that happened to land
   close cannot shrink the margin (session 12, first version: the catalog's own 9 runs alone gave
-  0.17, and the next run came in 1.34x its prediction, 10 % over its budget); a catalog with many
-  more runs than PRIOR_RUNS carries its own spread.
+  0.17, and the next run came in 1.34x its prediction, 10 % over its budget). The shipped spread
+  keeps PRIOR_RUNS / (PRIOR_RUNS + WINDOW) = 40 % of the weight however many runs the catalog has,
+  so the least margin a catalog can reach is ~0.20, not FLOOR: 30 runs exactly on their prediction
+  give 0.203 (FLOOR only bounds the shipped and `margin_from_log` figures). A wide catalog spread
+  still raises the margin up to CEIL.
+- Which runs count: those with a finite, positive predicted and actual CPU (NaN, which DuckDB
+  orders above every number, and missing figures are left out; the count `n` is of the runs used).
+  `plan_runs` has no column telling a failed or partial run from a clean one (run --plan records
+  every run it finishes, with the CPU it used, also when some input failed; a run killed before its
+  last update keeps the CPU measured before its final commits), so such runs count like the others.
 An explicit `--margin` (or the API's `margin`) is used as given.
 """
 
@@ -42,19 +50,21 @@ def margin_from_log(mean_log: float, sd_log: float) -> float:
     return min(max(1.0 - 1.0 / q, FLOOR), CEIL)
 
 
-def spread(ratios: list[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation of log(actual / predicted)."""
+def spread(ratios: list[float]) -> tuple[float, float, int]:
+    """Mean and sample standard deviation of log(actual / predicted), and how many ratios they
+    come from (the finite, positive ones)."""
     logs = [math.log(r) for r in ratios if r > 0 and math.isfinite(r)]
     n = len(logs)
     if n == 0:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0
     mean = sum(logs) / n
     sd = math.sqrt(sum((x - mean) ** 2 for x in logs) / (n - 1)) if n > 1 else 0.0
-    return mean, sd
+    return mean, sd, n
 
 
 def catalog_ratios(catalog, window: int = WINDOW) -> list[float]:
-    """actual / predicted CPU of the catalog's last `window` executed plans (newest first).
+    """actual / predicted CPU of the catalog's last `window` executed plans with finite, positive
+    figures (newest first; see the module's note on which runs count).
     `catalog`: None, a Catalog, or anything with its `read()` (the server's ReadGate)."""
     import duckdb
 
@@ -66,6 +76,7 @@ def catalog_ratios(catalog, window: int = WINDOW) -> list[float]:
         with catalog.read() as con:
             rows = con.execute("SELECT actual_cpu_seconds / predicted_cpu_seconds FROM plan_runs "
                                "WHERE predicted_cpu_seconds > 0 AND actual_cpu_seconds > 0 "
+                               "AND isfinite(predicted_cpu_seconds) AND isfinite(actual_cpu_seconds) "
                                "ORDER BY finished_at DESC LIMIT ?", [int(window)]).fetchall()
     except duckdb.CatalogException:   # a catalog from before migration 5: no executed plans
         return []
@@ -74,10 +85,8 @@ def catalog_ratios(catalog, window: int = WINDOW) -> list[float]:
 
 def plan_margin(catalog=None) -> tuple[float, dict]:
     """(margin, where it comes from) for a plan priced with `catalog`'s costs (None: shipped)."""
-    ratios = catalog_ratios(catalog)
-    n = len(ratios)
+    m, s, n = spread(catalog_ratios(catalog))
     if n >= MIN_RUNS:
-        m, s = spread(ratios)
         mean, sd = pooled(m, s, n)
         return margin_from_log(mean, sd), {"source": f"measured: the last {n} executed plans in the catalog, pooled with "
                                                      f"the shipped spread as {PRIOR_RUNS} runs",
