@@ -343,10 +343,36 @@ def test_a_command_alone_parses_as_among_all_commands():
         if not alone:
             continue   # a command this install lacks
         (name, parser), = alone.items()
-        assert _only_command([name, "--help"]) in (module, None)
+        assert _only_command([name, "--help"]) == module, name   # every command takes the fast path
         assert parser.format_help() == full[name].format_help(), name
     assert _only_command(["--version"]) is None and _only_command([]) is None
     assert _only_command(["run", "x.mp4"]) == "run" and _only_command(["nosuch"]) is None
+
+
+@pytest.mark.parametrize("argv", [["train-scorer", "--help"], ["plan", "--nosuch-flag"], ["run"], ["sql", "--help"]])
+def test_main_answers_the_same_through_the_fast_path_as_through_the_whole_parser(argv, monkeypatch, capsys):
+    # session-12 review: what a user sees (stdout, stderr, exit status) from `videoforge.cli.main`,
+    # with CMD's parser alone and with every command's
+    import videoforge.cli as cli
+
+    def answer():
+        capsys.readouterr()
+        try:
+            rc = cli.main(list(argv))
+        except SystemExit as e:
+            rc = e.code
+        out = capsys.readouterr()
+        return rc, out.out, out.err
+
+    calls = []
+    real = cli.build_parser
+    monkeypatch.setattr(cli, "build_parser", lambda only=None: calls.append(only) or real(only))
+    fast = answer()
+    assert calls == [cli._only_command(argv)] and calls[0] is not None   # the fast path was taken
+    monkeypatch.setattr(cli, "_only_command", lambda argv: None)
+    full = answer()
+    assert calls[1:] == [None]
+    assert fast == full and fast[0] in (0, 2) and (fast[1] or fast[2])
 
 
 if __name__ == "__main__":
