@@ -56,16 +56,7 @@ def seen_check(path: str) -> None:
 
     pipe = Pipeline.load(path)
     lo, hi = float(pipe.scaler.lo[0]), float(pipe.scaler.hi[0])
-    pairs = shapes.held_out_pairs(2, seed=0)
-    dirs = list(shapes.DIRECTIONS)
-    combos = []
-    for i, c in enumerate(shapes.EXTRA_COLOURS):
-        for j, s in enumerate(shapes.SHAPES):
-            for k in range(4):
-                d = dirs[(i + j + k) % 4]
-                if not shapes.is_held_out((c, s, d), pairs):
-                    combos.append((c, s, d))
-                    break
+    combos = shapes.one_seen_extra_triple_each(shapes.held_out_pairs(2, seed=0))
     r = evaluate.prompt_accuracy(pipe, combos, [0, 1], 16, {pipe.scaler.names[0]: (lo + hi) / 2},
                                  steps=20, cfg_text=4.0, cfg_metric=2.0)
     print(json.dumps({"n": r["n"], "shape": r["shape"], "shape_ci": r["ci95"]["shape"],

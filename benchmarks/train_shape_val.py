@@ -26,16 +26,7 @@ def seen_combos(split_seed: int) -> tuple[list, list]:
 
     pairs = shapes.held_out_pairs(2, seed=split_seed)
     train, _ = shapes.split_combos(pairs)
-    dirs = list(shapes.DIRECTIONS)
-    extra = []
-    for i, c in enumerate(shapes.EXTRA_COLOURS):
-        for j, s in enumerate(shapes.SHAPES):
-            for k in range(4):
-                d = dirs[(i + j + k) % 4]
-                if not shapes.is_held_out((c, s, d), pairs):
-                    extra.append((c, s, d))
-                    break
-    return train, extra
+    return train, shapes.one_seen_extra_triple_each(pairs)
 
 
 def main(argv=None) -> int:

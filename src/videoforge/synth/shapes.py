@@ -89,6 +89,21 @@ def extra_colour_combos(colours, pairs: dict[str, list[tuple[str, str]]] | None 
     return [c for c in out if not (pairs and is_held_out(c, pairs))]
 
 
+def one_seen_extra_triple_each(pairs: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str, str]]:
+    """One seen (colour, shape, direction) per (training-only colour, shape), its direction turning with
+    the colour and shape so every direction is asked: the training-side checks' sample of the extra
+    colours (benchmarks/train_shape_val.py, train_extra_colours_checks.py), never a held-out triple."""
+    dirs = list(DIRECTIONS)
+    out = []
+    for i, c in enumerate(EXTRA_COLOURS):
+        for j, s in enumerate(SHAPES):
+            d = next((dirs[(i + j + k) % 4] for k in range(4)
+                      if not is_held_out((c, s, dirs[(i + j + k) % 4]), pairs)), None)
+            if d is not None:
+                out.append((c, s, d))
+    return out
+
+
 def held_out_combos(n: int = 6, seed: int = 0) -> list[tuple[str, str, str]]:
     """`n` (colour, shape, direction) combos kept out of training; each colour, shape and direction stays seen."""
     rng = np.random.default_rng(seed)
