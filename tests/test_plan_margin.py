@@ -56,7 +56,8 @@ def test_a_catalogs_own_runs_are_pooled_with_the_shipped_spread(tmp_path):
     m, src = plan_margin(cat)
     mean, sd, _ = spread(ratios)
     pm = (PRIOR_RUNS * SHIPPED["mean_log"] + 6 * mean) / (PRIOR_RUNS + 6)
-    psd = math.sqrt((PRIOR_RUNS * SHIPPED["sd_log"] ** 2 + 5 * sd ** 2) / (PRIOR_RUNS + 5))
+    between = PRIOR_RUNS * 6 / (PRIOR_RUNS + 6) * (SHIPPED["mean_log"] - mean) ** 2
+    psd = math.sqrt((PRIOR_RUNS * SHIPPED["sd_log"] ** 2 + 5 * sd ** 2 + between) / (PRIOR_RUNS + 5))
     assert src["source"].startswith("measured") and src["runs"] == 6
     assert m == pytest.approx(1 - 1 / math.exp(pm + 2.326 * psd))
     # session 12: nine runs that landed close (the catalog alone: 0.17) no longer shrink the margin
@@ -66,14 +67,14 @@ def test_a_catalogs_own_runs_are_pooled_with_the_shipped_spread(tmp_path):
     assert 1.339 * (1 - plan_margin(close)[0]) <= 1.0
     assert margin_from_log(*spread([0.917, 0.849, 0.973, 1.112, 1.052, 1.072, 1.01, 1.031, 0.953])[:2]) < 1 - 1 / 1.339
     # a long, tight record lowers the margin, but only to ~0.20: the shipped spread keeps 20 of the 50
-    # runs' weight (30 runs exactly on their prediction: 0.203), never down to FLOOR, which the
+    # runs' weight (30 runs exactly on their prediction: 0.206), never down to FLOOR, which the
     # tight runs' spread alone would give; a wild record reaches the ceiling
     tight = Catalog(tmp_path / "tight").create()
     _add_runs(tight, [1.0, 1.01, 0.99, 1.0, 1.0] * 6)
     assert 0.2 < plan_margin(tight)[0] < shipped[0]
     exact = Catalog(tmp_path / "exact").create()
     _add_runs(exact, [1.0] * 40)
-    assert plan_margin(exact)[0] == pytest.approx(0.2033, abs=5e-4) and plan_margin(exact)[1]["runs"] == 30
+    assert plan_margin(exact)[0] == pytest.approx(0.2055, abs=5e-4) and plan_margin(exact)[1]["runs"] == 30
     assert margin_from_log(*spread([1.0, 1.01, 0.99, 1.0, 1.0])[:2]) == FLOOR
     wild = Catalog(tmp_path / "wild").create()
     _add_runs(wild, [0.5, 2.0, 1.0, 3.0, 0.4] * 6)
@@ -112,3 +113,15 @@ def test_plan_keeps_the_measured_margin_and_says_where_it_came_from(tmp_path):
     assert doc["predicted"]["cpu_seconds"] <= budget * (1 - want) + 1e-9
     given = make_plan(PlanRequest([str(v)], "catalog", margin=0.1, sample=False, probe=False))
     assert given["margin"] == 0.1 and given["margin_source"] == {"source": "given"}
+
+
+def test_a_catalog_consistently_off_by_one_factor_gets_a_margin_that_covers_it(tmp_path):
+    # session-12 review: the pooled variance left out the spread between the two means, so a catalog
+    # whose runs all came in 1.6x their prediction (sd 0) got ~0.33 and overran every budget
+    # (1.6 x (1 - 0.33) = 1.07); with the between-means term 2 such runs already give >= 1 - 1/1.6
+    for n in (2, 3, 10):
+        cat = Catalog(tmp_path / f"off{n}").create()
+        _add_runs(cat, [1.6] * n)
+        m, src = plan_margin(cat)
+        assert src["runs"] == n and 1.6 * (1 - m) <= 1.0, (n, m)
+    assert plan_margin(None)[0] == pytest.approx(0.3072, abs=5e-4)   # first plans: unchanged
