@@ -59,6 +59,7 @@ class _Held:
         self.rest_until = 0.0   # after giving the file up: per-job connections until then, as outside a hold
         self.marker: str | None = None
         self.janitor: threading.Thread | None = None
+        self.closed = False   # set by close(): later jobs open their own connection, as outside a hold
 
     def _writer_waiting(self) -> bool:
         if self.marker is None:
@@ -74,45 +75,62 @@ class _Held:
         if self.con is None or self.users:
             return
         if self._writer_waiting() or now - self.opened_at > self.max_hold:
-            self.con.close()
-            self.con = None
+            self._close_con_locked()
             self.rest_until = now + self.pause
 
-    @contextlib.contextmanager
-    def cursor(self, catalog: "Catalog") -> Iterator[duckdb.DuckDBPyConnection]:
-        with self.lock:
-            self.marker = catalog.db_path + WANT_WRITE_SUFFIX
-            now = time.monotonic()
-            self._release_if_due_locked(now)
-            resting = self.con is None and (now < self.rest_until or self._writer_waiting())
-            if not resting:
-                if self.con is None:
-                    self.con = catalog._connect(read_only=False)
-                    self.opened_at = time.monotonic()
-                cur = self.con.cursor()   # before counting the user: a failure here leaves no user behind
-                self.users += 1
-        if resting:   # other processes get the file between this process's jobs, as without a hold
-            # (read-write, as the held cursors: a read-only instance beside another thread's read-write
-            # one in this process would be refused)
-            con = catalog._connect(read_only=False)
-            try:
-                yield con
-            finally:
-                con.close()
-            return
+    def _close_con_locked(self) -> None:
+        # a close() that raises must still forget the connection (and not kill the cleanup thread)
         try:
+            self.con.close()
+        except duckdb.Error:
+            pass
+        finally:
+            self.con = None
+
+    @contextlib.contextmanager
+    def cursor(self, catalog: "Catalog", read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of the held connection, or a per-job connection while resting or once closed.
+        `read_only`: the kind of connection the job would open outside a hold (used once closed)."""
+        counted = False   # the count, the yield and its undoing in one try: an interrupt between them
+        try:              # (KeyboardInterrupt) must not leave a user behind (close() would wait for it)
+            with self.lock:
+                self.marker = catalog.db_path + WANT_WRITE_SUFFIX
+                now = time.monotonic()
+                if self.closed:   # a thread that found the hold just before its block ended
+                    resting, per_job_read_only = True, read_only
+                else:
+                    self._release_if_due_locked(now)
+                    resting = self.con is None and (now < self.rest_until or self._writer_waiting())
+                    # (read-write while resting, as the held cursors: a read-only instance beside another
+                    # thread's read-write one in this process would be refused)
+                    per_job_read_only = False
+                if not resting:
+                    if self.con is None:
+                        self.con = catalog._connect(read_only=False)
+                        self.opened_at = time.monotonic()
+                    cur = self.con.cursor()   # before counting the user: a failure here leaves no user behind
+                    self.users += 1
+                    counted = True
+            if resting:   # other processes get the file between this process's jobs, as without a hold
+                con = catalog._connect(read_only=per_job_read_only)
+                try:
+                    yield con
+                finally:
+                    con.close()
+                return
             yield cur
         finally:
-            with self.lock:
-                with contextlib.suppress(duckdb.Error):
-                    cur.close()
-                self.users -= 1
-                self.last = time.monotonic()
-                self._release_if_due_locked(self.last)
-                if self.con is not None and (self.janitor is None or not self.janitor.is_alive()):
-                    self.janitor = threading.Thread(target=self._close_when_idle, daemon=True,
-                                                    name="catalog-hold")
-                    self.janitor.start()
+            if counted:
+                with self.lock:
+                    with contextlib.suppress(duckdb.Error):
+                        cur.close()
+                    self.users -= 1
+                    self.last = time.monotonic()
+                    self._release_if_due_locked(self.last)
+                    if self.con is not None and (self.janitor is None or not self.janitor.is_alive()):
+                        self.janitor = threading.Thread(target=self._close_when_idle, daemon=True,
+                                                        name="catalog-hold")
+                        self.janitor.start()
 
     def _close_when_idle(self) -> None:
         while True:
@@ -125,8 +143,7 @@ class _Held:
                     return
                 wait = self.last + self.idle - now
                 if self.users == 0 and wait <= 0:
-                    self.con.close()
-                    self.con = None
+                    self._close_con_locked()
                     return
             time.sleep(min(max(wait, 0.01), 0.05) if self.users == 0 else 0.05)
 
@@ -134,6 +151,8 @@ class _Held:
         """Close the connection once no job uses it (another thread's job inside the block ends first),
         or after `close_wait` seconds anyway (a job that never ends must not hang the process's exit)."""
         deadline = time.monotonic() + self.close_wait
+        with self.lock:
+            self.closed = True   # no job starts on the held connection any more (see cursor)
         while True:
             with self.lock:
                 if self.users == 0 or time.monotonic() > deadline:
@@ -155,7 +174,9 @@ def _held(db_path: str) -> _Held | None:
 
 def _is_lock_error(e: Exception) -> bool:
     msg = str(e).lower()
-    return "lock" in msg or "conflicting" in msg or "being used" in msg
+    # "different configuration": a read-only open while this process has the file open read-write
+    # (a hold's connection, until its block ends): wait for it as for another process's lock
+    return "lock" in msg or "conflicting" in msg or "being used" in msg or "different configuration" in msg
 
 
 class Catalog:
@@ -181,6 +202,7 @@ class Catalog:
         # A writer kept waiting says so in a marker file, refreshed on every retry, so a busy
         # reader (the server's ReadGate) can let go of the file instead of starving it.
         marker = None if read_only else self.db_path + WANT_WRITE_SUFFIX
+        touched = False   # only a marker this call made or refreshed is removed (another writer may wait)
         try:
             while True:
                 try:
@@ -192,10 +214,11 @@ class Catalog:
                         with contextlib.suppress(OSError):
                             with open(marker, "a"):
                                 os.utime(marker)
+                            touched = True
                     time.sleep(delay * (1 + random.random()))
                     delay = min(delay * 2, 0.2)
         finally:
-            if marker:
+            if touched:
                 with contextlib.suppress(OSError):
                     os.remove(marker)
 
@@ -233,7 +256,7 @@ class Catalog:
             raise CatalogError(f"{self.root}: no catalog here (run `videoforge run INPUT --catalog {self.root}` first)")
         held = _held(self.db_path)
         if held is not None:
-            with held.cursor(self) as cur:
+            with held.cursor(self, read_only=True) as cur:
                 yield cur
             return
         con = self._connect(read_only=True)
@@ -262,7 +285,10 @@ class Catalog:
 
         The hold is the whole process's, not the calling thread's: while it lasts, any thread's
         `read()` of this database gets a cursor of the read-write connection. Only `run --plan`
-        holds today (plan/execute.py). Not for code that starts processes that open the catalog
+        holds today (plan/execute.py). Jobs of several threads that overlap keep the connection in
+        use (a user count above 0), so the `max_hold` / waiting-writer release happens only at an
+        instant without a running job: threads whose jobs always overlap keep the file until one
+        such gap (or the block's end). Not for code that starts processes that open the catalog
         themselves (they would wait for the file), nor around long jobs that do not use it.
         Outside the block nothing changes; nested blocks share the outer one."""
         path = self.db_path
