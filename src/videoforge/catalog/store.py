@@ -45,6 +45,15 @@ WANT_WRITE_SUFFIX = ".write-wanted"   # the marker `_connect` leaves while a wri
 MARKER_FRESH_S = 3.0   # a waiting writer refreshes it on every retry; an older one is a killed writer's leftover
 
 
+def writer_waiting(marker: str) -> bool:
+    """Whether a writer of another connection waits for the file: its marker is fresh (the hold and
+    the server's read gate both give the file up then)."""
+    try:
+        return time.time() - os.stat(marker).st_mtime < MARKER_FRESH_S
+    except OSError:
+        return False
+
+
 class _Held:
     """The connection of a `Catalog.hold()` block: opened on first use, closed when idle, and given
     up at a job's end once another process wants the file (see `hold`)."""
@@ -62,12 +71,7 @@ class _Held:
         self.closed = False   # set by close(): later jobs open their own connection, as outside a hold
 
     def _writer_waiting(self) -> bool:
-        if self.marker is None:
-            return False
-        try:
-            return time.time() - os.stat(self.marker).st_mtime < MARKER_FRESH_S
-        except OSError:
-            return False
+        return self.marker is not None and writer_waiting(self.marker)
 
     def _release_if_due_locked(self, now: float) -> None:
         """With the lock held: close the idle connection when a writer waits for the file or it has been

@@ -18,16 +18,13 @@ hands each request its own cursor on it. It lets go of the file:
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Iterator
 
 from videoforge.catalog import Catalog
 from videoforge.catalog.sqlfilter import time_limit
-
-WANT_WRITE_SUFFIX = ".write-wanted"
-MARKER_FRESH_S = 3.0   # a writer refreshes its marker on every retry; an older one is a leftover of a killed writer
+from videoforge.catalog.store import WANT_WRITE_SUFFIX, writer_waiting
 
 
 class ReadGate:
@@ -54,10 +51,7 @@ class ReadGate:
 
     # -- writer signal -------------------------------------------------------------------
     def writer_waiting(self) -> bool:
-        try:
-            return time.time() - os.stat(self._marker).st_mtime < MARKER_FRESH_S
-        except OSError:
-            return False
+        return writer_waiting(self._marker)
 
     # -- holding the file ----------------------------------------------------------------
     def _must_yield(self) -> bool:
